@@ -1,0 +1,189 @@
+"""The ``kmf`` command line: parse, call the library, print. No domain logic lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kmf import codes
+from kmf.errors import DataError, OutputError
+from kmf.forecast import build_cells, choose_year
+from kmf.io import load
+from kmf.pipeline import run as run_pipeline
+
+app = typer.Typer(
+    name="kmf",
+    help="Dekomponering af den kommunale medfinansiering (KMF): hvorfor afviger prognosen fra "
+    "budgettet (ØA-niveauet) i hver kommune, region og hele landet?",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+DEFAULT_OUT = Path("kmf-rapport")
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    _err().print(f"Fejl: {exc}", markup=False)
+    return typer.Exit(2)
+
+
+def _sample_dataset() -> Path:
+    from importlib import resources
+
+    sample = Path(str(resources.files("kmf").joinpath("data/sample")))
+    if not (sample / "budget.csv").exists() and not (sample / "budget.parquet").exists():
+        raise DataError(
+            "Der er ikke noget eksempeldatasæt i denne installation. Angiv et datasæt: "
+            "kmf run MAPPE --out RESULTATMAPPE."
+        )
+    return sample
+
+
+@app.command("run")
+def run_command(
+    dataset: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. "
+            "Uden datasæt bruges det medfølgende eksempel.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+    ] = DEFAULT_OUT,
+    aar: Annotated[
+        int | None,
+        typer.Option(
+            "--aar",
+            help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
+            show_default=False,
+        ),
+    ] = None,
+    metode: Annotated[
+        str | None,
+        typer.Option(
+            "--metode", help="Dekomponeringsmetode: ministeriet (standard).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
+    ] = False,
+) -> None:
+    """Beregn dekomponeringen og skriv tabel B1–B4 og tabel 1–6 (CSV og Parquet)."""
+    try:
+        source = dataset if dataset is not None else _sample_dataset()
+        result = run_pipeline(source, aar=aar, metode=metode)
+        written = result.write(out, force=force)
+    except (DataError, OutputError) as exc:
+        raise _fail(exc) from None
+    land = result.b1.row(0, named=True)
+    console = _out()
+    console.print(
+        f"KMF-dekomponering for budgetår {result.aar} (metode: {result.metode}), "
+        f"{result.kommuner.height} kommuner."
+    )
+    console.print(
+        f"Hele landet: budget {codes.format_kr(land['kmf_budget_kr'])} kr., "
+        f"prognose {codes.format_kr(land['kmf_prognose_kr'])} kr., "
+        f"ændring {_pct(land['aendring_pct'])} pct."
+    )
+    console.print(
+        f"  aktivitetseffekt {_pct(land['aktivitetseffekt_pct'])}, "
+        f"aldersgruppeeffekt {_pct(land['aldersgruppeeffekt_pct'])}, "
+        f"sundhedsområdeeffekt {_pct(land['sundhedsomraadeeffekt_pct'])}, "
+        f"øvrige {_pct(land['oevrige_pct'])} pct.-point."
+    )
+    console.print(f"{len(written)} filer skrevet i {out}{os.sep}")
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1f}".replace(".", ",")
+
+
+@app.command("validate")
+def validate_command(
+    dataset: Annotated[
+        Path,
+        typer.Argument(help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-fil."),
+    ],
+    aar: Annotated[
+        int | None,
+        typer.Option("--aar", help="Budgetåret T, der skal kontrolleres for.", show_default=False),
+    ] = None,
+) -> None:
+    """Kontrollér et datasæt og vis, hvad det indeholder (år, opgørelser, rækker, kommuner)."""
+    console = _out()
+    try:
+        data = load(dataset)
+        cuts = data.cuts()
+        table = Table(title=f"Datasæt: {dataset}")
+        for header in (
+            "År",
+            "Opgørelse",
+            "Takstår",
+            "Rækker",
+            "Kommuner",
+            "Produktionsværdi, kr.",
+            "KMF, kr.",
+        ):
+            table.add_column(header, justify="right")
+        for r in cuts.iter_rows(named=True):
+            table.add_row(
+                str(r["aar"]),
+                codes.CUT_LABELS[r["opgoerelse"]],
+                str(r["takstaar"]),
+                codes.format_kr(r["rows"]),
+                str(r["kommuner"]),
+                codes.format_kr(r["produktionsvaerdi"]),
+                codes.format_kr(r["kmf"]),
+            )
+        console.print(table)
+        for f in data.files:
+            console.print(f"  {f.table}: {f.display} ({codes.format_kr(f.rows)} rækker)")
+        budget_years = sorted(set(data.budget["aar"].to_list()))
+        kind = "pr. kommune" if data.budget["kommunekode"].null_count() == 0 else "hele landet"
+        console.print(f"  budget ({kind}) for årene: {', '.join(map(str, budget_years))}")
+        if data.psykiatri_moved:
+            console.print(f"  {data.psykiatri_moved} psykiatrirækker er lagt i 'ej_aldersdiff'.")
+        for note in data.notes:
+            console.print(f"  Bemærk: {note}")
+        year = choose_year(data, aar)
+        cells = build_cells(data, year)
+    except (DataError, OutputError) as exc:
+        raise _fail(exc) from None
+    used = sum(cells.rows_used.values())
+    total = int(cuts["rows"].sum())
+    console.print(
+        f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner, "
+        f"{codes.format_kr(used)} af {codes.format_kr(total)} aktivitetsrækker bruges."
+    )
+
+
+def main() -> None:
+    """Entry point of the ``kmf`` console script."""
+    try:
+        app()
+    except pl.exceptions.PolarsError as exc:  # pragma: no cover - a bug, not bad input
+        _err().print(f"Uventet fejl i beregningen: {exc}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The vocabulary of KMF data: codes, their Danish labels, kommuner and regions (SPEC §2)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import polars as pl
+
+AGE_GROUPS: tuple[str, ...] = ("0-2", "3-64", "65-79", "80+", "ej_aldersdiff")
+AREAS: tuple[str, ...] = ("somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer")
+CUTS: tuple[str, ...] = ("foreloebig", "endelig")
+
+AGE_LABELS: dict[str, str] = {
+    "0-2": "0-2 årige",
+    "3-64": "3-64 årige",
+    "65-79": "65-79 årige",
+    "80+": "80+ årige",
+    "ej_aldersdiff": "Ej aldersdiff.",
+}
+AREA_LABELS: dict[str, str] = {
+    "somatik": "Somatik",
+    "psykiatri": "Psykiatri",
+    "speciallaege": "Speciallæge",
+    "almen_praksis": "Almen praksis",
+    "oevrig_primaer": "Øvr. primær",
+}
+CUT_LABELS: dict[str, str] = {"foreloebig": "foreløbig", "endelig": "endelig"}
+
+# Psykiatri is the one area whose KMF rate does not depend on age; it is the fifth "age group".
+AGE_FREE_AREA = "psykiatri"
+AGE_FREE_GROUP = "ej_aldersdiff"
+
+# Upper bounds (inclusive) of the age-differentiated groups, for data given in whole years.
+AGE_BOUNDS: tuple[tuple[int, str], ...] = ((2, "0-2"), (64, "3-64"), (79, "65-79"), (130, "80+"))
+MAX_AGE = 130
+
+AgeGroup = pl.Enum(AGE_GROUPS)
+Area = pl.Enum(AREAS)
+Cut = pl.Enum(CUTS)
+
+# Regions in the order the reports list them.
+REGION_ORDER: tuple[int, ...] = (1084, 1085, 1083, 1082, 1081)
+
+LAND_CODE = "DK"
+LAND_NAME = "Hele landet"
+
+# The 17 cells of a unit: psykiatri only in ej_aldersdiff, the other areas in the four age groups.
+CELLS: tuple[tuple[str, str], ...] = tuple(
+    (age, area)
+    for age in AGE_GROUPS
+    for area in AREAS
+    if (age == AGE_FREE_GROUP) == (area == AGE_FREE_AREA)
+)
+
+
+@cache
+def kommuner() -> pl.DataFrame:
+    """The 98 kommuner: ``kommunekode``, ``kommune``, ``regionskode``, ``region``.
+
+    Sorted in report order: by region (Hovedstaden first), then by kommunekode.
+    """
+    source = resources.files("kmf").joinpath("data/kommuner.csv")
+    with source.open("rb") as fh:
+        frame = pl.read_csv(
+            fh,
+            schema={
+                "kommunekode": pl.Int64,
+                "kommune": pl.String,
+                "regionskode": pl.Int64,
+                "region": pl.String,
+            },
+        )
+    order = {code: rank for rank, code in enumerate(REGION_ORDER)}
+    return (
+        frame.with_columns(
+            pl.col("regionskode").replace_strict(order, return_dtype=pl.Int64).alias("_rank")
+        )
+        .sort("_rank", "kommunekode")
+        .drop("_rank")
+    )
+
+
+@cache
+def kommune_codes() -> frozenset[int]:
+    """The set of valid kommunekoder."""
+    return frozenset(kommuner()["kommunekode"].to_list())
+
+
+def format_kr(value: float) -> str:
+    """A kr. amount the Danish way: thousands dot, no decimals (``-1.234.567``)."""
+    text = f"{value:,.0f}"
+    return text.replace(",", ".")

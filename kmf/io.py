@@ -1,0 +1,722 @@
+"""Read and validate a dataset (SPEC §3, §6).
+
+A dataset is a folder with ``aktivitet`` (CSV, Parquet or a folder of Parquet files),
+``budget`` (CSV or Parquet) and an optional ``kmf.toml``; or one ``.xlsx`` workbook with
+a sheet per table. The activity records are never materialised: one lazy, streaming pass
+casts them, checks them and sums them into cells. Only when that pass shows a problem is
+the input read again, file by file, to name the offending rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from kmf import codes
+from kmf.errors import DataError
+
+Kind = Literal["int", "number", "code"]
+
+# Rows shown per problem in an error message.
+SHOWN = 5
+
+CELL_KEY = ("kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an input table and what a valid value is."""
+
+    name: str
+    kind: Kind
+    what: str  # Danish: what a valid value is, for error messages
+    enum: pl.Enum | None = None
+    allowed: frozenset[int] | None = None
+    lo: int | None = None
+    hi: int | None = None
+
+
+KOMMUNEKODE = Column(
+    "kommunekode",
+    "int",
+    "en af de 98 kommunekoder (fx 101 for København)",
+    allowed=codes.kommune_codes(),
+)
+AAR = Column("aar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
+TAKSTAAR = Column("takstaar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
+OPGOERELSE = Column("opgoerelse", "code", "'foreloebig' eller 'endelig'", enum=codes.Cut)
+ALDERSGRUPPE = Column(
+    "aldersgruppe",
+    "code",
+    "en af " + ", ".join(f"'{a}'" for a in codes.AGE_GROUPS),
+    enum=codes.AgeGroup,
+)
+ALDER = Column(
+    "alder", "int", f"en alder i hele år fra 0 til {codes.MAX_AGE}", lo=0, hi=codes.MAX_AGE
+)
+SUNDHEDSOMRAADE = Column(
+    "sundhedsomraade",
+    "code",
+    "en af " + ", ".join(f"'{o}'" for o in codes.AREAS),
+    enum=codes.Area,
+)
+PRODUKTIONSVAERDI = Column("produktionsvaerdi", "number", "et beløb i kr. (tal)")
+KMF = Column("kmf", "number", "et beløb i kr. (tal)")
+KMF_BUDGET = Column("kmf_budget_kr", "number", "et beløb i kr. (tal)")
+
+ACTIVITY_REQUIRED = (KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF)
+SETTINGS_KEYS = {"aar": int, "metode": str, "titel": str}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One physical source of rows: a CSV file, a Parquet file or a workbook sheet."""
+
+    table: str  # "aktivitet" or "budget"
+    path: Path
+    display: str  # how messages name it
+    fmt: Literal["csv", "parquet", "xlsx"]
+    sheet: str | None = None
+    hive: tuple[tuple[str, str], ...] = ()
+    separator: str = ","
+
+    @property
+    def row_word(self) -> str:
+        return "linje" if self.fmt == "csv" else "række"
+
+    @property
+    def first_row(self) -> int:
+        """Row label of the first data row: the header is line/row 1 in CSV and Excel."""
+        return 1 if self.fmt == "parquet" else 2
+
+    def scan(self) -> pl.LazyFrame:
+        """The raw rows with lower-cased, trimmed column names."""
+        if self.fmt == "csv":
+            lf = pl.scan_csv(
+                self.path,
+                separator=self.separator,
+                infer_schema=False,
+                with_column_names=_normalise_names,
+                encoding="utf8",
+            )
+        elif self.fmt == "parquet":
+            lf = pl.scan_parquet(self.path, hive_partitioning=False)
+            names = lf.collect_schema().names()
+            lf = lf.rename(dict(zip(names, _normalise_names(names), strict=True)))
+        else:
+            lf = _read_sheet(self.path, self.sheet or self.table).lazy()
+        if self.hive:
+            present = set(lf.collect_schema().names())
+            lf = lf.with_columns(
+                pl.lit(value).alias(key) for key, value in self.hive if key not in present
+            )
+        return lf
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file as the manifest records it."""
+
+    table: str
+    path: Path
+    display: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``kmf.toml`` says; the CLI's flags win."""
+
+    aar: int | None = None
+    metode: str | None = None
+    titel: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset: activity summed into cells, the budget rows and the settings.
+
+    ``aktivitet`` has one row per input file and cell key (``CELL_KEY`` plus ``fil``,
+    the index of the file in ``files``) with ``produktionsvaerdi``, ``kmf`` and ``rows``.
+    """
+
+    source: Path
+    aktivitet: pl.DataFrame
+    budget: pl.DataFrame
+    settings: Settings
+    files: tuple[InputFile, ...]
+    age_column: str
+    psykiatri_moved: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def cells(self) -> pl.DataFrame:
+        """Activity cells summed over input files."""
+        return (
+            self.aktivitet.group_by(CELL_KEY)
+            .agg(pl.col("produktionsvaerdi", "kmf", "rows").sum())
+            .sort(CELL_KEY)
+        )
+
+    def cuts(self) -> pl.DataFrame:
+        """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar`` with rows and kommuner."""
+        return (
+            self.aktivitet.group_by("aar", "opgoerelse", "takstaar")
+            .agg(
+                pl.col("rows").sum(),
+                pl.col("kommunekode").n_unique().alias("kommuner"),
+                pl.col("produktionsvaerdi", "kmf").sum(),
+            )
+            .sort("aar", "opgoerelse", "takstaar")
+        )
+
+    def latest_foreloebig_year(self) -> int | None:
+        years = self.aktivitet.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
+        return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
+
+
+# --- locating the tables -------------------------------------------------------------
+
+
+def load(path: str | Path) -> Dataset:
+    """Read and validate a dataset.
+
+    Parameters
+    ----------
+    path
+        A dataset folder, a file inside one (``aktivitet.csv``), or an ``.xlsx`` workbook.
+
+    Raises
+    ------
+    DataError
+        With a Danish message naming file, column, values and rows.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise DataError(
+            f"Datasættet '{source}' findes ikke. Angiv en mappe med aktivitet og budget "
+            "eller en Excel-projektmappe (.xlsx)."
+        )
+    settings_path: Path | None = None
+    if source.is_file() and source.suffix.lower() == ".xlsx":
+        sheets = _sheet_names(source)
+        activity = [_sheet_piece(source, sheets, "aktivitet")]
+        budget = _sheet_piece(source, sheets, "budget")
+    else:
+        folder = source if source.is_dir() else source.parent
+        activity = _activity_pieces(folder)
+        budget = _budget_piece(folder)
+        if (folder / "kmf.toml").is_file():
+            settings_path = folder / "kmf.toml"
+    settings = _read_settings(settings_path) if settings_path else Settings()
+
+    age_column, notes = _age_column(activity)
+    aktivitet, moved = _aggregate_activity(activity, age_column)
+    _check_cell_signs(aktivitet, activity)
+    budget_frame, budget_rows = _read_budget(budget)
+
+    rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
+    rows_read = dict(
+        zip(rows_by_file["fil"].to_list(), rows_by_file["rows"].to_list(), strict=True)
+    )
+    files = [
+        InputFile("aktivitet", p.path, p.display, _sha256(p.path), int(rows_read.get(i, 0)))
+        for i, p in enumerate(activity)
+    ]
+    files.append(
+        InputFile("budget", budget.path, budget.display, _sha256(budget.path), budget_rows)
+    )
+    if settings_path:
+        files.append(InputFile("kmf.toml", settings_path, "kmf.toml", _sha256(settings_path), 0))
+    return Dataset(
+        source=source,
+        aktivitet=aktivitet,
+        budget=budget_frame,
+        settings=settings,
+        files=tuple(files),
+        age_column=age_column,
+        psykiatri_moved=moved,
+        notes=tuple(notes),
+    )
+
+
+def _activity_pieces(folder: Path) -> list[Piece]:
+    candidates = [
+        c
+        for c in (folder / "aktivitet.parquet", folder / "aktivitet.csv", folder / "aktivitet")
+        if c.exists()
+    ]
+    if not candidates:
+        raise DataError(
+            f"Mappen '{folder}' har ingen aktivitetsdata. Læg dem i 'aktivitet.parquet', "
+            "'aktivitet.csv' eller en mappe 'aktivitet/' med Parquet-filer."
+        )
+    if len(candidates) > 1:
+        names = ", ".join(f"'{c.name}'" for c in candidates)
+        raise DataError(
+            f"Mappen '{folder}' har aktivitetsdata flere steder ({names}). "
+            "Behold kun ét af dem, så det er entydigt, hvad der skal bruges."
+        )
+    chosen = candidates[0]
+    if chosen.is_file():
+        return [_file_piece("aktivitet", chosen, chosen.name)]
+    files = sorted(p for p in chosen.rglob("*.parquet") if p.is_file())
+    if not files:
+        raise DataError(
+            f"Mappen '{chosen}' indeholder ingen Parquet-filer (*.parquet). "
+            "Læg aktivitetsdata i den som Parquet-filer."
+        )
+    pieces = []
+    for f in files:
+        rel = f.relative_to(folder)
+        hive = tuple(tuple(part.split("=", 1)) for part in rel.parts[:-1] if "=" in part)
+        pieces.append(
+            Piece(
+                "aktivitet",
+                f,
+                str(rel),
+                "parquet",
+                hive=tuple((k.strip().lower(), v) for k, v in hive),
+            )
+        )
+    return pieces
+
+
+def _budget_piece(folder: Path) -> Piece:
+    candidates = [c for c in (folder / "budget.parquet", folder / "budget.csv") if c.is_file()]
+    if not candidates:
+        raise DataError(
+            f"Mappen '{folder}' har ingen budgetfil. Læg budgettet (ØA-niveauet) i 'budget.csv' "
+            "eller 'budget.parquet' med kolonnerne aar og kmf_budget_kr "
+            "(og kommunekode, hvis budgettet er pr. kommune)."
+        )
+    if len(candidates) > 1:
+        raise DataError(
+            f"Mappen '{folder}' har både 'budget.parquet' og 'budget.csv'. Behold kun én af dem."
+        )
+    return _file_piece("budget", candidates[0], candidates[0].name)
+
+
+def _file_piece(table: str, path: Path, display: str) -> Piece:
+    if path.suffix.lower() == ".csv":
+        return Piece(table, path, display, "csv", separator=_sniff_separator(path))
+    return Piece(table, path, display, "parquet")
+
+
+def _sniff_separator(path: Path) -> str:
+    with path.open("rb") as fh:
+        header = fh.readline().decode("utf-8", errors="replace")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _normalise_names(names: list[str]) -> list[str]:
+    return [n.lstrip("\ufeff").strip().lower() for n in names]
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise DataError(
+            f"Excel-filen '{path.name}' kan ikke læses ({exc}). Gem den igen som .xlsx."
+        ) from None
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _sheet_piece(path: Path, sheets: list[str], table: str) -> Piece:
+    match = [s for s in sheets if s.strip().lower() == table]
+    if not match:
+        raise DataError(
+            f"Excel-filen '{path.name}' har intet ark, der hedder '{table}'. "
+            f"Arkene er: {', '.join(sheets)}. Datasættet skal have arkene 'aktivitet' og 'budget'."
+        )
+    return Piece(table, path, f"{path.name} (ark '{match[0]}')", "xlsx", sheet=match[0])
+
+
+def _read_sheet(path: Path, sheet: str) -> pl.DataFrame:
+    """A worksheet as a frame of text columns (cast later like CSV)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = wb[sheet].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return pl.DataFrame()
+        names = _normalise_names(["" if h is None else str(h) for h in header])
+        columns: list[list[str | None]] = [[] for _ in names]
+        for row in rows:
+            if row is None or all(v is None or v == "" for v in row):
+                continue
+            for j in range(len(names)):
+                columns[j].append(_cell_text(row[j] if j < len(row) else None))
+    finally:
+        wb.close()
+    keep = [(n, c) for n, c in zip(names, columns, strict=True) if n]
+    return pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in keep})
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _read_settings(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"'{path.name}' er ikke gyldig TOML: {exc}.") from None
+    unknown = sorted(set(data) - set(SETTINGS_KEYS))
+    if unknown:
+        raise DataError(
+            f"'{path.name}' har ukendte nøgler: {', '.join(unknown)}. "
+            f"Tilladte nøgler er: {', '.join(SETTINGS_KEYS)}."
+        )
+    for key, typ in SETTINGS_KEYS.items():
+        if key in data and (not isinstance(data[key], typ) or isinstance(data[key], bool)):
+            wanted = "et heltal" if typ is int else "en tekst"
+            raise DataError(
+                f"'{path.name}': nøglen '{key}' skal være {wanted}, men er {data[key]!r}."
+            )
+    return Settings(aar=data.get("aar"), metode=data.get("metode"), titel=data.get("titel"))
+
+
+# --- casting and checking -------------------------------------------------------------
+
+
+def _typed(col: Column, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
+    """The column cast to its type; null where the raw value is missing or invalid."""
+    raw = pl.col(col.name)
+    if col.kind == "code":
+        assert col.enum is not None
+        if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
+            return raw.cast(pl.String).str.strip_chars().cast(col.enum, strict=False)
+        return pl.lit(None, dtype=col.enum)
+    if dtype == pl.String:
+        text = raw.str.strip_chars()
+        if decimal_comma:
+            text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        number = text.cast(pl.Float64, strict=False)
+    elif dtype.is_numeric():
+        number = raw.cast(pl.Float64)
+    else:
+        return pl.lit(None, dtype=pl.Int64 if col.kind == "int" else pl.Float64)
+    number = pl.when(number.is_finite()).then(number)
+    if col.kind == "number":
+        return number
+    if dtype.is_integer():
+        value = raw.cast(pl.Int64)
+    else:
+        value = pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
+    if col.allowed is not None:
+        value = pl.when(value.is_in(sorted(col.allowed))).then(value)
+    if col.lo is not None and col.hi is not None:
+        value = pl.when(value.is_between(col.lo, col.hi)).then(value)
+    return value
+
+
+def _age_expr(age_column: str, schema: pl.Schema, decimal_comma: bool) -> pl.Expr:
+    """The age group of a row: from ``aldersgruppe`` or from ``alder`` in whole years."""
+    if age_column == "aldersgruppe":
+        return _typed(ALDERSGRUPPE, schema["aldersgruppe"], decimal_comma)
+    alder = _typed(ALDER, schema["alder"], decimal_comma)
+    expr = pl.lit(None, dtype=codes.AgeGroup)
+    for upper, group in reversed(codes.AGE_BOUNDS):
+        expr = pl.when(alder <= upper).then(pl.lit(group, dtype=codes.AgeGroup)).otherwise(expr)
+    return expr
+
+
+def _age_column(pieces: list[Piece]) -> tuple[str, list[str]]:
+    """Which age column the activity uses (every file must have one) and a note if both."""
+    found: set[str] = set()
+    notes: list[str] = []
+    for piece in pieces:
+        names = set(piece.scan().collect_schema().names())
+        _require_columns(piece, names, [c.name for c in ACTIVITY_REQUIRED])
+        if "aldersgruppe" in names:
+            found.add("aldersgruppe")
+            if "alder" in names:
+                notes.append(
+                    f"{piece.display} har både 'aldersgruppe' og 'alder'; 'aldersgruppe' bruges."
+                )
+        elif "alder" in names:
+            found.add("alder")
+        else:
+            raise DataError(
+                f"{piece.display} mangler kolonnen 'aldersgruppe' (eller 'alder' i hele år). "
+                f"Kolonnerne er: {', '.join(sorted(names))}."
+            )
+    if len(found) > 1:
+        raise DataError(
+            "Aktivitetsfilerne angiver alder forskelligt: nogle har 'aldersgruppe', andre kun "
+            "'alder'. Brug samme kolonne i alle filer."
+        )
+    return found.pop(), notes
+
+
+def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]) -> None:
+    present = set(names)
+    missing = [c for c in required if c not in present]
+    if missing:
+        plural = "kolonnerne" if len(missing) > 1 else "kolonnen"
+        raise DataError(
+            f"{piece.display} mangler {plural} {', '.join(repr(m) for m in missing)}. "
+            f"Kolonnerne i filen er: {', '.join(sorted(present)) or '(ingen)'}. "
+            "Se SPEC §3 / README for de krævede kolonner."
+        )
+
+
+def _typed_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame:
+    lf = piece.scan()
+    schema = lf.collect_schema()
+    dc = piece.separator == ";"
+    area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
+    age = _age_expr(age_column, schema, dc)
+    aar = _typed(AAR, schema["aar"], dc)
+    takst = _typed(TAKSTAAR, schema["takstaar"], dc) if "takstaar" in schema else None
+    is_psyk = area == codes.AGE_FREE_AREA
+    return lf.select(
+        pl.lit(index, dtype=pl.UInt32).alias("fil"),
+        _typed(KOMMUNEKODE, schema["kommunekode"], dc).cast(pl.Int16).alias("kommunekode"),
+        aar.cast(pl.Int16).alias("aar"),
+        _typed(OPGOERELSE, schema["opgoerelse"], dc).alias("opgoerelse"),
+        (aar if takst is None else pl.when(pl.col("takstaar").is_null()).then(aar).otherwise(takst))
+        .cast(pl.Int16)
+        .alias("takstaar"),
+        pl.when(is_psyk)
+        .then(pl.lit(codes.AGE_FREE_GROUP, dtype=codes.AgeGroup))
+        .otherwise(age)
+        .alias("aldersgruppe"),
+        area.alias("sundhedsomraade"),
+        _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias("produktionsvaerdi"),
+        _typed(KMF, schema["kmf"], dc).alias("kmf"),
+        (is_psyk & (age.is_null() | (age != codes.AGE_FREE_GROUP))).alias("_moved"),
+    )
+
+
+def _aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
+    typed = pl.concat([_typed_activity(p, i, age_column) for i, p in enumerate(pieces)])
+    agg = (
+        typed.group_by("fil", *CELL_KEY)
+        .agg(
+            pl.col("produktionsvaerdi").sum(),
+            pl.col("kmf").sum(),
+            pl.len().cast(pl.Int64).alias("rows"),
+            pl.col("produktionsvaerdi").null_count().alias("_p_null"),
+            pl.col("kmf").null_count().alias("_k_null"),
+            pl.col("_moved").sum().cast(pl.Int64).alias("_moved"),
+        )
+        .collect(engine="streaming")
+    )
+    bad = agg.filter(
+        pl.any_horizontal(pl.col(CELL_KEY).is_null())
+        | (pl.col("_p_null") > 0)
+        | (pl.col("_k_null") > 0)
+        | (
+            (pl.col("aldersgruppe") == codes.AGE_FREE_GROUP)
+            & (pl.col("sundhedsomraade") != codes.AGE_FREE_AREA)
+        )
+    )
+    if not bad.is_empty():
+        problems: list[str] = []
+        for i in sorted(set(bad["fil"].to_list())):
+            problems.extend(_diagnose_activity(pieces[i], age_column))
+        _raise(problems, "Aktivitetsdata")
+    moved = int(agg["_moved"].sum())
+    return agg.drop("_p_null", "_k_null", "_moved"), moved
+
+
+def _diagnose_activity(piece: Piece, age_column: str) -> list[str]:
+    """Name the offending rows of one file (only called when the fast pass found a problem)."""
+    lf = piece.scan().with_row_index("_row")
+    schema = lf.collect_schema()
+    dc = piece.separator == ";"
+    columns = [KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF]
+    columns.insert(3, ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
+    problems = [p for col in columns for p in _column_problems(piece, lf, schema, col, dc)]
+    if "takstaar" in schema:
+        # A missing takstaar means "same as aar"; only invalid values are errors.
+        problems.extend(_column_problems(piece, lf, schema, TAKSTAAR, dc, allow_null=True))
+    area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
+    if age_column == "aldersgruppe":
+        age = _typed(ALDERSGRUPPE, schema["aldersgruppe"], dc)
+        mismatch = (
+            (age == codes.AGE_FREE_GROUP) & area.is_not_null() & (area != codes.AGE_FREE_AREA)
+        )
+        problems.extend(
+            _report(
+                piece,
+                lf,
+                mismatch,
+                ["aldersgruppe", "sundhedsomraade"],
+                "har aldersgruppen 'ej_aldersdiff' med et andet sundhedsområde end psykiatri",
+                "'ej_aldersdiff' bruges kun til psykiatri; de andre områder skal have en af "
+                "aldersgrupperne '0-2', '3-64', '65-79' eller '80+'",
+            )
+        )
+    return problems
+
+
+def _column_problems(
+    piece: Piece,
+    lf: pl.LazyFrame,
+    schema: pl.Schema,
+    col: Column,
+    decimal_comma: bool,
+    *,
+    allow_null: bool = False,
+) -> list[str]:
+    dtype = schema[col.name]
+    raw = pl.col(col.name)
+    typed = _typed(col, dtype, decimal_comma)
+    problems: list[str] = []
+    wrong_type = col.kind == "code" and not (
+        dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
+    )
+    wrong_type |= col.kind != "code" and not (dtype == pl.String or dtype.is_numeric())
+    if wrong_type:
+        return [
+            f"{piece.display}, kolonne '{col.name}': har typen {dtype}, men skal være "
+            f"{col.what}. Ret kolonnens type i filen."
+        ]
+    if not allow_null:
+        problems.extend(
+            _report(
+                piece,
+                lf,
+                raw.is_null(),
+                [col.name],
+                "mangler en værdi",
+                f"hver række skal have {col.what}",
+            )
+        )
+    adjective = "ukendt" if col.kind == "code" or col.allowed is not None else "ugyldig"
+    problems.extend(
+        _report(
+            piece,
+            lf,
+            raw.is_not_null() & typed.is_null(),
+            [col.name],
+            f"har en {adjective} værdi",
+            f"værdien skal være {col.what}",
+        )
+    )
+    return problems
+
+
+def _report(
+    piece: Piece,
+    lf: pl.LazyFrame,
+    condition: pl.Expr,
+    shown: list[str],
+    what: str,
+    fix: str,
+) -> list[str]:
+    found = lf.filter(condition)
+    count = int(found.select(pl.len()).collect(engine="streaming").item())
+    if count == 0:
+        return []
+    first = found.select("_row", *shown).head(SHOWN).collect(engine="streaming")
+    examples = []
+    for row in first.iter_rows(named=True):
+        label = f"{piece.row_word} {row['_row'] + piece.first_row}"
+        values = ", ".join(_show(row[c]) for c in shown)
+        examples.append(f"{label}: {values}")
+    rows = "række" if count == 1 else "rækker"
+    more = " …" if count > SHOWN else ""
+    columns = " og ".join(f"'{c}'" for c in shown)
+    return [
+        f"{piece.display}, kolonne {columns}: {count} {rows} {what} "
+        f"({'; '.join(examples)}{more}). Ret det: {fix}."
+    ]
+
+
+def _show(value: object) -> str:
+    return "(tom)" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def _raise(problems: list[str], subject: str) -> None:
+    if not problems:  # the fast pass saw a problem the diagnosis could not name
+        problems = ["ukendt fejl i data; kontrollér filernes kolonner og værdier."]
+    n = len(problems)
+    head = f"{subject} kan ikke bruges ({n} fejl):"
+    raise DataError("\n".join([head, *(f"- {p}" for p in problems)]))
+
+
+def _check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
+    """A summed cell may not be negative (a single record may: it is a correction)."""
+    cells = aktivitet.group_by(CELL_KEY).agg(pl.col("produktionsvaerdi", "kmf").sum())
+    negative = cells.filter((pl.col("produktionsvaerdi") < 0) | (pl.col("kmf") < 0)).sort(CELL_KEY)
+    if negative.is_empty():
+        return
+    names = ", ".join(sorted({p.display for p in pieces}))
+    shown = [
+        f"kommune {r['kommunekode']}, {r['aar']} {codes.CUT_LABELS[r['opgoerelse']]} "
+        f"(takstår {r['takstaar']}), {r['aldersgruppe']}, {r['sundhedsomraade']}: "
+        f"produktionsværdi {codes.format_kr(r['produktionsvaerdi'])} kr., "
+        f"kmf {codes.format_kr(r['kmf'])} kr."
+        for r in negative.head(SHOWN).iter_rows(named=True)
+    ]
+    more = f" (og {negative.height - SHOWN} flere)" if negative.height > SHOWN else ""
+    raise DataError(
+        f"Aktivitetsdata kan ikke bruges: {negative.height} celler i {names} (kolonnerne "
+        f"'produktionsvaerdi' og 'kmf') summer til et negativt beløb{more}:\n"
+        + "\n".join(f"- {s}" for s in shown)
+        + "\nEnkelte rettelsesrækker må være negative, men summen for en celle "
+        "(kommune, år, opgørelse, takstår, aldersgruppe, sundhedsområde) skal være 0 eller mere."
+    )
+
+
+def _read_budget(piece: Piece) -> tuple[pl.DataFrame, int]:
+    """The budget rows, typed and checked.
+
+    Columns ``aar``, ``kommunekode`` (null for a national budget), ``kmf_budget_kr``, ``raekke``.
+    """
+    lf = piece.scan().with_row_index("_row")
+    schema = lf.collect_schema()
+    _require_columns(piece, schema.names(), ["aar", "kmf_budget_kr"])
+    dc = piece.separator == ";"
+    columns = [AAR, KMF_BUDGET] + ([KOMMUNEKODE] if "kommunekode" in schema else [])
+    problems = [p for col in columns for p in _column_problems(piece, lf, schema, col, dc)]
+    if problems:
+        _raise(problems, "Budgettet")
+    frame = lf.select(
+        pl.col("_row"),
+        _typed(AAR, schema["aar"], dc).alias("aar"),
+        (
+            _typed(KOMMUNEKODE, schema["kommunekode"], dc)
+            if "kommunekode" in schema
+            else pl.lit(None, dtype=pl.Int64)
+        ).alias("kommunekode"),
+        _typed(KMF_BUDGET, schema["kmf_budget_kr"], dc).alias("kmf_budget_kr"),
+    ).collect()
+    frame = frame.with_columns((pl.col("_row") + piece.first_row).alias("raekke")).drop("_row")
+    return frame, frame.height
+
+
+def describe_problem_rows(frame: pl.DataFrame, label: Callable[[dict], str]) -> str:
+    """Up to ``SHOWN`` rows of a small frame, labelled, for a message."""
+    shown = [label(r) for r in frame.head(SHOWN).iter_rows(named=True)]
+    more = f" (og {frame.height - SHOWN} flere)" if frame.height > SHOWN else ""
+    return "; ".join(shown) + more

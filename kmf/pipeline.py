@@ -1,0 +1,223 @@
+"""From a dataset to the report tables: ``run()`` and its ``Result``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kmf import __version__, codes, tables
+from kmf.decompose import METHODS, effects
+from kmf.errors import DataError, OutputError
+from kmf.forecast import Cells, build_cells, choose_year, cuts_for
+from kmf.io import Dataset, load
+
+TABLE_NAMES: tuple[str, ...] = (
+    "tabel_b1", "tabel_b2", "tabel_b3", "tabel_b4",
+    "tabel_1", "tabel_2", "tabel_3", "tabel_4", "tabel_5", "tabel_6",
+)  # fmt: skip
+
+# Extra writers (workbook, figures) register here: name -> writer(result, folder).
+Writer = Callable[["Result", Path], None]
+EXTRA_WRITERS: dict[str, Writer] = {}
+
+
+@dataclass(frozen=True)
+class Result:
+    """The decomposition for one budget year: every table as a polars DataFrame.
+
+    Attributes
+    ----------
+    aar
+        Budget year T.
+    metode
+        The decomposition method.
+    b1, b2, b3, b4
+        Tables B1–B4 (SPEC §5).
+    tabeller
+        Tabel 1–6, by number; also reached by ``tabel(n)``.
+    celler
+        The forecast and budget cells used: all 17 cells of every kommune, in kr.
+    kommuner
+        Per kommune: efterregistreringsfaktor f_k, KMF grundlag K⁰_k, budget K^b_k, g_k.
+    manifest
+        What was read and used (written as ``manifest.json``).
+    """
+
+    aar: int
+    metode: str
+    b1: pl.DataFrame
+    b2: pl.DataFrame
+    b3: pl.DataFrame
+    b4: pl.DataFrame
+    tabeller: dict[int, pl.DataFrame]
+    celler: pl.DataFrame
+    kommuner: pl.DataFrame
+    manifest: dict[str, Any] = field(repr=False)
+    titel: str | None = None
+
+    def tabel(self, n: int) -> pl.DataFrame:
+        """Tabel ``n`` (1–6) of the report."""
+        if n not in self.tabeller:
+            raise KeyError(f"tabel {n} findes ikke; vælg 1–6")
+        return self.tabeller[n]
+
+    def named_tables(self) -> dict[str, pl.DataFrame]:
+        """Every table under its file name (without extension)."""
+        out = {"tabel_b1": self.b1, "tabel_b2": self.b2, "tabel_b3": self.b3, "tabel_b4": self.b4}
+        out.update({f"tabel_{n}": self.tabeller[n] for n in sorted(self.tabeller)})
+        return out
+
+    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
+        """Write the tables (CSV and Parquet), ``manifest.json`` and any registered extras.
+
+        Everything is written to a temporary folder first and moved into place at the end,
+        so a failed run leaves no half-written output. Existing output is only replaced with
+        ``force=True``.
+        """
+        target = Path(folder)
+        if target.exists() and not target.is_dir():
+            raise OutputError(
+                f"'{target}' findes allerede og er ikke en mappe. Vælg en anden --out."
+            )
+        if target.exists() and any(target.iterdir()) and not force:
+            raise OutputError(
+                f"Mappen '{target}' findes allerede og er ikke tom. Brug --force for at "
+                "overskrive resultaterne, eller vælg en anden mappe med --out."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.kmf-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            for name, frame in self.named_tables().items():
+                frame.write_csv(staging / f"{name}.csv")
+                frame.write_parquet(staging / f"{name}.parquet")
+            for writer in EXTRA_WRITERS.values():
+                writer(self, staging)
+            (staging / "manifest.json").write_text(
+                json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            written = sorted(p.name for p in staging.iterdir())
+            if not target.exists():
+                staging.rename(target)
+            else:
+                for name in written:
+                    os.replace(staging / name, target / name)
+                staging.rmdir()
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return [target / name for name in written]
+
+
+def run(
+    dataset: Dataset | str | Path,
+    aar: int | None = None,
+    metode: str | None = None,
+) -> Result:
+    """Decompose the gap between the KMF forecast and the budget for budget year ``aar``.
+
+    Parameters
+    ----------
+    dataset
+        A loaded ``Dataset`` or a path to one (see ``kmf.load``).
+    aar
+        Budget year T; default ``aar`` from ``kmf.toml``, else the latest year with a
+        foreløbig cut.
+    metode
+        Decomposition method; default ``metode`` from ``kmf.toml``, else ``"ministeriet"``.
+
+    Raises
+    ------
+    DataError
+        With a Danish message when the data cannot give the tables.
+    """
+    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    method = metode or data.settings.metode or "ministeriet"
+    if method not in METHODS:
+        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(METHODS)}.")
+    year = choose_year(data, aar)
+    cells = build_cells(data, year)
+    kommune_effects = effects(cells.cells, "kommunekode", method)
+    order = tables.units(cells.kommuner["kommunekode"])
+    b1 = tables.table_b1(kommune_effects, order)
+    b2, b3 = tables.table_b2_b3(cells.cells, order)
+    b4 = tables.table_b4(cells.cells, order)
+    t4, t5, t6 = tables.table_4_5_6(b1)
+    tabeller = {
+        1: tables.table_1(b1),
+        2: tables.table_2(b1),
+        3: tables.table_3(b1),
+        4: t4,
+        5: t5,
+        6: t6,
+    }
+    return Result(
+        aar=year,
+        metode=method,
+        b1=b1,
+        b2=b2,
+        b3=b3,
+        b4=b4,
+        tabeller=tabeller,
+        celler=cells.cells,
+        kommuner=cells.kommuner,
+        manifest=_manifest(data, year, method, cells),
+        titel=data.settings.titel,
+    )
+
+
+def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> dict[str, Any]:
+    rows_used = cells.rows_used
+    activity_index = 0
+    files = []
+    for f in data.files:
+        entry: dict[str, Any] = {
+            "tabel": f.table,
+            "fil": f.display,
+            "sti": str(f.path.resolve()),
+            "sha256": f.sha256,
+            "raekker_laest": f.rows,
+        }
+        if f.table == "aktivitet":
+            entry["raekker_brugt"] = int(rows_used.get(activity_index, 0))
+            activity_index += 1
+        elif f.table == "budget":
+            entry["raekker_brugt"] = int(data.budget.filter(pl.col("aar") == year).height)
+        files.append(entry)
+    used = {(c.aar, c.opgoerelse, c.takstaar): c.name for c in cuts_for(year)}
+    cuts = [
+        {
+            "aar": r["aar"],
+            "opgoerelse": r["opgoerelse"],
+            "takstaar": r["takstaar"],
+            "raekker": r["rows"],
+            "kommuner": r["kommuner"],
+            "brugt_som": used.get((r["aar"], r["opgoerelse"], r["takstaar"])),
+        }
+        for r in data.cuts().iter_rows(named=True)
+    ]
+    unused = sum(c["raekker"] for c in cuts if c["brugt_som"] is None)
+    return {
+        "program": "kmf",
+        "version": __version__,
+        "metode": method,
+        "aar": year,
+        "datasaet": str(data.source.resolve()),
+        "budget": "hele landet" if cells.budget_kind == "national" else "pr. kommune",
+        "aldersangivelse": data.age_column,
+        "psykiatri_flyttet_til_ej_aldersdiff": data.psykiatri_moved,
+        "raekker_ikke_brugt": unused,
+        "opgoerelser": cuts,
+        "filer": files,
+        "kommuner": cells.kommuner.height,
+        "bemaerkninger": list(data.notes),
+        "aldersgrupper": list(codes.AGE_GROUPS),
+    }
