@@ -291,7 +291,9 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
         )
         return kommuner.select("kommunekode", "kmf_budget_kr"), "national"
 
-    counts = rows.group_by("kommunekode").agg(pl.len(), pl.col("raekke").min()).filter(pl.len() > 1)
+    counts = (
+        rows.group_by("kommunekode").agg(pl.len(), pl.col("raekke").min()).filter(pl.col("len") > 1)
+    )
     if not counts.is_empty():
         shown = describe_problem_rows(
             counts.sort("kommunekode"),
