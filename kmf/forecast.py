@@ -258,7 +258,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     per_kommune = rows["kommunekode"].null_count() < rows.height
     if per_kommune and rows["kommunekode"].null_count() > 0:
         shown = describe_problem_rows(
-            rows.filter(pl.col("kommunekode").is_null()), lambda r: f"række {r['raekke']}"
+            rows.filter(pl.col("kommunekode").is_null()), lambda r: r["raekke"]
         )
         raise DataError(
             f"{display}, kolonne 'kommunekode': budgettet for {year} blander landsbudget og "
@@ -268,7 +268,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     positive = rows.filter(pl.col("kmf_budget_kr") <= 0)
     if not positive.is_empty():
         shown = describe_problem_rows(
-            positive, lambda r: f"række {r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
+            positive, lambda r: f"{r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
         )
         raise DataError(
             f"{display}, kolonne 'kmf_budget_kr': budgettet for {year} skal være større end 0 "
@@ -277,7 +277,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     if not per_kommune:
         if rows.height > 1:
             shown = describe_problem_rows(
-                rows, lambda r: f"række {r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
+                rows, lambda r: f"{r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
             )
             raise DataError(
                 f"{display}, kolonne 'aar': budgettet for {year} står der {rows.height} gange "

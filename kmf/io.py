@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -217,10 +218,12 @@ def load(path: str | Path) -> Dataset:
             settings_path = folder / "kmf.toml"
     settings = _read_settings(settings_path) if settings_path else Settings()
 
-    age_column, notes = _age_column(activity)
-    aktivitet, moved = _aggregate_activity(activity, age_column)
+    with _reading(activity):
+        age_column, notes = _age_column(activity)
+        aktivitet, moved = _aggregate_activity(activity, age_column)
     _check_cell_signs(aktivitet, activity)
-    budget_frame, budget_rows = _read_budget(budget)
+    with _reading([budget]):
+        budget_frame, budget_rows = _read_budget(budget)
 
     rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
     rows_read = dict(
@@ -402,6 +405,26 @@ def _read_settings(path: Path) -> Settings:
     return Settings(aar=data.get("aar"), metode=data.get("metode"), titel=data.get("titel"))
 
 
+@contextmanager
+def _reading(pieces: Iterable[Piece]) -> Iterator[None]:
+    """Turn the engine's errors on unreadable files into a Danish ``DataError``."""
+    try:
+        yield
+    except (pl.exceptions.PolarsError, OSError, pa_errors()) as exc:
+        names = ", ".join(sorted({p.display for p in pieces}))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{names} kan ikke læses: {first}. Kontrollér, at filen er gyldig CSV (UTF-8, "
+            "samme antal felter i hver linje) eller Parquet, og gem den evt. igen."
+        ) from None
+
+
+def pa_errors() -> type[Exception]:
+    import pyarrow as pa
+
+    return pa.ArrowException
+
+
 # --- casting and checking -------------------------------------------------------------
 
 
@@ -483,7 +506,7 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
         raise DataError(
             f"{piece.display} mangler {plural} {', '.join(repr(m) for m in missing)}. "
             f"Kolonnerne i filen er: {', '.join(sorted(present)) or '(ingen)'}. "
-            "Se SPEC §3 / README for de krævede kolonner."
+            "De krævede kolonner står i README under 'Dataformat'."
         )
 
 
@@ -691,7 +714,8 @@ def _check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
 def _read_budget(piece: Piece) -> tuple[pl.DataFrame, int]:
     """The budget rows, typed and checked.
 
-    Columns ``aar``, ``kommunekode`` (null for a national budget), ``kmf_budget_kr``, ``raekke``.
+    Columns ``aar``, ``kommunekode`` (null for a national budget), ``kmf_budget_kr`` and
+    ``raekke``, the row as messages name it (``linje 3`` in a CSV file).
     """
     lf = piece.scan().with_row_index("_row")
     schema = lf.collect_schema()
@@ -711,7 +735,9 @@ def _read_budget(piece: Piece) -> tuple[pl.DataFrame, int]:
         ).alias("kommunekode"),
         _typed(KMF_BUDGET, schema["kmf_budget_kr"], dc).alias("kmf_budget_kr"),
     ).collect()
-    frame = frame.with_columns((pl.col("_row") + piece.first_row).alias("raekke")).drop("_row")
+    frame = frame.with_columns(
+        pl.format("{} {}", pl.lit(piece.row_word), pl.col("_row") + piece.first_row).alias("raekke")
+    ).drop("_row")
     return frame, frame.height
 
 

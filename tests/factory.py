@@ -80,7 +80,7 @@ def write_dataset(
     budget: list[dict],
     fmt: str = "csv",
 ) -> Path:
-    """Write ``aktivitet`` and ``budget`` in ``fmt`` (``csv``, ``parquet``) and return the folder."""
+    """Write ``aktivitet`` and ``budget`` as ``fmt`` (``csv`` or ``parquet``); return the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     activity = frame(rows)
     budget_frame = pl.DataFrame(budget)

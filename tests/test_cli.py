@@ -1,0 +1,75 @@
+"""The command line end to end on a small generated dataset."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from kmf.cli import app
+from tests.factory import national_budget, random_rows, write_dataset
+
+T = 2021
+TABLES = ["tabel_b1", "tabel_b2", "tabel_b3", "tabel_b4",
+          "tabel_1", "tabel_2", "tabel_3", "tabel_4", "tabel_5", "tabel_6"]  # fmt: skip
+
+
+def dataset(tmp_path: Path, n: int = 30) -> Path:
+    codes = pl.read_csv(Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv")
+    kommuner = codes["kommunekode"].to_list()[:: max(1, 98 // n)][:n]
+    rows = random_rows(kommuner, T, seed=21, empty_share=0.1)
+    return write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+
+
+def test_run_writes_every_table_and_the_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "ud"
+    result = CliRunner().invoke(app, ["run", str(dataset(tmp_path)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "budgetår 2021" in result.stdout
+    assert result.stderr == ""
+    for name in TABLES:
+        assert (out / f"{name}.csv").is_file()
+        csv = pl.read_csv(out / f"{name}.csv", schema_overrides={"kode": pl.String})
+        parquet = pl.read_parquet(out / f"{name}.parquet")
+        assert csv.columns == parquet.columns
+        assert csv.height == parquet.height
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["aar"] == T
+    assert manifest["kommuner"] == 30
+    b1 = pl.read_csv(out / "tabel_b1.csv", schema_overrides={"kode": pl.String})
+    assert b1.height == 1 + 5 + 30
+    # tabel 4–6: ten kommuner each and Hele landet below; 5 is the middle ten (ranks 11–20)
+    t5 = pl.read_csv(out / "tabel_5.csv", schema_overrides={"kode": pl.String})
+    assert t5["rang"].to_list()[:10] == list(range(11, 21))
+    assert t5["kode"].to_list()[-1] == "DK"
+    t6 = pl.read_csv(out / "tabel_6.csv", schema_overrides={"kode": pl.String})
+    ranked = b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
+    assert t6["kode"].to_list()[:10] == ranked["kode"].to_list()[:10][::-1]
+
+
+def test_validate_describes_the_dataset(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["validate", str(dataset(tmp_path, n=5))])
+    assert result.exit_code == 0, result.output
+    assert "i orden til budgetår 2021" in result.stdout
+    assert "5 kommuner" in result.stdout
+    assert "foreløbig" in result.stdout
+
+
+def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
+    out = tmp_path / "ud"
+    done = subprocess.run(
+        [sys.executable, "-m", "kmf.cli", "run", str(dataset(tmp_path, n=3)), "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "tabel_b1.csv").is_file()
+
+
+def test_help_is_danish() -> None:
+    result = CliRunner().invoke(app, ["run", "--help"])
+    assert result.exit_code == 0
+    assert "Budgetåret" in result.stdout
