@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -111,7 +112,9 @@ class Piece:
             names = lf.collect_schema().names()
             lf = lf.rename(dict(zip(names, _normalise_names(names), strict=True)))
         else:
-            lf = _read_sheet(self.path, self.sheet or self.table).lazy()
+            stat = self.path.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+            lf = _read_sheet(self.path, self.sheet or self.table, key).lazy()
         if self.hive:
             present = set(lf.collect_schema().names())
             lf = lf.with_columns(
@@ -348,8 +351,12 @@ def _sheet_piece(path: Path, sheets: list[str], table: str) -> Piece:
     return Piece(table, path, f"{path.name} (ark '{match[0]}')", "xlsx", sheet=match[0])
 
 
-def _read_sheet(path: Path, sheet: str) -> pl.DataFrame:
-    """A worksheet as a frame of text columns (cast later like CSV)."""
+@lru_cache(maxsize=4)
+def _read_sheet(path: Path, sheet: str, version: tuple[int, int]) -> pl.DataFrame:
+    """A worksheet as a frame of text columns (cast later like CSV).
+
+    Cached: a run scans a sheet several times; ``version`` (mtime, size) keys a changed file anew.
+    """
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
