@@ -1,0 +1,120 @@
+"""The bundled sample: deterministic, plausible, and calibrated to the published 2018 tables.
+
+The expected values are the ministry's published tables (``tests/fixtures/``).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import kmf
+from kmf.cli import app
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "kmf" / "data" / "sample"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def result() -> kmf.Result:
+    return kmf.run(SAMPLE)
+
+
+def share_within(result: kmf.Result, table: int, column: str, tolerance: float) -> float:
+    """Share of the 98 kommune values within ``tolerance`` of the published value."""
+    published = pl.read_csv(
+        FIXTURES / f"rapport2018_tabel_b{table}.csv", schema_overrides={"kode": pl.String}
+    ).filter(pl.col("kode") != "DK")
+    ours = {1: result.b1, 2: result.b2, 3: result.b3, 4: result.b4}[table]
+    joined = published.join(ours.select("kode", column), on="kode", suffix="_kmf")
+    assert joined.height == 98
+    within = (joined[column] - joined[f"{column}_kmf"]).abs() <= tolerance
+    return float(within.mean())  # type: ignore[arg-type]
+
+
+def test_regenerating_the_sample_gives_identical_files(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "data" / "calibrate_sample.py"), str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("aktivitet.csv", "budget.csv"):
+        assert filecmp.cmp(tmp_path / name, SAMPLE / name, shallow=False), name
+
+
+def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
+    data = kmf.load(SAMPLE)
+    assert data.cells["kommunekode"].n_unique() == 98
+    cuts = data.cuts()
+    assert cuts.height == 4
+    assert set(cuts["rows"].to_list()) == {98 * 17}
+    assert result.aar == 2018
+    land = result.b1.row(0, named=True)
+    assert 21e9 <= land["kmf_budget_kr"] <= 22e9
+    assert 20e9 <= land["kmf_prognose_kr"] <= 23e9
+
+
+def test_every_cell_is_non_negative_and_its_kmf_share_plausible() -> None:
+    cells = pl.read_csv(SAMPLE / "aktivitet.csv").with_columns(
+        (pl.col("kmf") / pl.col("produktionsvaerdi")).alias("andel")
+    )
+    assert cells["produktionsvaerdi"].min() > 0  # type: ignore[operator]
+    assert cells["kmf"].min() > 0  # type: ignore[operator]
+    ranges = {"somatik": (0.20, 0.56), "psykiatri": (0.30, 0.60), "speciallaege": (0.07, 0.18),
+              "almen_praksis": (0.07, 0.18), "oevrig_primaer": (0.07, 0.18)}  # fmt: skip
+    for area, (low, high) in ranges.items():
+        shares = cells.filter(pl.col("sundhedsomraade") == area)["andel"]
+        assert low <= shares.min() <= shares.max() <= high, area  # type: ignore[operator]
+
+
+def test_kommune_sizes_follow_population(result: kmf.Result) -> None:
+    budgets = result.b1.filter(pl.col("niveau") == "kommune")
+    by_code = dict(zip(budgets["kode"].to_list(), budgets["kmf_budget_kr"].to_list(), strict=True))
+    assert by_code["101"] > 2.5 * by_code["461"]  # København (613.000) vs Odense (202.000)
+    assert by_code["825"] < by_code["492"] < by_code["147"]  # Læsø < Ærø < Frederiksberg
+
+
+@pytest.mark.parametrize("column", ["aktivitetseffekt_pct"])
+def test_b1_within_published_rounding(result: kmf.Result, column: str) -> None:
+    assert share_within(result, 1, column, 0.5) >= 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the published kommune rows of B1 and B2/B3 cannot both be met with plausible KMF "
+    "shares (see kmf/data/sample/README.md); reached: ændring 94 %, B 83 %, C 84 %",
+)
+@pytest.mark.parametrize(
+    "column", ["aendring_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct"]
+)
+def test_b1_within_published_rounding_not_yet_reached(result: kmf.Result, column: str) -> None:
+    assert share_within(result, 1, column, 0.5) >= 0.95
+
+
+@pytest.mark.parametrize("column", ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"])
+def test_b2_within_a_twentieth_of_a_point(result: kmf.Result, column: str) -> None:
+    assert share_within(result, 2, column, 0.05) >= 0.95
+
+
+@pytest.mark.parametrize(
+    "column", ["somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer"]
+)
+def test_b4_within_a_twentieth_of_a_point(result: kmf.Result, column: str) -> None:
+    assert share_within(result, 4, column, 0.05) >= 0.95
+
+
+def test_kmf_run_without_arguments_uses_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    outcome = CliRunner().invoke(app, ["run"])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "kmf-rapport" / "tabel_b1.csv").is_file()
+    assert "budgetår 2018" in outcome.stdout
