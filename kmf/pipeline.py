@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,6 @@ TABLE_NAMES: tuple[str, ...] = (
     "tabel_b1", "tabel_b2", "tabel_b3", "tabel_b4",
     "tabel_1", "tabel_2", "tabel_3", "tabel_4", "tabel_5", "tabel_6",
 )  # fmt: skip
-
-# Extra writers (workbook, figures) register here: name -> writer(result, folder).
-Writer = Callable[["Result", Path], None]
-EXTRA_WRITERS: dict[str, Writer] = {}
 
 
 @dataclass(frozen=True)
@@ -75,7 +70,7 @@ class Result:
         return out
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
-        """Write the tables (CSV and Parquet), ``manifest.json`` and any registered extras.
+        """Write the tables (CSV and Parquet), the Excel workbook and ``manifest.json``.
 
         Everything is written to a temporary folder first and moved into place at the end,
         so a failed run leaves no half-written output. Existing output is only replaced with
@@ -99,8 +94,10 @@ class Result:
             for name, frame in self.named_tables().items():
                 frame.write_csv(staging / f"{name}.csv")
                 frame.write_parquet(staging / f"{name}.parquet")
-            for writer in EXTRA_WRITERS.values():
-                writer(self, staging)
+            # the report stages are imported here, so loading kmf stays light
+            from kmf.excel import workbook_name, write_workbook
+
+            write_workbook(self, staging / workbook_name(self.aar))
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
