@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kmf import codes
+from kmf.danish import format_kr, format_pct
 from kmf.errors import DataError, OutputError
 from kmf.forecast import build_cells, choose_year
 from kmf.io import load
@@ -100,8 +101,8 @@ def run_command(
         f"{result.kommuner.height} kommuner."
     )
     console.print(
-        f"Hele landet: budget {codes.format_kr(land['kmf_budget_kr'])} kr., "
-        f"prognose {codes.format_kr(land['kmf_prognose_kr'])} kr., "
+        f"Hele landet: budget {format_kr(land['kmf_budget_kr'])} kr., "
+        f"prognose {format_kr(land['kmf_prognose_kr'])} kr., "
         f"ændring {_pct(land['aendring_pct'])} pct."
     )
     console.print(
@@ -114,7 +115,65 @@ def run_command(
 
 
 def _pct(value: float) -> str:
-    return f"{value:+.1f}".replace(".", ",")
+    return format_pct(value, 1, sign=True)
+
+
+@app.command("figur")
+def figure_command(
+    dataset: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.", show_default=False
+        ),
+    ] = None,
+    kommune: Annotated[
+        int | None,
+        typer.Option(
+            "--kommune",
+            "-k",
+            help="Kommunekode: vis kommunens vej fra budget til "
+            "prognose (vandfald). Uden: alle kommuner sorteret efter ændringen.",
+            show_default=False,
+        ),
+    ] = None,
+    aar: Annotated[
+        int | None, typer.Option("--aar", help="Budgetåret T.", show_default=False)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="PNG-filen. Standard: figur_<kommunekode>.png eller "
+            "figur_kommuner.png i den aktuelle mappe.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
+    from kmf.figures import kommune_overview, waterfall
+
+    try:
+        source = dataset if dataset is not None else _sample_dataset()
+        result = run_pipeline(source, aar=aar)
+        if kommune is not None:
+            known = set(result.kommuner["kommunekode"].to_list())
+            if kommune not in known:
+                raise DataError(
+                    f"Kommune {kommune} er ikke i datasættet. Brug en af kommunekoderne i "
+                    f"datasættet, fx {min(known)}."
+                )
+            figure = waterfall(result, kommune)
+            target = out or Path(f"figur_{kommune}.png")
+        else:
+            figure = kommune_overview(result)
+            target = out or Path("figur_kommuner.png")
+        if target.exists() and target.is_dir():
+            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
+        figure.savefig(target, dpi=150)
+    except (DataError, OutputError) as exc:
+        raise _fail(exc) from None
+    _out().print(f"Figuren er gemt i {target}")
 
 
 @app.command("validate")
@@ -149,14 +208,14 @@ def validate_command(
                 str(r["aar"]),
                 codes.CUT_LABELS[r["opgoerelse"]],
                 str(r["takstaar"]),
-                codes.format_kr(r["rows"]),
+                format_kr(r["rows"]),
                 str(r["kommuner"]),
-                codes.format_kr(r["produktionsvaerdi"]),
-                codes.format_kr(r["kmf"]),
+                format_kr(r["produktionsvaerdi"]),
+                format_kr(r["kmf"]),
             )
         console.print(table)
         for f in data.files:
-            console.print(f"  {f.table}: {f.display} ({codes.format_kr(f.rows)} rækker)")
+            console.print(f"  {f.table}: {f.display} ({format_kr(f.rows)} rækker)")
         budget_years = sorted(set(data.budget["aar"].to_list()))
         kind = "pr. kommune" if data.budget["kommunekode"].null_count() == 0 else "hele landet"
         console.print(f"  budget ({kind}) for årene: {', '.join(map(str, budget_years))}")
@@ -172,7 +231,7 @@ def validate_command(
     total = int(cuts["rows"].sum())
     console.print(
         f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner, "
-        f"{codes.format_kr(used)} af {codes.format_kr(total)} aktivitetsrækker bruges."
+        f"{format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
     )
 
 

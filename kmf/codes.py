@@ -85,9 +85,3 @@ def kommuner() -> pl.DataFrame:
 def kommune_codes() -> frozenset[int]:
     """The set of valid kommunekoder."""
     return frozenset(kommuner()["kommunekode"].to_list())
-
-
-def format_kr(value: float) -> str:
-    """A kr. amount the Danish way: thousands dot, no decimals (``-1.234.567``)."""
-    text = f"{value:,.0f}"
-    return text.replace(",", ".")

@@ -155,7 +155,7 @@ def _table_sheet(
         ws.column_dimensions[get_column_letter(j)].width = col.width
     for j in range(1, len(columns) + 2):
         ws.cell(row=header_row, column=j).fill = HEADER_FILL
-    ws.row_dimensions[header_row].height = 32
+    ws.row_dimensions[header_row].height = 46
     for i, row in enumerate(rows, start=header_row + 1):
         level = row.get("niveau")
         name = _text(ws, i, 1, row["navn"])
@@ -172,6 +172,17 @@ def _table_sheet(
                 if level == "land":
                     ws.cell(row=i, column=j).fill = LAND_FILL
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    _print_setup(ws, header_row)
+
+
+def _print_setup(ws: Worksheet, header_row: int) -> None:
+    """Landscape, one page wide, the header repeated on every printed page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def _figures_sheet(ws: Worksheet, result: Result, oea: str) -> None:
@@ -207,6 +218,7 @@ def _figures_sheet(ws: Worksheet, result: Result, oea: str) -> None:
         chart.legend = None
         chart.x_axis.delete = False
         chart.y_axis.delete = False
+        chart.x_axis.tickLblPos = "low"  # labels below negative bars
         data = Reference(ws, min_col=2, min_row=top + 1, max_row=top + 1 + len(keys))
         cats = Reference(ws, min_col=1, min_row=top + 2, max_row=top + 1 + len(keys))
         chart.add_data(data, titles_from_data=True)
@@ -214,6 +226,7 @@ def _figures_sheet(ws: Worksheet, result: Result, oea: str) -> None:
         chart.height, chart.width = 7.5, 15
         ws.add_chart(chart, f"D{top}")
         top += 16
+    _print_setup(ws, 1)
 
 
 METHOD_TEXT = [

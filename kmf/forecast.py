@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kmf import codes
+from kmf.danish import format_kr
 from kmf.errors import DataError
 from kmf.io import Dataset, describe_problem_rows
 
@@ -234,7 +235,7 @@ def _require_positive(
         return
     shown = describe_problem_rows(
         bad,
-        lambda r: f"kommune {_kommune_name(r['kommunekode'])}: {codes.format_kr(r[column])} kr.",
+        lambda r: f"kommune {_kommune_name(r['kommunekode'])}: {format_kr(r[column])} kr.",
     )
     raise DataError(
         f"Aktivitetsdata: {what} i {spec.label} summer til 0 for {bad.height} "
@@ -268,7 +269,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     positive = rows.filter(pl.col("kmf_budget_kr") <= 0)
     if not positive.is_empty():
         shown = describe_problem_rows(
-            positive, lambda r: f"{r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
+            positive, lambda r: f"{r['raekke']}: {format_kr(r['kmf_budget_kr'])} kr."
         )
         raise DataError(
             f"{display}, kolonne 'kmf_budget_kr': budgettet for {year} skal være større end 0 "
@@ -277,7 +278,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     if not per_kommune:
         if rows.height > 1:
             shown = describe_problem_rows(
-                rows, lambda r: f"{r['raekke']}: {codes.format_kr(r['kmf_budget_kr'])} kr."
+                rows, lambda r: f"{r['raekke']}: {format_kr(r['kmf_budget_kr'])} kr."
             )
             raise DataError(
                 f"{display}, kolonne 'aar': budgettet for {year} står der {rows.height} gange "
@@ -340,7 +341,7 @@ def _check_shares_defined(cells: pl.DataFrame, year: int) -> None:
             def label_row(r: dict, column: str = kmf_column) -> str:
                 return (
                     f"kommune {_kommune_name(r['kommunekode'])}, {r['aldersgruppe']}: "
-                    f"kmf {codes.format_kr(r[column])} kr."
+                    f"kmf {format_kr(r[column])} kr."
                 )
 
             shown = describe_problem_rows(bad, label_row)

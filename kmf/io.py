@@ -21,6 +21,7 @@ from typing import Literal
 import polars as pl
 
 from kmf import codes
+from kmf.danish import format_kr
 from kmf.errors import DataError
 
 Kind = Literal["int", "number", "code"]
@@ -704,8 +705,8 @@ def _check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
     shown = [
         f"kommune {r['kommunekode']}, {r['aar']} {codes.CUT_LABELS[r['opgoerelse']]} "
         f"(takstår {r['takstaar']}), {r['aldersgruppe']}, {r['sundhedsomraade']}: "
-        f"produktionsværdi {codes.format_kr(r['produktionsvaerdi'])} kr., "
-        f"kmf {codes.format_kr(r['kmf'])} kr."
+        f"produktionsværdi {format_kr(r['produktionsvaerdi'])} kr., "
+        f"kmf {format_kr(r['kmf'])} kr."
         for r in negative.head(SHOWN).iter_rows(named=True)
     ]
     more = f" (og {negative.height - SHOWN} flere)" if negative.height > SHOWN else ""

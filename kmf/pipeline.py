@@ -70,7 +70,8 @@ class Result:
         return out
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
-        """Write the tables (CSV and Parquet), the Excel workbook and ``manifest.json``.
+        """Write the tables (CSV and Parquet), the Excel workbook, the figures and
+        ``manifest.json``.
 
         Everything is written to a temporary folder first and moved into place at the end,
         so a failed run leaves no half-written output. Existing output is only replaced with
@@ -96,8 +97,10 @@ class Result:
                 frame.write_parquet(staging / f"{name}.parquet")
             # the report stages are imported here, so loading kmf stays light
             from kmf.excel import workbook_name, write_workbook
+            from kmf.figures import save_figures
 
             write_workbook(self, staging / workbook_name(self.aar))
+            save_figures(self, staging)
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )

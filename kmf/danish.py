@@ -1,0 +1,20 @@
+"""Numbers the Danish way: decimal comma, thousands dot. Used by messages and figures."""
+
+from __future__ import annotations
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_kr(value: float) -> str:
+    """A kr. amount without decimals: ``-1.234.567``."""
+    return format_number(value, 0)
+
+
+def format_pct(value: float, decimals: int = 1, sign: bool = False) -> str:
+    """A percentage (already in pct.): ``-4,7`` or, with ``sign``, ``+1,4``."""
+    text = format_number(value, decimals)
+    return f"+{text}" if sign and value > 0 else text
