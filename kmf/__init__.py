@@ -5,7 +5,7 @@ aktivitetseffekt, an aldersgruppeeffekt, a sundhedsområdeeffekt and a remainder
 kommune, region and the whole country.
 
 >>> import kmf
->>> result = kmf.run("data/sample")          # doctest: +SKIP
+>>> result = kmf.run(kmf.sample_dataset())  # doctest: +SKIP
 >>> result.b1                                 # doctest: +SKIP
 """
 
@@ -14,7 +14,16 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from kmf.errors import DataError, OutputError
-from kmf.io import Dataset, load
+from kmf.io import Dataset, load, sample_dataset
 from kmf.pipeline import Result, run
 
-__all__ = ["DataError", "Dataset", "OutputError", "Result", "__version__", "load", "run"]
+__all__ = [
+    "DataError",
+    "Dataset",
+    "OutputError",
+    "Result",
+    "__version__",
+    "load",
+    "run",
+    "sample_dataset",
+]

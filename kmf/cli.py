@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +17,10 @@ from rich.table import Table
 from kmf import codes
 from kmf.danish import format_kr, format_pct
 from kmf.errors import DataError, OutputError
+from kmf.excel import workbook_name
 from kmf.forecast import build_cells, choose_year
-from kmf.io import load
+from kmf.io import load, sample_dataset
+from kmf.pipeline import Result
 from kmf.pipeline import run as run_pipeline
 
 app = typer.Typer(
@@ -42,18 +46,6 @@ def _err() -> Console:
 def _fail(exc: Exception) -> typer.Exit:
     _err().print(f"Fejl: {exc}", markup=False)
     return typer.Exit(2)
-
-
-def _sample_dataset() -> Path:
-    from importlib import resources
-
-    sample = Path(str(resources.files("kmf").joinpath("data/sample")))
-    if not (sample / "budget.csv").exists() and not (sample / "budget.parquet").exists():
-        raise DataError(
-            "Der er ikke noget eksempeldatasæt i denne installation. Angiv et datasæt: "
-            "kmf run MAPPE --out RESULTATMAPPE."
-        )
-    return sample
 
 
 @app.command("run")
@@ -87,23 +79,58 @@ def run_command(
         bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
     ] = False,
 ) -> None:
-    """Beregn dekomponeringen og skriv tabel B1–B4 og tabel 1–6 (CSV og Parquet)."""
+    """Beregn dekomponeringen og skriv tabellerne (CSV, Parquet, Excel) og figurerne."""
+    console = _out()
     try:
-        source = dataset if dataset is not None else _sample_dataset()
-        result = run_pipeline(source, aar=aar, metode=metode)
-        written = result.write(out, force=force)
+        source = dataset if dataset is not None else sample_dataset()
+        with _stage(console, "Læser og kontrollerer data") as done:
+            data = load(source)
+            rows = sum(f.rows for f in data.files if f.table == "aktivitet")
+            files = sum(1 for f in data.files if f.table == "aktivitet")
+            done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")
+        with _stage(console, "Beregner prognose, budget og effekter") as done:
+            result = run_pipeline(data, aar=aar, metode=metode)
+            done(f"budgetår {result.aar}, {result.kommuner.height} kommuner, "
+                 f"metode: {result.metode}")  # fmt: skip
+        with _stage(console, "Skriver tabeller, Excel og figurer") as done:
+            written = result.write(out, force=force)
+            done(f"{len(written)} filer")
     except (DataError, OutputError) as exc:
         raise _fail(exc) from None
+    _summary(console, result, out)
+
+
+class _stage:
+    """A spinner while a stage runs, then one line with what it did and how long it took."""
+
+    def __init__(self, console: Console, label: str) -> None:
+        self.console, self.label, self.note = console, label, ""
+
+    def __enter__(self) -> Callable[[str], None]:
+        self.start = time.perf_counter()
+        self.status = self.console.status(f"{self.label} …")
+        self.status.__enter__()
+        return self._done
+
+    def _done(self, note: str) -> None:
+        self.note = note
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.status.__exit__(kind, *rest)  # type: ignore[arg-type]
+        if kind is None:
+            seconds = format_pct(time.perf_counter() - self.start, 1)
+            self.console.print(f"✓ {self.label}: {self.note} ({seconds} s)")
+
+
+def _summary(console: Console, result: Result, out: Path) -> None:
     land = result.b1.row(0, named=True)
-    console = _out()
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
+    low, high = kommuner.row(0, named=True), kommuner.row(-1, named=True)
+    console.print()
     console.print(
-        f"KMF-dekomponering for budgetår {result.aar} (metode: {result.metode}), "
-        f"{result.kommuner.height} kommuner."
-    )
-    console.print(
-        f"Hele landet: budget {format_kr(land['kmf_budget_kr'])} kr., "
+        f"Hele landet, budgetår {result.aar}: budget {format_kr(land['kmf_budget_kr'])} kr., "
         f"prognose {format_kr(land['kmf_prognose_kr'])} kr., "
-        f"ændring {_pct(land['aendring_pct'])} pct."
+        f"ændring {_pct(land['aendring_pct'])} pct. af budgettet."
     )
     console.print(
         f"  aktivitetseffekt {_pct(land['aktivitetseffekt_pct'])}, "
@@ -111,7 +138,11 @@ def run_command(
         f"sundhedsområdeeffekt {_pct(land['sundhedsomraadeeffekt_pct'])}, "
         f"øvrige {_pct(land['oevrige_pct'])} pct.-point."
     )
-    console.print(f"{len(written)} filer skrevet i {out}{os.sep}")
+    console.print(
+        f"Største stigning: {high['navn']} {_pct(high['aendring_pct'])} pct. "
+        f"Største fald: {low['navn']} {_pct(low['aendring_pct'])} pct."
+    )
+    console.print(f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook_name(result.aar)}).")
 
 
 def _pct(value: float) -> str:
@@ -154,7 +185,7 @@ def figure_command(
     from kmf.figures import kommune_overview, waterfall
 
     try:
-        source = dataset if dataset is not None else _sample_dataset()
+        source = dataset if dataset is not None else sample_dataset()
         result = run_pipeline(source, aar=aar)
         if kommune is not None:
             known = set(result.kommuner["kommunekode"].to_list())

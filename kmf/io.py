@@ -190,6 +190,19 @@ class Dataset:
 # --- locating the tables -------------------------------------------------------------
 
 
+def sample_dataset() -> Path:
+    """The bundled sample: synthetic national data for budget year 2018 (see its README)."""
+    from importlib import resources
+
+    sample = Path(str(resources.files("kmf").joinpath("data/sample")))
+    if not (sample / "budget.csv").is_file():
+        raise DataError(
+            "Der er ikke noget eksempeldatasæt i denne installation. Angiv et datasæt: "
+            "kmf run MAPPE --out RESULTATMAPPE."
+        )
+    return sample
+
+
 def load(path: str | Path) -> Dataset:
     """Read and validate a dataset.
 
