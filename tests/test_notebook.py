@@ -1,0 +1,41 @@
+"""The worked example notebook: the jupytext pair is in sync and it runs without errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+PAIR = NOTEBOOKS / "kmf_eksempel.py", NOTEBOOKS / "kmf_eksempel.ipynb"
+
+
+def _sources(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in notebook.cells]
+
+
+def test_py_and_ipynb_are_the_same_notebook() -> None:
+    script, notebook = PAIR
+    assert _sources(jupytext.read(script)) == _sources(nbformat.read(notebook, as_version=4)), (
+        "run: jupytext --sync notebooks/kmf_eksempel.py"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_notebook_runs(tmp_path: Path) -> None:
+    notebook = nbformat.read(PAIR[1], as_version=4)
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()
+    text = "\n".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+    assert "Budgetår 2018, metode: ministeriet, 98 kommuner" in text
+    assert (tmp_path / "kmf-rapport-notebook" / "kmf_dekomponering_2018.xlsx").is_file()
+    images = [o for c in notebook.cells for o in c.get("outputs", [])
+              if "image/png" in o.get("data", {})]  # fmt: skip
+    assert len(images) == 3  # Figur 1, the waterfall and the overview, each shown once
