@@ -6,9 +6,13 @@ kommune (or region), never a loop over units.
 
 from __future__ import annotations
 
-import polars as pl
+from math import factorial
 
-METHODS: tuple[str, ...] = ("ministeriet",)
+import numpy as np
+import polars as pl
+from numpy.typing import ArrayLike
+
+METHODS: tuple[str, ...] = ("ministeriet", "lmdi", "shapley")
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "aktivitetseffekt_kr",
@@ -16,6 +20,8 @@ EFFECT_COLUMNS: tuple[str, ...] = (
     "sundhedsomraadeeffekt_kr",
     "oevrige_kr",
 )
+
+SPLIT_COLUMNS: tuple[str, ...] = ("omraademikseffekt_kr", "andelseffekt_kr")
 
 _P_F, _K_F = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
 _P_B, _K_B = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
@@ -44,44 +50,49 @@ def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
 def effects(
     cells: pl.DataFrame, unit: str = "kommunekode", method: str = "ministeriet"
 ) -> pl.DataFrame:
-    """The decomposition of K^f − K^b per unit, in kr.
+    """The decomposition of K^f − K^b per unit, in kr., for all units at once.
 
     Parameters
     ----------
     cells
-        Forecast and budget cells (``forecast.Cells.cells``) with a ``unit`` column.
+        Forecast and budget cells (``forecast.Cells.cells``): every unit's 17 cells.
     unit
         The column that names the unit.
     method
-        ``"ministeriet"``: each factor held at its budget level, the others at forecast level;
-        ``oevrige_kr`` is what is left.
+        ``"ministeriet"`` (SPEC §4): factors P, w and s per age group, each held at its budget
+        level with the others at forecast level; ``oevrige_kr`` is what is left.
+        ``"lmdi"`` or ``"shapley"``: factors P, w, v (area mix within the age group) and r
+        (KMF share of the cell), exact; C = C1 (v) + C2 (r) and ``oevrige_kr`` ≈ 0.
 
     Returns
     -------
     One row per unit: ``kmf_budget_kr``, ``kmf_prognose_kr``, ``aendring_kr`` and the effects
-    of ``EFFECT_COLUMNS``.
+    of ``EFFECT_COLUMNS`` (and ``SPLIT_COLUMNS`` for lmdi and shapley).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    f = age_factors(cells, unit)
-    w_f, w_b = pl.col("w_prognose"), pl.col("w_budget")
-    s_f, s_b = pl.col("s_prognose"), pl.col("s_budget")
-    per_unit = f.group_by(unit).agg(
-        pl.col(_K_F).sum(),
-        pl.col(_K_B).sum(),
-        pl.col(_P_F).sum(),
-        pl.col(_P_B).sum(),
-        (w_f * s_f).sum().alias("_ff"),
-        (w_b * s_f).sum().alias("_bf"),
-        (w_f * s_b).sum().alias("_fb"),
+    if method == "ministeriet":
+        units, base, forecast = _age_level_factors(cells, unit)
+        a, b, c, _residual = np.moveaxis(product_effects(base, forecast, method), -1, 0)
+        split: dict[str, np.ndarray] = {}
+    else:
+        units, base, forecast = _cell_level_factors(cells, unit)
+        a, b, c1, c2 = np.moveaxis(product_effects(base, forecast, method), -1, 0)
+        c = c1 + c2
+        split = {"omraademikseffekt_kr": c1, "andelseffekt_kr": c2}
+    totals = cells.group_by(unit).agg(pl.col(_K_B, _K_F).sum())
+    out = (
+        pl.DataFrame({unit: units})
+        .join(totals, on=unit, how="left")
+        .with_columns(
+            (pl.col(_K_F) - pl.col(_K_B)).alias("aendring_kr"),
+            pl.Series("aktivitetseffekt_kr", a),
+            pl.Series("aldersgruppeeffekt_kr", b),
+            pl.Series("sundhedsomraadeeffekt_kr", c),
+            *(pl.Series(name, values) for name, values in split.items()),
+        )
     )
-    k_f = pl.col(_K_F)
-    out = per_unit.with_columns(
-        (k_f - pl.col(_K_B)).alias("aendring_kr"),
-        (k_f - pl.col(_P_B) * pl.col("_ff")).alias("aktivitetseffekt_kr"),
-        (k_f - pl.col(_P_F) * pl.col("_bf")).alias("aldersgruppeeffekt_kr"),
-        (k_f - pl.col(_P_F) * pl.col("_fb")).alias("sundhedsomraadeeffekt_kr"),
-    ).with_columns(
+    out = out.with_columns(
         (
             pl.col("aendring_kr")
             - pl.col("aktivitetseffekt_kr")
@@ -89,4 +100,154 @@ def effects(
             - pl.col("sundhedsomraadeeffekt_kr")
         ).alias("oevrige_kr")
     )
-    return out.select(unit, _K_B, _K_F, "aendring_kr", *EFFECT_COLUMNS).sort(unit)
+    return out.select(unit, _K_B, _K_F, "aendring_kr", *EFFECT_COLUMNS, *split).sort(unit)
+
+
+def _age_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """(units, base, forecast): arrays (units × 5 age groups × factors P, w, s)."""
+    f = age_factors(cells, unit).with_columns(
+        pl.col(_P_F).sum().over(unit).alias("_p_f"), pl.col(_P_B).sum().over(unit).alias("_p_b")
+    )
+    return _arrays(f, unit, ["_p_b", "w_budget", "s_budget"], ["_p_f", "w_prognose", "s_prognose"])
+
+
+def _cell_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """(units, base, forecast): arrays (units × 17 cells × factors P, w, v, r).
+
+    A share whose denominator is 0 on one side takes the other side's value (0 if both are).
+    """
+    age = [unit, "aldersgruppe"]
+    frame = cells.sort(unit, "aldersgruppe", "sundhedsomraade").with_columns(
+        pl.col(_P_F).sum().over(unit).alias("_p_f"),
+        pl.col(_P_B).sum().over(unit).alias("_p_b"),
+        pl.col(_P_F).sum().over(age).alias("_pa_f"),
+        pl.col(_P_B).sum().over(age).alias("_pa_b"),
+    )
+    own_v_f = pl.when(pl.col("_pa_f") > 0).then(pl.col(_P_F) / pl.col("_pa_f"))
+    own_v_b = pl.when(pl.col("_pa_b") > 0).then(pl.col(_P_B) / pl.col("_pa_b"))
+    own_r_f = pl.when(pl.col(_P_F) > 0).then(pl.col(_K_F) / pl.col(_P_F))
+    own_r_b = pl.when(pl.col(_P_B) > 0).then(pl.col(_K_B) / pl.col(_P_B))
+    frame = frame.with_columns(
+        (pl.col("_pa_f") / pl.col("_p_f")).alias("_w_f"),
+        (pl.col("_pa_b") / pl.col("_p_b")).alias("_w_b"),
+        pl.coalesce(own_v_f, own_v_b, pl.lit(0.0)).alias("_v_f"),
+        pl.coalesce(own_v_b, own_v_f, pl.lit(0.0)).alias("_v_b"),
+        pl.coalesce(own_r_f, own_r_b, pl.lit(0.0)).alias("_r_f"),
+        pl.coalesce(own_r_b, own_r_f, pl.lit(0.0)).alias("_r_b"),
+    )
+    return _arrays(frame, unit, ["_p_b", "_w_b", "_v_b", "_r_b"], ["_p_f", "_w_f", "_v_f", "_r_f"])
+
+
+def _arrays(
+    frame: pl.DataFrame, unit: str, base: list[str], forecast: list[str]
+) -> tuple[list, np.ndarray, np.ndarray]:
+    frame = frame.sort(unit, maintain_order=True)
+    units = frame[unit].unique(maintain_order=True).to_list()
+    n = len(units)
+    if frame.height % max(n, 1):
+        raise ValueError("every unit needs the same cells")
+    shape = (n, frame.height // max(n, 1), len(base))
+    return (
+        units,
+        frame.select(base).to_numpy().reshape(shape),
+        frame.select(forecast).to_numpy().reshape(shape),
+    )
+
+
+# --- the generic engine: value = Σ_cells Π_factors ----------------------------------------
+
+
+def log_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The logarithmic mean L(a, b) = (a − b) / (ln a − ln b), L(a, a) = a, for a, b > 0.
+
+    Computed as b·x / log1p(x) with x = (a − b) / b, which stays accurate when a ≈ b.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    x = (a - b) / b
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, a, b * safe / np.log1p(safe))
+
+
+def product_effects(base: ArrayLike, forecast: ArrayLike, method: str) -> np.ndarray:
+    """Split the change of Σ_cells Π_factors between two states into one effect per factor.
+
+    Parameters
+    ----------
+    base, forecast
+        Arrays of shape (..., cells, factors): leading axes are units, decomposed at once.
+    method
+        ``"ministeriet"``: each factor's effect is the forecast value minus the value with that
+        factor at its base level; the last entry of the result is the residual.
+        ``"shapley"``: the Shapley value, the mean over all orders of the change when the
+        factor moves from base to forecast (subset weights |S|!(K−1−|S|)!/K!).
+        ``"lmdi"``: additive LMDI-I, Σ_c L(V^f_c, V^b_c)·ln(x^f_c / x^b_c); a cell that is
+        zero on one side gives its whole change to the factors that are zero on that side.
+
+    Returns
+    -------
+    Array of shape (..., factors), or (..., factors + 1) for ``"ministeriet"``. The effects
+    (with the residual) sum to Σ Π forecast − Σ Π base.
+    """
+    b = np.asarray(base, dtype=float)
+    f = np.asarray(forecast, dtype=float)
+    if b.shape != f.shape or b.ndim < 2:
+        raise ValueError("base and forecast must have the same shape (..., cells, factors)")
+    if method == "ministeriet":
+        return _ministry(b, f)
+    if method == "shapley":
+        return _shapley(b, f)
+    if method == "lmdi":
+        return _lmdi(b, f)
+    raise ValueError(f"unknown method {method!r}; known: ministeriet, lmdi, shapley")
+
+
+def _value(b: np.ndarray, f: np.ndarray, mask: int) -> np.ndarray:
+    """Σ_cells Π_factors with the factors in ``mask`` (bits) at forecast, the rest at base."""
+    k = b.shape[-1]
+    chosen = np.where([(mask >> j) & 1 for j in range(k)], f, b)
+    return chosen.prod(axis=-1).sum(axis=-1)
+
+
+def _ministry(b: np.ndarray, f: np.ndarray) -> np.ndarray:
+    k = b.shape[-1]
+    everything = (1 << k) - 1
+    total = _value(b, f, everything)
+    effects = [total - _value(b, f, everything & ~(1 << j)) for j in range(k)]
+    residual = total - _value(b, f, 0) - sum(effects)
+    return np.stack([*effects, residual], axis=-1)
+
+
+def _shapley(b: np.ndarray, f: np.ndarray) -> np.ndarray:
+    k = b.shape[-1]
+    values = {mask: _value(b, f, mask) for mask in range(1 << k)}
+    weight = [factorial(s) * factorial(k - 1 - s) / factorial(k) for s in range(k)]
+    effects = []
+    for j in range(k):
+        bit = 1 << j
+        effect = sum(
+            weight[mask.bit_count()] * (values[mask | bit] - values[mask])
+            for mask in range(1 << k)
+            if not mask & bit
+        )
+        effects.append(effect)
+    return np.stack(effects, axis=-1)
+
+
+def _lmdi(b: np.ndarray, f: np.ndarray) -> np.ndarray:
+    if (b < 0).any() or (f < 0).any():
+        raise ValueError("LMDI needs factors that are zero or positive")
+    vb, vf = b.prod(axis=-1), f.prod(axis=-1)
+    both = (vb > 0) & (vf > 0)
+    weight = np.where(both, log_mean(np.where(both, vf, 1.0), np.where(both, vb, 1.0)), 0.0)
+    ratio = np.where(
+        both[..., None], np.log(np.where(both[..., None], f / np.where(b > 0, b, 1.0), 1.0)), 0.0
+    )
+    effects = (weight[..., None] * ratio).sum(axis=-2)
+    # a cell that appears (zero in base) or vanishes (zero in forecast): the limit of LMDI
+    # gives its change to the factors that are zero on that side, shared equally
+    for side, other_zero in ((b, (vb == 0) & (vf > 0)), (f, (vf == 0) & (vb > 0))):
+        zero = side == 0
+        count = np.maximum(zero.sum(axis=-1), 1)
+        share = np.where(other_zero[..., None], zero / count[..., None], 0.0)
+        effects = effects + ((vf - vb)[..., None] * share).sum(axis=-2)
+    return effects

@@ -83,6 +83,18 @@ def write_workbook(result: Result, path: Path) -> None:
          f"{result.aar} ift. {oea}", "Pct.-point", result.b4,
          _share_columns(codes.AREAS, codes.AREA_LABELS)),
     ]  # fmt: skip
+    if "omraademikseffekt_pct" in result.b1.columns:
+        split = [
+            Col("omraademikseffekt_pct", "C1. Områdemiks", WHOLE, 12),
+            Col("andelseffekt_pct", "C2. KMF-andel", WHOLE, 12),
+        ]
+        b1_columns = sheets[6][4]
+        b1_columns[4:4] = split  # right after C
+    if result.metoder is not None:
+        sheets.append(
+            ("Metoder", f"Effekterne efter metode, {result.aar} ift. {oea}",
+             "Pct.-point af budgettet", result.metoder, _method_columns(result.metoder.columns))
+        )  # fmt: skip
     for name, title, unit, frame, columns in sheets:
         _table_sheet(wb.create_sheet(name), title, unit, frame.to_dicts(), columns)
     _figures_sheet(wb.create_sheet("Figurer"), result, oea)
@@ -106,6 +118,28 @@ def _effect_columns(pct_format: str) -> list[Col]:
         Col("sundhedsomraadeeffekt_kr", "C, kr.", KR, 15),
         Col("oevrige_kr", "Øvrige, kr.", KR, 14),
     ]
+
+
+METHOD_LABELS = {"ministeriet": "ministeriet", "lmdi": "LMDI", "shapley": "Shapley"}
+EFFECT_LABELS = {
+    "aktivitetseffekt": "A",
+    "aldersgruppeeffekt": "B",
+    "sundhedsomraadeeffekt": "C",
+    "omraademikseffekt": "C1",
+    "andelseffekt": "C2",
+    "oevrige": "Øvrige",
+}
+
+
+def _method_columns(names: Sequence[str]) -> list[Col]:
+    """Per effect, the methods side by side (pct. of the budget)."""
+    cols = [Col("aendring_pct", "Ændring i alt", ONE_DECIMAL, 10)]
+    for effect, label in EFFECT_LABELS.items():
+        for method, method_label in METHOD_LABELS.items():
+            name = f"{effect}_pct_{method}"
+            if name in names:
+                cols.append(Col(name, f"{label}\n{method_label}", ONE_DECIMAL, 11))
+    return cols
 
 
 def _share_columns(keys: Sequence[str], labels: dict[str, str]) -> list[Col]:
@@ -259,6 +293,20 @@ METHOD_TEXT = [
     ("Øvrige", True),
     ("Samspillet mellem effekterne: det, der er tilbage, så A + B + C + Øvrige = ændringen.",
      False),
+    ("Metoderne", True),
+    ("ministeriet (standard): som i analysen 2018. Hver effekt måles ved at holde én faktor på "
+     "budgetniveau og de andre på prognoseniveau. Brug den, når tallene skal kunne "
+     "sammenlignes med ministeriets analyse. Den efterlader en rest (Øvrige).", False),
+    ("lmdi: logaritmisk middelværdi-dekomponering (LMDI-I) celle for celle. Effekterne summer "
+     "præcist til ændringen (Øvrige = 0), og sundhedsområdeeffekten deles i C1 "
+     "(områdemiks: forbruget flytter mellem områder inden for aldersgruppen) og C2 "
+     "(KMF-andel: takster, lofter og regler ændrer andelen inden for cellen). Brug den, når "
+     "der ikke må være en uforklaret rest.", False),
+    ("shapley: gennemsnittet over alle 24 rækkefølger, faktorerne kan ændres i. Også præcis "
+     "og med C1 og C2; den mest symmetriske fordeling af samspillet. Brug den, når "
+     "fordelingen af samspillet skal være neutral.", False),
+    ("alle: tabellerne efter ministeriets metode og et ark 'Metoder', hvor hver effekt står "
+     "efter alle tre metoder side om side, så man kan se, hvor meget valget betyder.", False),
     ("Regioner og hele landet", True),
     ("Kommunernes beløb lægges sammen og divideres med det samlede budget. Tabel B2–B4 for "
      "regioner og hele landet regnes på kommunernes summerede celler.", False),

@@ -17,6 +17,8 @@ from kmf.errors import DataError, OutputError
 from kmf.forecast import Cells, build_cells, choose_year, cuts_for
 from kmf.io import Dataset, load
 
+ALL_METHODS = "alle"
+
 TABLE_NAMES: tuple[str, ...] = (
     "tabel_b1", "tabel_b2", "tabel_b3", "tabel_b4",
     "tabel_1", "tabel_2", "tabel_3", "tabel_4", "tabel_5", "tabel_6",
@@ -43,6 +45,8 @@ class Result:
         Per kommune: efterregistreringsfaktor f_k, KMF grundlag K⁰_k, budget K^b_k, g_k.
     manifest
         What was read and used (written as ``manifest.json``).
+    metoder
+        With ``metode="alle"``: every effect under every method side by side.
     """
 
     aar: int
@@ -56,6 +60,7 @@ class Result:
     kommuner: pl.DataFrame
     manifest: dict[str, Any] = field(repr=False)
     titel: str | None = None
+    metoder: pl.DataFrame | None = None
 
     def tabel(self, n: int) -> pl.DataFrame:
         """Tabel ``n`` (1–6) of the report."""
@@ -67,6 +72,8 @@ class Result:
         """Every table under its file name (without extension)."""
         out = {"tabel_b1": self.b1, "tabel_b2": self.b2, "tabel_b3": self.b3, "tabel_b4": self.b4}
         out.update({f"tabel_{n}": self.tabeller[n] for n in sorted(self.tabeller)})
+        if self.metoder is not None:
+            out["tabel_metoder"] = self.metoder
         return out
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
@@ -132,7 +139,9 @@ def run(
         Budget year T; default ``aar`` from ``kmf.toml``, else the latest year with a
         foreløbig cut.
     metode
-        Decomposition method; default ``metode`` from ``kmf.toml``, else ``"ministeriet"``.
+        ``"ministeriet"`` (SPEC §4, the default unless ``kmf.toml`` says otherwise), ``"lmdi"``
+        or ``"shapley"`` (exact, with C split into area mix and KMF share), or ``"alle"``
+        (the ministry's tables plus ``Result.metoder`` comparing all three).
 
     Raises
     ------
@@ -141,13 +150,18 @@ def run(
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
     method = metode or data.settings.metode or "ministeriet"
-    if method not in METHODS:
-        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(METHODS)}.")
+    known = (*METHODS, ALL_METHODS)
+    if method not in known:
+        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
     year = choose_year(data, aar)
     cells = build_cells(data, year)
-    kommune_effects = effects(cells.cells, "kommunekode", method)
     order = tables.units(cells.kommuner["kommunekode"])
-    b1 = tables.table_b1(kommune_effects, order)
+    chosen = METHODS if method == ALL_METHODS else (method,)
+    b1_by_method = {
+        m: tables.table_b1(effects(cells.cells, "kommunekode", m), order) for m in chosen
+    }
+    # with "alle" the report tables are the ministry's, and the comparison comes on top
+    b1 = b1_by_method["ministeriet" if method == ALL_METHODS else method]
     b2, b3 = tables.table_b2_b3(cells.cells, order)
     b4 = tables.table_b4(cells.cells, order)
     t4, t5, t6 = tables.table_4_5_6(b1)
@@ -171,6 +185,7 @@ def run(
         kommuner=cells.kommuner,
         manifest=_manifest(data, year, method, cells),
         titel=data.settings.titel,
+        metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from kmf import codes
-from kmf.decompose import EFFECT_COLUMNS, age_factors
+from kmf.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
 
 ID_COLUMNS: tuple[str, ...] = ("niveau", "kode", "navn", "region")
 AMOUNT_COLUMNS: tuple[str, ...] = ("aendring_kr", *EFFECT_COLUMNS)
@@ -116,14 +116,48 @@ def _ordered(
 
 
 def table_b1(effects: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
-    """B1: the decomposition in kr. and in pct. of the budget; regions and land as sums."""
-    amounts = [_K_B, _K_F, *AMOUNT_COLUMNS]
+    """B1: the decomposition in kr. and in pct. of the budget; regions and land as sums.
+
+    With the exact methods the split of C (``SPLIT_COLUMNS``) follows at the end, in kr. and
+    in pct.
+    """
+    split = [c for c in SPLIT_COLUMNS if c in effects.columns]
+    amounts = [_K_B, _K_F, *AMOUNT_COLUMNS, *split]
     stacked = _stack_levels(effects, order, amounts)
     pct = [
         (pl.col(c) / pl.col(_K_B) * 100).alias(c.removesuffix("_kr") + "_pct")
-        for c in AMOUNT_COLUMNS
+        for c in (*AMOUNT_COLUMNS, *split)
     ]
-    return _ordered(stacked.with_columns(pct), order).select(B1_COLUMNS)
+    columns = [*B1_COLUMNS, *split, *(c.removesuffix("_kr") + "_pct" for c in split)]
+    return _ordered(stacked.with_columns(pct), order).select(columns)
+
+
+METHOD_EFFECTS: tuple[str, ...] = (
+    "aktivitetseffekt",
+    "aldersgruppeeffekt",
+    "sundhedsomraadeeffekt",
+    "omraademikseffekt",
+    "andelseffekt",
+    "oevrige",
+)
+
+
+def table_methods(b1_by_method: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Every effect under every method side by side: ``<effekt>_<kr|pct>_<metode>``.
+
+    The split of C exists only for the exact methods; it is null for the ministry's.
+    """
+    first = next(iter(b1_by_method.values()))
+    out = first.select(*ID_COLUMNS, "kmf_budget_kr", "aendring_kr", "aendring_pct")
+    for method, b1 in b1_by_method.items():
+        columns = []
+        for effect in METHOD_EFFECTS:
+            for unit in ("kr", "pct"):
+                name = f"{effect}_{unit}"
+                value = pl.col(name) if name in b1.columns else pl.lit(None, dtype=pl.Float64)
+                columns.append(value.alias(f"{name}_{method}"))
+        out = out.with_columns(b1.select(columns))
+    return out
 
 
 def _level_cells(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:

@@ -125,3 +125,77 @@ def summed(many):
         for key, vals in unit_cells.items():
             out[key] = tuple(x + y for x, y in zip(out[key], vals, strict=True))
     return dict(out)
+
+
+# --- the exact methods of issue 4: K = Σ_c P · w_a · v_{o|a} · r_c ---------------------------
+
+
+def cell_factors(unit_cells):
+    """{cell: ((P, w, v, r) budget, (P, w, v, r) forecast)}; an undefined share takes the
+    other side's value (0 if both are undefined)."""
+    agg = _by_age(unit_cells)
+    pf = sum(v[0] for v in agg.values())
+    pb = sum(v[2] for v in agg.values())
+    out = {}
+    for (age, area), (p_f, k_f, p_b, k_b) in unit_cells.items():
+        pa_f, pa_b = agg[age][0], agg[age][2]
+        v_f = p_f / pa_f if pa_f > 0 else None
+        v_b = p_b / pa_b if pa_b > 0 else None
+        r_f = k_f / p_f if p_f > 0 else None
+        r_b = k_b / p_b if p_b > 0 else None
+        v_f, v_b = (
+            (v_f if v_f is not None else (v_b or 0.0)),
+            (v_b if v_b is not None else (v_f or 0.0)),
+        )
+        r_f, r_b = (
+            (r_f if r_f is not None else (r_b or 0.0)),
+            (r_b if r_b is not None else (r_f or 0.0)),
+        )
+        out[(age, area)] = ((pb, pa_b / pb, v_b, r_b), (pf, pa_f / pf, v_f, r_f))
+    return out
+
+
+def shapley(unit_cells):
+    """Shapley effects (A, B, C1, C2): the mean over all 24 orders of moving the factors."""
+    from itertools import permutations
+
+    factors = cell_factors(unit_cells)
+
+    def value(at_forecast):
+        total = 0.0
+        for base, fore in factors.values():
+            product = 1.0
+            for j in range(4):
+                product *= fore[j] if j in at_forecast else base[j]
+            total += product
+        return total
+
+    effects = [0.0] * 4
+    orders = list(permutations(range(4)))
+    for order in orders:
+        moved = set()
+        for j in order:
+            before = value(moved)
+            moved.add(j)
+            effects[j] += (value(moved) - before) / len(orders)
+    return effects
+
+
+def lmdi(unit_cells):
+    """LMDI-I effects (A, B, C1, C2), cell by cell with math.log."""
+    import math
+
+    effects = [0.0] * 4
+    for base, fore in cell_factors(unit_cells).values():
+        vb = math.prod(base)
+        vf = math.prod(fore)
+        if vb > 0 and vf > 0:
+            weight = vf if vf == vb else (vf - vb) / (math.log(vf) - math.log(vb))
+            for j in range(4):
+                effects[j] += weight * math.log(fore[j] / base[j])
+        elif vb != vf:
+            zero_side = base if vb == 0 else fore
+            zeros = [j for j in range(4) if zero_side[j] == 0]
+            for j in zeros:
+                effects[j] += (vf - vb) / len(zeros)
+    return effects
