@@ -24,7 +24,7 @@ How:
    rates are fitted again. Every cell's KMF share of the takst stays within: somatik
    21–55 %, speciallæge/almen praksis/øvrig primær 7.5–17.5 %, psykiatri 31–59 %.
 4. Levels. Kommune budgets are proportional to population (approximate 2018 figures in
-   ``data/folketal_2018.csv``) with an age factor, summing to the ØA18 level; the
+   ``kmf/data/folketal_2018.csv``) with an age factor, summing to the ØA18 level; the
    production value follows from the shares and from the activity effect.
 5. The cuts. 2016 endelig at 2018 takster is the budget side over a common growth factor;
    2018 foreløbig is the forecast over the kommune's efterregistrering factor f, which the
@@ -316,7 +316,7 @@ def solve_shares(w_b, w_f, m_bb, d, a, b, c, prior, lo, hi):
 def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
     rng = np.random.default_rng(SEED)
     ref = pl.read_csv(ROOT / "kmf" / "data" / "kommuner.csv").sort("kommunekode")
-    ref = ref.join(pl.read_csv(ROOT / "data" / "folketal_2018.csv"), on="kommunekode")
+    ref = ref.join(pl.read_csv(ROOT / "kmf" / "data" / "folketal_2018.csv"), on="kommunekode")
     kommuner = ref["kommunekode"].to_list()
     n = len(kommuner)
     t = targets(kommuner)

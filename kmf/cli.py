@@ -207,6 +207,61 @@ def figure_command(
     _out().print(f"Figuren er gemt i {target}")
 
 
+@app.command("synth")
+def synth_command(
+    rows: Annotated[
+        int,
+        typer.Option(
+            "--rækker",
+            "--raekker",
+            help="Antal poster pr. opgørelse (fire opgørelser skrives).",
+            min=1,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Mappen, datasættet skrives i.")],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Startværdi; samme værdi giver samme data.")
+    ] = 0,
+    aar: Annotated[int, typer.Option("--aar", help="Budgetåret T.")] = 2018,
+    force: Annotated[
+        bool, typer.Option("--force", help="Skriv i en mappe, der ikke er tom.")
+    ] = False,
+) -> None:
+    """Lav et syntetisk landsdækkende datasæt på postniveau (til afprøvning og benchmarks)."""
+    from kmf.synth import synthesize
+
+    if out.exists() and any(out.iterdir()) and not force:
+        raise _fail(
+            OutputError(
+                f"Mappen '{out}' findes allerede og er ikke tom. Brug --force eller en anden mappe."
+            )
+        )
+    start = time.perf_counter()
+    written = synthesize(rows, out, year=aar, seed=seed)
+    seconds = format_pct(time.perf_counter() - start, 1)
+    _out().print(
+        f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "
+        f"{out} ({seconds} s). Kør: kmf run {out}"
+    )
+
+
+@app.command("konverter")
+def convert_command(
+    csv: Annotated[Path, typer.Argument(help="Aktivitetsdata som CSV.")],
+    parquet: Annotated[Path, typer.Argument(help="Parquet-filen, der skal skrives.")],
+) -> None:
+    """Omdan aktivitetsdata fra CSV til Parquet én gang; derefter læses de meget hurtigere."""
+    from kmf.io import convert_csv
+
+    start = time.perf_counter()
+    try:
+        rows = convert_csv(csv, parquet)
+    except DataError as exc:
+        raise _fail(exc) from None
+    seconds = format_pct(time.perf_counter() - start, 1)
+    _out().print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")
+
+
 @app.command("validate")
 def validate_command(
     dataset: Annotated[

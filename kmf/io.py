@@ -767,3 +767,45 @@ def describe_problem_rows(frame: pl.DataFrame, label: Callable[[dict], str]) -> 
     shown = [label(r) for r in frame.head(SHOWN).iter_rows(named=True)]
     more = f" (og {frame.height - SHOWN} flere)" if frame.height > SHOWN else ""
     return "; ".join(shown) + more
+
+
+# --- conversion -------------------------------------------------------------------------
+
+
+def convert_csv(source: str | Path, target: str | Path) -> int:
+    """Convert an activity CSV file to Parquet once, so later runs read it fast.
+
+    The CSV is checked first (errors name its lines); the Parquet file gets typed columns:
+    integer codes and years, text codes and the amounts as numbers. Returns the row count.
+    """
+    src, dst = Path(source), Path(target)
+    if not src.is_file():
+        raise DataError(f"CSV-filen '{src}' findes ikke.")
+    if dst.exists():
+        raise DataError(f"'{dst}' findes allerede. Vælg et andet filnavn, eller slet filen først.")
+    piece = _file_piece("aktivitet", src, src.name)
+    with _reading([piece]):
+        age_column, _ = _age_column([piece])
+        cells, _ = _aggregate_activity([piece], age_column)
+        schema = piece.scan().collect_schema()
+        dc = piece.separator == ";"
+        columns = [KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF]
+        columns.append(ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
+        if "takstaar" in schema:
+            columns.append(TAKSTAAR)
+        typed = [
+            _typed(c, schema[c.name], dc)
+            .cast(pl.Int16 if c.kind == "int" else pl.String if c.kind == "code" else pl.Float64)
+            .alias(c.name)
+            for c in columns
+        ]
+        if "takstaar" in schema:  # a blank takstaar means "the same as aar"
+            typed[-1] = pl.coalesce(typed[-1], typed[1]).alias("takstaar")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        partial = dst.with_name(dst.name + ".delvis")
+        try:
+            piece.scan().select(typed).sink_parquet(partial, compression="zstd")
+            partial.replace(dst)
+        finally:
+            partial.unlink(missing_ok=True)
+    return int(cells["rows"].sum())
