@@ -153,13 +153,11 @@ def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
 
 
 def save_figures(result: Result, folder: Path) -> list[Path]:
-    """``figur_1.png`` … ``figur_3.png`` and ``figur_kommuner.png`` in ``folder``."""
+    """``figur_1.png`` … ``figur_3.png`` in ``folder`` (the overview of all kommuner is
+    ``kmf figur``: it takes as long to draw as the rest of a small run)."""
     paths = []
     for number in FIGURES:
         path = folder / f"figur_{number}.png"
         report_figure(result, number).savefig(path, dpi=150)
         paths.append(path)
-    path = folder / "figur_kommuner.png"
-    kommune_overview(result).savefig(path, dpi=150)
-    paths.append(path)
     return paths

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -235,26 +236,30 @@ def load(path: str | Path) -> Dataset:
             settings_path = folder / "kmf.toml"
     settings = _read_settings(settings_path) if settings_path else Settings()
 
-    with _reading(activity):
-        age_column, notes = _age_column(activity)
-        aktivitet, moved = _aggregate_activity(activity, age_column)
-    _check_cell_signs(aktivitet, activity)
-    with _reading([budget]):
-        budget_frame, budget_rows = _read_budget(budget)
+    # hash the inputs in a thread while the engine (which releases the GIL) reads them
+    paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
+    unique = list(dict.fromkeys(paths))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digests = pool.map(_sha256, unique)
+        with _reading(activity):
+            age_column, notes = _age_column(activity)
+            aktivitet, moved = _aggregate_activity(activity, age_column)
+        _check_cell_signs(aktivitet, activity)
+        with _reading([budget]):
+            budget_frame, budget_rows = _read_budget(budget)
+        sha = dict(zip(unique, digests, strict=True))
 
     rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
     rows_read = dict(
         zip(rows_by_file["fil"].to_list(), rows_by_file["rows"].to_list(), strict=True)
     )
     files = [
-        InputFile("aktivitet", p.path, p.display, _sha256(p.path), int(rows_read.get(i, 0)))
+        InputFile("aktivitet", p.path, p.display, sha[p.path], int(rows_read.get(i, 0)))
         for i, p in enumerate(activity)
     ]
-    files.append(
-        InputFile("budget", budget.path, budget.display, _sha256(budget.path), budget_rows)
-    )
+    files.append(InputFile("budget", budget.path, budget.display, sha[budget.path], budget_rows))
     if settings_path:
-        files.append(InputFile("kmf.toml", settings_path, "kmf.toml", _sha256(settings_path), 0))
+        files.append(InputFile("kmf.toml", settings_path, "kmf.toml", sha[settings_path], 0))
     return Dataset(
         source=source,
         aktivitet=aktivitet,
@@ -531,16 +536,38 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
         )
 
 
-def _typed_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame:
+def _grouped_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame:
+    """One file's records summed on their raw key values, then typed and checked.
+
+    The hot loop only hashes the raw keys and adds the two amounts; casting, trimming and
+    checking codes happens on the grouped rows, which are few.
+    """
     lf = piece.scan()
     schema = lf.collect_schema()
     dc = piece.separator == ";"
+    keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
+    keys += ["takstaar"] if "takstaar" in schema else []
+    raw = (
+        lf.select(
+            *keys,
+            _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias("produktionsvaerdi"),
+            _typed(KMF, schema["kmf"], dc).alias("kmf"),
+        )
+        .group_by(keys)
+        .agg(
+            pl.col("produktionsvaerdi").sum(),
+            pl.col("kmf").sum(),
+            pl.len().cast(pl.Int64).alias("rows"),
+            pl.col("produktionsvaerdi").null_count().cast(pl.Int64).alias("_p_null"),
+            pl.col("kmf").null_count().cast(pl.Int64).alias("_k_null"),
+        )
+    )
     area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     age = _age_expr(age_column, schema, dc)
     aar = _typed(AAR, schema["aar"], dc)
     takst = _typed(TAKSTAAR, schema["takstaar"], dc) if "takstaar" in schema else None
     is_psyk = area == codes.AGE_FREE_AREA
-    return lf.select(
+    return raw.select(
         pl.lit(index, dtype=pl.UInt32).alias("fil"),
         _typed(KOMMUNEKODE, schema["kommunekode"], dc).cast(pl.Int16).alias("kommunekode"),
         aar.cast(pl.Int16).alias("aar"),
@@ -553,24 +580,19 @@ def _typed_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame:
         .otherwise(age)
         .alias("aldersgruppe"),
         area.alias("sundhedsomraade"),
-        _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias("produktionsvaerdi"),
-        _typed(KMF, schema["kmf"], dc).alias("kmf"),
-        (is_psyk & (age.is_null() | (age != codes.AGE_FREE_GROUP))).alias("_moved"),
+        pl.col("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null"),
+        pl.when(is_psyk & (age.is_null() | (age != codes.AGE_FREE_GROUP)))
+        .then(pl.col("rows"))
+        .otherwise(0)
+        .alias("_moved"),
     )
 
 
 def _aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
-    typed = pl.concat([_typed_activity(p, i, age_column) for i, p in enumerate(pieces)])
+    grouped = pl.concat([_grouped_activity(p, i, age_column) for i, p in enumerate(pieces)])
     agg = (
-        typed.group_by("fil", *CELL_KEY)
-        .agg(
-            pl.col("produktionsvaerdi").sum(),
-            pl.col("kmf").sum(),
-            pl.len().cast(pl.Int64).alias("rows"),
-            pl.col("produktionsvaerdi").null_count().alias("_p_null"),
-            pl.col("kmf").null_count().alias("_k_null"),
-            pl.col("_moved").sum().cast(pl.Int64).alias("_moved"),
-        )
+        grouped.group_by("fil", *CELL_KEY)
+        .agg(pl.col("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_moved").sum())
         .collect(engine="streaming")
     )
     bad = agg.filter(

@@ -74,7 +74,7 @@ def test_overview_sorts_kommuner_by_change(result: kmf.Result) -> None:
 
 def test_run_writes_the_report_figures(result: kmf.Result, tmp_path: Path) -> None:
     result.write(tmp_path / "ud")
-    for name in ("figur_1.png", "figur_2.png", "figur_3.png", "figur_kommuner.png"):
+    for name in ("figur_1.png", "figur_2.png", "figur_3.png"):
         assert (tmp_path / "ud" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

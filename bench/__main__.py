@@ -1,0 +1,92 @@
+"""Benchmark kmf against DuckDB, pandas and the pyarrow floor on the same generated files.
+
+    python -m bench [--raekker 1000000,10000000] [--gentag 3]
+
+For each size: ``kmf synth`` makes the data once (kept in bench/data/), then every task runs
+once to warm the file cache and ``--gentag`` times more, each in a fresh process; the
+median wall time and the largest peak RSS are reported with the ratios kmf/DuckDB,
+kmf/pandas and kmf/floor, and written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).parent
+TASKS = ("kmf", "duckdb", "pandas", "floor")
+
+
+def dataset(rows: int) -> Path:
+    folder = HERE / "data" / f"r{rows}"
+    if not (folder / "budget.csv").is_file():
+        subprocess.run(
+            [sys.executable, "-m", "kmf.cli", "synth", "--raekker", str(rows), "--out",
+             str(folder), "--seed", "1", "--force"],
+            check=True,
+        )  # fmt: skip
+    return folder
+
+
+def measure(task: str, folder: Path) -> tuple[float, float]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker", task, str(folder)],
+        capture_output=True, text=True, check=True, cwd=HERE.parent,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    return seconds, json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raekker", default="1000000,10000000",
+                        help="records per cut, comma-separated (four cuts each)")  # fmt: skip
+    parser.add_argument("--gentag", type=int, default=3, help="timed runs per task (≥ 3)")
+    parser.add_argument("--opgaver", default=",".join(TASKS), help="tasks to run")
+    args = parser.parse_args()
+    sizes = [int(float(r)) for r in args.raekker.split(",")]
+    tasks = [t for t in args.opgaver.split(",") if t]
+    results = []
+    for rows in sizes:
+        folder = dataset(rows)
+        data_bytes = sum(p.stat().st_size for p in (folder / "aktivitet").glob("*.parquet"))
+        row = {"records_per_cut": rows, "records": 4 * rows, "parquet_mib": data_bytes / 2**20}
+        for task in tasks:
+            measure(task, folder)  # warm-up
+            runs = [measure(task, folder) for _ in range(max(args.gentag, 3))]
+            row[f"{task}_s"] = statistics.median(s for s, _ in runs)
+            row[f"{task}_peak_mib"] = max(m for _, m in runs)
+            print(f"{rows:>12,} {task:>7}: {row[f'{task}_s']:7.2f} s, "
+                  f"peak {row[f'{task}_peak_mib']:7.0f} MiB", flush=True)  # fmt: skip
+        for other in ("duckdb", "pandas", "floor"):
+            if "kmf_s" in row and f"{other}_s" in row:
+                row[f"kmf/{other}"] = row["kmf_s"] / row[f"{other}_s"]
+        results.append(row)
+        print("  " + ", ".join(f"{k} = {v:.2f}" for k, v in row.items() if "/" in k), flush=True)
+    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+              "results": results}  # fmt: skip
+    out = HERE / "results" / "latest.json"
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
