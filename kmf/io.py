@@ -124,6 +124,39 @@ class Piece:
             )
         return lf
 
+    def constants(self, columns: Iterable[str]) -> dict[str, object]:
+        """Columns of a Parquet file that hold one value in every row (from its statistics).
+
+        Files written one per year or cut are common; such a column need not be read row by
+        row. Nothing is assumed where the statistics are missing or show a null.
+        """
+        if self.fmt != "parquet":
+            return {}
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(self.path).metadata
+        except Exception:  # an unreadable file is reported by the normal read
+            return {}
+        wanted = {name.strip().lower(): name for name in meta.schema.names}
+        found: dict[str, object] = {}
+        for column in columns:
+            if column not in wanted or meta.num_rows == 0:
+                continue
+            index = meta.schema.names.index(wanted[column])
+            values = set()
+            for g in range(meta.num_row_groups):
+                stats = meta.row_group(g).column(index).statistics
+                if stats is None or not stats.has_min_max or stats.null_count != 0:
+                    break
+                values.update({stats.min, stats.max})
+            else:
+                if len(values) == 1:
+                    value = values.pop()
+                    if isinstance(value, str | int) and not isinstance(value, bool):
+                        found[column] = value
+        return found
+
 
 @dataclass(frozen=True)
 class InputFile:
@@ -547,13 +580,18 @@ def _grouped_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame
     dc = piece.separator == ";"
     keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
     keys += ["takstaar"] if "takstaar" in schema else []
+    # columns with one value in the whole file come from its statistics, not from every row
+    constants = piece.constants(["aar", "opgoerelse", "takstaar"])
+    literal_types = {k: pl.String if isinstance(v, str) else pl.Int64 for k, v in constants.items()}
+    schema = pl.Schema({**dict(schema), **literal_types})
+    read_keys = [k for k in keys if k not in constants]
     raw = (
         lf.select(
-            *keys,
+            *read_keys,
             _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias("produktionsvaerdi"),
             _typed(KMF, schema["kmf"], dc).alias("kmf"),
         )
-        .group_by(keys)
+        .group_by(read_keys)
         .agg(
             pl.col("produktionsvaerdi").sum(),
             pl.col("kmf").sum(),
@@ -561,6 +599,7 @@ def _grouped_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame
             pl.col("produktionsvaerdi").null_count().cast(pl.Int64).alias("_p_null"),
             pl.col("kmf").null_count().cast(pl.Int64).alias("_k_null"),
         )
+        .with_columns(pl.lit(v, dtype=literal_types[k]).alias(k) for k, v in constants.items())
     )
     area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     age = _age_expr(age_column, schema, dc)

@@ -158,3 +158,23 @@ def test_per_kommune_budget_is_used_as_given(rows, tmp_path: Path) -> None:
     assert got["851"] == pytest.approx(4e7, rel=1e-12)
     assert got["DK"] == pytest.approx(1e8, rel=1e-12)
     assert got["1085"] == pytest.approx(2e7, rel=1e-12)  # Sjælland: only 265 Roskilde
+
+
+def test_one_parquet_file_per_cut(rows, reference, tmp_path: Path) -> None:
+    # aar, opgoerelse and takstaar are then constant per file and come from the statistics
+    (tmp_path / "aktivitet").mkdir()
+    for i, (_, part) in enumerate(frame(rows).group_by("aar", "opgoerelse", "takstaar")):
+        part.write_parquet(tmp_path / "aktivitet" / f"del-{i}.parquet")
+    pl.DataFrame(national_budget(rows, T)).write_csv(tmp_path / "budget.csv")
+    same_b1(reference, kmf.run(tmp_path, aar=T).b1)
+
+
+def test_a_bad_constant_value_is_still_reported(rows, tmp_path: Path) -> None:
+    (tmp_path / "aktivitet").mkdir()
+    for i, (key, part) in enumerate(frame(rows).group_by("aar", "opgoerelse", "takstaar")):
+        if key[1] == "endelig" and key[0] == T - 1:
+            part = part.with_columns(pl.lit("midlertidig").alias("opgoerelse"))
+        part.write_parquet(tmp_path / "aktivitet" / f"del-{i}.parquet")
+    pl.DataFrame(national_budget(rows, T)).write_csv(tmp_path / "budget.csv")
+    with pytest.raises(kmf.DataError, match=r"del-\d.parquet, kolonne 'opgoerelse'.*række 1: 'midlertidig'"):
+        kmf.load(tmp_path)
