@@ -176,5 +176,6 @@ def test_a_bad_constant_value_is_still_reported(rows, tmp_path: Path) -> None:
             part = part.with_columns(pl.lit("midlertidig").alias("opgoerelse"))
         part.write_parquet(tmp_path / "aktivitet" / f"del-{i}.parquet")
     pl.DataFrame(national_budget(rows, T)).write_csv(tmp_path / "budget.csv")
-    with pytest.raises(kmf.DataError, match=r"del-\d.parquet, kolonne 'opgoerelse'.*række 1: 'midlertidig'"):
+    expected = r"del-\d.parquet, kolonne 'opgoerelse'.*række 1: 'midlertidig'"
+    with pytest.raises(kmf.DataError, match=expected):
         kmf.load(tmp_path)
