@@ -659,11 +659,19 @@ def _diagnose_activity(piece: Piece, age_column: str) -> list[str]:
     dc = piece.separator == ";"
     columns = [KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF]
     columns.insert(3, ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
-    problems = [p for col in columns for p in _column_problems(piece, lf, schema, col, dc)]
+    area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
+    # psykiatri goes to ej_aldersdiff whatever its age, so its age is never an error
+    not_psyk = area.is_null() | (area != codes.AGE_FREE_AREA)
+    problems = [
+        p
+        for col in columns
+        for p in _column_problems(
+            piece, lf, schema, col, dc, only=not_psyk if col is ALDER else None
+        )
+    ]
     if "takstaar" in schema:
         # A missing takstaar means "same as aar"; only invalid values are errors.
         problems.extend(_column_problems(piece, lf, schema, TAKSTAAR, dc, allow_null=True))
-    area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     if age_column == "aldersgruppe":
         age = _typed(ALDERSGRUPPE, schema["aldersgruppe"], dc)
         mismatch = (
@@ -691,10 +699,16 @@ def _column_problems(
     decimal_comma: bool,
     *,
     allow_null: bool = False,
+    only: pl.Expr | None = None,
 ) -> list[str]:
+    """What is wrong with one column: wrong type, missing or invalid values.
+
+    ``only`` limits the rows considered (the rows where it is true).
+    """
     dtype = schema[col.name]
     raw = pl.col(col.name)
     typed = _typed(col, dtype, decimal_comma)
+    scope = pl.lit(True) if only is None else only
     problems: list[str] = []
     wrong_type = col.kind == "code" and not (
         dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
@@ -710,7 +724,7 @@ def _column_problems(
             _report(
                 piece,
                 lf,
-                raw.is_null(),
+                scope & raw.is_null(),
                 [col.name],
                 "mangler en værdi",
                 f"hver række skal have {col.what}",
@@ -721,7 +735,7 @@ def _column_problems(
         _report(
             piece,
             lf,
-            raw.is_not_null() & typed.is_null(),
+            scope & raw.is_not_null() & typed.is_null(),
             [col.name],
             f"har en {adjective} værdi",
             f"værdien skal være {col.what}",

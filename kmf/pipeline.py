@@ -19,11 +19,6 @@ from kmf.io import Dataset, load
 
 ALL_METHODS = "alle"
 
-TABLE_NAMES: tuple[str, ...] = (
-    "tabel_b1", "tabel_b2", "tabel_b3", "tabel_b4",
-    "tabel_1", "tabel_2", "tabel_3", "tabel_4", "tabel_5", "tabel_6",
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Result:

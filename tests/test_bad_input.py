@@ -357,3 +357,26 @@ def test_validate_reports_errors_with_exit_2(tmp_path: Path) -> None:
     result = run_cli(["validate", str(folder)])
     assert result.exit_code == 2
     assert "999" in result.stderr
+
+
+def test_psykiatri_age_is_never_an_error(tmp_path: Path) -> None:
+    # psykiatri goes to ej_aldersdiff whatever its age: a missing or odd age there is fine,
+    # and only the real error (an unknown kommunekode) is reported
+    def to_age(rows: list[dict]) -> list[dict]:
+        out = [{k: v for k, v in r.items() if k != "aldersgruppe"} | {"alder": 40} for r in rows]
+        for r in out:
+            if r["sundhedsomraade"] == "psykiatri":
+                r["alder"] = None
+        out[0]["kommunekode"] = 999
+        return out
+
+    folder = write_csv_with(tmp_path, to_age)
+    message = assert_rejected(folder, tmp_path, "'kommunekode'", "999")
+    assert "'alder'" not in message
+
+    def repaired(rows: list[dict]) -> list[dict]:
+        out = to_age(rows)
+        out[0]["kommunekode"] = 101
+        return out
+
+    assert kmf.run(write_csv_with(tmp_path / "ok", repaired), aar=T).aar == T
