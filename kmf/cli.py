@@ -323,6 +323,9 @@ def validate_command(
 
 def main() -> None:
     """Entry point of the ``kmf`` console script."""
+    from kmf._danish_cli import use_danish
+
+    use_danish()
     try:
         app()
     except pl.exceptions.PolarsError as exc:  # pragma: no cover - a bug, not bad input
