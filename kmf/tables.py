@@ -80,7 +80,6 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
 
 def _stack_levels(
     by_kommune: pl.DataFrame,
-    order: pl.DataFrame,
     sum_columns: list[str],
     keys: tuple[str, ...] = (),
 ) -> pl.DataFrame:
@@ -123,7 +122,7 @@ def table_b1(effects: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     """
     split = [c for c in SPLIT_COLUMNS if c in effects.columns]
     amounts = [_K_B, _K_F, *AMOUNT_COLUMNS, *split]
-    stacked = _stack_levels(effects, order, amounts)
+    stacked = _stack_levels(effects, amounts)
     pct = [
         (pl.col(c) / pl.col(_K_B) * 100).alias(c.removesuffix("_kr") + "_pct")
         for c in (*AMOUNT_COLUMNS, *split)
@@ -160,11 +159,9 @@ def table_methods(b1_by_method: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return out
 
 
-def _level_cells(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
+def _level_cells(cells: pl.DataFrame) -> pl.DataFrame:
     """The cells of every unit (kommuner, regions, land) keyed by ``kode``."""
-    return _stack_levels(
-        cells, order, [_P_F, _K_F, _P_B, _K_B], keys=("aldersgruppe", "sundhedsomraade")
-    )
+    return _stack_levels(cells, [_P_F, _K_F, _P_B, _K_B], keys=("aldersgruppe", "sundhedsomraade"))
 
 
 def _wide(
@@ -182,7 +179,7 @@ def table_b2_b3(cells: pl.DataFrame, order: pl.DataFrame) -> tuple[pl.DataFrame,
 
     B3 is null where an age group has no production value on one side.
     """
-    f = age_factors(_level_cells(cells, order), "kode").with_columns(
+    f = age_factors(_level_cells(cells), "kode").with_columns(
         ((pl.col("w_prognose") - pl.col("w_budget")) * 100).alias("b2"),
         pl.when(pl.col("s_prognose_defined") & pl.col("s_budget_defined"))
         .then((pl.col("s_prognose") - pl.col("s_budget")) * 100)
@@ -196,7 +193,7 @@ def table_b2_b3(cells: pl.DataFrame, order: pl.DataFrame) -> tuple[pl.DataFrame,
 
 def table_b4(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     """B4: change in the distribution of consumption on sundhedsområder, pct.-point."""
-    level = _level_cells(cells, order)
+    level = _level_cells(cells)
     areas = level.group_by("kode", "sundhedsomraade").agg(pl.col(_P_F, _P_B).sum())
     v = areas.with_columns(
         (
