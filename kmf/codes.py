@@ -85,3 +85,14 @@ def kommuner() -> pl.DataFrame:
 def kommune_codes() -> frozenset[int]:
     """The set of valid kommunekoder."""
     return frozenset(kommuner()["kommunekode"].to_list())
+
+
+@cache
+def _kommune_names() -> dict[int, str]:
+    frame = kommuner()
+    return dict(zip(frame["kommunekode"].to_list(), frame["kommune"].to_list(), strict=True))
+
+
+def kommune_label(code: int) -> str:
+    """``101 København`` for messages; just the code if it is not a kommunekode."""
+    return f"{code} {_kommune_names().get(code, '')}".strip()

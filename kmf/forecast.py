@@ -91,9 +91,7 @@ def build_cells(dataset: Dataset, year: int) -> Cells:
     kommune_sets = {name: set(cut["kommunekode"].to_list()) for name, cut in by_cut.items()}
     every = set().union(*kommune_sets.values())
     gaps = [
-        f"{spec.label} mangler kommune(r) "
-        + ", ".join(_kommune_name(k) for k in sorted(every - kommune_sets[spec.name])[:10])
-        + (" …" if len(every - kommune_sets[spec.name]) > 10 else "")
+        f"{spec.label} mangler kommune(r) {_kommune_list(every - kommune_sets[spec.name])}"
         for spec in specs
         if every - kommune_sets[spec.name]
     ]
@@ -216,15 +214,10 @@ def _cells_of(cut: pl.DataFrame, side: str) -> pl.DataFrame:
     )
 
 
-def _kommune_name(code: int) -> str:
-    names = dict(
-        zip(
-            codes.kommuner()["kommunekode"].to_list(),
-            codes.kommuner()["kommune"].to_list(),
-            strict=True,
-        )
-    )
-    return f"{code} {names.get(code, '')}".strip()
+def _kommune_list(kommunekoder: set[int], most: int = 10) -> str:
+    """Up to ``most`` kommuner by code and name, then an ellipsis if there are more."""
+    shown = ", ".join(codes.kommune_label(k) for k in sorted(kommunekoder)[:most])
+    return shown + (" …" if len(kommunekoder) > most else "")
 
 
 def _require_positive(
@@ -235,7 +228,7 @@ def _require_positive(
         return
     shown = describe_problem_rows(
         bad,
-        lambda r: f"kommune {_kommune_name(r['kommunekode'])}: {format_kr(r[column])} kr.",
+        lambda r: f"kommune {codes.kommune_label(r['kommunekode'])}: {format_kr(r[column])} kr.",
     )
     raise DataError(
         f"Aktivitetsdata: {what} i {spec.label} summer til 0 for {bad.height} "
@@ -298,7 +291,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     if not counts.is_empty():
         shown = describe_problem_rows(
             counts.sort("kommunekode"),
-            lambda r: f"kommune {_kommune_name(r['kommunekode'])} ({r['len']} rækker)",
+            lambda r: f"kommune {codes.kommune_label(r['kommunekode'])} ({r['len']} rækker)",
         )
         raise DataError(
             f"{display}, kolonne 'kommunekode': budgettet for {year} har kommuner, der står mere "
@@ -309,16 +302,10 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     if have != need:
         parts = []
         if need - have:
-            parts.append(
-                "mangler budget for "
-                + ", ".join(_kommune_name(k) for k in sorted(need - have)[:10])
-                + (" …" if len(need - have) > 10 else "")
-            )
+            parts.append(f"mangler budget for {_kommune_list(need - have)}")
         if have - need:
             parts.append(
-                "har budget for kommuner uden aktivitetsdata: "
-                + ", ".join(_kommune_name(k) for k in sorted(have - need)[:10])
-                + (" …" if len(have - need) > 10 else "")
+                f"har budget for kommuner uden aktivitetsdata: {_kommune_list(have - need)}"
             )
         raise DataError(
             f"{display}, kolonne 'kommunekode': budgettet for {year} passer ikke til "
@@ -340,7 +327,7 @@ def _check_shares_defined(cells: pl.DataFrame, year: int) -> None:
 
             def label_row(r: dict, column: str = kmf_column) -> str:
                 return (
-                    f"kommune {_kommune_name(r['kommunekode'])}, {r['aldersgruppe']}: "
+                    f"kommune {codes.kommune_label(r['kommunekode'])}, {r['aldersgruppe']}: "
                     f"kmf {format_kr(r[column])} kr."
                 )
 
