@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -75,6 +75,15 @@ KMF = Column("kmf", "number", "et beløb i kr. (tal)")
 KMF_BUDGET = Column("kmf_budget_kr", "number", "et beløb i kr. (tal)")
 
 ACTIVITY_REQUIRED = (KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF)
+
+
+def _activity_columns(age_column: str) -> list[Column]:
+    """The required activity columns with the age column the data uses."""
+    columns = list(ACTIVITY_REQUIRED)
+    columns.insert(3, ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
+    return columns
+
+
 SETTINGS_KEYS = {"aar": int, "metode": str, "titel": str}
 
 
@@ -195,14 +204,10 @@ class Dataset:
     psykiatri_moved: int
     notes: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def cells(self) -> pl.DataFrame:
         """Activity cells summed over input files."""
-        return (
-            self.aktivitet.group_by(CELL_KEY)
-            .agg(pl.col("produktionsvaerdi", "kmf", "rows").sum())
-            .sort(CELL_KEY)
-        )
+        return summed_cells(self.aktivitet)
 
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar`` with rows and kommuner."""
@@ -219,6 +224,15 @@ class Dataset:
     def latest_foreloebig_year(self) -> int | None:
         years = self.aktivitet.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
         return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
+
+
+def summed_cells(aktivitet: pl.DataFrame) -> pl.DataFrame:
+    """Activity cells summed over input files: ``CELL_KEY`` with the amounts and rows."""
+    return (
+        aktivitet.group_by(CELL_KEY)
+        .agg(pl.col("produktionsvaerdi", "kmf", "rows").sum())
+        .sort(CELL_KEY)
+    )
 
 
 # --- locating the tables -------------------------------------------------------------
@@ -657,8 +671,7 @@ def _diagnose_activity(piece: Piece, age_column: str) -> list[str]:
     lf = piece.scan().with_row_index("_row")
     schema = lf.collect_schema()
     dc = piece.separator == ";"
-    columns = [KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF]
-    columns.insert(3, ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
+    columns = _activity_columns(age_column)
     area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     # psykiatri goes to ej_aldersdiff whatever its age, so its age is never an error
     not_psyk = area.is_null() | (area != codes.AGE_FREE_AREA)
@@ -785,8 +798,8 @@ def _raise(problems: list[str], subject: str) -> None:
 
 def _check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
     """A summed cell may not be negative (a single record may: it is a correction)."""
-    cells = aktivitet.group_by(CELL_KEY).agg(pl.col("produktionsvaerdi", "kmf").sum())
-    negative = cells.filter((pl.col("produktionsvaerdi") < 0) | (pl.col("kmf") < 0)).sort(CELL_KEY)
+    cells = summed_cells(aktivitet)
+    negative = cells.filter((pl.col("produktionsvaerdi") < 0) | (pl.col("kmf") < 0))
     if negative.is_empty():
         return
     names = ", ".join(sorted({p.display for p in pieces}))
@@ -864,8 +877,7 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
         cells, _ = _aggregate_activity([piece], age_column)
         schema = piece.scan().collect_schema()
         dc = piece.separator == ";"
-        columns = [KOMMUNEKODE, AAR, OPGOERELSE, SUNDHEDSOMRAADE, PRODUKTIONSVAERDI, KMF]
-        columns.append(ALDERSGRUPPE if age_column == "aldersgruppe" else ALDER)
+        columns = _activity_columns(age_column)
         if "takstaar" in schema:
             columns.append(TAKSTAAR)
         typed = [
