@@ -52,7 +52,7 @@ def write_workbook(result: Result, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     oea = f"ØA{result.aar % 100:02d}"
-    effect_cols = _effect_columns(WHOLE)
+    b1_columns = _effect_columns(WHOLE, split="omraademikseffekt_pct" in result.b1.columns)
     effect_cols_1dec = _effect_columns(ONE_DECIMAL)
     rank = [Col("rang", "Rang", COUNT, 7)]
     sheets: list[tuple[str, str, str, Any, list[Col]]] = [
@@ -73,7 +73,7 @@ def write_workbook(result: Result, path: Path) -> None:
          f"ift. {oea}", "Pct./pct.-point", result.tabel(6), rank + effect_cols_1dec),
         ("B1", f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
          "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point", result.b1,
-         effect_cols),
+         b1_columns),
         ("B2", f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",
          "Pct.-point", result.b2, _share_columns(codes.AGE_GROUPS, codes.AGE_LABELS)),
         ("B3", "Tabel B3. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe, "
@@ -83,13 +83,6 @@ def write_workbook(result: Result, path: Path) -> None:
          f"{result.aar} ift. {oea}", "Pct.-point", result.b4,
          _share_columns(codes.AREAS, codes.AREA_LABELS)),
     ]  # fmt: skip
-    if "omraademikseffekt_pct" in result.b1.columns:
-        split = [
-            Col("omraademikseffekt_pct", "C1. Områdemiks", WHOLE, 12),
-            Col("andelseffekt_pct", "C2. KMF-andel", WHOLE, 12),
-        ]
-        b1_columns = sheets[6][4]
-        b1_columns[4:4] = split  # right after C
     if result.metoder is not None:
         sheets.append(
             ("Metoder", f"Effekterne efter metode, {result.aar} ift. {oea}",
@@ -103,12 +96,18 @@ def write_workbook(result: Result, path: Path) -> None:
     wb.save(path)
 
 
-def _effect_columns(pct_format: str) -> list[Col]:
+def _effect_columns(pct_format: str, *, split: bool = False) -> list[Col]:
+    """The B1 columns; with ``split`` the exact methods' C1 and C2 right after C."""
+    c_split = [
+        Col("omraademikseffekt_pct", "C1. Områdemiks", pct_format, 12),
+        Col("andelseffekt_pct", "C2. KMF-andel", pct_format, 12),
+    ]
     return [
         Col("aendring_pct", "Ændring i alt", pct_format, 11),
         Col("aktivitetseffekt_pct", "A. Aktivitets-\neffekt", pct_format, 12),
         Col("aldersgruppeeffekt_pct", "B. Aldersgruppe-\neffekt", pct_format, 13),
         Col("sundhedsomraadeeffekt_pct", "C. Sundheds-\nområdeeffekt", pct_format, 13),
+        *(c_split if split else []),
         Col("oevrige_pct", "Øvrige", pct_format, 9),
         Col("kmf_budget_kr", "Budget, kr.", KR, 16),
         Col("kmf_prognose_kr", "Prognose, kr.", KR, 16),
