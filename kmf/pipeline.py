@@ -185,10 +185,9 @@ def run(
 
 
 def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> dict[str, Any]:
-    rows_used = cells.rows_used
-    activity_index = 0
     files = []
-    for f in data.files:
+    # the activity files come first in data.files, so their position is their index
+    for index, f in enumerate(data.files):
         entry: dict[str, Any] = {
             "tabel": f.table,
             "fil": f.display,
@@ -197,8 +196,7 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> dict[str, 
             "raekker_laest": f.rows,
         }
         if f.table == "aktivitet":
-            entry["raekker_brugt"] = int(rows_used.get(activity_index, 0))
-            activity_index += 1
+            entry["raekker_brugt"] = int(cells.rows_used.get(index, 0))
         elif f.table == "budget":
             entry["raekker_brugt"] = int(data.budget.filter(pl.col("aar") == year).height)
         files.append(entry)
