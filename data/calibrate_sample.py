@@ -7,22 +7,27 @@ and B4 ("Udviklingen i den kommunale medfinansiering 2018", copied to ``tests/fi
 
 How:
 
-1. Targets. B2 and B4 keep psykiatri (= ej_aldersdiff) and spread their rounding residual
-   over the other four columns. For B1, given ændring (d) and aktivitetseffekt (a), the
-   aldersgruppeeffekt fixes the age contrast Σ B2·s of the forecast KMF shares s and the
-   sundhedsområdeeffekt the one of the budget shares. Each contrast can only take values in
-   an interval when the shares are plausible (a linear programme, solved exactly); a small
-   search over d and a within the published rounding (±0.45 pct.-point) centres those
-   intervals on the published values, and B and C are clipped into them.
+1. Targets. B2 and B4 must sum to zero per kommune and share psykiatri (= ej_aldersdiff):
+   the shared value and the other four columns take up the rounding residual, each moving
+   as little as it can (at most 0.05). For B1, with the mean KMF share free, the
+   aldersgruppeeffekt fixes the ratio Σ B2·s / Σ w·s of the forecast age-group shares s and
+   the sundhedsområdeeffekt that of the budget shares; each ratio has an interval it can
+   reach with plausible shares (found by bisection on a linear programme). A search over d
+   and a within the published rounding (±0.45 pct.-point) and, where it is needed, over the
+   kommune's age mix of consumption (up to ±20 % per group from its prior) brings as many
+   kommuner as possible inside those intervals; B and C are then clipped into them. Aims sit
+   on the published values, moved alike for all kommuner where the national row would
+   otherwise fall outside its own published rounding.
 2. Shares per age group. The nearest point to a prior (national pattern; forecast = budget
-   + published B3) that meets the four linear conditions of step 1 inside the bounds
-   (Dykstra's alternating projections).
-3. Cells. On the budget side the area mix within an age group moves between a
-   practice-heavy mix, the national mix and a somatik-heavy mix to give the age group its
-   share, and the cell rates are then fitted inside their plausible ranges. On the forecast
-   side the area mix is fitted to the B4 margins (iterative proportional fitting) and the
-   rates are fitted again. Every cell's KMF share of the takst stays within: somatik
-   21–55 %, speciallæge/almen praksis/øvrig primær 7.5–17.5 %, psykiatri 31–59 %.
+   + published B3) that meets the four linear conditions of step 1 inside the bounds, with
+   a move of B3 away from the published one counted dearly (Dykstra's alternating
+   projections).
+3. Cells. The within-age area mixes of both sides, nearest a mix that suits the share
+   (practice-heavy – national – somatik-heavy), are fitted jointly so that the area margins
+   move by B4 and plausible rates can give each age group its share (Dykstra again, over
+   half-spaces); the rates are then fitted inside their ranges. Every cell's KMF share of
+   the takst stays within: somatik 20.2–55.8 %, speciallæge/almen praksis/øvrig primær
+   7.15–17.85 %, psykiatri 30.2–59.8 %.
 4. Levels. Kommune budgets are proportional to population (approximate 2018 figures in
    ``kmf/data/folketal_2018.csv``) with an age factor, summing to the ØA18 level; the
    production value follows from the shares and from the activity effect.
@@ -78,13 +83,19 @@ RATES = np.array(
 )
 PSYK_RATE = 0.42
 # Plausible KMF shares of the takst per cell: somatik, the three practice areas; psykiatri.
-RATE_LO = np.array([0.21, 0.075, 0.075, 0.075])
-RATE_HI = np.array([0.55, 0.175, 0.175, 0.175])
-PSYK_LO, PSYK_HI = 0.31, 0.59
+RATE_LO = np.array([0.202, 0.0715, 0.0715, 0.0715])
+RATE_HI = np.array([0.558, 0.1785, 0.1785, 0.1785])
+PSYK_LO, PSYK_HI = 0.302, 0.598
 # Age-group shares the solver may use (reachable by the mixes and rates above, with room).
-SHARE_LO, SHARE_HI = 0.10, 0.52
-MAX_SHARE_CHANGE = 0.06  # an age group's KMF share moves at most this much in a year
+SHARE_LO, SHARE_HI = 0.08, 0.54
 ROUNDING = 0.0045  # how far a B1 target may move: inside the published rounding of 0.5
+INSIDE = 0.0005  # how far inside the reachable interval B and C are placed (as a ratio)
+HIT = 0.0049  # B and C count as met within this of the published value
+AGE_MIX_ROOM = 0.2  # a kommune's age mix may move this much (log scale) from its prior
+AGE_MIX_TRIES = 200
+NATIONAL_ROOM = 0.0025  # the national row is aimed this far inside its published rounding
+B3_SCALE = 0.01  # how dearly a move of B3 away from the published one counts, vs. a share's
+SHIFT = 0.003  # at most this far may a kommune's aim move for the national row's sake
 
 
 def published(n: int, kommuner: list[int]) -> pl.DataFrame:
@@ -103,93 +114,85 @@ def targets(kommuner: list[int]) -> dict[str, np.ndarray]:
     d, a, b, c = (b1[col].to_numpy().astype(float) / 100 for col in cols)
     b2 = published(2, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
     b4 = published(4, kommuner).select([*AREAS, "psykiatri"]).to_numpy().astype(float)
-    psyk = b2[:, 4]
-    b2[:, :4] -= (b2[:, :4].sum(axis=1) + psyk)[:, None] / 4
-    b4[:, :4] -= (b4[:, :4].sum(axis=1) + psyk)[:, None] / 4
-    b4[:, 4] = psyk
+    # Each row must sum to zero and B2's ej_aldersdiff must equal B4's psykiatri. Move that
+    # shared value by δ and spread each table's remaining rounding residual over its other
+    # four columns, with δ chosen so that no value moves further than it must.
+    psyk = (b2[:, 4] + b4[:, 4]) / 2
+    r2, r4 = b2[:, :4].sum(axis=1), b4[:, :4].sum(axis=1)
+    deltas = np.linspace(-0.05, 0.05, 101)
+    moves = np.maximum.reduce([
+        np.abs(psyk[:, None] + deltas - b2[:, 4:5]),
+        np.abs(r2[:, None] + psyk[:, None] + deltas) / 4,
+        np.abs(r4[:, None] + psyk[:, None] + deltas) / 4,
+    ])  # fmt: skip
+    psyk = psyk + deltas[np.argmin(moves, axis=1)]
+    b2[:, :4] -= (r2 + psyk)[:, None] / 4
+    b4[:, :4] -= (r4 + psyk)[:, None] / 4
+    b2[:, 4] = b4[:, 4] = psyk
     b3 = published(3, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
-    return {"d": d, "a": a, "b": b, "c": c, "b2": b2 / 100, "b3": b3 / 100, "b4": b4 / 100}
+    land = pl.read_csv(FIXTURES / "rapport2018_tabel_b1.csv").filter(pl.col("kode") == "DK")
+    national = {key: land[col].item() / 100 for key, col in zip("dabc", cols, strict=True)}
+    return {"d": d, "a": a, "b": b, "c": c, "b2": b2 / 100, "b3": b3 / 100, "b4": b4 / 100,
+            "national": national}  # fmt: skip
 
 
 # --- numerical helpers ------------------------------------------------------------------
 
 
-def contrast_range(
-    contrast: np.ndarray, weight: np.ndarray, total: np.ndarray, lo: np.ndarray, hi: np.ndarray
+def ratio_range(
+    num: np.ndarray, den: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest Σ contrast·s over lo <= s <= hi with Σ weight·s = total.
+    """Smallest and largest Σ num·s / Σ den·s over lo <= s <= hi (den, lo > 0), per kommune.
 
-    A linear programme with one equality: fill the box greedily in the order of
-    contrast / weight (a fractional knapsack), vectorised over kommuner.
+    The largest ratio is at least λ exactly when max Σ (num − λ·den)·s >= 0, and that
+    maximum takes each s at a bound by the sign of its coefficient: bisection on λ.
     """
-    rows = np.arange(len(total))
     out = []
     for sign in (1.0, -1.0):
-        order = np.argsort(-sign * contrast / weight, axis=1, kind="stable")
-        s = lo.copy()
-        rest = total - (weight * lo).sum(axis=1)
-        for j in range(order.shape[1]):
-            idx = order[:, j]
-            step = np.clip(rest / weight[rows, idx], 0.0, hi[rows, idx] - lo[rows, idx])
-            s[rows, idx] += step
-            rest = rest - weight[rows, idx] * step
-        out.append((contrast * s).sum(axis=1))
+        below, above = np.full(len(num), -1.0), np.full(len(num), 1.0)
+        for _ in range(60):
+            mid = (below + above) / 2
+            coef = sign * num - mid[:, None] * den
+            reached = np.where(coef > 0, coef * hi, coef * lo).sum(axis=1) >= 0
+            below, above = np.where(reached, mid, below), np.where(reached, above, mid)
+        out.append(sign * below)
     return out[1], out[0]
 
 
 def nearest_feasible(
     prior: np.ndarray,
+    scale: np.ndarray,
     matrix: np.ndarray,
     rhs: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
-    max_change: float | None = None,
     sweeps: int = 20000,
 ) -> np.ndarray:
-    """The point nearest ``prior`` (in relative terms) with ``matrix @ x = rhs``,
-    ``lo <= x <= hi`` and |x_f − x_b| <= ``max_change`` between the two halves of x:
-    Dykstra's cyclic projections, vectorised over kommuner.
+    """The point nearest ``prior`` (each coordinate measured in units of ``scale``) with
+    ``matrix @ x = rhs`` and ``lo <= x <= hi``: Dykstra's alternating projections,
+    vectorised over kommuner.
 
-    prior, lo, hi (n, 2m); matrix (n, k, 2m); rhs (n, k). The last step projects onto the
-    equalities, so they hold exactly; the bounds then hold up to the convergence error.
+    prior, scale, lo, hi (n, m); matrix (n, k, m); rhs (n, k). The last step projects onto
+    the equalities, so they hold exactly; the bounds then hold up to the convergence error.
     """
-    a = matrix * prior[:, None, :]  # in y = x / prior the distance is Euclidean
+    a = matrix * scale[:, None, :]  # in y = x / scale the distance is Euclidean
     inverse = np.linalg.inv(np.einsum("nkm,njm->nkj", a, a))
-    half = prior.shape[1] // 2
-    pf, pb = prior[:, :half], prior[:, half:]
-    limit = 0.0 if max_change is None else max_change
 
     def affine(y: np.ndarray) -> np.ndarray:
         gap = np.einsum("nkm,nm->nk", a, y) - rhs
         return y - np.einsum("nkm,nk->nm", a, np.einsum("nkj,nj->nk", inverse, gap))
 
     def box(y: np.ndarray) -> np.ndarray:
-        return np.clip(y, lo / prior, hi / prior)
+        return np.clip(y, lo / scale, hi / scale)
 
-    def slab(y: np.ndarray) -> np.ndarray:
-        diff = pf * y[:, :half] - pb * y[:, half:]
-        excess = diff - np.clip(diff, -limit, limit)
-        step = excess / (pf**2 + pb**2)
-        return np.hstack([y[:, :half] - step * pf, y[:, half:] + step * pb])
-
-    projections = (affine, box) if max_change is None else (affine, box, slab)
-    x = box(np.ones_like(prior))
-    increments = [np.zeros_like(prior) for _ in projections]
+    x = box(prior / scale)
+    increments = [np.zeros_like(prior), np.zeros_like(prior)]
     for _ in range(sweeps):
-        for j, project in enumerate(projections):
+        for j, project in enumerate((affine, box)):
             new = project(x + increments[j])
             increments[j] = x + increments[j] - new
             x = new
-    return prior * affine(x), prior * x
-
-
-def ipf(start: np.ndarray, rows: np.ndarray, cols: np.ndarray, sweeps: int = 500) -> np.ndarray:
-    """Scale ``start`` (kommune × age × area) to the row and column sums given."""
-    m = start.copy()
-    for _ in range(sweeps):
-        m *= (rows / m.sum(axis=2))[:, :, None]
-        m *= (cols / m.sum(axis=1))[:, None, :]
-    return m
+    return scale * affine(x)
 
 
 def mix_for(shares: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -214,24 +217,55 @@ def mix_for(shares: np.ndarray, rates: np.ndarray) -> np.ndarray:
     return points[0] + first * (points[1] - points[0]) + second * (points[2] - points[1])
 
 
-def forecast_mix(w: np.ndarray, v: np.ndarray, shares: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Within-age area mixes with the age margins ``w`` and area margins ``v`` (iterative
-    proportional fitting from ``start``), such that plausible rates can give each age group
-    its share: where one cannot, its mix moves towards the somatik-heavy (or practice-heavy)
-    end and the fit is repeated."""
-    guide = start.copy()
-    for _ in range(60):
-        joint = ipf(w[:, :, None] * guide, w, v)
-        mix = joint / joint.sum(axis=2, keepdims=True)
-        above = shares > mix @ RATE_HI - 1e-4
-        below = shares < mix @ RATE_LO + 1e-4
-        thin = mix.min(axis=2) < MIX_FLOOR / 2
-        if not (above.any() or below.any() or thin.any()):
-            break
-        guide = np.where(above[:, :, None], 0.7 * mix + 0.3 * SOMATIK_HEAVY, mix)
-        guide = np.where(below[:, :, None], 0.7 * mix + 0.3 * PRACTICE_HEAVY, guide)
-        guide = np.maximum(guide, MIX_FLOOR)
-    return mix
+def fit_mixes(w_b, w_f, b4, s_b, s_f, prior_b, prior_f, sweeps: int = 4000):
+    """Within-age area mixes for both sides, nearest the priors, such that the area margins
+    move by exactly B4 and plausible rates can give each age group its share:
+    u·RATE_LO < s < u·RATE_HI, every area at least MIX_FLOOR. Dykstra's alternating
+    projections over the equalities, the two sets of half-spaces and the box."""
+    n = len(s_b)
+    prior = np.hstack([prior_b.reshape(n, 16), prior_f.reshape(n, 16)])
+    rows = []
+    for side in range(2):
+        for age in range(4):
+            row = np.zeros((n, 32))
+            row[:, side * 16 + age * 4 : side * 16 + age * 4 + 4] = 1.0
+            rows.append(row)
+    for area in range(3):  # the fourth margin follows from the others
+        row = np.zeros((n, 32))
+        row[:, [age * 4 + area for age in range(4)]] = -w_b[:, :4]
+        row[:, [16 + age * 4 + area for age in range(4)]] = w_f[:, :4]
+        rows.append(row)
+    matrix = np.stack(rows, axis=1)
+    rhs = np.hstack([np.ones((n, 8)), b4[:, :3]])
+    inverse = np.linalg.inv(np.einsum("nkm,njm->nkj", matrix, matrix))
+    shares = np.stack([s_b[:, :4], s_f[:, :4]], axis=1)[:, :, :, None]  # (n, side, age, 1)
+    margin = 2e-4
+
+    def affine(x):
+        gap = np.einsum("nkm,nm->nk", matrix, x) - rhs
+        return x - np.einsum("nkm,nk->nm", matrix, np.einsum("nkj,nj->nk", inverse, gap))
+
+    def halfspace(bound, sign):
+        def project(x):
+            u = x.reshape(n, 2, 4, 4)
+            excess = sign * ((u * bound).sum(axis=3, keepdims=True) - shares) + margin
+            return (u - sign * np.maximum(excess, 0) * bound / (bound @ bound)).reshape(n, 32)
+
+        return project
+
+    def box(x):
+        return np.clip(x, MIX_FLOOR, 1.0)
+
+    projections = (affine, halfspace(RATE_LO, 1.0), halfspace(RATE_HI, -1.0), box)
+    x = prior.copy()
+    increments = [np.zeros_like(x) for _ in projections]
+    for _ in range(sweeps):
+        for j, project in enumerate(projections):
+            new = project(x + increments[j])
+            increments[j] = x + increments[j] - new
+            x = new
+    x = affine(x).reshape(n, 2, 4, 4)
+    return x[:, 0], x[:, 1]
 
 
 def fit_rates(mix: np.ndarray, start: np.ndarray, shares: np.ndarray) -> np.ndarray:
@@ -259,58 +293,94 @@ def fit_rates(mix: np.ndarray, start: np.ndarray, shares: np.ndarray) -> np.ndar
 # --- the calibration --------------------------------------------------------------------
 
 
-def choose_targets(t, w_b, w_f, m_bb, lo, hi):
-    """d, a, b, c per kommune: B and C as close to published as plausible shares allow,
-    using the rounding of d and a to centre what is reachable."""
+def aims(t, k_b):
+    """Where each kommune's d, a, b and c should land inside its published rounding: on the
+    published value, moved (by at most SHIFT) for all kommuner alike where the budget-weighted
+    mean would otherwise leave the national row's own rounding."""
+    out = {}
+    for key in "dabc":
+        gap = t["national"][key] - np.average(t[key], weights=k_b)
+        shift = np.sign(gap) * np.clip(np.abs(gap) - NATIONAL_ROOM, 0, SHIFT)
+        out[key] = t[key] + shift
+    return out
+
+
+def choose_targets(t, aim, w_prior, lo, hi, rng):
+    """The budget age mix w_b and d, a, b, c per kommune: as many of B and C within the
+    published rounding as plausible shares allow, then as close as possible, using the
+    rounding of d and a and, where needed, an age mix up to AGE_MIX_ROOM from the prior.
+    ``aim`` holds the values aimed at (see ``aims``), ``t`` the published ones.
+
+    With the mean share free, B only fixes the ratio Σ B2·s_f / Σ w_f·s_f of the forecast
+    shares (= b / (1 + d)) and C the ratio γ = Σ B2·s_b / Σ w_b·s_b of the budget shares
+    (1 + γ = (1 + d − a)(1 + d − c) / (1 + d)); each ratio has a reachable interval.
+    """
+    b2 = t["b2"]
+    moves = rng.uniform(-AGE_MIX_ROOM, AGE_MIX_ROOM, (AGE_MIX_TRIES, 5))
+    moves = np.vstack([np.zeros(5), moves[np.argsort(np.abs(moves).max(axis=1))]])
+    steps = np.linspace(-ROUNDING, ROUNDING, 9)
     best = None
-    steps = np.linspace(-ROUNDING, ROUNDING, 7)
-    for dd in steps:
-        for da in steps:
-            d, a = t["d"] + dd, t["a"] + da
-            m_ff = (1 + d - a) * m_bb
-            f_lo, f_hi = contrast_range(t["b2"], w_f, m_ff, lo, hi)
-            b_lo, b_hi = contrast_range(t["b2"], w_b, m_bb, lo, hi)
-            b = np.clip(t["b"], f_lo * (1 + d) / m_ff, f_hi * (1 + d) / m_ff)
-            c = np.clip(
-                t["c"], (1 + d) * (1 - (m_bb + b_hi) / m_ff), (1 + d) * (1 - (m_bb + b_lo) / m_ff)
-            )
-            # the two contrasts differ by at most MAX_SHARE_CHANGE · Σ|B2| (with some room)
-            forecast = b * m_ff / (1 + d)
-            budget = m_ff * (1 + d - c) / (1 + d) - m_bb
-            room = 0.8 * MAX_SHARE_CHANGE * np.abs(t["b2"]).sum(axis=1)
-            gap = forecast - budget
-            excess = gap - np.clip(gap, -room, room)
-            forecast = np.clip(forecast - excess / 2, f_lo, f_hi)
-            budget = np.clip(budget + excess / 2, b_lo, b_hi)
-            b = forecast * (1 + d) / m_ff
-            c = (1 + d) * (1 - (m_bb + budget) / m_ff)
-            miss = np.maximum(np.abs(b - t["b"]), np.abs(c - t["c"])) + 0.01 * (abs(dd) + abs(da))
-            candidate = (miss, d, a, b, c)
-            if best is None:
-                best = candidate
-            else:
-                better = miss < best[0]
+    for move in moves:
+        w_b = w_prior * np.exp(move)
+        w_b /= w_b.sum(axis=1, keepdims=True)
+        # stay a little inside, so that the shares are found without sitting on a corner
+        f_lo, f_hi = ratio_range(b2, w_b + b2, lo, hi)
+        g_lo, g_hi = ratio_range(b2, w_b, lo, hi)
+        f_lo, f_hi, g_lo, g_hi = f_lo + INSIDE, f_hi - INSIDE, g_lo + INSIDE, g_hi - INSIDE
+        for dd in steps:
+            for da in steps:
+                d, a = t["d"] + dd, t["a"] + da
+                b = np.clip(aim["b"], (1 + d) * f_lo, (1 + d) * f_hi)
+                # c falls as γ rises: 1 + γ = (1 + d − a)(1 + d − c) / (1 + d)
+                c_lo = (1 + d) * (1 - (1 + g_hi) / (1 + d - a))
+                c_hi = (1 + d) * (1 - (1 + g_lo) / (1 + d - a))
+                c = np.clip(aim["c"], c_lo, c_hi)
+                off = np.abs(b - aim["b"]) + np.abs(c - aim["c"])
+                off += 0.01 * (np.abs(d - aim["d"]) + np.abs(a - aim["a"]))
+                outside = (np.abs(b - t["b"]) > HIT) * 1.0 + (np.abs(c - t["c"]) > HIT)
+                score = outside + np.minimum(off, 0.5)
+                candidate = (score, w_b, d, a, b, c)
+                if best is None:
+                    best = candidate
+                    continue
+                better = score < best[0] - 1e-12  # ties keep the smaller move
                 best = tuple(
-                    np.where(better, new, old) for new, old in zip(candidate, best, strict=True)
+                    np.where(better.reshape(-1, *[1] * (new.ndim - 1)), new, old)
+                    for new, old in zip(candidate, best, strict=True)
                 )
-    _, d, a, b, c = best
-    return d, a, b, c
+    return best[1:]
 
 
-def solve_shares(w_b, w_f, m_bb, d, a, b, c, prior, lo, hi):
-    """Age-group shares (s_f, s_b) nearest ``prior`` that give exactly d, a, b and c."""
+def solve_shares(w_b, w_f, b3, d, a, b, c, prior, lo, hi):
+    """Age-group shares (s_f, s_b), nearest ``prior``, that give exactly d, a, b and c.
+
+    Unknowns: s_f, s_b, the budget mean share m and the change δ = s_f − s_b − B3 (how far
+    B3 moves from the published one, kept small by a tight scale):
+    Σ w_b s_b = m,  Σ w_f s_f = (1+d−a) m,  Σ w_b s_f = (1+d−a)(1+d−b)/(1+d) m,
+    Σ w_f s_b = (1+d−a)(1+d−c)/(1+d) m."""
     n = len(d)
-    m_ff = (1 + d - a) * m_bb
-    zero = np.zeros((n, 5))
-    # Σ w_b s_b = m_bb, Σ w_f s_f = m_ff, Σ w_b s_f = m_ff (1+d−b)/(1+d),
-    # Σ w_f s_b = m_ff (1+d−c)/(1+d)
-    matrix = np.stack(
-        [np.hstack([zero, w_b]), np.hstack([w_f, zero]),
-         np.hstack([w_b, zero]), np.hstack([zero, w_f])],
-        axis=1,
-    )  # fmt: skip
-    rhs = np.column_stack([m_bb, m_ff, m_ff * (1 + d - b) / (1 + d), m_ff * (1 + d - c) / (1 + d)])
-    return nearest_feasible(prior, matrix, rhs, lo, hi, MAX_SHARE_CHANGE)
+    zero, one = np.zeros((n, 5)), np.ones(n)
+    ratio = 1 + d - a
+    column = lambda v: -v[:, None]  # noqa: E731
+    nothing = np.zeros((n, 5))
+    rows = [
+        np.hstack([zero, w_b, column(one), nothing]),
+        np.hstack([w_f, zero, column(ratio), nothing]),
+        np.hstack([w_b, zero, column(ratio * (1 + d - b) / (1 + d)), nothing]),
+        np.hstack([zero, w_f, column(ratio * (1 + d - c) / (1 + d)), nothing]),
+    ]
+    for age in range(5):  # δ − s_f + s_b = −B3
+        row = np.zeros((n, 16))
+        row[:, [age, 5 + age, 11 + age]] = [-1.0, 1.0, 1.0]
+        rows.append(row)
+    matrix = np.stack(rows, axis=1)
+    rhs = np.hstack([np.zeros((n, 4)), -b3])
+    full_prior = np.hstack([prior, np.zeros((n, 5))])
+    scale = np.hstack([prior, np.full((n, 5), B3_SCALE)])
+    box_lo = np.hstack([lo, np.full((n, 5), -1.0)])
+    box_hi = np.hstack([hi, np.full((n, 5), 1.0)])
+    x = nearest_feasible(full_prior, scale, matrix, rhs, box_lo, box_hi)
+    return x[:, :5], x[:, 5:10], x[:, 10]
 
 
 def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
@@ -330,54 +400,33 @@ def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
         + 0.04 * rng.standard_normal((n, 5))
     )  # fmt: skip
     w_b /= w_b.sum(axis=1, keepdims=True)
-    w_f = w_b + t["b2"]
     national_rates = RATES * np.exp(0.02 * rng.standard_normal((n, 4, 4)))
     psyk_rate = PSYK_RATE * np.exp(0.03 * rng.standard_normal(n))
 
     # shares per age group
     s_b0 = np.column_stack([np.einsum("ao,nao->na", AREA_MIX, national_rates), psyk_rate])
     s_f0 = s_b0 + t["b3"]
-    m_bb = np.einsum("na,na->n", w_b, s_b0)
     lo = np.tile(np.array([SHARE_LO] * 4 + [PSYK_LO + 0.005]), (n, 1))
     hi = np.tile(np.array([SHARE_HI] * 4 + [PSYK_HI - 0.005]), (n, 1))
-    d, a, b, c = choose_targets(t, w_b, w_f, m_bb, lo, hi)
-    box_lo, box_hi = np.hstack([lo, lo]), np.hstack([hi, hi])
-    prior = np.clip(np.hstack([s_f0, s_b0]), box_lo, box_hi)
-    x, inside = solve_shares(w_b, w_f, m_bb, d, a, b, c, prior, box_lo, box_hi)
-    # Where no plausible shares meet the targets, take the targets the nearest plausible
-    # shares give, and solve again.
-    h = 5
-    off = (np.maximum(box_lo - x, 0) + np.maximum(x - box_hi, 0)).max(axis=1) + np.maximum(
-        np.abs(x[:, :h] - x[:, h:]) - MAX_SHARE_CHANGE, 0
-    ).max(axis=1)
-    stuck = off > 1e-6
-    sf, sb = inside[:, :h], inside[:, h:]
-    m_bb_in = np.einsum("na,na->n", w_b, sb)
-    m_ff_in = np.einsum("na,na->n", w_f, sf)
-    ratio = m_ff_in / m_bb_in  # = 1 + d − a
-    d_in = np.where(stuck, d, d)
-    a_in = 1 + d_in - ratio
-    b_in = (1 + d_in) * (1 - np.einsum("na,na->n", w_b, sf) / m_ff_in)
-    c_in = (1 + d_in) * (1 - np.einsum("na,na->n", w_f, sb) / m_ff_in)
-    a = np.where(stuck, a_in, a)
-    b = np.where(stuck, b_in, b)
-    c = np.where(stuck, c_in, c)
-    m_bb = np.where(stuck, m_bb_in, m_bb)
-    x, _ = solve_shares(
-        w_b, w_f, m_bb, d, a, b, c, np.where(stuck[:, None], inside, prior), box_lo, box_hi
-    )
-    s_f, s_b = x[:, :5], x[:, 5:]
+    weight = ref["folketal"].to_numpy() * np.exp(0.15 * older)
+    k_b = BUDGET_KR * weight / weight.sum()
+    w_b, d, a, b, c = choose_targets(t, aims(t, k_b), w_b, lo, hi, rng)
+    w_f = w_b + t["b2"]
+    m0 = np.einsum("na,na->n", w_b, s_b0)[:, None]
+    box_lo = np.hstack([lo, lo, np.full((n, 1), SHARE_LO)])
+    box_hi = np.hstack([hi, hi, np.full((n, 1), SHARE_HI)])
+    prior = np.clip(np.hstack([s_f0, s_b0, m0]), box_lo, box_hi)
+    s_f, s_b, _ = solve_shares(w_b, w_f, t["b3"], d, a, b, c, prior, box_lo, box_hi)
 
     # cells: budget mixes and rates, then the forecast's mixes (B4 margins) and rates
-    u_b = mix_for(s_b[:, :4], national_rates)
+    u_b, u_f = fit_mixes(
+        w_b, w_f, t["b4"], s_b, s_f,
+        mix_for(s_b[:, :4], national_rates), mix_for(s_f[:, :4], national_rates),
+    )  # fmt: skip
     rates_b = fit_rates(u_b, national_rates, s_b[:, :4])
-    v_f = np.einsum("na,nao->no", w_b[:, :4], u_b) + t["b4"][:, :4]
-    u_f = forecast_mix(w_f[:, :4], v_f, s_f[:, :4], start=u_b)
     rates_f = fit_rates(u_f, rates_b, s_f[:, :4])
 
     # levels
-    weight = ref["folketal"].to_numpy() * np.exp(0.15 * older)
-    k_b = BUDGET_KR * weight / weight.sum()
     p_b = k_b / np.einsum("na,na->n", w_b, s_b)
     p_f = p_b * (1 + d) / (1 + d - a)
     prod_b, kmf_b = _cells(p_b, w_b, u_b, rates_b, s_b[:, 4])

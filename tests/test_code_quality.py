@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-CODE = ["kmf", "tests", "bench"]
+CODE = ["kmf", "tests", "bench", "data"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

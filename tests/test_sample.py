@@ -81,21 +81,22 @@ def test_kommune_sizes_follow_population(result: kmf.Result) -> None:
     assert by_code["825"] < by_code["492"] < by_code["147"]  # Læsø < Ærø < Frederiksberg
 
 
-@pytest.mark.parametrize("column", ["aktivitetseffekt_pct"])
+@pytest.mark.parametrize(
+    "column",
+    ["aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct"],
+)
 def test_b1_within_published_rounding(result: kmf.Result, column: str) -> None:
     assert share_within(result, 1, column, 0.5) >= 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the published kommune rows of B1 and B2/B3 cannot both be met with plausible KMF "
-    "shares (see kmf/data/sample/README.md); reached: ændring 94 %, B 83 %, C 84 %",
-)
-@pytest.mark.parametrize(
-    "column", ["aendring_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct"]
-)
-def test_b1_within_published_rounding_not_yet_reached(result: kmf.Result, column: str) -> None:
-    assert share_within(result, 1, column, 0.5) >= 0.95
+def test_national_row_of_b1_within_published_rounding(result: kmf.Result) -> None:
+    # Hele landet in the published B1: ændring 0, A -5, B 2, C 3 (whole percent)
+    land = result.b1.row(0, named=True)
+    assert land["niveau"] == "land"
+    published = {"aendring_pct": 0, "aktivitetseffekt_pct": -5, "aldersgruppeeffekt_pct": 2,
+                 "sundhedsomraadeeffekt_pct": 3}  # fmt: skip
+    for column, value in published.items():
+        assert abs(land[column] - value) <= 0.5, column
 
 
 @pytest.mark.parametrize("column", ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"])
