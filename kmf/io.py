@@ -10,6 +10,7 @@ the input read again, file by file, to name the offending rows.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -583,38 +584,68 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
         )
 
 
-def _grouped_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame:
+Sums = tuple[pl.DataFrame, dict[str, object]]
+
+
+def _columnar_sums(piece: Piece, age_column: str) -> Sums | None:
+    """The file summed on integer codes (:mod:`kmf.columnar`) where that applies, with the
+    columns that have one value in the whole file (from its statistics or hive path)."""
+    if piece.fmt != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    from kmf import columnar
+
+    try:
+        own = pq.read_schema(piece.path).names
+    except Exception:  # unreadable: the general path reports it
+        return None
+    names = dict(zip(_normalise_names(own), own, strict=True))
+    constants: dict[str, object] = {k: v for k, v in piece.hive if k not in names}
+    constants.update(piece.constants(["aar", "opgoerelse", "takstaar"]))
+    constants = {k: v for k, v in constants.items() if k in ("aar", "opgoerelse", "takstaar")}
+    sums = columnar.sum_file(piece.path, names, age_column, constants)
+    return None if sums is None else (sums, constants)
+
+
+def _grouped_activity(
+    piece: Piece, index: int, age_column: str, summed: Sums | None = None
+) -> pl.LazyFrame:
     """One file's records summed on their raw key values, then typed and checked.
 
     The hot loop only hashes the raw keys and adds the two amounts; casting, trimming and
-    checking codes happens on the grouped rows, which are few.
+    checking codes happens on the grouped rows, which are few. ``summed``, where given,
+    holds those grouped rows already (from :mod:`kmf.columnar`) and the file's constants.
     """
-    lf = piece.scan()
+    lf = piece.scan() if summed is None else summed[0].lazy()
     schema = lf.collect_schema()
     dc = piece.separator == ";"
-    keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
-    keys += ["takstaar"] if "takstaar" in schema else []
     # columns with one value in the whole file come from its statistics, not from every row
-    constants = piece.constants(["aar", "opgoerelse", "takstaar"])
+    constants = summed[1] if summed else piece.constants(["aar", "opgoerelse", "takstaar"])
     literal_types = {k: pl.String if isinstance(v, str) else pl.Int64 for k, v in constants.items()}
     schema = pl.Schema({**dict(schema), **literal_types})
-    read_keys = [k for k in keys if k not in constants]
-    raw = (
-        lf.select(
-            *read_keys,
-            _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias("produktionsvaerdi"),
-            _typed(KMF, schema["kmf"], dc).alias("kmf"),
+    if summed is None:
+        keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
+        keys += ["takstaar"] if "takstaar" in schema else []
+        read_keys = [k for k in keys if k not in constants]
+        lf = (
+            lf.select(
+                *read_keys,
+                _typed(PRODUKTIONSVAERDI, schema["produktionsvaerdi"], dc).alias(
+                    "produktionsvaerdi"
+                ),
+                _typed(KMF, schema["kmf"], dc).alias("kmf"),
+            )
+            .group_by(read_keys)
+            .agg(
+                pl.col("produktionsvaerdi").sum(),
+                pl.col("kmf").sum(),
+                pl.len().cast(pl.Int64).alias("rows"),
+                pl.col("produktionsvaerdi").null_count().cast(pl.Int64).alias("_p_null"),
+                pl.col("kmf").null_count().cast(pl.Int64).alias("_k_null"),
+            )
         )
-        .group_by(read_keys)
-        .agg(
-            pl.col("produktionsvaerdi").sum(),
-            pl.col("kmf").sum(),
-            pl.len().cast(pl.Int64).alias("rows"),
-            pl.col("produktionsvaerdi").null_count().cast(pl.Int64).alias("_p_null"),
-            pl.col("kmf").null_count().cast(pl.Int64).alias("_k_null"),
-        )
-        .with_columns(pl.lit(v, dtype=literal_types[k]).alias(k) for k, v in constants.items())
-    )
+    raw = lf.with_columns(pl.lit(v, dtype=literal_types[k]).alias(k) for k, v in constants.items())
     area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     age = _age_expr(age_column, schema, dc)
     aar = _typed(AAR, schema["aar"], dc)
@@ -642,7 +673,11 @@ def _grouped_activity(piece: Piece, index: int, age_column: str) -> pl.LazyFrame
 
 
 def _aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
-    grouped = pl.concat([_grouped_activity(p, i, age_column) for i, p in enumerate(pieces)])
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        sums = list(pool.map(lambda p: _columnar_sums(p, age_column), pieces))
+    grouped = pl.concat(
+        [_grouped_activity(p, i, age_column, sums[i]) for i, p in enumerate(pieces)]
+    )
     agg = (
         grouped.group_by("fil", *CELL_KEY)
         .agg(pl.col("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_moved").sum())

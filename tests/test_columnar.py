@@ -1,0 +1,183 @@
+"""The columnar path (Parquet summed on integer codes) gives the cells a plain sum gives,
+and hands anything unusual to the general path, which names the rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kmf
+from kmf import columnar
+
+AREAS = ["somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer"]
+KOMMUNER = [101, 147, 265, 751, 825, 851, 860]
+CUTS = [(2018, "foreloebig", 2018), (2017, "foreloebig", 2017), (2017, "endelig", 2017),
+        (2016, "endelig", 2018)]  # fmt: skip
+
+
+def age_group(age: int, area: str) -> str:
+    if area == "psykiatri":
+        return "ej_aldersdiff"
+    return "0-2" if age <= 2 else "3-64" if age <= 64 else "65-79" if age <= 79 else "80+"
+
+
+def with_corrections(rows: list[tuple]) -> list[tuple]:
+    """Each record flagged for it is followed by a correction taking half of it back, so
+    that records can be negative while every summed cell stays at or above zero."""
+    out = []
+    for k, age, area, p, m, corrected in rows:
+        out.append((k, age, area, p, m))
+        if corrected:
+            out.append((k, age, area, -(p // 2), -(m // 2)))
+    return out
+
+
+records = st.lists(
+    st.tuples(
+        st.sampled_from(KOMMUNER),
+        st.integers(0, 130),
+        st.sampled_from(AREAS),
+        st.integers(0, 1000),  # whole kroner: sums are exact in any order
+        st.integers(0, 300),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=100,
+).map(with_corrections)
+
+
+def write_cuts(folder: Path, per_cut: list[list[tuple]], categorical: bool) -> None:
+    (folder / "aktivitet").mkdir(parents=True)
+    for i, ((aar, opg, takst), rows) in enumerate(zip(CUTS, per_cut, strict=True)):
+        k, age, area, p, m = zip(*rows, strict=True)
+        frame = pl.DataFrame(
+            {
+                "kommunekode": pl.Series(k, dtype=pl.Int16),
+                "aar": aar,
+                "opgoerelse": opg,
+                "takstaar": takst,
+                "alder": pl.Series(age, dtype=pl.Int16),
+                "sundhedsomraade": area,
+                "produktionsvaerdi": pl.Series(p, dtype=pl.Float64),
+                "kmf": pl.Series(m, dtype=pl.Float64),
+            }
+        )
+        if categorical:
+            frame = frame.with_columns(pl.col("sundhedsomraade").cast(pl.Categorical))
+        frame.write_parquet(folder / "aktivitet" / f"del-{i}.parquet")
+    pl.DataFrame({"aar": [2018], "kmf_budget_kr": [1e6]}).write_csv(folder / "budget.csv")
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each call of the columnar path gave sums (True) or passed (False)."""
+    calls: list[bool] = []
+    original = columnar.sum_file
+
+    def recording(*args, **kwargs):
+        out = original(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(columnar, "sum_file", recording)
+    return calls
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(per_cut=st.lists(records, min_size=4, max_size=4), categorical=st.booleans())
+def test_cells_equal_a_plain_sum_of_the_records(
+    per_cut: list[list[tuple]], categorical: bool, tmp_path_factory, spy: list[bool]
+) -> None:
+    folder = tmp_path_factory.mktemp("d")
+    write_cuts(folder, per_cut, categorical)
+    spy.clear()
+    cells = kmf.load(folder).cells
+    assert spy == [True] * 4  # every file took the columnar path
+    expected: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for (aar, opg, takst), rows in zip(CUTS, per_cut, strict=True):
+        for k, age, area, p, m in rows:
+            cell = expected[(k, aar, opg, takst, age_group(age, area), area)]
+            cell[0] += p
+            cell[1] += m
+            cell[2] += 1
+    got = {
+        (r["kommunekode"], r["aar"], r["opgoerelse"], r["takstaar"], r["aldersgruppe"],
+         r["sundhedsomraade"]): [r["produktionsvaerdi"], r["kmf"], r["rows"]]
+        for r in cells.iter_rows(named=True)
+    }  # fmt: skip
+    assert got == dict(expected)
+
+
+def test_text_age_groups_with_spaces_and_a_moved_psykiatri_row(
+    tmp_path: Path, spy: list[bool]
+) -> None:
+    rows = [(101, " 3-64", "somatik ", 100.0, 20.0), (101, "80+", "psykiatri", 50.0, 20.0),
+            (101, "ej_aldersdiff", "psykiatri", 30.0, 12.0)]  # fmt: skip
+    (tmp_path / "aktivitet").mkdir()
+    for i, (aar, opg, takst) in enumerate(CUTS):
+        k, age, area, p, m = zip(*rows, strict=True)
+        pl.DataFrame(
+            {"kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+             "aldersgruppe": age, "sundhedsomraade": area, "produktionsvaerdi": p, "kmf": m}
+        ).write_parquet(tmp_path / "aktivitet" / f"del-{i}.parquet")  # fmt: skip
+    pl.DataFrame({"aar": [2018], "kmf_budget_kr": [1e6]}).write_csv(tmp_path / "budget.csv")
+    data = kmf.load(tmp_path)
+    assert spy == [True] * 4
+    t = data.cells.filter(pl.col("aar") == 2018)
+    assert t.select(
+        "aldersgruppe", "sundhedsomraade", "produktionsvaerdi", "kmf", "rows"
+    ).rows() == [
+        ("3-64", "somatik", 100.0, 20.0, 1),
+        ("ej_aldersdiff", "psykiatri", 80.0, 32.0, 2),
+    ]
+    assert data.psykiatri_moved == 4  # the 80+ psykiatri row, in each of the four cuts
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [("alder", 131, "131"), ("kommunekode", 999, "999"), ("alder", None, r"\(tom\)")],
+)
+def test_a_bad_value_is_reported_by_the_general_path(
+    tmp_path: Path, spy: list[bool], column: str, value: object, shown: str
+) -> None:
+    rows = [[(101, 40, "somatik", 100, 20)] * 3 for _ in CUTS]
+    write_cuts(tmp_path, rows, categorical=False)
+    target = tmp_path / "aktivitet" / "del-2.parquet"
+    frame = pl.read_parquet(target)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit(value, dtype=frame.schema[column]))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+    frame.write_parquet(target)
+    with pytest.raises(
+        kmf.DataError, match=rf"del-2.parquet, kolonne '{column}'.*række 2: {shown}"
+    ):
+        kmf.load(tmp_path)
+    assert spy.count(False) >= 1  # the bad file was passed on
+
+
+def test_a_year_that_varies_within_a_file_takes_the_general_path(
+    tmp_path: Path, spy: list[bool]
+) -> None:
+    rows = [[(101, 40, "somatik", 100, 20), (147, 70, "somatik", 10, 5)] for _ in CUTS]
+    write_cuts(tmp_path, rows, categorical=False)
+    # put both foreløbig cuts in one file: aar is no longer one value in it
+    folder = tmp_path / "aktivitet"
+    both = pl.concat(
+        [pl.read_parquet(folder / "del-0.parquet"), pl.read_parquet(folder / "del-1.parquet")]
+    )
+    (folder / "del-1.parquet").unlink()
+    both.write_parquet(folder / "del-0.parquet")
+    cells = kmf.load(tmp_path).cells
+    assert sorted(spy) == [False, True, True]
+    assert cells.height == 8
+    assert cells["rows"].sum() == 8
