@@ -62,8 +62,10 @@ def test_konverter_gives_the_same_tables(tmp_path: Path) -> None:
     converted, original = kmf.run(folder, aar=2018).b1, kmf.run(sample).b1
     assert converted.select(pl.col(pl.String)).equals(original.select(pl.col(pl.String)))
     for column in ("kmf_budget_kr", "aktivitetseffekt_kr", "oevrige_pct"):
-        # equal up to the order in which the engine adds the records in parallel
-        assert converted[column].to_list() == pytest.approx(original[column].to_list(), rel=1e-12)
+        # equal up to the order in which the engine adds the records in parallel; Øvrige is
+        # a difference of amounts near 10⁹ kr., so its rounding is absolute (~1e-8 pct.)
+        expected = pytest.approx(original[column].to_list(), rel=1e-12, abs=1e-6)
+        assert converted[column].to_list() == expected
 
 
 def test_konverter_reports_bad_csv_lines(tmp_path: Path) -> None:
