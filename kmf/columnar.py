@@ -32,27 +32,28 @@ _KOMMUNE_INDEX[_KOMMUNER] = np.arange(len(_KOMMUNER))
 
 # whole years 0..MAX_AGE → index of the age group; each group is written back as its
 # youngest age, which maps to the same group downstream
-_AGE_BY_YEAR = np.empty(codes.MAX_AGE + 1, dtype=np.int64)
-_YOUNGEST: list[int] = []
-_previous = -1
-for _upper, _group in codes.AGE_BOUNDS:
-    _AGE_BY_YEAR[_previous + 1 : _upper + 1] = len(_YOUNGEST)
-    _YOUNGEST.append(_previous + 1)
-    _previous = _upper
+_UPPER = [upper for upper, _ in codes.AGE_BOUNDS]
+_AGE_BY_YEAR = np.searchsorted(_UPPER, np.arange(codes.MAX_AGE + 1))
+_YOUNGEST = [0] + [upper + 1 for upper in _UPPER[:-1]]
 
 _AREAS = list(codes.AREAS)
 _GROUPS = list(codes.AGE_GROUPS)
 
 
 def sum_file(
-    path: Path, names: Mapping[str, str], age_column: str, constants: Mapping[str, object]
+    path: Path,
+    metadata: pq.FileMetaData,
+    names: Mapping[str, str],
+    age_column: str,
+    constants: Mapping[str, object],
 ) -> pl.DataFrame | None:
     """The file's records summed per (kommunekode, age, sundhedsomraade), or ``None``.
 
-    ``names`` maps the normalised column names to the file's own; ``constants`` holds the
-    columns known to have one value in the whole file. The result has the raw key columns
-    (kommunekode, ``age_column``, sundhedsomraade), the sums ``produktionsvaerdi`` and
-    ``kmf``, the record count ``rows`` and null counts ``_p_null``/``_k_null`` (always 0).
+    ``metadata`` is the file's footer, already read; ``names`` maps the normalised column
+    names to the file's own; ``constants`` holds the columns known to have one value in the
+    whole file. The result has the raw key columns (kommunekode, ``age_column``,
+    sundhedsomraade), the sums ``produktionsvaerdi`` and ``kmf``, the record count ``rows``
+    and null counts ``_p_null``/``_k_null`` (always 0).
     """
     if "aar" not in constants or "opgoerelse" not in constants:
         return None
@@ -64,7 +65,7 @@ def sum_file(
         return None
     text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
     try:
-        parquet = pq.ParquetFile(path, read_dictionary=text)
+        parquet = pq.ParquetFile(path, metadata=metadata, read_dictionary=text)
     except (OSError, pa.ArrowException):
         return None
     schema = parquet.schema_arrow

@@ -12,19 +12,22 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from kmf import codes
 from kmf.danish import format_kr
 from kmf.errors import DataError
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 Kind = Literal["int", "number", "code"]
 
@@ -134,22 +137,26 @@ class Piece:
             )
         return lf
 
-    def constants(self, columns: Iterable[str]) -> dict[str, object]:
-        """Columns of a Parquet file that hold one value in every row (from its statistics).
+    def constants(
+        self, columns: Collection[str], metadata: pq.FileMetaData | None = None
+    ) -> dict[str, object]:
+        """Columns of a Parquet file that hold one value in every row: from its statistics,
+        or from its hive path where the file itself lacks the column.
 
         Files written one per year or cut are common; such a column need not be read row by
-        row. Nothing is assumed where the statistics are missing or show a null.
+        row. Nothing is assumed where the statistics are missing or show a null. ``metadata``
+        is the file's footer where the caller has read it already.
         """
         if self.fmt != "parquet":
             return {}
         import pyarrow.parquet as pq
 
         try:
-            meta = pq.ParquetFile(self.path).metadata
+            meta = metadata or pq.ParquetFile(self.path).metadata
         except Exception:  # an unreadable file is reported by the normal read
             return {}
         wanted = {name.strip().lower(): name for name in meta.schema.names}
-        found: dict[str, object] = {}
+        found: dict[str, object] = {k: v for k, v in self.hive if k in columns and k not in wanted}
         for column in columns:
             if column not in wanted or meta.num_rows == 0:
                 continue
@@ -584,47 +591,48 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
         )
 
 
-Sums = tuple[pl.DataFrame, dict[str, object]]
+CONSTANT_KEYS = ("aar", "opgoerelse", "takstaar")
 
 
-def _columnar_sums(piece: Piece, age_column: str) -> Sums | None:
-    """The file summed on integer codes (:mod:`kmf.columnar`) where that applies, with the
-    columns that have one value in the whole file (from its statistics or hive path)."""
+def _file_sums(piece: Piece, age_column: str) -> tuple[pl.DataFrame | None, dict[str, object]]:
+    """The columns with one value in the whole file, and the file summed on integer codes
+    (:mod:`kmf.columnar`) where that applies (else None: the general path sums it)."""
     if piece.fmt != "parquet":
-        return None
+        return None, {}
     import pyarrow.parquet as pq
 
     from kmf import columnar
 
     try:
-        own = pq.read_schema(piece.path).names
+        parquet = pq.ParquetFile(piece.path)
     except Exception:  # unreadable: the general path reports it
-        return None
+        return None, {}
+    own = parquet.schema_arrow.names
     names = dict(zip(_normalise_names(own), own, strict=True))
-    constants: dict[str, object] = {k: v for k, v in piece.hive if k not in names}
-    constants.update(piece.constants(["aar", "opgoerelse", "takstaar"]))
-    constants = {k: v for k, v in constants.items() if k in ("aar", "opgoerelse", "takstaar")}
-    sums = columnar.sum_file(piece.path, names, age_column, constants)
-    return None if sums is None else (sums, constants)
+    constants = piece.constants(CONSTANT_KEYS, parquet.metadata)
+    return columnar.sum_file(piece.path, parquet.metadata, names, age_column, constants), constants
 
 
 def _grouped_activity(
-    piece: Piece, index: int, age_column: str, summed: Sums | None = None
+    piece: Piece,
+    index: int,
+    age_column: str,
+    constants: dict[str, object],
+    sums: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """One file's records summed on their raw key values, then typed and checked.
 
     The hot loop only hashes the raw keys and adds the two amounts; casting, trimming and
-    checking codes happens on the grouped rows, which are few. ``summed``, where given,
-    holds those grouped rows already (from :mod:`kmf.columnar`) and the file's constants.
+    checking codes happens on the grouped rows, which are few. Columns with one value in
+    the whole file (``constants``) are not read row by row. ``sums``, where given, are the
+    grouped rows already (from :mod:`kmf.columnar`).
     """
-    lf = piece.scan() if summed is None else summed[0].lazy()
+    lf = piece.scan() if sums is None else sums.lazy()
     schema = lf.collect_schema()
     dc = piece.separator == ";"
-    # columns with one value in the whole file come from its statistics, not from every row
-    constants = summed[1] if summed else piece.constants(["aar", "opgoerelse", "takstaar"])
     literal_types = {k: pl.String if isinstance(v, str) else pl.Int64 for k, v in constants.items()}
     schema = pl.Schema({**dict(schema), **literal_types})
-    if summed is None:
+    if sums is None:
         keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
         keys += ["takstaar"] if "takstaar" in schema else []
         read_keys = [k for k in keys if k not in constants]
@@ -674,9 +682,12 @@ def _grouped_activity(
 
 def _aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        sums = list(pool.map(lambda p: _columnar_sums(p, age_column), pieces))
+        summed = list(pool.map(lambda p: _file_sums(p, age_column), pieces))
     grouped = pl.concat(
-        [_grouped_activity(p, i, age_column, sums[i]) for i, p in enumerate(pieces)]
+        [
+            _grouped_activity(p, i, age_column, constants, sums)
+            for i, (p, (sums, constants)) in enumerate(zip(pieces, summed, strict=True))
+        ]
     )
     agg = (
         grouped.group_by("fil", *CELL_KEY)
