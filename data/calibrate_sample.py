@@ -43,6 +43,7 @@ Deterministic: the same inputs give byte-identical files. From the repository ro
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -98,11 +99,17 @@ B3_SCALE = 0.01  # how dearly a move of B3 away from the published one counts, v
 SHIFT = 0.003  # at most this far may a kommune's aim move for the national row's sake
 
 
-def published(n: int, kommuner: list[int]) -> pl.DataFrame:
-    frame = pl.read_csv(
+@cache
+def fixture(n: int) -> pl.DataFrame:
+    """Published table B<n>, all rows (Hele landet first)."""
+    return pl.read_csv(
         FIXTURES / f"rapport2018_tabel_b{n}.csv", schema_overrides={"kode": pl.String}
     )
-    frame = frame.filter(pl.col("kode") != "DK").with_columns(pl.col("kode").cast(pl.Int64))
+
+
+def published(n: int, kommuner: list[int]) -> pl.DataFrame:
+    """The kommune rows of table B<n>, in the order of ``kommuner``."""
+    frame = fixture(n).filter(pl.col("kode") != "DK").with_columns(pl.col("kode").cast(pl.Int64))
     return pl.DataFrame({"kode": kommuner}).join(frame, on="kode", how="left")
 
 
@@ -130,7 +137,7 @@ def targets(kommuner: list[int]) -> dict[str, np.ndarray]:
     b4[:, :4] -= (r4 + psyk)[:, None] / 4
     b2[:, 4] = b4[:, 4] = psyk
     b3 = published(3, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
-    land = pl.read_csv(FIXTURES / "rapport2018_tabel_b1.csv").filter(pl.col("kode") == "DK")
+    land = fixture(1).filter(pl.col("kode") == "DK")
     national = {key: land[col].item() / 100 for key, col in zip("dabc", cols, strict=True)}
     return {"d": d, "a": a, "b": b, "c": c, "b2": b2 / 100, "b3": b3 / 100, "b4": b4 / 100,
             "national": national}  # fmt: skip
@@ -159,6 +166,29 @@ def ratio_range(
     return out[1], out[0]
 
 
+def affine_projection(matrix: np.ndarray, rhs: np.ndarray):
+    """Orthogonal projection onto {x: matrix @ x = rhs}, per kommune (matrix (n, k, m))."""
+    inverse = np.linalg.inv(np.einsum("nkm,njm->nkj", matrix, matrix))
+
+    def project(x: np.ndarray) -> np.ndarray:
+        gap = np.einsum("nkm,nm->nk", matrix, x) - rhs
+        return x - np.einsum("nkm,nk->nm", matrix, np.einsum("nkj,nj->nk", inverse, gap))
+
+    return project
+
+
+def dykstra(x: np.ndarray, projections, sweeps: int) -> np.ndarray:
+    """Dykstra's alternating projections from ``x`` onto the intersection of the sets
+    (closed, convex) that ``projections`` project onto: the nearest point in it."""
+    increments = [np.zeros_like(x) for _ in projections]
+    for _ in range(sweeps):
+        for j, project in enumerate(projections):
+            new = project(x + increments[j])
+            increments[j] = x + increments[j] - new
+            x = new
+    return x
+
+
 def nearest_feasible(
     prior: np.ndarray,
     scale: np.ndarray,
@@ -175,24 +205,13 @@ def nearest_feasible(
     prior, scale, lo, hi (n, m); matrix (n, k, m); rhs (n, k). The last step projects onto
     the equalities, so they hold exactly; the bounds then hold up to the convergence error.
     """
-    a = matrix * scale[:, None, :]  # in y = x / scale the distance is Euclidean
-    inverse = np.linalg.inv(np.einsum("nkm,njm->nkj", a, a))
-
-    def affine(y: np.ndarray) -> np.ndarray:
-        gap = np.einsum("nkm,nm->nk", a, y) - rhs
-        return y - np.einsum("nkm,nk->nm", a, np.einsum("nkj,nj->nk", inverse, gap))
+    # in y = x / scale the distance is Euclidean
+    affine = affine_projection(matrix * scale[:, None, :], rhs)
 
     def box(y: np.ndarray) -> np.ndarray:
         return np.clip(y, lo / scale, hi / scale)
 
-    x = box(prior / scale)
-    increments = [np.zeros_like(prior), np.zeros_like(prior)]
-    for _ in range(sweeps):
-        for j, project in enumerate((affine, box)):
-            new = project(x + increments[j])
-            increments[j] = x + increments[j] - new
-            x = new
-    return scale * affine(x)
+    return scale * affine(dykstra(box(prior / scale), (affine, box), sweeps))
 
 
 def mix_for(shares: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -237,13 +256,9 @@ def fit_mixes(w_b, w_f, b4, s_b, s_f, prior_b, prior_f, sweeps: int = 4000):
         rows.append(row)
     matrix = np.stack(rows, axis=1)
     rhs = np.hstack([np.ones((n, 8)), b4[:, :3]])
-    inverse = np.linalg.inv(np.einsum("nkm,njm->nkj", matrix, matrix))
+    affine = affine_projection(matrix, rhs)
     shares = np.stack([s_b[:, :4], s_f[:, :4]], axis=1)[:, :, :, None]  # (n, side, age, 1)
     margin = 2e-4
-
-    def affine(x):
-        gap = np.einsum("nkm,nm->nk", matrix, x) - rhs
-        return x - np.einsum("nkm,nk->nm", matrix, np.einsum("nkj,nj->nk", inverse, gap))
 
     def halfspace(bound, sign):
         def project(x):
@@ -257,14 +272,7 @@ def fit_mixes(w_b, w_f, b4, s_b, s_f, prior_b, prior_f, sweeps: int = 4000):
         return np.clip(x, MIX_FLOOR, 1.0)
 
     projections = (affine, halfspace(RATE_LO, 1.0), halfspace(RATE_HI, -1.0), box)
-    x = prior.copy()
-    increments = [np.zeros_like(x) for _ in projections]
-    for _ in range(sweeps):
-        for j, project in enumerate(projections):
-            new = project(x + increments[j])
-            increments[j] = x + increments[j] - new
-            x = new
-    x = affine(x).reshape(n, 2, 4, 4)
+    x = affine(dykstra(prior.copy(), projections, sweeps)).reshape(n, 2, 4, 4)
     return x[:, 0], x[:, 1]
 
 
@@ -362,12 +370,11 @@ def solve_shares(w_b, w_f, b3, d, a, b, c, prior, lo, hi):
     zero, one = np.zeros((n, 5)), np.ones(n)
     ratio = 1 + d - a
     column = lambda v: -v[:, None]  # noqa: E731
-    nothing = np.zeros((n, 5))
     rows = [
-        np.hstack([zero, w_b, column(one), nothing]),
-        np.hstack([w_f, zero, column(ratio), nothing]),
-        np.hstack([w_b, zero, column(ratio * (1 + d - b) / (1 + d)), nothing]),
-        np.hstack([zero, w_f, column(ratio * (1 + d - c) / (1 + d)), nothing]),
+        np.hstack([zero, w_b, column(one), zero]),
+        np.hstack([w_f, zero, column(ratio), zero]),
+        np.hstack([w_b, zero, column(ratio * (1 + d - b) / (1 + d)), zero]),
+        np.hstack([zero, w_f, column(ratio * (1 + d - c) / (1 + d)), zero]),
     ]
     for age in range(5):  # δ − s_f + s_b = −B3
         row = np.zeros((n, 16))
