@@ -1,21 +1,25 @@
-"""Sum a Parquet file's activity records into cells on small integer codes.
+"""Sum Parquet files' activity records into cells on small integer codes.
 
 The common case — a Parquet file whose year, cut and price year are the same in every row
 (files written one per cut), with integer kommunekoder and ages and dictionary-encoded
-text — is summed here without decoding the text: pyarrow reads each batch with its
-dictionaries, the kommunekode, the age and the area become small integer codes through
-lookup tables, and numpy adds the two amounts per code (``bincount``). Files are summed in
-parallel; memory stays at a batch per worker.
+text — is summed here without decoding the text: pyarrow reads each row group with its
+dictionaries, and one compiled loop (numba) turns kommunekode, age and area into a cell
+number through lookup tables and adds the two amounts to it. Row groups, of all files,
+are summed in parallel; memory stays at a row group per worker.
 
 Anything unusual — a null, a value outside the lookup tables, another column type, a year
-that varies within the file — makes :func:`sum_file` return ``None``, and the caller takes
-the general path (:mod:`kmf.io`), which checks every value and names the offending rows.
+that varies within the file — makes the file's result ``None``, and the caller takes the
+general path (:mod:`kmf.io`), which checks every value and names the offending rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -24,37 +28,97 @@ import pyarrow.parquet as pq
 
 from kmf import codes
 
-BATCH_ROWS = 1 << 20
+# rows summed by one task; a row group larger than BATCH_ROWS is read in batches of it
+PART_ROWS = 1 << 20
+BATCH_ROWS = 1 << 22
 
 _KOMMUNER = sorted(codes.kommune_codes())
-_KOMMUNE_INDEX = np.full(max(_KOMMUNER) + 1, -1, dtype=np.int64)
-_KOMMUNE_INDEX[_KOMMUNER] = np.arange(len(_KOMMUNER))
-
+_AREAS = list(codes.AREAS)
+_GROUPS = list(codes.AGE_GROUPS)
 # whole years 0..MAX_AGE → index of the age group; each group is written back as its
 # youngest age, which maps to the same group downstream
 _UPPER = [upper for upper, _ in codes.AGE_BOUNDS]
 _AGE_BY_YEAR = np.searchsorted(_UPPER, np.arange(codes.MAX_AGE + 1))
 _YOUNGEST = [0] + [upper + 1 for upper in _UPPER[:-1]]
 
-_AREAS = list(codes.AREAS)
-_GROUPS = list(codes.AGE_GROUPS)
+# a lookup entry for a value that is not a code: any cell number it enters is negative
+_INVALID = -(1 << 40)
 
 
-def sum_file(
-    path: Path,
-    metadata: pq.FileMetaData,
-    names: Mapping[str, str],
-    age_column: str,
-    constants: Mapping[str, object],
-) -> pl.DataFrame | None:
-    """The file's records summed per (kommunekode, age, sundhedsomraade), or ``None``.
+@dataclass(frozen=True)
+class FileSpec:
+    """A Parquet file to sum: its footer (already read), its column names, the age column
+    and the columns known to have one value in the whole file."""
 
-    ``metadata`` is the file's footer, already read; ``names`` maps the normalised column
-    names to the file's own; ``constants`` holds the columns known to have one value in the
-    whole file. The result has the raw key columns (kommunekode, ``age_column``,
-    sundhedsomraade), the sums ``produktionsvaerdi`` and ``kmf``, the record count ``rows``
-    and null counts ``_p_null``/``_k_null`` (always 0).
+    path: Path
+    metadata: pq.FileMetaData
+    names: Mapping[str, str]
+    age_column: str
+    constants: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A file the columnar path can sum: the columns to read and the cell layout."""
+
+    spec: FileSpec
+    columns: list[str]
+    text: list[str]
+    n_age: int
+
+    @property
+    def size(self) -> int:
+        return len(_KOMMUNER) * self.n_age * len(_AREAS)
+
+    def parts(self) -> list[list[int]]:
+        """Consecutive row groups of about PART_ROWS rows each."""
+        parts: list[list[int]] = [[]]
+        rows = 0
+        for i in range(self.spec.metadata.num_row_groups):
+            if rows >= PART_ROWS:
+                parts.append([])
+                rows = 0
+            parts[-1].append(i)
+            rows += self.spec.metadata.row_group(i).num_rows
+        return parts
+
+    def batches(self, row_groups: list[int]) -> Iterator[pa.RecordBatch]:
+        parquet = pq.ParquetFile(
+            self.spec.path, metadata=self.spec.metadata, read_dictionary=self.text
+        )
+        for i in row_groups:
+            if self.spec.metadata.row_group(i).num_rows > BATCH_ROWS:
+                yield from parquet.iter_batches(
+                    batch_size=BATCH_ROWS, row_groups=[i], columns=self.columns,
+                    use_threads=False,
+                )  # fmt: skip
+            else:
+                table = parquet.read_row_group(i, columns=self.columns, use_threads=False)
+                yield from table.to_batches()
+
+
+def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | None]:
+    """Each file's records summed per (kommunekode, age, sundhedsomraade), or ``None``.
+
+    The result has the raw key columns (kommunekode, the age column, sundhedsomraade), the
+    sums ``produktionsvaerdi`` and ``kmf``, the record count ``rows`` and null counts
+    ``_p_null``/``_k_null`` (always 0).
     """
+    plans = list(pool.map(_plan, specs))
+    jobs = [(plan, part) for plan in plans if plan is not None for part in plan.parts()]
+    partial = iter(pool.map(lambda job: _sum_part(*job), jobs))
+    out: list[pl.DataFrame | None] = []
+    for plan in plans:
+        if plan is None:
+            out.append(None)
+            continue
+        sums = [next(partial) for _ in plan.parts()]
+        out.append(None if any(s is None for s in sums) else _frame(plan, sums))  # type: ignore[arg-type]
+    return out
+
+
+def _plan(spec: FileSpec) -> _Plan | None:
+    names, constants, age_column = spec.names, spec.constants, spec.age_column
     if "aar" not in constants or "opgoerelse" not in constants:
         return None
     if "takstaar" in names and "takstaar" not in constants:
@@ -63,55 +127,70 @@ def sum_file(
     wanted = [*keys, "produktionsvaerdi", "kmf"]
     if any(name not in names for name in wanted):
         return None
-    text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
     try:
-        parquet = pq.ParquetFile(path, metadata=metadata, read_dictionary=text)
+        schema = spec.metadata.schema.to_arrow_schema()
     except (OSError, pa.ArrowException):
         return None
-    schema = parquet.schema_arrow
+    kind = {k: schema.field(names[k]).type for k in wanted}
     if not (
-        pa.types.is_integer(schema.field(names["kommunekode"]).type)
-        and all(_numeric(schema.field(names[k]).type) for k in ("produktionsvaerdi", "kmf"))
-        and _is_text(schema.field(names["sundhedsomraade"]).type)
+        pa.types.is_integer(kind["kommunekode"])
+        and all(_numeric(kind[k]) for k in ("produktionsvaerdi", "kmf"))
+        and _is_text(kind["sundhedsomraade"])
         and (
-            _is_text(schema.field(names[age_column]).type)
+            _is_text(kind[age_column])
             if age_column == "aldersgruppe"
-            else pa.types.is_integer(schema.field(names[age_column]).type)
+            else pa.types.is_integer(kind[age_column])
         )
     ):
         return None
+    text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
     n_age = len(_GROUPS) if age_column == "aldersgruppe" else len(_YOUNGEST)
-    size = len(_KOMMUNER) * n_age * len(_AREAS)
-    production = np.zeros(size)
-    kmf = np.zeros(size)
-    rows = np.zeros(size, dtype=np.int64)
+    return _Plan(spec, [names[c] for c in wanted], text, n_age)
+
+
+_Sums = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _sum_part(plan: _Plan, row_groups: list[int]) -> _Sums | None:
+    n_cells = plan.n_age * len(_AREAS)
+    kommune_lut = np.full(max(_KOMMUNER) + 1, _INVALID, dtype=np.int64)
+    kommune_lut[_KOMMUNER] = np.arange(len(_KOMMUNER)) * n_cells
+    year_lut = _AGE_BY_YEAR * len(_AREAS)
+    production = np.zeros(plan.size)
+    kmf = np.zeros(plan.size)
+    rows = np.zeros(plan.size, dtype=np.int64)
+    add = _kernel()
     try:
-        batches = parquet.iter_batches(
-            batch_size=BATCH_ROWS, columns=[names[c] for c in wanted], use_threads=False
-        )
-        for batch in batches:
+        for batch in plan.batches(row_groups):
             if any(column.null_count for column in batch.columns):
                 return None
-            kommune = _kommune_codes(batch.column(0))
-            age = (
-                _text_codes(batch.column(1), _GROUPS)
-                if age_column == "aldersgruppe"
-                else _age_codes(batch.column(1))
-            )
-            area = _text_codes(batch.column(2), _AREAS)
-            if kommune is None or age is None or area is None:
+            if plan.spec.age_column == "aldersgruppe":
+                age, age_lut = _text_codes(batch.column(1), _GROUPS, len(_AREAS))
+            else:
+                age, age_lut = _integers(batch.column(1)), year_lut
+            area, area_lut = _text_codes(batch.column(2), _AREAS, 1)
+            bad = add(
+                _integers(batch.column(0)), age, area,
+                _floats(batch.column(3)), _floats(batch.column(4)),
+                kommune_lut, age_lut, area_lut, production, kmf, rows,
+            )  # fmt: skip
+            if bad >= 0:
                 return None
-            key = (kommune * n_age + age) * len(_AREAS) + area
-            production += np.bincount(key, _floats(batch.column(3)), size)
-            kmf += np.bincount(key, _floats(batch.column(4)), size)
-            rows += np.bincount(key, minlength=size)
     except (OSError, pa.ArrowException):
         return None
+    return production, kmf, rows
+
+
+def _frame(plan: _Plan, sums: list[_Sums]) -> pl.DataFrame | None:
+    production = np.sum([s[0] for s in sums], axis=0)
+    kmf = np.sum([s[1] for s in sums], axis=0)
+    rows = np.sum([s[2] for s in sums], axis=0)
     if not (np.isfinite(production).all() and np.isfinite(kmf).all()):
         return None
     used = np.flatnonzero(rows)
-    kommune_i, rest = np.divmod(used, n_age * len(_AREAS))
+    kommune_i, rest = np.divmod(used, plan.n_age * len(_AREAS))
     age_i, area_i = np.divmod(rest, len(_AREAS))
+    age_column = plan.spec.age_column
     ages = (
         pl.Series(age_column, [_GROUPS[i] for i in age_i], dtype=pl.String)
         if age_column == "aldersgruppe"
@@ -131,6 +210,37 @@ def sum_file(
     )
 
 
+@functools.cache
+def _kernel() -> Callable[..., int]:
+    """The compiled loop; numba is imported only when a file takes this path."""
+    import numba
+
+    def add(kommune, age, area, production, kmf, kommune_lut, age_lut, area_lut,
+            out_production, out_kmf, out_rows):  # fmt: skip
+        """Add each record to its cell; the index of the first record that is not a valid
+        code (or -1)."""
+        for i in range(kommune.shape[0]):
+            k, a, r = kommune[i], age[i], area[i]
+            if not (
+                0 <= k < kommune_lut.shape[0]
+                and 0 <= a < age_lut.shape[0]
+                and 0 <= r < area_lut.shape[0]
+            ):
+                return i
+            cell = kommune_lut[k] + age_lut[a] + area_lut[r]
+            if cell < 0:
+                return i
+            out_production[cell] += production[i]
+            out_kmf[cell] += kmf[i]
+            out_rows[cell] += 1
+        return -1
+
+    try:
+        return numba.njit(nogil=True, cache=True)(add)
+    except RuntimeError:  # nowhere to keep the compiled code: compile in every run
+        return numba.njit(nogil=True)(add)
+
+
 def _numeric(kind: pa.DataType) -> bool:
     return pa.types.is_integer(kind) or pa.types.is_floating(kind)
 
@@ -145,32 +255,21 @@ def _floats(column: pa.Array) -> np.ndarray:
     return column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
-def _kommune_codes(column: pa.Array) -> np.ndarray | None:
-    values = column.to_numpy(zero_copy_only=False)
-    if len(values) and (values.min() < 0 or values.max() >= len(_KOMMUNE_INDEX)):
-        return None
-    index = _KOMMUNE_INDEX[values]
-    if len(index) and index.min() < 0:
-        return None
-    return index
+def _integers(column: pa.Array) -> np.ndarray:
+    """Signed integers: small widths as they are (no copy), unsigned ones as int64."""
+    values: np.ndarray = column.to_numpy(zero_copy_only=False)
+    if values.dtype.kind == "u" or values.dtype.itemsize > 8:
+        values = values.astype(np.int64)  # ≥ 2⁶³ wraps negative: not a code either way
+    return values
 
 
-def _age_codes(column: pa.Array) -> np.ndarray | None:
-    values = column.to_numpy(zero_copy_only=False)
-    if len(values) and (values.min() < 0 or values.max() > codes.MAX_AGE):
-        return None
-    return _AGE_BY_YEAR[values]
-
-
-def _text_codes(column: pa.Array, labels: list[str]) -> np.ndarray | None:
-    """Codes of a text column (dictionary-encoded or not) in ``labels``; None if any is not."""
+def _text_codes(column: pa.Array, labels: list[str], step: int) -> tuple[np.ndarray, Any]:
+    """A text column's dictionary indices and a lookup from index to ``step`` × the
+    position of the (trimmed) word in ``labels`` — or _INVALID for any other word."""
     if not pa.types.is_dictionary(column.type):
         column = column.dictionary_encode()
-    words = column.dictionary.to_pylist()
-    lookup = np.array([labels.index(w.strip()) if w.strip() in labels else -1 for w in words])
-    if len(lookup) == 0:
-        return np.zeros(len(column), dtype=np.int64)
-    index = lookup[column.indices.to_numpy(zero_copy_only=False)]
-    if len(index) and index.min() < 0:
-        return None
-    return index
+    words = [w.strip() for w in column.dictionary.to_pylist()]
+    lookup = np.array(
+        [labels.index(w) * step if w in labels else _INVALID for w in words], dtype=np.int64
+    )
+    return _integers(column.indices), lookup

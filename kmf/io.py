@@ -29,6 +29,8 @@ from kmf.errors import DataError
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
+    from kmf import columnar
+
 Kind = Literal["int", "number", "code"]
 
 # Rows shown per problem in an error message.
@@ -594,9 +596,9 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
 CONSTANT_KEYS = ("aar", "opgoerelse", "takstaar")
 
 
-def _file_sums(piece: Piece, age_column: str) -> tuple[pl.DataFrame | None, dict[str, object]]:
-    """The columns with one value in the whole file, and the file summed on integer codes
-    (:mod:`kmf.columnar`) where that applies (else None: the general path sums it)."""
+def _file_spec(piece: Piece, age_column: str) -> tuple[columnar.FileSpec | None, dict[str, object]]:
+    """The columns with one value in the whole file, and, for a Parquet file, what the
+    columnar path (:mod:`kmf.columnar`) needs to try summing it."""
     if piece.fmt != "parquet":
         return None, {}
     import pyarrow.parquet as pq
@@ -604,13 +606,13 @@ def _file_sums(piece: Piece, age_column: str) -> tuple[pl.DataFrame | None, dict
     from kmf import columnar
 
     try:
-        parquet = pq.ParquetFile(piece.path)
+        metadata = pq.read_metadata(piece.path)
     except Exception:  # unreadable: the general path reports it
         return None, {}
-    own = parquet.schema_arrow.names
+    own = metadata.schema.names
     names = dict(zip(_normalise_names(own), own, strict=True))
-    constants = piece.constants(CONSTANT_KEYS, parquet.metadata)
-    return columnar.sum_file(piece.path, parquet.metadata, names, age_column, constants), constants
+    constants = piece.constants(CONSTANT_KEYS, metadata)
+    return columnar.FileSpec(piece.path, metadata, names, age_column, constants), constants
 
 
 def _grouped_activity(
@@ -681,12 +683,16 @@ def _grouped_activity(
 
 
 def _aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
+    from kmf import columnar
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        summed = list(pool.map(lambda p: _file_sums(p, age_column), pieces))
+        specs = list(pool.map(lambda p: _file_spec(p, age_column), pieces))
+        parquet = [spec for spec, _ in specs if spec is not None]
+        summed = iter(columnar.sum_files(parquet, pool))
     grouped = pl.concat(
         [
-            _grouped_activity(p, i, age_column, constants, sums)
-            for i, (p, (sums, constants)) in enumerate(zip(pieces, summed, strict=True))
+            _grouped_activity(p, i, age_column, constants, next(summed) if spec else None)
+            for i, (p, (spec, constants)) in enumerate(zip(pieces, specs, strict=True))
         ]
     )
     agg = (

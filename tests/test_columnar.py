@@ -77,14 +77,14 @@ def write_cuts(folder: Path, per_cut: list[list[tuple]], categorical: bool) -> N
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each call of the columnar path gave sums (True) or passed (False)."""
     calls: list[bool] = []
-    original = columnar.sum_file
+    original = columnar.sum_files
 
     def recording(*args, **kwargs):
         out = original(*args, **kwargs)
-        calls.append(out is not None)
+        calls.extend(frame is not None for frame in out)
         return out
 
-    monkeypatch.setattr(columnar, "sum_file", recording)
+    monkeypatch.setattr(columnar, "sum_files", recording)
     return calls
 
 
