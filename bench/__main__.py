@@ -3,9 +3,11 @@
     python -m bench [--raekker 1000000,10000000] [--gentag 3]
 
 For each size: ``kmf synth`` makes the data once (kept in bench/data/), then every task runs
-once to warm the file cache and ``--gentag`` times more, each in a fresh process; the
-median wall time and the largest peak RSS are reported with the ratios kmf/DuckDB,
-kmf/pandas and kmf/floor, and written to bench/results/latest.json.
+once to warm the file cache and ``--gentag`` times more, each in a fresh process. The timed
+runs take turns (kmf, DuckDB, pandas, floor, kmf, …), so that a machine that is slower for a
+while slows every task alike. The median wall time and the largest peak RSS are reported
+with the ratios kmf/DuckDB, kmf/pandas and kmf/floor, and written to
+bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -71,8 +73,13 @@ def main() -> None:
         row = {"records_per_cut": rows, "records": 4 * rows, "parquet_mib": data_bytes / 2**20}
         for task in tasks:
             measure(task, folder)  # warm-up
-            runs = [measure(task, folder) for _ in range(max(args.gentag, 3))]
+        timed: dict[str, list[tuple[float, float]]] = {task: [] for task in tasks}
+        for _ in range(max(args.gentag, 3)):
+            for task in tasks:
+                timed[task].append(measure(task, folder))
+        for task, runs in timed.items():
             row[f"{task}_s"] = statistics.median(s for s, _ in runs)
+            row[f"{task}_runs_s"] = [round(s, 2) for s, _ in runs]
             row[f"{task}_peak_mib"] = max(m for _, m in runs)
             print(f"{rows:>12,} {task:>7}: {row[f'{task}_s']:7.2f} s, "
                   f"peak {row[f'{task}_peak_mib']:7.0f} MiB", flush=True)  # fmt: skip

@@ -84,8 +84,9 @@ class _Plan:
 
     def batches(self, row_groups: list[int]) -> Iterator[pa.RecordBatch]:
         parquet = pq.ParquetFile(
-            self.spec.path, metadata=self.spec.metadata, read_dictionary=self.text
-        )
+            self.spec.path, metadata=self.spec.metadata, read_dictionary=self.text,
+            memory_map=True,
+        )  # fmt: skip
         for i in row_groups:
             if self.spec.metadata.row_group(i).num_rows > BATCH_ROWS:
                 yield from parquet.iter_batches(

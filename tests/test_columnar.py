@@ -181,3 +181,54 @@ def test_a_year_that_varies_within_a_file_takes_the_general_path(
     assert sorted(spy) == [False, True, True]
     assert cells.height == 8
     assert cells["rows"].sum() == 8
+
+
+@pytest.mark.parametrize("group_rows", [16, 7])
+def test_row_groups_parts_and_batches_add_up_to_a_plain_sum(
+    tmp_path: Path, spy: list[bool], monkeypatch: pytest.MonkeyPatch, group_rows: int
+) -> None:
+    """Many row groups, cut into several parts per file; with 16-row groups each group is
+    also read in batches of 10. Unsigned kommunekoder and 64-bit ages on the way."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(columnar, "PART_ROWS", 40)
+    monkeypatch.setattr(columnar, "BATCH_ROWS", 10)
+    rng = random.Random(3)
+    (tmp_path / "aktivitet").mkdir()
+    expected: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for i, (aar, opg, takst) in enumerate(CUTS):
+        rows = [(rng.choice(KOMMUNER), rng.randint(0, 130), rng.choice(AREAS),
+                 rng.randint(0, 1000), rng.randint(0, 300)) for _ in range(203)]  # fmt: skip
+        for k, age, area, p, m in rows:
+            cell = expected[(k, aar, opg, takst, age_group(age, area), area)]
+            cell[0] += p
+            cell[1] += m
+            cell[2] += 1
+        k, age, area, p, m = zip(*rows, strict=True)
+        table = pa.table(
+            {
+                "kommunekode": pa.array(k, pa.uint16()),
+                "aar": pa.array([aar] * len(rows), pa.int32()),
+                "opgoerelse": [opg] * len(rows),
+                "takstaar": pa.array([takst] * len(rows), pa.int32()),
+                "alder": pa.array(age, pa.int64()),
+                "sundhedsomraade": area,
+                "produktionsvaerdi": pa.array(p, pa.float64()),
+                "kmf": pa.array(m, pa.int64()),
+            }
+        )
+        pq.write_table(
+            table, tmp_path / "aktivitet" / f"del-{i}.parquet", row_group_size=group_rows
+        )
+    pl.DataFrame({"aar": [2018], "kmf_budget_kr": [1e6]}).write_csv(tmp_path / "budget.csv")
+    cells = kmf.load(tmp_path).cells
+    assert spy == [True] * 4
+    got = {
+        (r["kommunekode"], r["aar"], r["opgoerelse"], r["takstaar"], r["aldersgruppe"],
+         r["sundhedsomraade"]): [r["produktionsvaerdi"], r["kmf"], r["rows"]]
+        for r in cells.iter_rows(named=True)
+    }  # fmt: skip
+    assert got == dict(expected)
