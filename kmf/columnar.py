@@ -3,9 +3,11 @@
 The common case — a Parquet file whose year, cut and price year are the same in every row
 (files written one per cut), with integer kommunekoder and ages and dictionary-encoded
 text — is summed here without decoding the text: pyarrow reads each row group with its
-dictionaries, and one compiled loop (numba) turns kommunekode, age and area into a cell
-number through lookup tables and adds the two amounts to it. Row groups, of all files,
-are summed in parallel; memory stays at a row group per worker.
+dictionaries; kommunekode, age and area become a cell number through lookup tables, and
+the two amounts are added per cell — by one compiled loop (numba) for large inputs, by
+numpy passes over each batch for small ones, where compiling would cost more than it
+saves. Row groups, of all files, are summed in parallel; memory stays at a row group per
+worker.
 
 Anything unusual — a null, a value outside the lookup tables, another column type, a year
 that varies within the file — makes the file's result ``None``, and the caller takes the
@@ -14,7 +16,7 @@ general path (:mod:`kmf.io`), which checks every value and names the offending r
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from kmf import codes
 # rows summed by one task; a row group larger than BATCH_ROWS is read in batches of it
 PART_ROWS = 1 << 20
 BATCH_ROWS = 1 << 22
+# from this many records on, the files are summed by the compiled loop
+COMPILED_ROWS = 1 << 26
 
 _KOMMUNER = sorted(codes.kommune_codes())
 _AREAS = list(codes.AREAS)
@@ -106,8 +110,12 @@ def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | 
     ``_p_null``/``_k_null`` (always 0).
     """
     plans = list(pool.map(_plan, specs))
+    records = sum(plan.spec.metadata.num_rows for plan in plans if plan is not None)
+    # compiling (or loading) the loop costs about a second; below COMPILED_ROWS records
+    # numpy's passes over each batch are quicker in all
+    add = _kernel() if records >= COMPILED_ROWS else _add_numpy
     jobs = [(plan, part) for plan in plans if plan is not None for part in plan.parts()]
-    partial = iter(pool.map(lambda job: _sum_part(*job), jobs))
+    partial = iter(pool.map(lambda job: _sum_part(job[0], job[1], add), jobs))
     out: list[pl.DataFrame | None] = []
     for plan in plans:
         if plan is None:
@@ -152,7 +160,7 @@ def _plan(spec: FileSpec) -> _Plan | None:
 _Sums = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _sum_part(plan: _Plan, row_groups: list[int]) -> _Sums | None:
+def _sum_part(plan: _Plan, row_groups: list[int], add: Callable[..., int]) -> _Sums | None:
     n_cells = plan.n_age * len(_AREAS)
     kommune_lut = np.full(max(_KOMMUNER) + 1, _INVALID, dtype=np.int64)
     kommune_lut[_KOMMUNER] = np.arange(len(_KOMMUNER)) * n_cells
@@ -160,7 +168,6 @@ def _sum_part(plan: _Plan, row_groups: list[int]) -> _Sums | None:
     production = np.zeros(plan.size)
     kmf = np.zeros(plan.size)
     rows = np.zeros(plan.size, dtype=np.int64)
-    add = _kernel()
     try:
         for batch in plan.batches(row_groups):
             if any(column.null_count for column in batch.columns):
@@ -211,9 +218,41 @@ def _frame(plan: _Plan, sums: list[_Sums]) -> pl.DataFrame | None:
     )
 
 
-@functools.cache
+_KERNEL: list[Callable[..., int]] = []
+_KERNEL_LOCK = threading.Lock()
+
+
+def _add_numpy(
+    kommune: np.ndarray, age: np.ndarray, area: np.ndarray,
+    production: np.ndarray, kmf: np.ndarray,
+    kommune_lut: np.ndarray, age_lut: np.ndarray, area_lut: np.ndarray,
+    out_production: np.ndarray, out_kmf: np.ndarray, out_rows: np.ndarray,
+) -> int:  # fmt: skip
+    """What the compiled loop does, in numpy passes over the batch; 0 where a record is
+    not a valid code (not its index: the caller only needs to know), else -1."""
+    cells = np.zeros(len(kommune), dtype=np.int64)
+    for values, lut in ((kommune, kommune_lut), (age, age_lut), (area, area_lut)):
+        if len(values) and (values.min() < 0 or values.max() >= len(lut)):
+            return 0
+        cells += lut[values]
+    if len(cells) and cells.min() < 0:
+        return 0
+    size = len(out_rows)
+    out_production += np.bincount(cells, production, size)
+    out_kmf += np.bincount(cells, kmf, size)
+    out_rows += np.bincount(cells, minlength=size)
+    return -1
+
+
 def _kernel() -> Callable[..., int]:
-    """The compiled loop; numba is imported only when a file takes this path."""
+    """The compiled loop (numba is imported only here), made once per process."""
+    with _KERNEL_LOCK:
+        if not _KERNEL:
+            _KERNEL.append(_compile())
+        return _KERNEL[0]
+
+
+def _compile() -> Callable[..., int]:
     import numba
 
     def add(kommune, age, area, production, kmf, kommune_lut, age_lut, area_lut,
@@ -253,15 +292,26 @@ def _is_text(kind: pa.DataType) -> bool:
 
 
 def _floats(column: pa.Array) -> np.ndarray:
-    return column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    return _values(column).astype(np.float64, copy=False)
 
 
 def _integers(column: pa.Array) -> np.ndarray:
     """Signed integers: small widths as they are (no copy), unsigned ones as int64."""
-    values: np.ndarray = column.to_numpy(zero_copy_only=False)
-    if values.dtype.kind == "u" or values.dtype.itemsize > 8:
+    values = _values(column)
+    if values.dtype.kind == "u":
         values = values.astype(np.int64)  # ≥ 2⁶³ wraps negative: not a code either way
     return values
+
+
+def _values(column: pa.Array) -> np.ndarray:
+    """The values of a numeric array without nulls, without a copy. (pyarrow's
+    ``to_numpy`` would do, but its first call imports pandas where it is installed.)"""
+    kind = column.type
+    code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+    dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+    return np.frombuffer(
+        column.buffers()[1], dtype=dtype, count=len(column), offset=column.offset * dtype.itemsize
+    )
 
 
 def _text_codes(column: pa.Array, labels: list[str], step: int) -> tuple[np.ndarray, Any]:

@@ -88,12 +88,28 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return calls
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Sum with numpy passes or with the compiled loop; the other one must not be called."""
+
+    def unused(*args: object) -> None:
+        raise AssertionError(f"the {request.param} engine was asked for")
+
+    if request.param == "compiled":
+        monkeypatch.setattr(columnar, "COMPILED_ROWS", 0)
+        monkeypatch.setattr(columnar, "_add_numpy", unused)
+    else:
+        monkeypatch.setattr(columnar, "COMPILED_ROWS", 1 << 62)
+        monkeypatch.setattr(columnar, "_kernel", unused)
+    return str(request.param)
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(per_cut=st.lists(records, min_size=4, max_size=4), categorical=st.booleans())
 def test_cells_equal_a_plain_sum_of_the_records(
-    per_cut: list[list[tuple]], categorical: bool, tmp_path_factory, spy: list[bool]
+    per_cut: list[list[tuple]], categorical: bool, tmp_path_factory, spy: list[bool], engine: str
 ) -> None:
     folder = tmp_path_factory.mktemp("d")
     write_cuts(folder, per_cut, categorical)
@@ -116,7 +132,7 @@ def test_cells_equal_a_plain_sum_of_the_records(
 
 
 def test_text_age_groups_with_spaces_and_a_moved_psykiatri_row(
-    tmp_path: Path, spy: list[bool]
+    tmp_path: Path, spy: list[bool], engine: str
 ) -> None:
     rows = [(101, " 3-64", "somatik ", 100.0, 20.0), (101, "80+", "psykiatri", 50.0, 20.0),
             (101, "ej_aldersdiff", "psykiatri", 30.0, 12.0)]  # fmt: skip
@@ -142,10 +158,16 @@ def test_text_age_groups_with_spaces_and_a_moved_psykiatri_row(
 
 @pytest.mark.parametrize(
     ("column", "value", "shown"),
-    [("alder", 131, "131"), ("kommunekode", 999, "999"), ("alder", None, r"\(tom\)")],
+    [
+        ("alder", 131, "131"),
+        ("alder", -1, "-1"),
+        ("kommunekode", 999, "999"),
+        ("kommunekode", 100, "100"),
+        ("alder", None, r"\(tom\)"),
+    ],
 )
 def test_a_bad_value_is_reported_by_the_general_path(
-    tmp_path: Path, spy: list[bool], column: str, value: object, shown: str
+    tmp_path: Path, spy: list[bool], engine: str, column: str, value: object, shown: str
 ) -> None:
     rows = [[(101, 40, "somatik", 100, 20)] * 3 for _ in CUTS]
     write_cuts(tmp_path, rows, categorical=False)
@@ -185,7 +207,7 @@ def test_a_year_that_varies_within_a_file_takes_the_general_path(
 
 @pytest.mark.parametrize("group_rows", [16, 7])
 def test_row_groups_parts_and_batches_add_up_to_a_plain_sum(
-    tmp_path: Path, spy: list[bool], monkeypatch: pytest.MonkeyPatch, group_rows: int
+    tmp_path: Path, spy: list[bool], monkeypatch: pytest.MonkeyPatch, engine: str, group_rows: int
 ) -> None:
     """Many row groups, cut into several parts per file; with 16-row groups each group is
     also read in batches of 10. Unsigned kommunekoder and 64-bit ages on the way."""
