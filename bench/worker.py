@@ -17,11 +17,17 @@ KEYS = ["kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhed
 
 
 def run_kmf(dataset: Path) -> None:
-    """``kmf run`` end to end: read, check, decompose, write CSV, Parquet, Excel and figures."""
-    from kmf.cli import app
+    """``kmf run`` end to end, as the console script runs it: read, check, decompose, write
+    CSV, Parquet, Excel and figures."""
+    from kmf.cli import main
 
     with tempfile.TemporaryDirectory() as out:
-        app(["run", str(dataset), "--out", out, "--force"], standalone_mode=False)
+        sys.argv = ["kmf", "run", str(dataset), "--out", out, "--force"]
+        try:
+            main()
+        except SystemExit as done:
+            if done.code:
+                raise
 
 
 def run_duckdb(dataset: Path) -> None:
