@@ -5,10 +5,10 @@
 For each size: ``kmf synth`` makes the data once (kept in bench/data/), then every task runs
 once as a warm-up and ``--gentag`` times more, each in a fresh process and each after the
 input files have been read into the operating system's cache. The timed runs take turns
-(kmf, DuckDB, pandas, floor, kmf, …), so that a machine that is slower for a while slows
-every task alike. The median wall time and the largest peak RSS are reported
-with the ratios kmf/DuckDB, kmf/pandas and kmf/floor, and written to
-bench/results/latest.json.
+(kmf, DuckDB, pandas, floor; then DuckDB, pandas, floor, kmf; …), so that a machine that is
+slower for a while slows every task alike and no task always follows the same one. The
+median wall time and the largest peak RSS are reported with the ratios kmf/DuckDB,
+kmf/pandas and kmf/floor, and written to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -86,8 +86,9 @@ def main() -> None:
         for task in tasks:
             measure(task, folder)  # warm-up
         timed: dict[str, list[tuple[float, float]]] = {task: [] for task in tasks}
-        for _ in range(max(args.gentag, 3)):
-            for task in tasks:
+        for turn in range(max(args.gentag, 3)):
+            # each round starts one task later, so no task always follows the same one
+            for task in tasks[turn % len(tasks) :] + tasks[: turn % len(tasks)]:
                 timed[task].append(measure(task, folder))
         for task, runs in timed.items():
             row[f"{task}_s"] = statistics.median(s for s, _ in runs)
