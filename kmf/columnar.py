@@ -43,6 +43,7 @@ _GROUPS = list(codes.AGE_GROUPS)
 # youngest age, which maps to the same group downstream
 _UPPER = [upper for upper, _ in codes.AGE_BOUNDS]
 _AGE_BY_YEAR = np.searchsorted(_UPPER, np.arange(codes.MAX_AGE + 1))
+_YEAR_LUT = _AGE_BY_YEAR * len(_AREAS)  # whole years → the age part of a cell number
 _YOUNGEST = [0] + [upper + 1 for upper in _UPPER[:-1]]
 
 # a lookup entry for a value that is not a code: any cell number it enters is negative
@@ -63,28 +64,20 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class _Plan:
-    """A file the columnar path can sum: the columns to read and the cell layout."""
+    """A file the columnar path can sum: the columns to read, the cell layout (kommune ×
+    age × area) with its lookup tables, and the parts (consecutive row groups of about
+    PART_ROWS rows each) that are summed one per task."""
 
     spec: FileSpec
     columns: list[str]
     text: list[str]
     n_age: int
+    kommune_lut: np.ndarray
+    parts: list[list[int]]
 
     @property
     def size(self) -> int:
         return len(_KOMMUNER) * self.n_age * len(_AREAS)
-
-    def parts(self) -> list[list[int]]:
-        """Consecutive row groups of about PART_ROWS rows each."""
-        parts: list[list[int]] = [[]]
-        rows = 0
-        for i in range(self.spec.metadata.num_row_groups):
-            if rows >= PART_ROWS:
-                parts.append([])
-                rows = 0
-            parts[-1].append(i)
-            rows += self.spec.metadata.row_group(i).num_rows
-        return parts
 
     def batches(self, row_groups: list[int]) -> Iterator[pa.RecordBatch]:
         parquet = pq.ParquetFile(
@@ -114,15 +107,16 @@ def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | 
     # compiling (or loading) the loop costs about a second; below COMPILED_ROWS records
     # numpy's passes over each batch are quicker in all
     add = _kernel() if records >= COMPILED_ROWS else _add_numpy
-    jobs = [(plan, part) for plan in plans if plan is not None for part in plan.parts()]
+    jobs = [(plan, part) for plan in plans if plan is not None for part in plan.parts]
     partial = iter(pool.map(lambda job: _sum_part(job[0], job[1], add), jobs))
     out: list[pl.DataFrame | None] = []
     for plan in plans:
         if plan is None:
             out.append(None)
             continue
-        sums = [next(partial) for _ in plan.parts()]
-        out.append(None if any(s is None for s in sums) else _frame(plan, sums))  # type: ignore[arg-type]
+        sums = [next(partial) for _ in plan.parts]
+        complete = [s for s in sums if s is not None]
+        out.append(_frame(plan, complete) if len(complete) == len(sums) else None)
     return out
 
 
@@ -154,17 +148,27 @@ def _plan(spec: FileSpec) -> _Plan | None:
         return None
     text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
     n_age = len(_GROUPS) if age_column == "aldersgruppe" else len(_YOUNGEST)
-    return _Plan(spec, [names[c] for c in wanted], text, n_age)
+    kommune_lut = np.full(max(_KOMMUNER) + 1, _INVALID, dtype=np.int64)
+    kommune_lut[_KOMMUNER] = np.arange(len(_KOMMUNER)) * n_age * len(_AREAS)
+    return _Plan(spec, [names[c] for c in wanted], text, n_age, kommune_lut, _parts(spec))
+
+
+def _parts(spec: FileSpec) -> list[list[int]]:
+    parts: list[list[int]] = [[]]
+    rows = 0
+    for i in range(spec.metadata.num_row_groups):
+        if rows >= PART_ROWS:
+            parts.append([])
+            rows = 0
+        parts[-1].append(i)
+        rows += spec.metadata.row_group(i).num_rows
+    return parts
 
 
 _Sums = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _sum_part(plan: _Plan, row_groups: list[int], add: Callable[..., int]) -> _Sums | None:
-    n_cells = plan.n_age * len(_AREAS)
-    kommune_lut = np.full(max(_KOMMUNER) + 1, _INVALID, dtype=np.int64)
-    kommune_lut[_KOMMUNER] = np.arange(len(_KOMMUNER)) * n_cells
-    year_lut = _AGE_BY_YEAR * len(_AREAS)
     production = np.zeros(plan.size)
     kmf = np.zeros(plan.size)
     rows = np.zeros(plan.size, dtype=np.int64)
@@ -175,12 +179,12 @@ def _sum_part(plan: _Plan, row_groups: list[int], add: Callable[..., int]) -> _S
             if plan.spec.age_column == "aldersgruppe":
                 age, age_lut = _text_codes(batch.column(1), _GROUPS, len(_AREAS))
             else:
-                age, age_lut = _integers(batch.column(1)), year_lut
+                age, age_lut = _integers(batch.column(1)), _YEAR_LUT
             area, area_lut = _text_codes(batch.column(2), _AREAS, 1)
             bad = add(
                 _integers(batch.column(0)), age, area,
                 _floats(batch.column(3)), _floats(batch.column(4)),
-                kommune_lut, age_lut, area_lut, production, kmf, rows,
+                plan.kommune_lut, age_lut, area_lut, production, kmf, rows,
             )  # fmt: skip
             if bad >= 0:
                 return None
