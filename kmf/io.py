@@ -157,12 +157,15 @@ class Piece:
             meta = metadata or pq.ParquetFile(self.path).metadata
         except Exception:  # an unreadable file is reported by the normal read
             return {}
-        wanted = {name.strip().lower(): name for name in meta.schema.names}
-        found: dict[str, object] = {k: v for k, v in self.hive if k in columns and k not in wanted}
+        own = meta.schema.names
+        index_of = {name: i for i, name in enumerate(_normalise_names(own))}
+        found: dict[str, object] = {
+            k: v for k, v in self.hive if k in columns and k not in index_of
+        }
         for column in columns:
-            if column not in wanted or meta.num_rows == 0:
+            if column not in index_of or meta.num_rows == 0:
                 continue
-            index = meta.schema.names.index(wanted[column])
+            index = index_of[column]
             values = set()
             for g in range(meta.num_row_groups):
                 stats = meta.row_group(g).column(index).statistics
