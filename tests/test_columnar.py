@@ -26,6 +26,25 @@ def age_group(age: int, area: str) -> str:
     return "0-2" if age <= 2 else "3-64" if age <= 64 else "65-79" if age <= 79 else "80+"
 
 
+def add_records(expected: dict[tuple, list[float]], cut: tuple, rows: list[tuple]) -> None:
+    """Add one cut's records to their cells by hand: amounts and a count per cell."""
+    aar, opg, takst = cut
+    for k, age, area, p, m in rows:
+        cell = expected[(k, aar, opg, takst, age_group(age, area), area)]
+        cell[0] += p
+        cell[1] += m
+        cell[2] += 1
+
+
+def by_cell(cells: pl.DataFrame) -> dict[tuple, list[float]]:
+    """kmf's cells as {cell key: [produktionsværdi, kmf, rows]}."""
+    return {
+        (r["kommunekode"], r["aar"], r["opgoerelse"], r["takstaar"], r["aldersgruppe"],
+         r["sundhedsomraade"]): [r["produktionsvaerdi"], r["kmf"], r["rows"]]
+        for r in cells.iter_rows(named=True)
+    }  # fmt: skip
+
+
 def with_corrections(rows: list[tuple]) -> list[tuple]:
     """Each record flagged for it is followed by a correction taking half of it back, so
     that records can be negative while every summed cell stays at or above zero."""
@@ -117,18 +136,9 @@ def test_cells_equal_a_plain_sum_of_the_records(
     cells = kmf.load(folder).cells
     assert spy == [True] * 4  # every file took the columnar path
     expected: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-    for (aar, opg, takst), rows in zip(CUTS, per_cut, strict=True):
-        for k, age, area, p, m in rows:
-            cell = expected[(k, aar, opg, takst, age_group(age, area), area)]
-            cell[0] += p
-            cell[1] += m
-            cell[2] += 1
-    got = {
-        (r["kommunekode"], r["aar"], r["opgoerelse"], r["takstaar"], r["aldersgruppe"],
-         r["sundhedsomraade"]): [r["produktionsvaerdi"], r["kmf"], r["rows"]]
-        for r in cells.iter_rows(named=True)
-    }  # fmt: skip
-    assert got == dict(expected)
+    for cut, rows in zip(CUTS, per_cut, strict=True):
+        add_records(expected, cut, rows)
+    assert by_cell(cells) == dict(expected)
 
 
 def test_text_age_groups_with_spaces_and_a_moved_psykiatri_row(
@@ -224,11 +234,7 @@ def test_row_groups_parts_and_batches_add_up_to_a_plain_sum(
     for i, (aar, opg, takst) in enumerate(CUTS):
         rows = [(rng.choice(KOMMUNER), rng.randint(0, 130), rng.choice(AREAS),
                  rng.randint(0, 1000), rng.randint(0, 300)) for _ in range(203)]  # fmt: skip
-        for k, age, area, p, m in rows:
-            cell = expected[(k, aar, opg, takst, age_group(age, area), area)]
-            cell[0] += p
-            cell[1] += m
-            cell[2] += 1
+        add_records(expected, (aar, opg, takst), rows)
         k, age, area, p, m = zip(*rows, strict=True)
         table = pa.table(
             {
@@ -248,9 +254,4 @@ def test_row_groups_parts_and_batches_add_up_to_a_plain_sum(
     pl.DataFrame({"aar": [2018], "kmf_budget_kr": [1e6]}).write_csv(tmp_path / "budget.csv")
     cells = kmf.load(tmp_path).cells
     assert spy == [True] * 4
-    got = {
-        (r["kommunekode"], r["aar"], r["opgoerelse"], r["takstaar"], r["aldersgruppe"],
-         r["sundhedsomraade"]): [r["produktionsvaerdi"], r["kmf"], r["rows"]]
-        for r in cells.iter_rows(named=True)
-    }  # fmt: skip
-    assert got == dict(expected)
+    assert by_cell(cells) == dict(expected)
