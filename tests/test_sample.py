@@ -5,7 +5,6 @@ The expected values are the ministry's published tables (``tests/fixtures/``).
 
 from __future__ import annotations
 
-import filecmp
 import subprocess
 import sys
 from pathlib import Path
@@ -39,14 +38,36 @@ def share_within(result: kmf.Result, table: int, column: str, tolerance: float) 
     return float(within.mean())  # type: ignore[arg-type]
 
 
-def test_regenerating_the_sample_gives_identical_files(tmp_path: Path) -> None:
+def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
+    """The generator's iterations land a few kr. elsewhere on another CPU (seen: 64 kr. of
+    4,6 mio. kr., 7e-6), so the files are compared cell by cell to a relative 1e-4 — a
+    hundredth of what B1 shows at one decimal —, and the regenerated sample must meet the
+    same published targets as the committed one."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "data" / "calibrate_sample.py"), str(tmp_path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    for name in ("aktivitet.csv", "budget.csv"):
-        assert filecmp.cmp(tmp_path / name, SAMPLE / name, shallow=False), name
+    key = ["kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade"]
+    for name, amounts in (("aktivitet.csv", ["produktionsvaerdi", "kmf"]),
+                          ("budget.csv", ["kmf_budget_kr"])):  # fmt: skip
+        ours = pl.read_csv(tmp_path / name)
+        committed = pl.read_csv(SAMPLE / name)
+        assert ours.columns == committed.columns, name
+        assert ours.height == committed.height, name
+        on = [c for c in key if c in ours.columns] or ["aar"]
+        joined = committed.join(ours, on=on, how="full", suffix="_ny")
+        assert joined.height == committed.height, name
+        for column in amounts:
+            old, new = joined[column], joined[f"{column}_ny"]
+            assert new.null_count() == 0, (name, column)
+            worst = ((new - old).abs() / old.abs()).max()
+            assert worst <= 1e-4, (name, column, worst)  # type: ignore[operator]
+    (tmp_path / "kmf.toml").write_text((SAMPLE / "kmf.toml").read_text("utf-8"), "utf-8")
+    regenerated = kmf.run(tmp_path)
+    for column in ("aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
+                   "sundhedsomraadeeffekt_pct"):  # fmt: skip
+        assert share_within(regenerated, 1, column, 0.5) >= 0.95, column
 
 
 def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
