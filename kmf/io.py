@@ -15,14 +15,14 @@ import tomllib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from kmf import codes
+from kmf import codes, formats
 from kmf.danish import format_kr
 from kmf.errors import DataError
 
@@ -90,7 +90,7 @@ def _activity_columns(age_column: str) -> list[Column]:
     return columns
 
 
-SETTINGS_KEYS = {"aar": int, "metode": str, "titel": str}
+SETTINGS_KEYS = {"aar": int, "metode": str, "titel": str, "decimaltegn": str}
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,13 @@ class Piece:
     sheet: str | None = None
     hive: tuple[tuple[str, str], ...] = ()
     separator: str = ","
+    encoding: str = "utf8"
+    decimal: str = "."  # how numbers written as text are read: "," (1.234,5) or "." (1234.5)
+    note: str | None = None  # e.g. a CSV file read as Windows-1252
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.decimal == ","
 
     @property
     def row_word(self) -> str:
@@ -122,7 +129,7 @@ class Piece:
                 separator=self.separator,
                 infer_schema=False,
                 with_column_names=_normalise_names,
-                encoding="utf8",
+                encoding=self.encoding,  # type: ignore[arg-type]
             )
         elif self.fmt == "parquet":
             lf = pl.scan_parquet(self.path, hive_partitioning=False)
@@ -198,6 +205,7 @@ class Settings:
     aar: int | None = None
     metode: str | None = None
     titel: str | None = None
+    decimaltegn: str | None = None  # "," or "."; else decided from the data
 
 
 @dataclass(frozen=True)
@@ -278,6 +286,14 @@ def load(path: str | Path) -> Dataset:
         With a Danish message naming file, column, values and rows.
     """
     source = Path(path)
+    try:
+        return _load(source)
+    except OSError as exc:  # a file or folder that vanished or may not be read
+        where = exc.filename if exc.filename is not None else source
+        raise DataError(formats.os_message(exc, where)) from None
+
+
+def _load(source: Path) -> Dataset:
     if not source.exists():
         raise DataError(
             f"Datasættet '{source}' findes ikke. Angiv en mappe med aktivitet og budget "
@@ -295,6 +311,9 @@ def load(path: str | Path) -> Dataset:
         if (folder / "kmf.toml").is_file():
             settings_path = folder / "kmf.toml"
     settings = _read_settings(settings_path) if settings_path else Settings()
+    with _reading([*activity, budget]):
+        activity = [_with_decimal(p, AMOUNTS, settings) for p in activity]
+        budget = _with_decimal(budget, (KMF_BUDGET.name,), settings)
 
     # hash the inputs in a thread while the engine (which releases the GIL) reads them
     paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
@@ -328,8 +347,21 @@ def load(path: str | Path) -> Dataset:
         files=tuple(files),
         age_column=age_column,
         psykiatri_moved=moved,
-        notes=tuple(notes),
+        notes=tuple(p.note for p in (*activity, budget) if p.note) + tuple(notes),
     )
+
+
+AMOUNTS = (PRODUKTIONSVAERDI.name, KMF.name)
+
+
+def _with_decimal(piece: Piece, columns: Iterable[str], settings: Settings) -> Piece:
+    """The piece with the number format its text amounts use (CSV and text cells in Excel)."""
+    if piece.fmt == "parquet":
+        return piece
+    lf = piece.scan()
+    present = [c for c in columns if c in lf.collect_schema()]
+    decimal = formats.decimal_separator(lf, present, piece.display, settings.decimaltegn)
+    return replace(piece, decimal=decimal)
 
 
 def _activity_pieces(folder: Path) -> list[Piece]:
@@ -361,6 +393,7 @@ def _activity_pieces(folder: Path) -> list[Piece]:
     pieces = []
     for f in files:
         rel = f.relative_to(folder)
+        formats.check_parquet(f, str(rel))
         hive = tuple(tuple(part.split("=", 1)) for part in rel.parts[:-1] if "=" in part)
         pieces.append(
             Piece(
@@ -391,14 +424,18 @@ def _budget_piece(folder: Path) -> Piece:
 
 def _file_piece(table: str, path: Path, display: str) -> Piece:
     if path.suffix.lower() == ".csv":
-        return Piece(table, path, display, "csv", separator=_sniff_separator(path))
+        layout = formats.inspect_csv(path, display)
+        return Piece(
+            table,
+            path,
+            display,
+            "csv",
+            separator=layout.separator,
+            encoding=layout.encoding,
+            note=layout.note,
+        )
+    formats.check_parquet(path, display)
     return Piece(table, path, display, "parquet")
-
-
-def _sniff_separator(path: Path) -> str:
-    with path.open("rb") as fh:
-        header = fh.readline().decode("utf-8", errors="replace")
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _normalise_names(names: list[str]) -> list[str]:
@@ -410,14 +447,22 @@ def _sheet_names(path: Path) -> list[str]:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise DataError(
-            f"Excel-filen '{path.name}' kan ikke læses ({exc}). Gem den igen som .xlsx."
-        ) from None
+    except OSError as exc:
+        raise DataError(formats.os_message(exc, path.name)) from None
+    except Exception:  # openpyxl raises many kinds for a broken file
+        raise DataError(_broken_workbook(path)) from None
     try:
         return list(wb.sheetnames)
     finally:
         wb.close()
+
+
+def _broken_workbook(path: Path) -> str:
+    return (
+        f"Excel-filen '{path.name}' kan ikke læses: den er ikke en gyldig .xlsx-projektmappe "
+        "(den kan være beskadiget, tom eller i et andet format, fx .xls). Åbn den i Excel, og "
+        "gem den igen som 'Excel-projektmappe (*.xlsx)'."
+    )
 
 
 def _sheet_piece(path: Path, sheets: list[str], table: str) -> Piece:
@@ -432,29 +477,42 @@ def _sheet_piece(path: Path, sheets: list[str], table: str) -> Piece:
 
 @lru_cache(maxsize=4)
 def _read_sheet(path: Path, sheet: str, version: tuple[int, int]) -> pl.DataFrame:
-    """A worksheet as a frame of text columns (cast later like CSV).
+    """A worksheet as a frame: a column of numbers where every cell is a number, else of
+    text (cast later like CSV), so that a typed number is never read as text.
 
     Cached: a run scans a sheet several times; ``version`` (mtime, size) keys a changed file anew.
     """
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except OSError:
+        raise
+    except Exception:  # openpyxl raises many kinds for a broken file
+        raise DataError(_broken_workbook(path)) from None
     try:
         rows = wb[sheet].iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             return pl.DataFrame()
         names = _normalise_names(["" if h is None else str(h) for h in header])
-        columns: list[list[str | None]] = [[] for _ in names]
+        columns: list[list[object]] = [[] for _ in names]
         for row in rows:
             if row is None or all(v is None or v == "" for v in row):
                 continue
             for j in range(len(names)):
-                columns[j].append(_cell_text(row[j] if j < len(row) else None))
+                columns[j].append(row[j] if j < len(row) else None)
     finally:
         wb.close()
     keep = [(n, c) for n, c in zip(names, columns, strict=True) if n]
-    return pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in keep})
+    return pl.DataFrame([_sheet_column(n, c) for n, c in keep])
+
+
+def _sheet_column(name: str, values: list[object]) -> pl.Series:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pl.Series(name, values, dtype=pl.Float64)
+    return pl.Series(name, [_cell_text(v) for v in values], dtype=pl.String)
 
 
 def _cell_text(value: object) -> str | None:
@@ -472,10 +530,14 @@ def _sha256(path: Path) -> str:
 
 
 def _read_settings(path: Path) -> Settings:
+    text: str | None = None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"'{path.name}' er ikke gyldig TOML: {exc}.") from None
+        raise DataError(formats.toml_message(path, exc, text)) from None
+    except OSError as exc:
+        raise DataError(formats.os_message(exc, path.name)) from None
     unknown = sorted(set(data) - set(SETTINGS_KEYS))
     if unknown:
         raise DataError(
@@ -488,21 +550,55 @@ def _read_settings(path: Path) -> Settings:
             raise DataError(
                 f"'{path.name}': nøglen '{key}' skal være {wanted}, men er {data[key]!r}."
             )
-    return Settings(aar=data.get("aar"), metode=data.get("metode"), titel=data.get("titel"))
+    if data.get("decimaltegn", ",") not in (",", "."):
+        raise DataError(
+            f"'{path.name}': nøglen 'decimaltegn' skal være \",\" (1.234,56) eller \".\" "
+            f"(1234.56), men er {data['decimaltegn']!r}."
+        )
+    return Settings(
+        aar=data.get("aar"),
+        metode=data.get("metode"),
+        titel=data.get("titel"),
+        decimaltegn=data.get("decimaltegn"),
+    )
 
 
 @contextmanager
 def _reading(pieces: Iterable[Piece]) -> Iterator[None]:
-    """Turn the engine's errors on unreadable files into a Danish ``DataError``."""
+    """Turn the engine's errors on unreadable files into a Danish ``DataError`` that says
+    what is wrong where it can be found (e.g. the CSV lines with too many fields)."""
+    pieces = list(pieces)
     try:
         yield
-    except (pl.exceptions.PolarsError, OSError, pa_errors()) as exc:
-        names = ", ".join(sorted({p.display for p in pieces}))
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(
-            f"{names} kan ikke læses: {first}. Kontrollér, at filen er gyldig CSV (UTF-8, "
-            "samme antal felter i hver linje) eller Parquet, og gem den evt. igen."
-        ) from None
+    except OSError as exc:
+        where = exc.filename or ", ".join(sorted({p.display for p in pieces}))
+        raise DataError(formats.os_message(exc, where)) from None
+    except (pl.exceptions.PolarsError, pa_errors()):
+        raise DataError(_unreadable(pieces)) from None
+
+
+def _unreadable(pieces: list[Piece]) -> str:
+    for piece in pieces:
+        if piece.fmt == "csv":
+            layout = formats.CsvLayout(piece.separator, piece.encoding)
+            problem = formats.csv_structure_problem(piece.path, piece.display, layout)
+            if problem:
+                return problem
+    kinds = {p.fmt for p in pieces}
+    names = ", ".join(sorted({p.display for p in pieces}))
+    if kinds == {"parquet"}:
+        return (
+            f"{names} kan ikke læses: filen er beskadiget eller ikke en gyldig Parquet-fil. "
+            "Skriv den igen, eller gem data som CSV."
+        )
+    separators = " eller ".join(
+        sorted({formats.SEPARATORS[p.separator] for p in pieces if p.fmt == "csv"})
+    )
+    return (
+        f"{names} kan ikke læses. Kontrollér, at filen er CSV med {separators or 'komma'} "
+        "som skilletegn og samme antal felter i hver linje, at anførselstegn er lukket, og "
+        "at Parquet-filer er skrevet færdige; gem den evt. igen."
+    )
 
 
 def pa_errors() -> type[Exception]:
@@ -589,9 +685,19 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
     missing = [c for c in required if c not in present]
     if missing:
         plural = "kolonnerne" if len(missing) > 1 else "kolonnen"
+        hint = ""
+        if piece.fmt == "csv":
+            separator = formats.SEPARATORS[piece.separator]
+            hint = f" (filen er læst med {separator} som skilletegn)"
+            if len(present) == 1:
+                hint = (
+                    ". Hele overskriften blev læst som én kolonne, så filen bruger nok et "
+                    "andet skilletegn; kmf læser CSV adskilt af komma, semikolon eller "
+                    "tabulator. Gem filen med et af dem"
+                )
         raise DataError(
             f"{piece.display} mangler {plural} {', '.join(repr(m) for m in missing)}. "
-            f"Kolonnerne i filen er: {', '.join(sorted(present)) or '(ingen)'}. "
+            f"Kolonnerne i filen er: {', '.join(sorted(present)) or '(ingen)'}{hint}. "
             "De krævede kolonner står i README under 'Dataformat'."
         )
 
@@ -634,7 +740,7 @@ def _grouped_activity(
     """
     lf = piece.scan() if sums is None else sums.lazy()
     schema = lf.collect_schema()
-    dc = piece.separator == ";"
+    dc = piece.decimal_comma
     literal_types = {k: pl.String if isinstance(v, str) else pl.Int64 for k, v in constants.items()}
     schema = pl.Schema({**dict(schema), **literal_types})
     if sums is None:
@@ -725,7 +831,7 @@ def _diagnose_activity(piece: Piece, age_column: str) -> list[str]:
     """Name the offending rows of one file (only called when the fast pass found a problem)."""
     lf = piece.scan().with_row_index("_row")
     schema = lf.collect_schema()
-    dc = piece.separator == ";"
+    dc = piece.decimal_comma
     columns = _activity_columns(age_column)
     area = _typed(SUNDHEDSOMRAADE, schema["sundhedsomraade"], dc)
     # psykiatri goes to ej_aldersdiff whatever its age, so its age is never an error
@@ -884,7 +990,7 @@ def _read_budget(piece: Piece) -> tuple[pl.DataFrame, int]:
     lf = piece.scan().with_row_index("_row")
     schema = lf.collect_schema()
     _require_columns(piece, schema.names(), ["aar", "kmf_budget_kr"])
-    dc = piece.separator == ";"
+    dc = piece.decimal_comma
     columns = [AAR, KMF_BUDGET] + ([KOMMUNEKODE] if "kommunekode" in schema else [])
     problems = [p for col in columns for p in _column_problems(piece, lf, schema, col, dc)]
     if problems:
@@ -931,7 +1037,7 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
         age_column, _ = _age_column([piece])
         cells, _ = _aggregate_activity([piece], age_column)
         schema = piece.scan().collect_schema()
-        dc = piece.separator == ";"
+        dc = piece.decimal_comma
         columns = _activity_columns(age_column)
         if "takstaar" in schema:
             columns.append(TAKSTAAR)
