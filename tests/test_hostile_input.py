@@ -1,0 +1,255 @@
+"""Input as it arrives from real spreadsheets and systems: number formats, separators,
+encodings, empty and broken files. Each is either read right — checked against the same
+data written plainly as Parquet — or stopped with a Danish message naming file and line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import kmf
+from tests.factory import national_budget, random_rows, write_dataset
+from tests.test_bad_input import assert_rejected, run_cli
+
+T = 2018
+KOMMUNER = [101, 147, 851]
+COLUMNS = ["kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade",
+           "produktionsvaerdi", "kmf"]  # fmt: skip
+
+
+def rounded_rows() -> list[dict]:
+    """Rows with amounts in whole øre, as real exports have them."""
+    rows = random_rows(KOMMUNER, T, seed=5)
+    return [{**r, "produktionsvaerdi": round(r["produktionsvaerdi"], 2),
+             "kmf": round(r["kmf"], 2)} for r in rows]  # fmt: skip
+
+
+def danish(value: float) -> str:
+    """1234567.5 → '1.234.567,50'."""
+    return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def write_text(
+    folder: Path,
+    rows: list[dict],
+    separator: str,
+    number: Callable[[float], str],
+    *,
+    encoding: str = "utf-8",
+    extra: tuple[str, str] | None = None,
+) -> Path:
+    """The activity as a CSV file written by hand; the budget as plain CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = COLUMNS + ([extra[0]] if extra else [])
+    lines = [separator.join(header)]
+    for r in rows:
+        fields = [str(r[c]) for c in COLUMNS[:6]] + [number(r["produktionsvaerdi"]),
+                                                     number(r["kmf"])]  # fmt: skip
+        lines.append(separator.join(fields + ([extra[1]] if extra else [])))
+    (folder / "aktivitet.csv").write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    pl.DataFrame(national_budget(rows, T)).write_csv(folder / "budget.csv")
+    return folder
+
+
+def reference(tmp_path: Path, rows: list[dict]) -> pl.DataFrame:
+    folder = write_dataset(tmp_path / "reference", rows, national_budget(rows, T), "parquet")
+    return kmf.run(folder).b1
+
+
+def assert_same_b1(ours: pl.DataFrame, expected: pl.DataFrame) -> None:
+    assert ours["kode"].to_list() == expected["kode"].to_list()
+    for column in ("kmf_budget_kr", "kmf_prognose_kr", "aendring_kr", "aktivitetseffekt_kr"):
+        assert ours[column].to_list() == pytest.approx(expected[column].to_list(), rel=1e-9)
+
+
+# --- number formats ---------------------------------------------------------------------
+
+
+def test_semicolon_csv_with_decimal_points_is_read_as_decimal_points(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ";", lambda x: f"{x:.2f}")
+    assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
+
+
+def test_semicolon_csv_with_danish_numbers(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ";", danish)
+    assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
+
+
+def test_comma_csv_with_quoted_decimal_commas(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f'"{x:.2f}"'.replace(".", ","))
+    assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
+
+
+def test_tab_separated_csv(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, "\t", lambda x: f"{x:.2f}")
+    assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
+
+
+def whole_thousands(rows: list[dict]) -> list[dict]:
+    """Amounts below a million in whole kroner, so '123.456' can be either format."""
+    return [{**r, "produktionsvaerdi": float(round(r["produktionsvaerdi"] / 100) + 1000),
+             "kmf": float(round(r["kmf"] / 100) + 1000)} for r in rows]  # fmt: skip
+
+
+def test_dots_that_may_be_either_format_stop_with_the_setting_to_use(tmp_path: Path) -> None:
+    rows = whole_thousands(rounded_rows())
+    folder = write_text(tmp_path / "data", rows, ";", lambda x: danish(x)[:-3])
+    message = assert_rejected(folder, tmp_path, "aktivitet.csv", "'produktionsvaerdi'",
+                              "decimaltegn", "entydigt")  # fmt: skip
+    assert "tusindtalsskilletegn" in message
+
+
+@pytest.mark.parametrize("decimal", [",", "."])
+def test_the_setting_decides_an_ambiguous_format(tmp_path: Path, decimal: str) -> None:
+    rows = whole_thousands(rounded_rows())
+    folder = write_text(tmp_path / "data", rows, ";", lambda x: danish(x)[:-3])
+    (folder / "kmf.toml").write_text(f'decimaltegn = "{decimal}"\n', encoding="utf-8")
+    # with "." the dots are decimal points: every amount a thousandth of its value
+    scale = 1.0 if decimal == "," else 1e-3
+    scaled = [{**r, "produktionsvaerdi": r["produktionsvaerdi"] * scale,
+               "kmf": r["kmf"] * scale} for r in rows]  # fmt: skip
+    ours = kmf.run(folder).b1
+    expected = reference(tmp_path, scaled)
+    assert ours["kmf_prognose_kr"].to_list() == pytest.approx(
+        expected["kmf_prognose_kr"].to_list(), rel=1e-6
+    )
+
+
+def test_both_number_formats_in_one_file_stop(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    flip = iter(range(len(rows) * 2))
+    folder = write_text(tmp_path / "data", rows, ";",
+                        lambda x: danish(x) if next(flip) % 2 else f"{x:.2f}")  # fmt: skip
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "decimalkomma", "decimalpunktum",
+                    "decimaltegn")  # fmt: skip
+
+
+def test_a_bad_decimal_setting_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ";", danish)
+    (folder / "kmf.toml").write_text('decimaltegn = "komma"\n', encoding="utf-8")
+    assert_rejected(folder, tmp_path, "kmf.toml", "decimaltegn", "'komma'")
+
+
+# --- encodings --------------------------------------------------------------------------
+
+
+def test_windows_1252_export_is_read_and_noted(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ";", danish, encoding="cp1252",
+                        extra=("kommunenavn", "Høje-Taastrup Æblegård"))  # fmt: skip
+    raw = (folder / "aktivitet.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    out = tmp_path / "ud"
+    outcome = run_cli(["run", str(folder), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert any("Windows-1252" in note for note in manifest["bemaerkninger"])
+    b1 = pl.read_parquet(out / "tabel_b1.parquet")
+    assert_same_b1(b1, reference(tmp_path, rows))
+
+
+def test_a_file_in_no_known_encoding_names_the_line(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    lines = (folder / "aktivitet.csv").read_bytes().split(b"\n")
+    lines[6] = lines[6] + b",\x81\x8d\x00"  # bytes neither UTF-8 nor Windows-1252
+    (folder / "aktivitet.csv").write_bytes(b"\n".join(lines))
+    message = assert_rejected(folder, tmp_path, "aktivitet.csv", "UTF-8", "linje 7")
+    assert "utf-8 sequence" not in message
+
+
+# --- empty and broken files ---------------------------------------------------------------
+
+
+def test_empty_csv_file(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", str)
+    (folder / "aktivitet.csv").write_bytes(b"")
+    message = assert_rejected(folder, tmp_path, "aktivitet.csv", "tom")
+    assert "empty" not in message
+
+
+def test_csv_with_only_a_header(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", str)
+    (folder / "budget.csv").write_text("aar,kmf_budget_kr\n", encoding="utf-8")
+    assert_rejected(folder, tmp_path, "budget.csv", "kun overskriftslinjen")
+
+
+def test_ragged_line_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    lines = (folder / "aktivitet.csv").read_text(encoding="utf-8").splitlines()
+    lines[4] += ",ekstra,felter"
+    (folder / "aktivitet.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    message = assert_rejected(folder, tmp_path, "aktivitet.csv", "linje 5 har 10", "8 kolonner")
+    assert "Schema" not in message
+
+
+def test_an_unknown_separator_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, "|", lambda x: f"{x:.2f}")
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "skilletegn", "én kolonne")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "tom"), (b"PAR1 not really parquet", "afkortet"), (b"kommunekode,aar\n", "ikke en")],
+)
+def test_broken_parquet_files(tmp_path: Path, content: bytes, words: str) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    (folder / "aktivitet.parquet").write_bytes(content)
+    message = assert_rejected(folder, tmp_path, "aktivitet.parquet", words)
+    assert "PAR1" not in message and "specification" not in message
+
+
+def test_a_parquet_file_cut_off_in_the_middle(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    data = (folder / "aktivitet.parquet").read_bytes()
+    (folder / "aktivitet.parquet").write_bytes(data[: len(data) // 2])
+    assert_rejected(folder, tmp_path, "aktivitet.parquet", "afkortet")
+
+
+def test_toml_errors_are_danish_with_the_line(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    (folder / "kmf.toml").write_text('titel = "KMF"\naar 2018\n', encoding="utf-8")
+    message = assert_rejected(folder, tmp_path, "kmf.toml", "linje 2", "'aar 2018'")
+    assert "Expected" not in message
+
+
+def test_a_broken_workbook_is_named_in_danish(tmp_path: Path) -> None:
+    book = tmp_path / "data.xlsx"
+    book.write_bytes(b"PK\x03\x04 not a workbook")
+    message = assert_rejected(book, tmp_path, "data.xlsx", "gyldig .xlsx")
+    assert "zip" not in message.lower()
+
+
+def test_an_input_file_that_may_not_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    locked = folder / "aktivitet.csv"
+    real_open = Path.open
+
+    def refuse(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    message = assert_rejected(folder, tmp_path, "aktivitet.csv", "adgang")
+    assert "Permission" not in message
