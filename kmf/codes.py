@@ -35,6 +35,14 @@ AGE_FREE_GROUP = "ej_aldersdiff"
 AGE_BOUNDS: tuple[tuple[int, str], ...] = ((2, "0-2"), (64, "3-64"), (79, "65-79"), (130, "80+"))
 MAX_AGE = 130
 
+# An amount beyond this (10¹⁵ kr., ten thousand times the KMF of all kommuner together) is
+# an error in the data; below it every sum stays finite.
+MAX_AMOUNT = 1e15
+
+# Amounts are summed as whole numbers of 1/AMOUNT_STEPS kr. (about a millionth of a krone;
+# kmf.io.on_grid): exact in any order. A power of two, so scaling by it is exact.
+AMOUNT_STEPS = 1048576.0
+
 AgeGroup = pl.Enum(AGE_GROUPS)
 Area = pl.Enum(AREAS)
 Cut = pl.Enum(CUTS)

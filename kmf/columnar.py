@@ -99,8 +99,8 @@ def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | 
     """Each file's records summed per (kommunekode, age, sundhedsomraade), or ``None``.
 
     The result has the raw key columns (kommunekode, the age column, sundhedsomraade), the
-    sums ``produktionsvaerdi`` and ``kmf``, the record count ``rows`` and null counts
-    ``_p_null``/``_k_null`` (always 0).
+    sums ``produktionsvaerdi`` and ``kmf`` in whole steps (as :func:`kmf.io.on_grid`), the
+    record count ``rows`` and null counts ``_p_null``/``_k_null`` (always 0).
     """
     plans = list(pool.map(_plan, specs))
     records = sum(plan.spec.metadata.num_rows for plan in plans if plan is not None)
@@ -146,11 +146,27 @@ def _plan(spec: FileSpec) -> _Plan | None:
         )
     ):
         return None
+    if not all(
+        _within(spec.metadata, names[k], codes.MAX_AMOUNT) for k in ("produktionsvaerdi", "kmf")
+    ):
+        return None
     text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
     n_age = len(_GROUPS) if age_column == "aldersgruppe" else len(_YOUNGEST)
     kommune_lut = np.full(max(_KOMMUNER) + 1, _INVALID, dtype=np.int64)
     kommune_lut[_KOMMUNER] = np.arange(len(_KOMMUNER)) * n_age * len(_AREAS)
     return _Plan(spec, [names[c] for c in wanted], text, n_age, kommune_lut, _parts(spec))
+
+
+def _within(metadata: pq.FileMetaData, column: str, bound: float) -> bool:
+    """Every row group's statistics show the column within ±``bound`` (no statistics: no)."""
+    index = metadata.schema.names.index(column)
+    for g in range(metadata.num_row_groups):
+        stats = metadata.row_group(g).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            return False
+        if not -bound <= stats.min <= stats.max <= bound:
+            return False
+    return True
 
 
 def _parts(spec: FileSpec) -> list[list[int]]:
@@ -242,8 +258,10 @@ def _add_numpy(
     if len(cells) and cells.min() < 0:
         return 0
     size = len(out_rows)
-    out_production += np.bincount(cells, production, size)
-    out_kmf += np.bincount(cells, kmf, size)
+    # whole steps, as kmf.io.on_grid: exact sums in any order
+    steps = codes.AMOUNT_STEPS
+    out_production += np.bincount(cells, np.floor(production * steps + 0.5), size)
+    out_kmf += np.bincount(cells, np.floor(kmf * steps + 0.5), size)
     out_rows += np.bincount(cells, minlength=size)
     return -1
 
@@ -257,7 +275,11 @@ def _kernel() -> Callable[..., int]:
 
 
 def _compile() -> Callable[..., int]:
+    import math
+
     import numba
+
+    steps = codes.AMOUNT_STEPS
 
     def add(kommune, age, area, production, kmf, kommune_lut, age_lut, area_lut,
             out_production, out_kmf, out_rows):  # fmt: skip
@@ -274,8 +296,9 @@ def _compile() -> Callable[..., int]:
             cell = kommune_lut[k] + age_lut[a] + area_lut[r]
             if cell < 0:
                 return i
-            out_production[cell] += production[i]
-            out_kmf[cell] += kmf[i]
+            # whole steps, as kmf.io.on_grid: exact sums in any order
+            out_production[cell] += math.floor(production[i] * steps + 0.5)
+            out_kmf[cell] += math.floor(kmf[i] * steps + 0.5)
             out_rows[cell] += 1
         return -1
 

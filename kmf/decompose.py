@@ -34,7 +34,14 @@ def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
     is 0 (its weight w_a is 0 on both sides, so the term vanishes). ``s_*_defined`` says
     whether the share was observed on that side.
     """
-    groups = cells.group_by(unit, "aldersgruppe").agg(pl.col(_P_F, _K_F, _P_B, _K_B).sum())
+    # sorted before the sums over each unit: a group_by returns its groups in any order,
+    # and a sum in another order may differ in the last bit
+    groups = (
+        cells.sort(unit, "aldersgruppe", "sundhedsomraade")
+        .group_by(unit, "aldersgruppe")
+        .agg(pl.col(_P_F, _K_F, _P_B, _K_B).sum())
+        .sort(unit, "aldersgruppe")
+    )
     own_f = pl.when(pl.col(_P_F) > 0).then(pl.col(_K_F) / pl.col(_P_F))
     own_b = pl.when(pl.col(_P_B) > 0).then(pl.col(_K_B) / pl.col(_P_B))
     return groups.with_columns(
@@ -44,7 +51,7 @@ def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
         own_b.is_not_null().alias("s_budget_defined"),
         pl.coalesce(own_f, own_b, pl.lit(0.0)).alias("s_prognose"),
         pl.coalesce(own_b, own_f, pl.lit(0.0)).alias("s_budget"),
-    ).sort(unit, "aldersgruppe")
+    )
 
 
 def effects(
@@ -80,7 +87,11 @@ def effects(
         a, b, c1, c2 = np.moveaxis(product_effects(base, forecast, method), -1, 0)
         c = c1 + c2
         split = {"omraademikseffekt_kr": c1, "andelseffekt_kr": c2}
-    totals = cells.group_by(unit).agg(pl.col(_K_B, _K_F).sum())
+    totals = (
+        cells.sort(unit, "aldersgruppe", "sundhedsomraade")
+        .group_by(unit)
+        .agg(pl.col(_K_B, _K_F).sum())
+    )
     out = (
         pl.DataFrame({unit: units})
         .join(totals, on=unit, how="left")

@@ -9,7 +9,7 @@ import polars as pl
 from kmf import codes
 from kmf.danish import format_kr
 from kmf.errors import DataError
-from kmf.io import Dataset, describe_problem_rows
+from kmf.io import Dataset, describe_problem_rows, exact_sum
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,7 @@ def build_cells(dataset: Dataset, year: int) -> Cells:
         )
 
     totals = {
-        name: cut.group_by("kommunekode").agg(
-            pl.col("kmf").sum(), pl.col("produktionsvaerdi").sum()
-        )
+        name: cut.group_by("kommunekode").agg(exact_sum("kmf"), exact_sum("produktionsvaerdi"))
         for name, cut in by_cut.items()
     }
     factor = (
@@ -180,6 +178,8 @@ def build_cells(dataset: Dataset, year: int) -> Cells:
         )
         .sort("kommunekode", "aldersgruppe", "sundhedsomraade")
     )
+    require_finite(kommuner, "kommunekode", f"prognosen og budgettet for {year} (faktorerne)")
+    require_finite(out, "kommunekode", f"prognose- og budgetcellerne for {year}")
     _check_shares_defined(out, year)
 
     used = dataset.aktivitet.filter(
@@ -197,6 +197,26 @@ def build_cells(dataset: Dataset, year: int) -> Cells:
     return Cells(year, out, kommuner, kind, rows_used)
 
 
+def require_finite(frame: pl.DataFrame, unit: str, where: str) -> None:
+    """Every number in ``frame`` is finite (an empty value is allowed); else a DataError
+    naming where the value arose, the column and the units."""
+    floats = [c for c, t in frame.schema.items() if t.is_float()]
+    if not floats:
+        return
+    bad = frame.filter(pl.any_horizontal(pl.col(floats).is_infinite() | pl.col(floats).is_nan()))
+    if bad.is_empty():
+        return
+    columns = [c for c in floats if bad[c].is_infinite().any() or bad[c].is_nan().any()]
+    units = ", ".join(str(u) for u in bad[unit].head(5).to_list())
+    more = " …" if bad.height > 5 else ""
+    raise DataError(
+        f"Beregningen af {where} gav et tal, der ikke er endeligt (uendeligt eller udefineret), "
+        f"i kolonne {', '.join(repr(c) for c in columns)} for {unit} {units}{more}. Det sker "
+        "kun ved ekstreme beløb (fx et budget eller en opgørelse, der er mange tusind gange "
+        "for stor eller næsten 0); kontrollér beløbene for disse enheder."
+    )
+
+
 def _grid(kommunekoder: pl.Series) -> pl.DataFrame:
     cells = pl.DataFrame(
         {
@@ -209,8 +229,8 @@ def _grid(kommunekoder: pl.Series) -> pl.DataFrame:
 
 def _cells_of(cut: pl.DataFrame, side: str) -> pl.DataFrame:
     return cut.group_by("kommunekode", "aldersgruppe", "sundhedsomraade").agg(
-        pl.col("produktionsvaerdi").sum().alias(f"produktionsvaerdi_{side}"),
-        pl.col("kmf").sum().alias(f"kmf_{side}"),
+        exact_sum("produktionsvaerdi").alias(f"produktionsvaerdi_{side}"),
+        exact_sum("kmf").alias(f"kmf_{side}"),
     )
 
 
@@ -279,7 +299,7 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
             )
         total = float(rows["kmf_budget_kr"][0])
         kommuner = base.with_columns(
-            (total * pl.col("kmf_grundlag_kr") / pl.col("kmf_grundlag_kr").sum()).alias(
+            (total * pl.col("kmf_grundlag_kr") / exact_sum("kmf_grundlag_kr")).alias(
                 "kmf_budget_kr"
             )
         )

@@ -14,7 +14,7 @@ import polars as pl
 from kmf import __version__, codes, tables
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError, OutputError
-from kmf.forecast import Cells, build_cells, choose_year, cuts_for
+from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
 from kmf.io import Dataset, load
 
 ALL_METHODS = "alle"
@@ -168,6 +168,8 @@ def run(
         5: t5,
         6: t6,
     }
+    for name, table in (("B1", b1), ("B2", b2), ("B3", b3), ("B4", b4)):
+        require_finite(table, "kode", f"tabel {name}")
     return Result(
         aar=year,
         metode=method,

@@ -84,8 +84,11 @@ def _stack_levels(
     keys: tuple[str, ...] = (),
 ) -> pl.DataFrame:
     """Kommune rows plus their sums per region and for the whole country, keyed by ``kode``."""
-    with_region = by_kommune.with_columns(pl.col("kommunekode").cast(pl.Int64)).join(
-        codes.kommuner().select("kommunekode", "regionskode"), on="kommunekode"
+    # sorted: the sums below must see the rows in the same order in every run
+    with_region = (
+        by_kommune.with_columns(pl.col("kommunekode").cast(pl.Int64))
+        .join(codes.kommuner().select("kommunekode", "regionskode"), on="kommunekode")
+        .sort("kommunekode", *keys)
     )
     kommune = with_region.select(
         pl.col("kommunekode").cast(pl.String).alias("kode"), *keys, *sum_columns
@@ -100,7 +103,8 @@ def _stack_levels(
     )
     land = land.with_columns(pl.lit(codes.LAND_CODE).alias("kode"))
     columns = ["kode", *keys, *sum_columns]
-    return pl.concat([kommune.select(columns), region.select(columns), land.select(columns)])
+    stacked = pl.concat([kommune.select(columns), region.select(columns), land.select(columns)])
+    return stacked.sort("kode", *keys)
 
 
 def _ordered(
@@ -194,7 +198,11 @@ def table_b2_b3(cells: pl.DataFrame, order: pl.DataFrame) -> tuple[pl.DataFrame,
 def table_b4(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     """B4: change in the distribution of consumption on sundhedsområder, pct.-point."""
     level = _level_cells(cells)
-    areas = level.group_by("kode", "sundhedsomraade").agg(pl.col(_P_F, _P_B).sum())
+    areas = (
+        level.group_by("kode", "sundhedsomraade")
+        .agg(pl.col(_P_F, _P_B).sum())
+        .sort("kode", "sundhedsomraade")
+    )
     v = areas.with_columns(
         (
             (

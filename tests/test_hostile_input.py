@@ -51,12 +51,14 @@ def write_text(
                                                      number(r["kmf"])]  # fmt: skip
         lines.append(separator.join(fields + ([extra[1]] if extra else [])))
     (folder / "aktivitet.csv").write_bytes(("\n".join(lines) + "\n").encode(encoding))
-    pl.DataFrame(national_budget(rows, T)).write_csv(folder / "budget.csv")
+    budget = [{**b, "kmf_budget_kr": round(b["kmf_budget_kr"])} for b in national_budget(rows, T)]
+    pl.DataFrame(budget).write_csv(folder / "budget.csv")
     return folder
 
 
 def reference(tmp_path: Path, rows: list[dict]) -> pl.DataFrame:
-    folder = write_dataset(tmp_path / "reference", rows, national_budget(rows, T), "parquet")
+    budget = [{**b, "kmf_budget_kr": round(b["kmf_budget_kr"])} for b in national_budget(rows, T)]
+    folder = write_dataset(tmp_path / "reference", rows, budget, "parquet")
     return kmf.run(folder).b1
 
 
@@ -245,7 +247,7 @@ def test_an_input_file_that_may_not_be_read(
     locked = folder / "aktivitet.csv"
     real_open = Path.open
 
-    def refuse(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def refuse(self: Path, *args, **kwargs):
         if self == locked:
             raise PermissionError(13, "Permission denied", str(self))
         return real_open(self, *args, **kwargs)
@@ -253,3 +255,138 @@ def test_an_input_file_that_may_not_be_read(
     monkeypatch.setattr(Path, "open", refuse)
     message = assert_rejected(folder, tmp_path, "aktivitet.csv", "adgang")
     assert "Permission" not in message
+
+
+# --- amounts beyond any real scale ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [1e308, -1e300, 2e15])
+def test_an_amount_beyond_any_real_scale_is_named(tmp_path: Path, value: float) -> None:
+    rows = rounded_rows()
+    rows[3] = {**rows[3], "kmf": value}
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rounded_rows(), T), "parquet")
+    message = assert_rejected(folder, tmp_path, "aktivitet.parquet", "'kmf'", "række 4", "10^15")
+    assert "inf" not in message
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-Infinity", "1e400"])
+def test_non_finite_text_in_csv_is_named(tmp_path: Path, text: str) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    lines = (folder / "aktivitet.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[2].split(",")
+    fields[6] = text
+    lines[2] = ",".join(fields)
+    (folder / "aktivitet.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "'produktionsvaerdi'", "linje 3")
+
+
+def test_many_huge_records_do_not_sum_to_infinity(tmp_path: Path) -> None:
+    """Each below the limit, together far beyond a float's range if unchecked."""
+    rows = rounded_rows()
+    rows += [{**rows[0], "produktionsvaerdi": 9e14, "kmf": 9e14} for _ in range(3)]
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rounded_rows(), T), "parquet")
+    b1 = kmf.run(folder).b1
+    floats = b1.select(pl.col(pl.Float64))
+    assert all(floats[c].is_finite().all() for c in floats.columns)
+
+
+def test_a_budget_of_infinity_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    (folder / "budget.csv").write_text("aar,kmf_budget_kr\n2018,1e308\n", encoding="utf-8")
+    message = assert_rejected(folder, tmp_path, "budget.csv", "'kmf_budget_kr'", "linje 2")
+    assert "inf kr" not in message
+
+
+def test_a_factor_that_overflows_is_named(tmp_path: Path) -> None:
+    """T−1 foreløbig of one kommune is a millionth of a krone: the forecast would be
+    astronomically large; whatever comes of it is finite or named, never inf."""
+    rows = rounded_rows()
+    rows = [{**r, "kmf": 1e-6, "produktionsvaerdi": 1e-6}
+            if r["aar"] == T - 1 and r["opgoerelse"] == "foreloebig" and r["kommunekode"] == 147
+            else r for r in rows]  # fmt: skip
+    rows = [{**r, "kmf": 9e14} if r["aar"] == T - 1 and r["opgoerelse"] == "endelig" else r
+            for r in rows]  # fmt: skip
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rounded_rows(), T), "parquet")
+    outcome = run_cli(["run", str(folder), "--out", str(tmp_path / "ud")])
+    assert "Traceback" not in outcome.output
+    if outcome.exit_code == 0:
+        b1 = pl.read_parquet(tmp_path / "ud" / "tabel_b1.parquet").select(pl.col(pl.Float64))
+        assert all(b1[c].is_finite().all() for c in b1.columns)
+    else:
+        assert outcome.exit_code == 2 and "ikke endeligt" in outcome.stderr
+
+
+# --- the same input gives the same bytes ----------------------------------------------------
+
+
+def table_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("tabel_*.csv"))}
+
+
+def test_same_input_in_any_format_and_order_gives_identical_tables(tmp_path: Path) -> None:
+    """A konsulent who diffs two runs sees nothing: the same records twice, as Parquet or
+    CSV, shuffled, or split over many files, give the same bytes. The amounts are arbitrary
+    floats (not whole øre), so a sum in another order would differ in the last bits."""
+    import random
+
+    rows = random_rows(KOMMUNER, T, seed=9)
+    # each cell as several records with corrections, so that the order of summing matters
+    rng = random.Random(3)
+    records = []
+    for r in rows:
+        for _ in range(3):
+            w = rng.uniform(0.2, 0.6)
+            records.append({**r, "produktionsvaerdi": r["produktionsvaerdi"] * w,
+                            "kmf": r["kmf"] * w})  # fmt: skip
+        records.append({**r, "produktionsvaerdi": r["produktionsvaerdi"] * rng.uniform(-0.3, 0),
+                        "kmf": -r["kmf"] * 0.01})  # fmt: skip
+    budget = national_budget(rows, T)
+    variants = {
+        "parquet": write_dataset(tmp_path / "parquet", records, budget, "parquet"),
+        "csv": write_dataset(tmp_path / "csv", records, budget, "csv"),
+        "shuffled": write_dataset(
+            tmp_path / "shuffled", rng.sample(records, len(records)), budget, "parquet"
+        ),
+    }
+    split = tmp_path / "split"
+    write_dataset(split, records[:1], budget, "parquet")
+    (split / "aktivitet.parquet").unlink()
+    (split / "aktivitet").mkdir()
+    shuffled = rng.sample(records, len(records))
+    for i in range(7):
+        part = pl.DataFrame(shuffled[i::7])
+        part.write_parquet(split / "aktivitet" / f"del_{i}.parquet")
+    variants["split"] = split
+    outputs = {}
+    for name, folder in variants.items():
+        out = tmp_path / f"ud_{name}"
+        outcome = run_cli(["run", str(folder), "--out", str(out)])
+        assert outcome.exit_code == 0, outcome.output
+        outputs[name] = table_bytes(out)
+    again = tmp_path / "ud_again"
+    assert run_cli(["run", str(variants["parquet"]), "--out", str(again)]).exit_code == 0
+    outputs["again"] = table_bytes(again)
+    first = outputs["parquet"]
+    assert len(first) == 10
+    for name, tables in outputs.items():
+        for table, content in tables.items():
+            assert content == first[table], (name, table)
+
+
+def test_the_compiled_and_the_numpy_sums_agree_to_the_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmf import columnar
+
+    rows = random_rows(KOMMUNER, T, seed=4)
+    records = [{**r, "produktionsvaerdi": r["produktionsvaerdi"] / 3, "kmf": r["kmf"] / 7}
+               for r in rows for _ in range(3)]  # fmt: skip
+    folder = write_dataset(tmp_path / "data", records, national_budget(rows, T), "parquet")
+    numpy_cells = kmf.load(folder).cells
+    monkeypatch.setattr(columnar, "COMPILED_ROWS", 0)
+    compiled_cells = kmf.load(folder).cells
+    assert numpy_cells.equals(compiled_cells)
+    general = write_dataset(tmp_path / "csv", records, national_budget(rows, T), "csv")
+    assert kmf.load(general).cells.equals(numpy_cells)
