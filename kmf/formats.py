@@ -113,6 +113,14 @@ def inspect_csv(path: Path, display: str) -> CsvLayout:
             f"{display} er tom (0 byte). Den skal have en overskriftslinje med kolonnenavnene "
             "og en linje pr. række."
         )
+    with path.open("rb") as fh:
+        start = fh.read(1 << 16)
+    if b"\x00" in start:
+        kind = "UTF-16 ('Unicode-tekst')" if start[:2] in (b"\xff\xfe", b"\xfe\xff") else "binær"
+        raise DataError(
+            f"{display} er ikke en tekstfil i UTF-8 (den ser ud til at være {kind}). Gem den "
+            "som CSV i UTF-8 — i Excel: Filer → Gem som → 'CSV UTF-8 (kommasepareret) (*.csv)'."
+        )
     encoding, note = _encoding(path, display)
     with path.open("rb") as fh:
         header = fh.readline(1 << 20).decode("utf-8", errors="replace")
@@ -124,6 +132,14 @@ def inspect_csv(path: Path, display: str) -> CsvLayout:
         )
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     separator = max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+    names = next(csv.reader([header.lstrip("\ufeff").rstrip("\r\n")], delimiter=separator), [])
+    normalised = [n.strip().lower() for n in names]
+    twice = sorted({n for n in normalised if n and normalised.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"{display}: overskriften har kolonnen {', '.join(repr(n) for n in twice)} mere end "
+            "én gang. Giv hver kolonne sit eget navn, eller slet den ekstra kolonne."
+        )
     return CsvLayout(separator, encoding, note)
 
 

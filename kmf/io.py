@@ -377,9 +377,8 @@ AMOUNTS = (PRODUKTIONSVAERDI.name, KMF.name)
 
 
 def _with_decimal(piece: Piece, columns: Iterable[str], settings: Settings) -> Piece:
-    """The piece with the number format its text amounts use (CSV and text cells in Excel)."""
-    if piece.fmt == "parquet":
-        return piece
+    """The piece with the number format its amounts use where they are text (in CSV, in
+    text cells in Excel, or a text column in Parquet)."""
     lf = piece.scan()
     present = [c for c in columns if c in lf.collect_schema()]
     decimal = formats.decimal_separator(lf, present, piece.display, settings.decimaltegn)

@@ -164,7 +164,7 @@ def test_a_file_in_no_known_encoding_names_the_line(tmp_path: Path) -> None:
     rows = rounded_rows()
     folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
     lines = (folder / "aktivitet.csv").read_bytes().split(b"\n")
-    lines[6] = lines[6] + b",\x81\x8d\x00"  # bytes neither UTF-8 nor Windows-1252
+    lines[6] = lines[6] + b",\x81\x8d"  # bytes neither UTF-8 nor Windows-1252
     (folder / "aktivitet.csv").write_bytes(b"\n".join(lines))
     message = assert_rejected(folder, tmp_path, "aktivitet.csv", "UTF-8", "linje 7")
     assert "utf-8 sequence" not in message
@@ -390,3 +390,27 @@ def test_the_compiled_and_the_numpy_sums_agree_to_the_bit(
     assert numpy_cells.equals(compiled_cells)
     general = write_dataset(tmp_path / "csv", records, national_budget(rows, T), "csv")
     assert kmf.load(general).cells.equals(numpy_cells)
+
+
+def test_a_column_named_twice_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}", extra=("KMF", "1"))
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "'kmf'", "mere end én gang")
+
+
+def test_a_utf16_export_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, "\t", lambda x: f"{x:.2f}", encoding="utf-16")
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "UTF-16", "CSV UTF-8")
+
+
+def test_danish_numbers_as_text_in_parquet(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    text = [{**r, "produktionsvaerdi": danish(r["produktionsvaerdi"]), "kmf": danish(r["kmf"])}
+            for r in rows]  # fmt: skip
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pl.DataFrame(text).write_parquet(folder / "aktivitet.parquet")
+    budget = [{**b, "kmf_budget_kr": round(b["kmf_budget_kr"])} for b in national_budget(rows, T)]
+    pl.DataFrame(budget).write_parquet(folder / "budget.parquet")
+    assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
