@@ -406,12 +406,24 @@ def _activity_pieces(folder: Path) -> list[Piece]:
     if chosen.is_file():
         return [_file_piece("aktivitet", chosen, chosen.name)]
     files = sorted(p for p in chosen.rglob("*.parquet") if p.is_file())
+    others = sorted(
+        p.relative_to(folder)
+        for p in chosen.rglob("*")
+        if p.is_file() and p.suffix.lower() != ".parquet" and not p.name.startswith((".", "_"))
+    )
     if not files:
         raise DataError(
             f"Mappen '{chosen}' indeholder ingen Parquet-filer (*.parquet). "
             "Læg aktivitetsdata i den som Parquet-filer."
         )
-    pieces = []
+    note: str | None = None
+    if others:
+        shown = ", ".join(str(p) for p in others[:5]) + (" …" if len(others) > 5 else "")
+        note = (
+            f"{len(others)} fil(er) i '{chosen.name}/' er ikke læst, fordi mappen kun læses som "
+            f"Parquet-filer: {shown}."
+        )
+    pieces: list[Piece] = []
     for f in files:
         rel = f.relative_to(folder)
         formats.check_parquet(f, str(rel))
@@ -423,6 +435,7 @@ def _activity_pieces(folder: Path) -> list[Piece]:
                 str(rel),
                 "parquet",
                 hive=tuple((k.strip().lower(), v) for k, v in hive),
+                note=None if pieces else note,  # said once
             )
         )
     return pieces

@@ -414,3 +414,13 @@ def test_danish_numbers_as_text_in_parquet(tmp_path: Path) -> None:
     budget = [{**b, "kmf_budget_kr": round(b["kmf_budget_kr"])} for b in national_budget(rows, T)]
     pl.DataFrame(budget).write_parquet(folder / "budget.parquet")
     assert_same_b1(kmf.run(folder).b1, reference(tmp_path, rows))
+
+
+def test_files_that_are_not_read_are_named_in_the_manifest(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    (folder / "aktivitet").mkdir()
+    (folder / "aktivitet.parquet").rename(folder / "aktivitet" / "del1.parquet")
+    (folder / "aktivitet" / "ekstra.csv").write_text("kommunekode\n101\n", encoding="utf-8")
+    data = kmf.load(folder)
+    assert any("ekstra.csv" in note and "ikke læst" in note for note in data.notes)
