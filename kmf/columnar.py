@@ -259,11 +259,17 @@ def _add_numpy(
         return 0
     size = len(out_rows)
     # whole steps, as kmf.io.on_grid: exact sums in any order
-    steps = codes.AMOUNT_STEPS
-    out_production += np.bincount(cells, np.floor(production * steps + 0.5), size)
-    out_kmf += np.bincount(cells, np.floor(kmf * steps + 0.5), size)
+    out_production += np.bincount(cells, _on_grid(production), size)
+    out_kmf += np.bincount(cells, _on_grid(kmf), size)
     out_rows += np.bincount(cells, minlength=size)
     return -1
+
+
+def _on_grid(kroner: np.ndarray) -> np.ndarray:
+    """floor(kroner · AMOUNT_STEPS + 0.5) in one buffer."""
+    steps = np.multiply(kroner, codes.AMOUNT_STEPS)
+    steps += 0.5
+    return np.floor(steps, out=steps)
 
 
 def _kernel() -> Callable[..., int]:
