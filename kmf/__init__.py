@@ -12,13 +12,15 @@ kommune, region and the whole country.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 from kmf.errors import DataError, OutputError
 
+TYPE_CHECKING = False  # typing is not imported: ``import kmf`` should cost nothing
 if TYPE_CHECKING:
+    from typing import Any
+
     from kmf.io import Dataset, load, sample_dataset
     from kmf.pipeline import Result, run
 

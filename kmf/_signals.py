@@ -24,8 +24,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # without importing typing: every millisecond before install() counts
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, NoReturn
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

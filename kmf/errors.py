@@ -5,7 +5,10 @@ from __future__ import annotations
 import errno
 import os
 import re
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class DataError(ValueError):
@@ -79,7 +82,7 @@ def os_error_message(
     p = str(path) if path is not None else "?"
     code = errno_of(exc)
     if code in (errno.ENOTDIR, errno.EEXIST) and path is not None:
-        blocker = _file_in_the_way(Path(p))
+        blocker = _file_in_the_way(p)
         if blocker is not None:
             return (
                 f"'{blocker}' er en fil, ikke en mappe, så '{p}' kan ikke oprettes. Vælg en "
@@ -97,8 +100,11 @@ def os_error_message(
     )
 
 
-def _file_in_the_way(path: Path) -> Path | None:
-    """The first part of ``path`` that exists but is not a folder (where a folder should be)."""
+def _file_in_the_way(name: str) -> Path | None:
+    """The first part of ``name`` that exists but is not a folder (where a folder should be)."""
+    from pathlib import Path
+
+    path = Path(name)
     for part in [*reversed(path.parents), path]:
         try:
             if part.exists() and not part.is_dir():
