@@ -11,11 +11,18 @@ kommune, region and the whole country.
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 from kmf.errors import DataError, OutputError
-from kmf.io import Dataset, load, sample_dataset
-from kmf.pipeline import Result, run
+
+TYPE_CHECKING = False  # typing is not imported: ``import kmf`` should cost nothing
+if TYPE_CHECKING:
+    from typing import Any
+
+    from kmf.io import Dataset, load, sample_dataset
+    from kmf.pipeline import Result, run
 
 __all__ = [
     "DataError",
@@ -27,3 +34,25 @@ __all__ = [
     "run",
     "sample_dataset",
 ]
+
+# Imported on first use (PEP 562): ``import kmf`` stays light, so the ``kmf`` command can
+# take over Ctrl-C before polars, numba and matplotlib load.
+_LAZY = {
+    "Dataset": "kmf.io",
+    "load": "kmf.io",
+    "sample_dataset": "kmf.io",
+    "Result": "kmf.pipeline",
+    "run": "kmf.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kmf' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kmf import codes
+from kmf import _signals, codes
 from kmf.danish import format_kr, format_pct
-from kmf.errors import DataError, OutputError
+from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.excel import workbook_name
 from kmf.forecast import build_cells, choose_year
 from kmf.io import load, sample_dataset
+from kmf.output import check_target, remove_leftovers, sibling
 from kmf.pipeline import Result
 from kmf.pipeline import run as run_pipeline
 
@@ -44,9 +46,68 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception | str) -> typer.Exit:
     _err().print(f"Fejl: {exc}", markup=False)
     return typer.Exit(2)
+
+
+@contextlib.contextmanager
+def _errors(output: Path | None = None) -> Iterator[None]:
+    """Turn kmf's errors and the operating system's into one Danish line and exit code 2.
+
+    ``output`` is the file or folder the command writes: an OS error about it (or about a
+    hidden file next to it) is reported as a failed write to ``output``; any other as a
+    failed read of the file it names.
+    """
+    try:
+        yield
+    except (DataError, OutputError) as exc:
+        raise _fail(exc) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        if errno_of(exc) is None:
+            raise
+        filename = exc.filename if isinstance(exc, OSError) else None
+        if output is not None and (filename is None or _belongs_to(Path(filename), output)):
+            raise _fail(os_error_message(exc, output, writing=True)) from None
+        raise _fail(os_error_message(exc, filename)) from None
+
+
+def _belongs_to(path: Path, output: Path) -> bool:
+    path, output = Path(os.path.abspath(path)), Path(os.path.abspath(output))
+    return (
+        path == output
+        or output in path.parents
+        or (path.parent == output.parent and path.name.startswith(f".{output.name}.kmf-"))
+    )
+
+
+def _fingerprint(path: Path) -> object:
+    """What is at ``path`` now (names, inodes, sizes, times), to tell later if it changed."""
+    try:
+        if path.is_dir():
+            return sorted(
+                (e.name, e.inode(), e.stat().st_size, e.stat().st_mtime_ns)
+                for e in os.scandir(path)
+            )
+        info = path.stat()
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+    except OSError:
+        return None
+
+
+def _explain_stop(path: Path, done: str) -> None:
+    """On Ctrl-C or SIGTERM, tell whether ``path`` was left as it was (``done``: what to say
+    if the command got to finish writing it)."""
+    before = _fingerprint(path)
+
+    def describe() -> str:
+        if _fingerprint(path) != before:
+            return done
+        if before is None:
+            return f"Der er ikke skrevet noget i '{path}'."
+        return f"Intet er ændret i '{path}'."
+
+    _signals.on_stop(describe)
 
 
 @app.command("run")
@@ -57,6 +118,7 @@ def run_command(
             help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. "
             "Uden datasæt bruges det medfølgende eksempel.",
             show_default=False,
+            readable=False,  # kmf says in Danish which file it cannot read
         ),
     ] = None,
     out: Annotated[
@@ -82,7 +144,10 @@ def run_command(
 ) -> None:
     """Beregn dekomponeringen og skriv tabellerne (CSV, Parquet, Excel) og figurerne."""
     console = _out()
-    try:
+    _explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
+    with _errors():
+        # at once, before the data are read: a rerun without --force stops here
+        check_target(out, force)
         source = dataset if dataset is not None else sample_dataset()
         with _stage(console, "Læser og kontrollerer data") as done:
             data = load(source)
@@ -96,8 +161,6 @@ def run_command(
         with _stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = result.write(out, force=force)
             done(f"{len(written)} filer")
-    except (DataError, OutputError) as exc:
-        raise _fail(exc) from None
     _summary(console, result, out)
 
 
@@ -111,16 +174,28 @@ class _stage:
         self.start = time.perf_counter()
         self.status = self.console.status(f"{self.label} …")
         self.status.__enter__()
+        if self.console.is_terminal:
+            # if a signal ends the process meanwhile: clear the spinner, show the cursor
+            self.cleanup = _signals.cleanup_on_stop(_restore_terminal)
+            self.cleanup.__enter__()
         return self._done
 
     def _done(self, note: str) -> None:
         self.note = note
 
     def __exit__(self, kind: object, *rest: object) -> None:
+        if self.console.is_terminal:
+            self.cleanup.__exit__(None, None, None)
         self.status.__exit__(kind, *rest)  # type: ignore[arg-type]
         if kind is None:
             seconds = format_pct(time.perf_counter() - self.start, 1)
             self.console.print(f"✓ {self.label}: {self.note} ({seconds} s)")
+
+
+def _restore_terminal() -> None:
+    if sys.__stdout__ is not None:
+        sys.__stdout__.write("\r\x1b[2K\x1b[?25h")
+        sys.__stdout__.flush()
 
 
 def _summary(console: Console, result: Result, out: Path) -> None:
@@ -155,7 +230,9 @@ def figure_command(
     dataset: Annotated[
         Path | None,
         typer.Argument(
-            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.", show_default=False
+            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.",
+            show_default=False,
+            readable=False,
         ),
     ] = None,
     kommune: Annotated[
@@ -185,7 +262,7 @@ def figure_command(
     """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
     from kmf.figures import kommune_overview, waterfall
 
-    try:
+    with _errors():
         source = dataset if dataset is not None else sample_dataset()
         result = run_pipeline(source, aar=aar)
         if kommune is not None:
@@ -202,9 +279,9 @@ def figure_command(
             target = out or Path("figur_kommuner.png")
         if target.exists() and target.is_dir():
             raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
-        figure.savefig(target, dpi=150)
-    except (DataError, OutputError) as exc:
-        raise _fail(exc) from None
+        _signals.on_stop(lambda: f"Figuren '{target}' er måske ikke skrevet færdig.")
+        with _errors(output=target):
+            figure.savefig(target, dpi=150)
     _out().print(f"Figuren er gemt i {target}")
 
 
@@ -231,14 +308,16 @@ def synth_command(
     """Lav et syntetisk landsdækkende datasæt på postniveau (til afprøvning og benchmarks)."""
     from kmf.synth import synthesize
 
-    if out.exists() and any(out.iterdir()) and not force:
-        raise _fail(
-            OutputError(
+    with _errors(output=out):
+        if out.exists() and any(out.iterdir()) and not force:
+            raise OutputError(
                 f"Mappen '{out}' findes allerede og er ikke tom. Brug --force eller en anden mappe."
             )
+        _signals.on_stop(
+            lambda: f"Datasættet i '{out}' er måske ufuldstændigt. Kør kommandoen igen med --force."
         )
-    start = time.perf_counter()
-    written = synthesize(rows, out, year=aar, seed=seed)
+        start = time.perf_counter()
+        written = synthesize(rows, out, year=aar, seed=seed)
     seconds = format_pct(time.perf_counter() - start, 1)
     _out().print(
         f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "
@@ -248,26 +327,74 @@ def synth_command(
 
 @app.command("konverter")
 def convert_command(
-    csv: Annotated[Path, typer.Argument(help="Aktivitetsdata som CSV.")],
+    csv: Annotated[Path, typer.Argument(help="Aktivitetsdata som CSV.", readable=False)],
     parquet: Annotated[Path, typer.Argument(help="Parquet-filen, der skal skrives.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Erstat Parquet-filen, hvis den findes i forvejen.")
+    ] = False,
 ) -> None:
     """Omdan aktivitetsdata fra CSV til Parquet én gang; derefter læses de meget hurtigere."""
     from kmf.io import convert_csv
 
     start = time.perf_counter()
-    try:
-        rows = convert_csv(csv, parquet)
-    except DataError as exc:
-        raise _fail(exc) from None
+    _explain_stop(parquet, f"'{parquet}' nåede at blive skrevet færdig.")
+    with _errors(output=parquet):
+        if parquet.is_dir():
+            raise OutputError(f"'{parquet}' er en mappe. Angiv et filnavn, der ender på .parquet.")
+        if parquet.exists() and not force:
+            raise OutputError(
+                f"'{parquet}' findes allerede. Brug --force for at erstatte filen, eller vælg "
+                "et andet filnavn."
+            )
+        if parquet.parent.is_dir():
+            remove_leftovers(parquet)
+        # converted under a hidden name next to the file and moved in whole: the old file
+        # stays until the new one is complete
+        partial = sibling(parquet, os.getpid())
+
+        def remove_partial() -> None:
+            for path in (partial, partial.with_name(partial.name + ".delvis")):
+                path.unlink(missing_ok=True)
+
+        try:
+            with _signals.cleanup_on_stop(remove_partial):
+                rows = convert_csv(csv, partial)
+                with _signals.held():
+                    _publish(partial, parquet, force)
+        finally:
+            with _signals.held():
+                remove_partial()
     seconds = format_pct(time.perf_counter() - start, 1)
     _out().print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")
+
+
+def _publish(partial: Path, target: Path, force: bool) -> None:
+    """Move ``partial`` to ``target``; without ``force`` never over a file that appeared
+    meanwhile (a hard link fails if the name is taken)."""
+    if force:
+        os.replace(partial, target)
+        return
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise OutputError(
+            f"'{target}' findes allerede. Brug --force for at erstatte filen, eller vælg et "
+            "andet filnavn."
+        ) from None
+    except OSError:  # no hard links on this file system
+        if target.exists():
+            raise
+        os.replace(partial, target)
 
 
 @app.command("validate")
 def validate_command(
     dataset: Annotated[
         Path,
-        typer.Argument(help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-fil."),
+        typer.Argument(
+            help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-fil.",
+            readable=False,
+        ),
     ],
     aar: Annotated[
         int | None,
@@ -276,7 +403,7 @@ def validate_command(
 ) -> None:
     """Kontrollér et datasæt og vis, hvad det indeholder (år, opgørelser, rækker, kommuner)."""
     console = _out()
-    try:
+    with _errors():
         data = load(dataset)
         cuts = data.cuts()
         table = Table(title=f"Datasæt: {dataset}")
@@ -312,8 +439,6 @@ def validate_command(
             console.print(f"  Bemærk: {note}")
         year = choose_year(data, aar)
         cells = build_cells(data, year)
-    except (DataError, OutputError) as exc:
-        raise _fail(exc) from None
     used = sum(cells.rows_used.values())
     total = int(cuts["rows"].sum())
     console.print(
@@ -323,13 +448,21 @@ def validate_command(
 
 
 def main() -> None:
-    """Entry point of the ``kmf`` console script."""
+    """Run the command line. The ``kmf`` console script goes through ``kmf.__main__``, which
+    takes over Ctrl-C and SIGTERM before this module is imported."""
     from kmf._danish_cli import use_danish
 
     use_danish()
     try:
         app()
+    except OSError as exc:
+        # a safety net: every command names its own paths; this one names what the error does
+        _err().print(f"Fejl: {os_error_message(exc)}", markup=False)
+        sys.exit(2)
     except pl.exceptions.PolarsError as exc:  # pragma: no cover - a bug, not bad input
+        if errno_of(exc) is not None:
+            _err().print(f"Fejl: {os_error_message(exc)}", markup=False)
+            sys.exit(2)
         _err().print(f"Uventet fejl i beregningen: {exc}", markup=False)
         sys.exit(1)
     finally:
@@ -339,4 +472,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from kmf.__main__ import main as entry
+
+    entry()

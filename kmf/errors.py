@@ -1,6 +1,14 @@
-"""The one exception users see for bad input."""
+"""The exceptions users see, and the Danish words for what the operating system refused."""
 
 from __future__ import annotations
+
+import errno
+import os
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class DataError(ValueError):
@@ -9,3 +17,98 @@ class DataError(ValueError):
 
 class OutputError(ValueError):
     """The output cannot be written where asked (e.g. it exists and ``force`` was not given)."""
+
+
+# polars reports a failed read or write as "... (os error 28)" without setting ``errno``
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+# What went wrong and what to do, by errno; ``{p}`` is the path. Writing and reading need
+# different advice, so each has its own text where they differ.
+_WRITING = {
+    errno.ENOSPC: "Der er ikke plads nok på disken til at skrive i '{p}'. Frigør plads, "
+    "eller vælg en anden mappe med --out.",
+    errno.EDQUOT: "Din diskkvote er brugt op, så der kan ikke skrives i '{p}'. Frigør plads, "
+    "eller vælg en anden mappe med --out.",
+    errno.EFBIG: "En fil bliver for stor til drevet, hvor '{p}' ligger. Vælg en mappe på et "
+    "andet drev med --out.",
+    errno.EROFS: "'{p}' ligger på et skrivebeskyttet drev, så der kan ikke skrives der. Vælg "
+    "en anden mappe med --out.",
+    errno.EACCES: "Du har ikke lov til at skrive i '{p}' eller mappen, den ligger i. Vælg en "
+    "mappe, du har skriveadgang til, med --out, eller få rettighederne ændret.",
+    errno.EPERM: "'{p}' eller mappen, den ligger i, er låst mod ændringer (ingen skriveadgang, "
+    "eller markeret som uforanderlig, fx med 'chattr +i'). Fjern låsen, eller vælg en anden "
+    "mappe med --out.",
+    errno.ENOENT: "'{p}' forsvandt, mens der blev skrevet (blev mappen flyttet eller "
+    "slettet?). Kør igen.",
+    errno.EISDIR: "'{p}' er en mappe. Angiv et filnavn.",
+}
+_READING = {
+    errno.EACCES: "Du har ikke lov til at læse '{p}'. Giv din bruger læseadgang (fx med "
+    "'chmod a+r'), eller kopiér filen til en mappe, du har adgang til.",
+    errno.EPERM: "Du har ikke lov til at læse '{p}'. Giv din bruger læseadgang, eller kopiér "
+    "filen til en mappe, du har adgang til.",
+    errno.ENOENT: "'{p}' findes ikke. Ret stien.",
+    errno.EISDIR: "'{p}' er en mappe, men her skal stå en fil. Ret stien.",
+}
+_BOTH = {
+    errno.ENAMETOOLONG: "Stien '{p}' er for lang. Vælg en kortere sti.",
+    errno.EIO: "Drevet gav en læse-/skrivefejl ved '{p}'. Kontrollér drevet (eller "
+    "netværksforbindelsen), og kør igen.",
+    errno.EMFILE: "Der er for mange åbne filer til at arbejde med '{p}'. Luk andre programmer, "
+    "og kør igen.",
+    errno.ENFILE: "Der er for mange åbne filer til at arbejde med '{p}'. Luk andre programmer, "
+    "og kør igen.",
+    errno.EBUSY: "'{p}' er i brug af et andet program. Luk det, og kør igen.",
+    errno.ETXTBSY: "'{p}' er i brug af et andet program. Luk det, og kør igen.",
+}
+
+
+def errno_of(exc: BaseException) -> int | None:
+    """The operating system's error number behind ``exc``, if it has one."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    found = _OS_ERROR.search(str(exc))
+    return int(found.group(1)) if found else None
+
+
+def os_error_message(
+    exc: BaseException, path: str | os.PathLike[str] | None = None, *, writing: bool = False
+) -> str:
+    """A Danish sentence for an operating-system error: what failed on which path, and what
+    to do. ``path`` is named instead of the one in ``exc`` (e.g. the output folder rather
+    than a hidden file inside kmf's staging folder)."""
+    if path is None and isinstance(exc, OSError) and exc.filename is not None:
+        path = os.fsdecode(exc.filename)
+    p = str(path) if path is not None else "?"
+    code = errno_of(exc)
+    if code in (errno.ENOTDIR, errno.EEXIST) and path is not None:
+        blocker = _file_in_the_way(p)
+        if blocker is not None:
+            return (
+                f"'{blocker}' er en fil, ikke en mappe, så '{p}' kan ikke oprettes. Vælg en "
+                "anden sti" + (" med --out." if writing else ".")
+            )
+    texts = {**_BOTH, **(_WRITING if writing else _READING)}
+    if code in texts:
+        return texts[code].format(p=p)
+    reason = os.strerror(code) if code is not None else (str(exc) or type(exc).__name__)
+    verb = "skrive i" if writing else "læse"
+    return (
+        f"Kunne ikke {verb} '{p}'. Styresystemet svarede: {reason}"
+        f"{f' (fejl {code})' if code is not None else ''}. Kontrollér stien og rettighederne, "
+        "og kør igen."
+    )
+
+
+def _file_in_the_way(name: str) -> Path | None:
+    """The first part of ``name`` that exists but is not a folder (where a folder should be)."""
+    from pathlib import Path
+
+    path = Path(name)
+    for part in [*reversed(path.parents), path]:
+        try:
+            if part.exists() and not part.is_dir():
+                return part
+        except OSError:
+            return None
+    return None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +11,10 @@ import polars as pl
 
 from kmf import __version__, codes, tables
 from kmf.decompose import METHODS, effects
-from kmf.errors import DataError, OutputError
+from kmf.errors import DataError
 from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
 from kmf.io import Dataset, load
+from kmf.output import FILES_KEY, MANIFEST, write_folder
 
 ALL_METHODS = "alle"
 
@@ -73,50 +72,36 @@ class Result:
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
         """Write the tables (CSV and Parquet), the Excel workbook, the figures and
-        ``manifest.json``.
+        ``manifest.json``, whose ``filer_skrevet`` lists the files written.
 
-        Everything is written to a temporary folder first and moved into place at the end,
-        so a failed run leaves no half-written output. Existing output is only replaced with
-        ``force=True``.
+        Everything is written to a hidden folder first and moved into place at the end, so a
+        failed or interrupted run leaves the folder as it was (see ``kmf.output``). Existing
+        output is only replaced with ``force=True``; then kmf's files from the earlier run
+        that this run does not write go too, and files of your own stay.
+
+        Raises
+        ------
+        OutputError
+            With a Danish message when the folder cannot be written (not empty without
+            ``force``, disk full, read-only, no permission, …).
         """
-        target = Path(folder)
-        if target.exists() and not target.is_dir():
-            raise OutputError(
-                f"'{target}' findes allerede og er ikke en mappe. Vælg en anden --out."
-            )
-        if target.exists() and any(target.iterdir()) and not force:
-            raise OutputError(
-                f"Mappen '{target}' findes allerede og er ikke tom. Brug --force for at "
-                "overskrive resultaterne, eller vælg en anden mappe med --out."
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.kmf-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        try:
-            for name, frame in self.named_tables().items():
-                frame.write_csv(staging / f"{name}.csv")
-                frame.write_parquet(staging / f"{name}.parquet")
-            # the report stages are imported here, so loading kmf stays light
-            from kmf.excel import workbook_name, write_workbook
-            from kmf.figures import save_figures
+        return write_folder(folder, force, self._fill)
 
-            write_workbook(self, staging / workbook_name(self.aar))
-            save_figures(self, staging)
-            (staging / "manifest.json").write_text(
-                json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-            written = sorted(p.name for p in staging.iterdir())
-            if not target.exists():
-                staging.rename(target)
-            else:
-                for name in written:
-                    os.replace(staging / name, target / name)
-                staging.rmdir()
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return [target / name for name in written]
+    def _fill(self, folder: Path) -> None:
+        for name, frame in self.named_tables().items():
+            frame.write_csv(folder / f"{name}.csv")
+            frame.write_parquet(folder / f"{name}.parquet")
+        # the report stages are imported here, so loading kmf stays light
+        from kmf.excel import workbook_name, write_workbook
+        from kmf.figures import save_figures
+
+        write_workbook(self, folder / workbook_name(self.aar))
+        save_figures(self, folder)
+        names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
+        manifest = {**self.manifest, FILES_KEY: names}
+        (folder / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 def run(

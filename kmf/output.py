@@ -1,0 +1,253 @@
+"""Writing an output folder as a whole: the old output stays until the new one is complete.
+
+``write_folder`` lets its caller write every file into a hidden staging folder next to the
+target, then swaps the files in under a lock:
+
+1. kmf's files from the earlier run (and any file this run replaces) move into a hidden
+   *aside* folder; a list of the new names goes with them;
+2. the new files move in;
+3. the aside folder is renamed to a *trash* name (from here on the new output stands) and
+   deleted.
+
+If a step fails, the new files move out and the old ones back, so the folder is as it was.
+Files the user put in the folder themselves stay. A run that was killed (SIGKILL, a power
+cut) leaves its hidden folders behind; the next run for the same target removes them and,
+if the swap was cut short, puts the old files back first.
+
+Hidden names, next to the target ``ud``: ``.ud.kmf-<pid>`` (staging),
+``.ud.kmf-gammel-<pid>`` (aside), ``.ud.kmf-slet-<pid>`` (trash), ``.ud.kmf-lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from kmf import _signals
+from kmf.errors import OutputError, errno_of, os_error_message
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock between runs
+    fcntl = None  # type: ignore[assignment]
+
+MANIFEST = "manifest.json"
+FILES_KEY = "filer_skrevet"
+#: kmf's own files, for an output folder whose manifest does not list them (older kmf)
+KMF_PATTERNS = (
+    "tabel_*.csv",
+    "tabel_*.parquet",
+    "figur_*.png",
+    "kmf_*.xlsx",
+    MANIFEST,
+    "sammenfatning.md",
+)
+_NEW_NAMES = "nye-filer.txt"  # in the aside folder: the names being moved in
+ASIDE, TRASH = "gammel", "slet"
+
+
+def check_target(target: str | Path, force: bool) -> None:
+    """Raise ``OutputError`` if ``target`` cannot take the output: it is not a folder, or it
+    has files and ``force`` is not given. Cheap: call it before the work."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"'{target}' findes allerede og er ikke en mappe. Vælg en anden --out.")
+    if not force and target.is_dir() and any(target.iterdir()):
+        raise OutputError(
+            f"Mappen '{target}' findes allerede og er ikke tom. Brug --force for at "
+            "overskrive resultaterne, eller vælg en anden mappe med --out."
+        )
+
+
+def write_folder(target: str | Path, force: bool, fill: Callable[[Path], None]) -> list[Path]:
+    """Write an output folder all at once and return the paths of its new files.
+
+    ``fill`` writes every file into the folder it is given (a hidden staging folder next to
+    ``target``). Without ``force``, ``target`` must be missing or empty. With ``force``,
+    kmf's files from an earlier run that this run does not write are removed; other files
+    stay. On any failure, or Ctrl-C, ``target`` is left exactly as it was.
+
+    Raises
+    ------
+    OutputError
+        With a Danish message when ``target`` cannot be written (exists and ``force`` is not
+        given, disk full, read-only, no permission, …).
+    """
+    target = Path(target)
+    try:
+        check_target(target, force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with locked(target):
+            with _signals.held():
+                remove_leftovers(target)
+            check_target(target, force)  # another run may have written it meanwhile
+            staging = sibling(target, os.getpid())
+            with _signals.cleanup_on_stop(lambda: shutil.rmtree(staging, ignore_errors=True)):
+                staging.mkdir()
+                try:
+                    fill(staging)
+                    names = sorted(p.name for p in staging.iterdir())
+                    with _signals.held():
+                        _commit(staging, target, names)
+                except BaseException:
+                    with _signals.held():
+                        shutil.rmtree(staging, ignore_errors=True)
+                    raise
+    except OutputError:
+        raise
+    except Exception as exc:
+        if errno_of(exc) is None:
+            raise
+        raise OutputError(os_error_message(exc, target, writing=True)) from exc
+    return [target / name for name in names]
+
+
+def sibling(target: Path, pid: int, kind: str = "") -> Path:
+    """The hidden name next to ``target`` for a run's staging (or aside, trash) folder."""
+    return target.parent / f".{target.name}.kmf-{f'{kind}-' if kind else ''}{pid}"
+
+
+def kmf_files(folder: Path) -> list[str]:
+    """Names of the files in ``folder`` that an earlier kmf run wrote: those its manifest
+    lists, or, for a manifest without the list, those named like kmf's files."""
+    present = {p.name for p in folder.iterdir() if not p.is_dir() or p.is_symlink()}
+    try:
+        listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))[FILES_KEY]
+        if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
+            return sorted(present & ({*listed, MANIFEST}))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return sorted(n for n in present if any(fnmatchcase(n, p) for p in KMF_PATTERNS))
+
+
+def _commit(staging: Path, target: Path, names: list[str]) -> None:
+    if not target.exists():
+        staging.rename(target)  # one atomic step
+        return
+    old = sorted({*kmf_files(target), *(n for n in names if os.path.lexists(target / n))})
+    aside = sibling(target, os.getpid(), ASIDE)
+    aside.mkdir()
+    moved_out: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in old:
+            os.rename(target / name, aside / name)
+            moved_out.append(name)
+        (aside / _NEW_NAMES).write_text("\n".join(names) + "\n", encoding="utf-8")
+        for name in names:
+            os.rename(staging / name, target / name)
+            moved_in.append(name)
+    except BaseException:
+        # Undo in the order a later run's remove_leftovers can finish if this is cut off:
+        # new files out, then the list of them, then the old files back.
+        for name in reversed(moved_in):
+            os.rename(target / name, staging / name)
+        (aside / _NEW_NAMES).unlink(missing_ok=True)
+        for name in reversed(moved_out):
+            os.rename(aside / name, target / name)
+        aside.rmdir()
+        raise
+    trash = sibling(target, os.getpid(), TRASH)
+    aside.rename(trash)  # the new output stands from here on
+    shutil.rmtree(trash, ignore_errors=True)
+    staging.rmdir()
+
+
+_LEFTOVER = re.compile(rf"\.kmf-(?:({ASIDE}|{TRASH})-)?(\d+)(\..+)?")
+
+
+def remove_leftovers(target: Path) -> None:
+    """Remove the hidden folders and files of earlier runs for ``target`` whose process is
+    gone (killed, or this process's own from an earlier failure); where such a run was cut
+    off while swapping files, put the old files back first. Call it holding the lock."""
+    prefix = f".{target.name}"
+    try:
+        entries = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    found = []
+    for path in entries:
+        match = _LEFTOVER.fullmatch(path.name[len(prefix) :])
+        if match and not _alive(int(match.group(2))):
+            found.append((match.group(1) or "", path))
+    # aside folders first: restoring them needs nothing else
+    for kind, path in sorted(found, key=lambda f: f[0] != ASIDE):
+        if kind == ASIDE and path.is_dir():
+            _restore(path, target)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _restore(aside: Path, target: Path) -> None:
+    """Undo a swap that was cut off. While the list of new names is in the aside folder,
+    every old file of those names is in it too, so the ones in the target are new."""
+    listed = aside / _NEW_NAMES
+    if listed.is_file():
+        for name in listed.read_text(encoding="utf-8").split():
+            with contextlib.suppress(FileNotFoundError):
+                (target / name).unlink()
+        listed.unlink()
+    target.mkdir(exist_ok=True)
+    for path in aside.iterdir():
+        os.replace(path, target / path.name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own leftover: nothing of this process is writing it now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+@contextlib.contextmanager
+def locked(target: Path) -> Iterator[None]:
+    """Hold the lock for writing ``target``: another kmf run waits here until it is free.
+
+    The lock is ``fcntl.flock`` on a hidden file next to the target, removed afterwards. A
+    run that got the lock on a file another run has just removed tries again.
+    """
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    path = target.parent / f".{target.name}.kmf-lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            now = os.stat(path)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        except BaseException:
+            os.close(fd)
+            raise
+        mine = os.fstat(fd)
+        if (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
+            break
+        os.close(fd)
+
+    def release() -> None:
+        # unlink before close: a run that is waiting then finds the file gone and retries
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+    try:
+        with _signals.cleanup_on_stop(lambda: path.unlink(missing_ok=True)):
+            yield
+    finally:
+        with _signals.held():
+            release()
