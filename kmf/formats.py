@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import errno
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf.errors import DataError
+from kmf.errors import DataError, os_error_message
 
 # CSV separators kmf reads, and how messages name them
 SEPARATORS: dict[str, str] = {",": "komma", ";": "semikolon", "\t": "tabulator"}
@@ -49,28 +48,6 @@ class CsvLayout:
     note: str | None = None
 
 
-def os_message(exc: OSError, display: str | Path, doing: str = "læses") -> str:
-    """A Danish sentence for an operating-system error on ``display``."""
-    what = f"'{display}'"
-    code = exc.errno
-    if code in (errno.EACCES, errno.EPERM):
-        return (
-            f"{what} kan ikke {doing}: du har ikke adgang til den. Bed om adgang, eller kopiér "
-            "filen til en mappe, du har adgang til."
-        )
-    if code == errno.ENOENT:
-        return f"{what} findes ikke (mere). Kontrollér stien."
-    if code == errno.EISDIR:
-        return f"{what} er en mappe, ikke en fil."
-    if code == errno.ENOTDIR:
-        return f"{what} kan ikke {doing}: en del af stien er en fil, ikke en mappe."
-    if code == errno.ENOSPC:
-        return f"{what} kan ikke {doing}: der er ikke mere plads på disken. Frigør plads."
-    if code == errno.EIO:
-        return f"{what} kan ikke {doing}: disken gav en læsefejl. Kopiér filen, og prøv igen."
-    return f"{what} kan ikke {doing} (systemfejl {code}). Kontrollér filen, og prøv igen."
-
-
 def check_readable(path: Path, display: str) -> int:
     """Open the file once, so a missing permission is named now; returns its size."""
     try:
@@ -78,7 +55,7 @@ def check_readable(path: Path, display: str) -> int:
             fh.read(1)
             return path.stat().st_size
     except OSError as exc:
-        raise DataError(os_message(exc, display)) from None
+        raise DataError(os_error_message(exc, path)) from None
 
 
 def check_parquet(path: Path, display: str) -> None:

@@ -24,7 +24,7 @@ import polars as pl
 
 from kmf import codes, formats
 from kmf.danish import format_kr
-from kmf.errors import DataError
+from kmf.errors import DataError, os_error_message
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -312,7 +312,7 @@ def load(path: str | Path) -> Dataset:
         return _load(source)
     except OSError as exc:  # a file or folder that vanished or may not be read
         where = exc.filename if exc.filename is not None else source
-        raise DataError(formats.os_message(exc, where)) from None
+        raise DataError(os_error_message(exc, where)) from None
 
 
 def _load(source: Path) -> Dataset:
@@ -482,7 +482,7 @@ def _sheet_names(path: Path) -> list[str]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        raise DataError(formats.os_message(exc, path.name)) from None
+        raise DataError(os_error_message(exc, path)) from None
     except Exception:  # openpyxl raises many kinds for a broken file
         raise DataError(_broken_workbook(path)) from None
     try:
@@ -571,7 +571,7 @@ def _read_settings(path: Path) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(formats.toml_message(path, exc, text)) from None
     except OSError as exc:
-        raise DataError(formats.os_message(exc, path.name)) from None
+        raise DataError(os_error_message(exc, path)) from None
     unknown = sorted(set(data) - set(SETTINGS_KEYS))
     if unknown:
         raise DataError(
@@ -606,7 +606,7 @@ def _reading(pieces: Iterable[Piece]) -> Iterator[None]:
         yield
     except OSError as exc:
         where = exc.filename or ", ".join(sorted({p.display for p in pieces}))
-        raise DataError(formats.os_message(exc, where)) from None
+        raise DataError(os_error_message(exc, where)) from None
     except (pl.exceptions.PolarsError, pa_errors()):
         raise DataError(_unreadable(pieces)) from None
 

@@ -279,7 +279,7 @@ def test_no_permission_as_an_ordinary_user(tmp_path: Path, data: Path) -> None:
         done = run(*command)
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("Fejl: ") and "Traceback" not in done.stderr
-        assert f"ikke lov til at læse '{mine / 'aktivitet.csv'}'" in done.stderr
+        assert f"'{mine / 'aktivitet.csv'}'" in done.stderr and "adgang" in done.stderr
     assert not (tmp_path / "ud").exists()
 
 

@@ -196,6 +196,10 @@ def _split(rows: list[dict], seed: int) -> list[dict]:
 
 
 def _assert_same(a: kmf.Result, b: kmf.Result) -> None:
+    """Equal but for how split records round: each record is summed in whole steps of
+    2⁻²⁰ kr. (kmf.io.on_grid), so a record split in parts may move its cell by half a step
+    per part. Shares and percentages are compared to 1e-9 of 0.1 pct.-point (1e-10), the
+    kr. amounts to 1e-9 of 1 kr."""
     for name, frame in a.named_tables().items():
         other = b.named_tables()[name]
         assert frame.columns == other.columns
@@ -203,7 +207,7 @@ def _assert_same(a: kmf.Result, b: kmf.Result) -> None:
         numeric = [c for c, t in frame.schema.items() if t.is_float()]
         for c in numeric:
             for x, y in zip(frame[c].to_list(), other[c].to_list(), strict=True):
-                assert _close(x, y, 1e-3 if c.endswith("_pct") or name != "tabel_b1" else 1.0), (
+                assert _close(x, y, 0.1 if c.endswith("_pct") or name != "tabel_b1" else 1.0), (
                     name,
                     c,
                     x,
