@@ -154,6 +154,8 @@ def run_command(
             rows = sum(f.rows for f in data.files if f.table == "aktivitet")
             files = sum(1 for f in data.files if f.table == "aktivitet")
             done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")
+        for note in data.notes:
+            console.print(f"  Bemærk: {note}")
         with _stage(console, "Beregner prognose, budget og effekter") as done:
             result = run_pipeline(data, aar=aar, metode=metode)
             done(f"budgetår {result.aar}, {result.kommuner.height} kommuner, "
@@ -447,6 +449,19 @@ def validate_command(
     )
 
 
+def _unexpected(exc: Exception) -> None:
+    """A fault in kmf: one Danish line (exit 1); the details with KMF_FEJLSPOR=1."""
+    if os.environ.get("KMF_FEJLSPOR"):
+        raise exc
+    _err().print(
+        f"Uventet fejl i kmf ({type(exc).__name__}). Det er en fejl i programmet, ikke i dine "
+        "data. Kør kommandoen igen med miljøvariablen KMF_FEJLSPOR=1 for at se detaljerne, og "
+        "send dem til dem, der vedligeholder kmf.",
+        markup=False,
+    )
+    sys.exit(1)
+
+
 def main() -> None:
     """Run the command line. The ``kmf`` console script goes through ``kmf.__main__``, which
     takes over Ctrl-C and SIGTERM before this module is imported."""
@@ -459,12 +474,13 @@ def main() -> None:
         # a safety net: every command names its own paths; this one names what the error does
         _err().print(f"Fejl: {os_error_message(exc)}", markup=False)
         sys.exit(2)
-    except pl.exceptions.PolarsError as exc:  # pragma: no cover - a bug, not bad input
+    except pl.exceptions.PolarsError as exc:
         if errno_of(exc) is not None:
             _err().print(f"Fejl: {os_error_message(exc)}", markup=False)
             sys.exit(2)
-        _err().print(f"Uventet fejl i beregningen: {exc}", markup=False)
-        sys.exit(1)
+        _unexpected(exc)
+    except Exception as exc:  # a fault in kmf itself, not in the data
+        _unexpected(exc)
     finally:
         # The process ends here. Spare the collector its last pass over every object of
         # polars, pyarrow, numba and matplotlib at shutdown: about half a second.

@@ -424,3 +424,29 @@ def test_files_that_are_not_read_are_named_in_the_manifest(tmp_path: Path) -> No
     (folder / "aktivitet" / "ekstra.csv").write_text("kommunekode\n101\n", encoding="utf-8")
     data = kmf.load(folder)
     assert any("ekstra.csv" in note and "ikke læst" in note for note in data.notes)
+
+
+def test_a_fault_in_kmf_itself_is_one_danish_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import sys
+
+    from kmf import cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    monkeypatch.setattr(cli, "run_pipeline", broken)
+    monkeypatch.setattr(sys, "argv", ["kmf", "run", str(folder), "--out", str(tmp_path / "ud")])
+    monkeypatch.delenv("KMF_FEJLSPOR", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    gc.unfreeze()
+    err = capsys.readouterr().err
+    assert stop.value.code == 1
+    assert "Uventet fejl i kmf" in err and "KMF_FEJLSPOR" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "ud").exists()
