@@ -8,7 +8,14 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
+
+    import polars as pl
+
+
+# Rows shown per problem in an error message.
+SHOWN = 5
 
 
 class DataError(ValueError):
@@ -112,3 +119,10 @@ def _file_in_the_way(name: str) -> Path | None:
         except OSError:
             return None
     return None
+
+
+def describe_problem_rows(frame: pl.DataFrame, label: Callable[[dict], str]) -> str:
+    """Up to ``SHOWN`` rows of a small frame, labelled, for a message."""
+    shown = [label(r) for r in frame.head(SHOWN).iter_rows(named=True)]
+    more = f" (og {frame.height - SHOWN} flere)" if frame.height > SHOWN else ""
+    return "; ".join(shown) + more

@@ -8,8 +8,8 @@ import polars as pl
 
 from kmf import codes
 from kmf.danish import format_kr
-from kmf.errors import DataError
-from kmf.io import Dataset, describe_problem_rows, exact_sum
+from kmf.errors import DataError, describe_problem_rows
+from kmf.io import Dataset, exact_sum
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kmf
-from kmf import columnar
+from kmf.io import columnar
 
 AREAS = ["somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer"]
 KOMMUNER = [101, 147, 265, 751, 825, 851, 860]

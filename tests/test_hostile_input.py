@@ -378,7 +378,7 @@ def test_same_input_in_any_format_and_order_gives_identical_tables(tmp_path: Pat
 def test_the_compiled_and_the_numpy_sums_agree_to_the_bit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kmf import columnar
+    from kmf.io import columnar
 
     rows = random_rows(KOMMUNER, T, seed=4)
     records = [{**r, "produktionsvaerdi": r["produktionsvaerdi"] / 3, "kmf": r["kmf"] / 7}

@@ -11,7 +11,7 @@ worker.
 
 Anything unusual — a null, a value outside the lookup tables, another column type, a year
 that varies within the file — makes the file's result ``None``, and the caller takes the
-general path (:mod:`kmf.io`), which checks every value and names the offending rows.
+general path (:mod:`kmf.io.aggregate`), which checks every value and names the offending rows.
 """
 
 from __future__ import annotations

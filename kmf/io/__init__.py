@@ -1,0 +1,33 @@
+"""Reading and validating a dataset (SPEC §3, §6).
+
+A dataset is a folder with ``aktivitet`` (CSV, Parquet or a folder of Parquet files),
+``budget`` (CSV or Parquet) and an optional ``kmf.toml``; or one ``.xlsx`` workbook with
+a sheet per table. The activity records are never materialised: one pass casts them,
+checks them and sums them into cells. Only when that pass shows a problem is the input
+read again, file by file, to name the offending rows.
+
+The modules, in the order data pass through them: ``formats`` (what a file's bytes say),
+``schema`` (the columns and how a value is cast), ``sources`` (locating and scanning
+files), ``validate`` (naming what is wrong), ``columnar`` and ``aggregate`` (the pass
+over the records), ``dataset`` (``load`` and ``Dataset``), ``convert`` (CSV to Parquet).
+"""
+
+from __future__ import annotations
+
+from kmf.io.convert import convert_csv
+from kmf.io.dataset import Dataset, InputFile, load, sample_dataset
+from kmf.io.schema import CELL_KEY, exact_sum, on_grid, summed_cells
+from kmf.io.sources import Settings
+
+__all__ = [
+    "CELL_KEY",
+    "Dataset",
+    "InputFile",
+    "Settings",
+    "convert_csv",
+    "exact_sum",
+    "load",
+    "on_grid",
+    "sample_dataset",
+    "summed_cells",
+]

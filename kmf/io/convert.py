@@ -1,0 +1,51 @@
+"""Converting an activity CSV file to Parquet once, so later runs read it fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from kmf.errors import DataError
+from kmf.io.aggregate import aggregate_activity
+from kmf.io.schema import TAKSTAAR, activity_columns, cast_column
+from kmf.io.sources import file_piece, reading_errors
+from kmf.io.validate import find_age_column
+
+
+def convert_csv(source: str | Path, target: str | Path) -> int:
+    """Convert an activity CSV file to Parquet once, so later runs read it fast.
+
+    The CSV is checked first (errors name its lines); the Parquet file gets typed columns:
+    integer codes and years, text codes and the amounts as numbers. Returns the row count.
+    """
+    src, dst = Path(source), Path(target)
+    if not src.is_file():
+        raise DataError(f"CSV-filen '{src}' findes ikke.")
+    if dst.exists():
+        raise DataError(f"'{dst}' findes allerede. Vælg et andet filnavn, eller slet filen først.")
+    piece = file_piece("aktivitet", src, src.name)
+    with reading_errors([piece]):
+        age_column, _ = find_age_column([piece])
+        cells, _ = aggregate_activity([piece], age_column)
+        schema = piece.scan().collect_schema()
+        dc = piece.decimal_comma
+        columns = activity_columns(age_column)
+        if "takstaar" in schema:
+            columns.append(TAKSTAAR)
+        typed = [
+            cast_column(c, schema[c.name], dc)
+            .cast(pl.Int16 if c.kind == "int" else pl.String if c.kind == "code" else pl.Float64)
+            .alias(c.name)
+            for c in columns
+        ]
+        if "takstaar" in schema:  # a blank takstaar means "the same as aar"
+            typed[-1] = pl.coalesce(typed[-1], typed[1]).alias("takstaar")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        partial = dst.with_name(dst.name + ".delvis")
+        try:
+            piece.scan().select(typed).sink_parquet(partial, compression="zstd")
+            partial.replace(dst)
+        finally:
+            partial.unlink(missing_ok=True)
+    return int(cells["rows"].sum())
