@@ -18,6 +18,7 @@ from rich.table import Table
 
 from kmf import _signals, codes
 from kmf.danish import format_kr, format_pct
+from kmf.decompose import METHODS
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.excel import workbook_name
 from kmf.forecast import build_cells, choose_year
@@ -135,7 +136,12 @@ def run_command(
     metode: Annotated[
         str | None,
         typer.Option(
-            "--metode", help="Dekomponeringsmetode: ministeriet (standard).", show_default=False
+            "--metode",
+            help="Dekomponeringsmetode: "
+            + "; ".join(f"{name} ({m.beskrivelse})" for name, m in METHODS.items())
+            + "; alle (ministeriets tabeller og alle tre metoder side om side). "
+            "Standard: ministeriet.",
+            show_default=False,
         ),
     ] = None,
     force: Annotated[

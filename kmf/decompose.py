@@ -6,13 +6,13 @@ kommune (or region), never a loop over units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from math import factorial
 
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
-
-METHODS: tuple[str, ...] = ("ministeriet", "lmdi", "shapley")
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "aktivitetseffekt_kr",
@@ -22,6 +22,32 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 )
 
 SPLIT_COLUMNS: tuple[str, ...] = ("omraademikseffekt_kr", "andelseffekt_kr")
+
+Factors = Callable[[pl.DataFrame, str], tuple[list, np.ndarray, np.ndarray]]
+Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A way to split the change: how the cells become factors, the engine that splits the
+    change of Σ Π factors, and which effect column each of the engine's outputs is.
+
+    ``outputs`` names the engine's results in order (``None``: a residual, recomputed as
+    Øvrige); the sundhedsområdeeffekt is the sum of ``SPLIT_COLUMNS`` where the method
+    splits it. ``label`` and ``beskrivelse`` are what users read (Danish).
+    """
+
+    name: str
+    label: str
+    beskrivelse: str
+    factors: Factors
+    engine: Engine
+    outputs: tuple[str | None, ...]
+
+    @property
+    def splits_c(self) -> bool:
+        return "omraademikseffekt_kr" in self.outputs
+
 
 _P_F, _K_F = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
 _P_B, _K_B = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
@@ -78,15 +104,13 @@ def effects(
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    if method == "ministeriet":
-        units, base, forecast = _age_level_factors(cells, unit)
-        a, b, c, _residual = np.moveaxis(product_effects(base, forecast, method), -1, 0)
-        split: dict[str, np.ndarray] = {}
-    else:
-        units, base, forecast = _cell_level_factors(cells, unit)
-        a, b, c1, c2 = np.moveaxis(product_effects(base, forecast, method), -1, 0)
-        c = c1 + c2
-        split = {"omraademikseffekt_kr": c1, "andelseffekt_kr": c2}
+    chosen = METHODS[method]
+    units, base, forecast = chosen.factors(cells, unit)
+    values = np.moveaxis(chosen.engine(base, forecast), -1, 0)
+    named = {name: v for name, v in zip(chosen.outputs, values, strict=True) if name}
+    split = {name: named[name] for name in SPLIT_COLUMNS if name in named}
+    a, b = named["aktivitetseffekt_kr"], named["aldersgruppeeffekt_kr"]
+    c = named.get("sundhedsomraadeeffekt_kr", sum(split.values()))
     totals = (
         cells.sort(unit, "aldersgruppe", "sundhedsomraade")
         .group_by(unit)
@@ -203,13 +227,9 @@ def product_effects(base: ArrayLike, forecast: ArrayLike, method: str) -> np.nda
     f = np.asarray(forecast, dtype=float)
     if b.shape != f.shape or b.ndim < 2:
         raise ValueError("base and forecast must have the same shape (..., cells, factors)")
-    if method == "ministeriet":
-        return _ministry(b, f)
-    if method == "shapley":
-        return _shapley(b, f)
-    if method == "lmdi":
-        return _lmdi(b, f)
-    raise ValueError(f"unknown method {method!r}; known: ministeriet, lmdi, shapley")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    return METHODS[method].engine(b, f)
 
 
 def _value(b: np.ndarray, f: np.ndarray, mask: int) -> np.ndarray:
@@ -262,3 +282,38 @@ def _lmdi(b: np.ndarray, f: np.ndarray) -> np.ndarray:
         share = np.where(other_zero[..., None], zero / count[..., None], 0.0)
         effects = effects + ((vf - vb)[..., None] * share).sum(axis=-2)
     return effects
+
+
+_BY_AGE = ("aktivitetseffekt_kr", "aldersgruppeeffekt_kr", "sundhedsomraadeeffekt_kr", None)
+_BY_CELL = ("aktivitetseffekt_kr", "aldersgruppeeffekt_kr", *SPLIT_COLUMNS)
+
+#: The methods, by the name users give (``--metode``). Adding a method is one entry here.
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "ministeriet",
+            "ministeriet",
+            "som analysen 2018: én faktor ad gangen på budgetniveau; samspillet er Øvrige",
+            _age_level_factors,
+            _ministry,
+            _BY_AGE,
+        ),
+        Method(
+            "lmdi",
+            "LMDI",
+            "logaritmisk middelværdi (LMDI-I) celle for celle; præcis, C delt i C1 og C2",
+            _cell_level_factors,
+            _lmdi,
+            _BY_CELL,
+        ),
+        Method(
+            "shapley",
+            "Shapley",
+            "gennemsnit over alle rækkefølger af faktorerne; præcis, C delt i C1 og C2",
+            _cell_level_factors,
+            _shapley,
+            _BY_CELL,
+        ),
+    )
+}

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
+from kmf.decompose import METHODS
 
 if TYPE_CHECKING:
     from kmf.pipeline import Result
@@ -119,7 +120,7 @@ def _effect_columns(pct_format: str, *, split: bool = False) -> list[Col]:
     ]
 
 
-METHOD_LABELS = {"ministeriet": "ministeriet", "lmdi": "LMDI", "shapley": "Shapley"}
+METHOD_LABELS = {name: method.label for name, method in METHODS.items()}
 EFFECT_LABELS = {
     "aktivitetseffekt": "A",
     "aldersgruppeeffekt": "B",
