@@ -14,6 +14,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
+from kmf.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
+
 EFFECT_COLUMNS: tuple[str, ...] = (
     "aktivitetseffekt_kr",
     "aldersgruppeeffekt_kr",
@@ -49,8 +51,7 @@ class Method:
         return "omraademikseffekt_kr" in self.outputs
 
 
-_P_F, _K_F = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
-_P_B, _K_B = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
+_P_F, _K_F, _P_B, _K_B = P_FORECAST, K_FORECAST, P_BUDGET, K_BUDGET
 
 
 def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:

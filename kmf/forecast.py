@@ -11,6 +11,10 @@ from kmf.danish import format_kr
 from kmf.errors import DataError, describe_problem_rows
 from kmf.io import Dataset, exact_sum
 
+# The columns of the forecast and budget cells (``Cells.cells``).
+P_FORECAST, K_FORECAST = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
+P_BUDGET, K_BUDGET = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
+
 
 @dataclass(frozen=True)
 class CutSpec:

@@ -6,6 +6,7 @@ import polars as pl
 
 from kmf import codes
 from kmf.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
+from kmf.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
 
 ID_COLUMNS: tuple[str, ...] = ("niveau", "kode", "navn", "region")
 AMOUNT_COLUMNS: tuple[str, ...] = ("aendring_kr", *EFFECT_COLUMNS)
@@ -18,8 +19,7 @@ B1_COLUMNS: tuple[str, ...] = (
 )
 EFFECTS: tuple[str, ...] = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt")
 
-_P_F, _K_F = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
-_P_B, _K_B = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
+_P_F, _K_F, _P_B, _K_B = P_FORECAST, K_FORECAST, P_BUDGET, K_BUDGET
 
 
 def units(kommunekoder: pl.Series) -> pl.DataFrame:
