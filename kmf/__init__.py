@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
-
 from kmf.errors import DataError, OutputError
 
 TYPE_CHECKING = False  # typing is not imported: ``import kmf`` should cost nothing
@@ -47,6 +45,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from kmf._meta import version
+
+        return version()
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

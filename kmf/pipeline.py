@@ -9,7 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from kmf import __version__, codes, tables
+from kmf import codes, tables
+from kmf._meta import version
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
 from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
@@ -202,7 +203,7 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> dict[str, 
     unused = sum(c["raekker"] for c in cuts if c["brugt_som"] is None)
     return {
         "program": "kmf",
-        "version": __version__,
+        "version": version(),
         "metode": method,
         "aar": year,
         "datasaet": str(data.source.resolve()),
