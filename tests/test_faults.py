@@ -221,6 +221,29 @@ def test_disk_full_on_a_real_small_disk(small_disk: Path, template: Path, data: 
     assert not new.exists() and leftovers(new) == []
 
 
+def test_converting_onto_a_full_disk_keeps_the_old_file(small_disk: Path, data: Path) -> None:
+    target = small_disk / "aktivitet.parquet"
+    target.write_bytes(b"den gamle fil")
+    big = small_disk.parent / "stor.csv"
+    pl.concat([pl.read_csv(data / "aktivitet.csv")] * 40).write_csv(big)
+    (small_disk / "fyld").write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 4096))
+    assert_refused(cli("konverter", big, target, "--force"))
+    assert target.read_bytes() == b"den gamle fil"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["aktivitet.parquet", "fyld"]
+
+
+def test_out_is_a_mount_point(small_disk: Path, data: Path) -> None:
+    # the hidden folders cannot sit next to it: a rename does not cross file systems
+    for args in ((), ("--force", "--metode", "alle"), ("--force",)):
+        result = cli("run", data, "--out", small_disk, *args)
+        assert result.exit_code == 0, result.output
+        (small_disk / "noter.txt").write_text("mine noter\n")
+        hidden = [p.name for p in small_disk.iterdir() if p.name.startswith(".")]
+        assert hidden == [] and leftovers(small_disk) == []
+    assert (small_disk / "noter.txt").read_text() == "mine noter\n"
+    assert not (small_disk / "tabel_metoder.csv").exists()
+
+
 def test_read_only_file_system(small_disk: Path, template: Path, data: Path) -> None:
     old = small_disk / "ud"
     shutil.copytree(template, old)
