@@ -49,9 +49,13 @@ def install() -> None:
 
 
 def finish() -> None:
-    """The command has ended (or is ending): ignore signals from now on."""
+    """The command has ended (or is ending): ignore signals from now on. SIG_IGN rather than
+    our handler, because Python puts back the default (end the process) for its own handlers
+    while it shuts down."""
     global _finished
     _finished = True
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def on_stop(describe: Callable[[], str] | None) -> None:

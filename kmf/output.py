@@ -141,7 +141,7 @@ def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
             raise OutputError(exists)
         target.parent.mkdir(parents=True, exist_ok=True)
         with _signals.held():
-            remove_leftovers(target)
+            remove_leftovers(target, including_own=False)  # no lock: another thread may write
         partial = Path(f"{sibling(target, os.getpid())}{target.suffix}")
         partial.touch()  # can files be made here? Ask before the work, not after
         partial.unlink()
@@ -267,10 +267,11 @@ def _commit(staging: Path, target: Path, names: list[str]) -> None:
 _LEFTOVER = re.compile(rf"\.kmf-(?:({ASIDE}|{TRASH})-)?(\d+)(\..+)?")
 
 
-def remove_leftovers(target: Path) -> None:
+def remove_leftovers(target: Path, *, including_own: bool = True) -> None:
     """Remove the hidden folders and files of earlier runs for ``target`` whose process is
-    gone (killed, or this process's own from an earlier failure); where such a run was cut
-    off while swapping files, put the old files back first. Call it holding the lock."""
+    gone (killed, or, with ``including_own``, this process from an earlier failure); where
+    such a run was cut off while swapping files, put the old files back first. For a folder,
+    call it holding the lock."""
     prefix = f".{target.name}"
     try:
         entries = [p for p in _home(target).iterdir() if p.name.startswith(prefix)]
@@ -279,7 +280,8 @@ def remove_leftovers(target: Path) -> None:
     found = []
     for path in entries:
         match = _LEFTOVER.fullmatch(path.name[len(prefix) :])
-        if match and not _alive(int(match.group(2))):
+        pid = int(match.group(2)) if match else 0
+        if match and not (_alive(pid) or (pid == os.getpid() and not including_own)):
             found.append((match.group(1) or "", path))
     # aside folders first: restoring them needs nothing else
     for kind, path in sorted(found, key=lambda f: f[0] != ASIDE):
