@@ -92,13 +92,15 @@ def assert_refused(result: Result, *fragments: str) -> str:
     return message
 
 
-def python_kmf(*args: str | Path) -> subprocess.Popen[str]:
+def python_kmf(*args: str | Path, tmp: Path | None = None) -> subprocess.Popen[str]:
+    """``python -m kmf ARGS`` in a subprocess (with its temporary files in ``tmp``)."""
     return subprocess.Popen(
         [sys.executable, "-m", "kmf", *map(str, args)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(tmp)} if tmp else None,
     )
 
 
@@ -477,7 +479,8 @@ def handlers_installed(pid: int) -> bool:
 
 @pytest.mark.parametrize(("signum", "tries"), [(signal.SIGINT, 6), (signal.SIGTERM, 5)])
 def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: int) -> None:
-    out = tmp_path / "ud"
+    out, tmp = tmp_path / "ud", tmp_path / "tmp"
+    tmp.mkdir()
     start = time.perf_counter()
     first = python_kmf("run", data, "--out", out)
     assert first.communicate(timeout=120)[1] == "" and first.returncode == 0
@@ -489,7 +492,7 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
         before = snapshot(out)
         # from the first moment kmf handles signals (imports) to past the end of a run
         delay = duration * (i + rng.random()) / tries
-        proc = python_kmf("run", data, "--out", out, "--force")
+        proc = python_kmf("run", data, "--out", out, "--force", tmp=tmp)
         deadline = time.monotonic() + 10
         while not handlers_installed(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.001)
@@ -505,10 +508,31 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
                 "Afbrudt." if signum == signal.SIGINT else "Stoppet (SIGTERM)."
             ), seen
         assert leftovers(out) == [], seen
+        assert list(tmp.iterdir()) == [], seen  # e.g. openpyxl's temporary files
         assert snapshot(out) == before or complete(out), seen
     # at least one try stopped the run itself (not only the start-up)
     assert any(f"Intet er ændret i '{out}'" in err for *_, err in seen), seen
     print(seen)
+
+
+def test_a_stop_cleans_up_like_a_normal_exit(tmp_path: Path) -> None:
+    # the registered cleanups and the atexit functions (openpyxl removes its temporary
+    # files there) run, then the process ends with 128 + the signal number
+    script = (
+        "import atexit, os, pathlib, signal, sys, time\n"
+        "from kmf import _signals\n"
+        "_signals.install()\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "atexit.register(lambda: (folder / 'atexit').touch())\n"
+        "with _signals.cleanup_on_stop(lambda: (folder / 'cleanup').touch()):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(10)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == "Stoppet (SIGTERM).\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atexit", "cleanup"]
 
 
 def test_python_m_kmf_and_a_light_import() -> None:
