@@ -1,9 +1,9 @@
 """Ctrl-C (SIGINT) and SIGTERM in the ``kmf`` command: clean up, say so, exit.
 
 ``install()`` runs before anything heavy is imported. On the first SIGINT or SIGTERM the
-handler runs the registered cleanups (e.g. remove a staging folder, release a lock), prints
-one Danish line and ends the process at once with 128 + the signal number (130, 143).
-Further signals are ignored meanwhile.
+handler runs the registered cleanups (e.g. remove a staging folder, release a lock) and the
+``atexit`` functions, prints one Danish line and ends the process at once with 128 + the
+signal number (130, 143). Further signals are ignored meanwhile.
 
 Why not raise an exception, as Python does for Ctrl-C? Because it can surface anywhere,
 also inside code in C that calls back into Python: raised while matplotlib's compiled font
@@ -19,6 +19,7 @@ Only the standard library here, so this module loads before polars.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -49,9 +50,13 @@ def install() -> None:
 
 
 def finish() -> None:
-    """The command has ended (or is ending): ignore signals from now on."""
+    """The command has ended (or is ending): ignore signals from now on. SIG_IGN rather than
+    our handler, because Python puts back the default (end the process) for its own handlers
+    while it shuts down."""
     global _finished
     _finished = True
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def on_stop(describe: Callable[[], str] | None) -> None:
@@ -92,6 +97,9 @@ def _stop(signum: int) -> NoReturn:
     for cleanup in reversed(_cleanups):
         with contextlib.suppress(Exception):
             cleanup()
+    # what a normal exit does too, e.g. openpyxl removes its temporary files
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
     # the original streams: rich may have swapped sys.stdout/sys.stderr for proxies
     for stream, text in ((sys.__stdout__, ""), (sys.__stderr__, message(signum) + "\n")):
         with contextlib.suppress(Exception):

@@ -23,7 +23,7 @@ from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.excel import workbook_name
 from kmf.forecast import build_cells, choose_year
 from kmf.io import load, sample_dataset
-from kmf.output import check_target, remove_leftovers, sibling
+from kmf.output import belongs_to, check_target, write_file
 from kmf.pipeline import Result
 from kmf.pipeline import run as run_pipeline
 
@@ -56,9 +56,9 @@ def _fail(exc: Exception | str) -> typer.Exit:
 def _errors(output: Path | None = None) -> Iterator[None]:
     """Turn kmf's errors and the operating system's into one Danish line and exit code 2.
 
-    ``output`` is the file or folder the command writes: an OS error about it (or about a
-    hidden file next to it) is reported as a failed write to ``output``; any other as a
-    failed read of the file it names.
+    The library reports what it cannot write as an ``OutputError``. An OS error left over is
+    a file that cannot be read, or, for a command that writes ``output`` itself, a failed
+    write there.
     """
     try:
         yield
@@ -67,19 +67,11 @@ def _errors(output: Path | None = None) -> Iterator[None]:
     except (OSError, pl.exceptions.PolarsError) as exc:
         if errno_of(exc) is None:
             raise
-        filename = exc.filename if isinstance(exc, OSError) else None
-        if output is not None and (filename is None or _belongs_to(Path(filename), output)):
+        name = exc.filename if isinstance(exc, OSError) else None
+        path = Path(os.fsdecode(name)) if isinstance(name, str | bytes) else None
+        if output is not None and (path is None or belongs_to(path, output)):
             raise _fail(os_error_message(exc, output, writing=True)) from None
-        raise _fail(os_error_message(exc, filename)) from None
-
-
-def _belongs_to(path: Path, output: Path) -> bool:
-    path, output = Path(os.path.abspath(path)), Path(os.path.abspath(output))
-    return (
-        path == output
-        or output in path.parents
-        or (path.parent == output.parent and path.name.startswith(f".{output.name}.kmf-"))
-    )
+        raise _fail(os_error_message(exc, path)) from None
 
 
 def _fingerprint(path: Path) -> object:
@@ -287,9 +279,8 @@ def figure_command(
             target = out or Path("figur_kommuner.png")
         if target.exists() and target.is_dir():
             raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
-        _signals.on_stop(lambda: f"Figuren '{target}' er måske ikke skrevet færdig.")
-        with _errors(output=target):
-            figure.savefig(target, dpi=150)
+        _explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")
+        write_file(target, True, lambda path: figure.savefig(path, dpi=150))
     _out().print(f"Figuren er gemt i {target}")
 
 
@@ -346,53 +337,12 @@ def convert_command(
 
     start = time.perf_counter()
     _explain_stop(parquet, f"'{parquet}' nåede at blive skrevet færdig.")
-    with _errors(output=parquet):
+    with _errors():
         if parquet.is_dir():
             raise OutputError(f"'{parquet}' er en mappe. Angiv et filnavn, der ender på .parquet.")
-        if parquet.exists() and not force:
-            raise OutputError(
-                f"'{parquet}' findes allerede. Brug --force for at erstatte filen, eller vælg "
-                "et andet filnavn."
-            )
-        if parquet.parent.is_dir():
-            remove_leftovers(parquet)
-        # converted under a hidden name next to the file and moved in whole: the old file
-        # stays until the new one is complete
-        partial = sibling(parquet, os.getpid())
-
-        def remove_partial() -> None:
-            for path in (partial, partial.with_name(partial.name + ".delvis")):
-                path.unlink(missing_ok=True)
-
-        try:
-            with _signals.cleanup_on_stop(remove_partial):
-                rows = convert_csv(csv, partial)
-                with _signals.held():
-                    _publish(partial, parquet, force)
-        finally:
-            with _signals.held():
-                remove_partial()
+        rows = write_file(parquet, force, lambda path: convert_csv(csv, path))
     seconds = format_pct(time.perf_counter() - start, 1)
     _out().print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")
-
-
-def _publish(partial: Path, target: Path, force: bool) -> None:
-    """Move ``partial`` to ``target``; without ``force`` never over a file that appeared
-    meanwhile (a hard link fails if the name is taken)."""
-    if force:
-        os.replace(partial, target)
-        return
-    try:
-        os.link(partial, target)
-    except FileExistsError:
-        raise OutputError(
-            f"'{target}' findes allerede. Brug --force for at erstatte filen, eller vælg et "
-            "andet filnavn."
-        ) from None
-    except OSError:  # no hard links on this file system
-        if target.exists():
-            raise
-        os.replace(partial, target)
 
 
 @app.command("validate")

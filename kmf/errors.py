@@ -30,21 +30,13 @@ class OutputError(ValueError):
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 # What went wrong and what to do, by errno; ``{p}`` is the path. Writing and reading need
-# different advice, so each has its own text where they differ.
+# different advice, so each has its own text where they differ; a full or read-only disk is
+# always a write.
 _WRITING = {
-    errno.ENOSPC: "Der er ikke plads nok på disken til at skrive i '{p}'. Frigør plads, "
-    "eller vælg en anden mappe med --out.",
-    errno.EDQUOT: "Din diskkvote er brugt op, så der kan ikke skrives i '{p}'. Frigør plads, "
-    "eller vælg en anden mappe med --out.",
-    errno.EFBIG: "En fil bliver for stor til drevet, hvor '{p}' ligger. Vælg en mappe på et "
-    "andet drev med --out.",
-    errno.EROFS: "'{p}' ligger på et skrivebeskyttet drev, så der kan ikke skrives der. Vælg "
-    "en anden mappe med --out.",
-    errno.EACCES: "Du har ikke lov til at skrive i '{p}' eller mappen, den ligger i. Vælg en "
-    "mappe, du har skriveadgang til, med --out, eller få rettighederne ændret.",
+    errno.EACCES: "Du har ikke lov til at skrive i '{p}' eller mappen, den ligger i. Få "
+    "rettighederne ændret, eller {alt}, hvor du har skriveadgang.",
     errno.EPERM: "'{p}' eller mappen, den ligger i, er låst mod ændringer (ingen skriveadgang, "
-    "eller markeret som uforanderlig, fx med 'chattr +i'). Fjern låsen, eller vælg en anden "
-    "mappe med --out.",
+    "eller markeret som uforanderlig, fx med 'chattr +i'). Fjern låsen, eller {alt}.",
     errno.ENOENT: "'{p}' forsvandt, mens der blev skrevet (blev mappen flyttet eller "
     "slettet?). Kør igen.",
     errno.EISDIR: "'{p}' er en mappe. Angiv et filnavn.",
@@ -58,6 +50,13 @@ _READING = {
     errno.EISDIR: "'{p}' er en mappe, men her skal stå en fil. Ret stien.",
 }
 _BOTH = {
+    errno.ENOSPC: "Der er ikke plads nok på disken til at skrive i '{p}'. Frigør plads, "
+    "eller {alt}.",
+    errno.EDQUOT: "Din diskkvote er brugt op, så der kan ikke skrives i '{p}'. Frigør plads, "
+    "eller {alt}.",
+    errno.EFBIG: "En fil bliver for stor til drevet, hvor '{p}' ligger; det tillader ikke så "
+    "store filer. {Alt}, der ligger på et andet drev.",
+    errno.EROFS: "'{p}' ligger på et skrivebeskyttet drev, så der kan ikke skrives der. {Alt}.",
     errno.ENAMETOOLONG: "Stien '{p}' er for lang. Vælg en kortere sti.",
     errno.EIO: "Drevet gav en læse-/skrivefejl ved '{p}'. Kontrollér drevet (eller "
     "netværksforbindelsen), og kør igen.",
@@ -78,26 +77,34 @@ def errno_of(exc: BaseException) -> int | None:
     return int(found.group(1)) if found else None
 
 
+OTHER_FOLDER = "vælg en anden mappe med --out"
+
+
 def os_error_message(
-    exc: BaseException, path: str | os.PathLike[str] | None = None, *, writing: bool = False
+    exc: BaseException,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    writing: bool = False,
+    alternative: str = OTHER_FOLDER,
 ) -> str:
     """A Danish sentence for an operating-system error: what failed on which path, and what
     to do. ``path`` is named instead of the one in ``exc`` (e.g. the output folder rather
-    than a hidden file inside kmf's staging folder)."""
-    if path is None and isinstance(exc, OSError) and exc.filename is not None:
+    than a hidden file inside kmf's staging folder); ``alternative`` is how to write
+    elsewhere (lower case, no full stop)."""
+    if path is None and isinstance(exc, OSError) and isinstance(exc.filename, str | bytes):
         path = os.fsdecode(exc.filename)
     p = str(path) if path is not None else "?"
     code = errno_of(exc)
     if code in (errno.ENOTDIR, errno.EEXIST) and path is not None:
         blocker = _file_in_the_way(p)
         if blocker is not None:
-            return (
-                f"'{blocker}' er en fil, ikke en mappe, så '{p}' kan ikke oprettes. Vælg en "
-                "anden sti" + (" med --out." if writing else ".")
-            )
+            advice = f"Ret stien, eller {alternative}." if writing else "Ret stien."
+            return f"'{blocker}' er en fil, ikke en mappe, så '{p}' kan ikke oprettes. {advice}"
     texts = {**_BOTH, **(_WRITING if writing else _READING)}
     if code in texts:
-        return texts[code].format(p=p)
+        return texts[code].format(
+            p=p, alt=alternative, Alt=alternative[:1].upper() + alternative[1:]
+        )
     reason = os.strerror(code) if code is not None else (str(exc) or type(exc).__name__)
     verb = "skrive i" if writing else "læse"
     return (

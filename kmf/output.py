@@ -16,11 +16,16 @@ if the swap was cut short, puts the old files back first.
 
 Hidden names, next to the target ``ud``: ``.ud.kmf-<pid>`` (staging),
 ``.ud.kmf-gammel-<pid>`` (aside), ``.ud.kmf-slet-<pid>`` (trash), ``.ud.kmf-lock``.
+
+``write_file`` does the same for a single file (``kmf konverter``, ``kmf figur``): written
+under a hidden name next to it, then moved over it in one step.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import json
 import os
 import re
@@ -28,9 +33,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TypeVar
 
 from kmf import _signals
-from kmf.errors import OutputError, errno_of, os_error_message
+from kmf.errors import OTHER_FOLDER, DataError, OutputError, errno_of, os_error_message
 
 try:
     import fcntl
@@ -50,6 +56,11 @@ KMF_PATTERNS = (
 )
 _NEW_NAMES = "nye-filer.txt"  # in the aside folder: the names being moved in
 ASIDE, TRASH = "gammel", "slet"
+# errors only a write can cause (a full disk is never a reason a file cannot be read)
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+T = TypeVar("T")
+_HIDDEN = re.compile(rf"\..+\.kmf-(?:lock|(?:(?:{ASIDE}|{TRASH})-)?\d+(?:\..+)?)")
 
 
 def check_target(target: str | Path, force: bool) -> None:
@@ -58,7 +69,12 @@ def check_target(target: str | Path, force: bool) -> None:
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise OutputError(f"'{target}' findes allerede og er ikke en mappe. Vælg en anden --out.")
-    if not force and target.is_dir() and any(target.iterdir()):
+    # kmf's own hidden names do not count: they sit inside a target that is a mount point
+    if (
+        not force
+        and target.is_dir()
+        and any(not _HIDDEN.fullmatch(p.name) for p in target.iterdir())
+    ):
         raise OutputError(
             f"Mappen '{target}' findes allerede og er ikke tom. Brug --force for at "
             "overskrive resultaterne, eller vælg en anden mappe med --out."
@@ -79,14 +95,15 @@ def write_folder(target: str | Path, force: bool, fill: Callable[[Path], None]) 
         With a Danish message when ``target`` cannot be written (exists and ``force`` is not
         given, disk full, read-only, no permission, …).
     """
-    target = Path(target)
+    named = Path(target)
     try:
-        check_target(target, force)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        check_target(named, force)
+        named.parent.mkdir(parents=True, exist_ok=True)
+        target = Path(os.path.realpath(named))  # through a symlink: stage beside the real folder
         with locked(target):
             with _signals.held():
                 remove_leftovers(target)
-            check_target(target, force)  # another run may have written it meanwhile
+            check_target(named, force)  # another run may have written it meanwhile
             staging = sibling(target, os.getpid())
             with _signals.cleanup_on_stop(lambda: shutil.rmtree(staging, ignore_errors=True)):
                 staging.mkdir()
@@ -99,18 +116,106 @@ def write_folder(target: str | Path, force: bool, fill: Callable[[Path], None]) 
                     with _signals.held():
                         shutil.rmtree(staging, ignore_errors=True)
                     raise
-    except OutputError:
-        raise
     except Exception as exc:
-        if errno_of(exc) is None:
-            raise
-        raise OutputError(os_error_message(exc, target, writing=True)) from exc
-    return [target / name for name in names]
+        _raise_as_output_error(exc, named)
+        raise
+    return [named / name for name in names]
+
+
+def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
+    """Write one file all at once and return what ``fill`` returns.
+
+    ``fill`` writes the file at the path it is given (a hidden name next to ``target``, with
+    the same suffix); that file then replaces ``target`` in one step. Without ``force`` an
+    existing ``target`` is an error; on any failure, or Ctrl-C, ``target`` stays as it was.
+    """
+    target = Path(target)
+    exists = (
+        f"'{target}' findes allerede. Brug --force for at erstatte filen, eller vælg et andet "
+        "filnavn."
+    )
+    try:
+        if target.is_dir():
+            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn.")
+        if target.exists() and not force:
+            raise OutputError(exists)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _signals.held():
+            remove_leftovers(target, including_own=False)  # no lock: another thread may write
+        partial = Path(f"{sibling(target, os.getpid())}{target.suffix}")
+        partial.touch()  # can files be made here? Ask before the work, not after
+        partial.unlink()
+
+        def remove_partial() -> None:
+            # also what ``fill`` may have made next to it (e.g. '<partial>.delvis')
+            for path in partial.parent.glob(glob.escape(partial.name) + "*"):
+                path.unlink(missing_ok=True)
+
+        try:
+            with _signals.cleanup_on_stop(remove_partial):
+                value = fill(partial)
+                with _signals.held():
+                    if force:
+                        os.replace(partial, target)
+                    else:
+                        _link_new(partial, target, exists)
+        finally:
+            with _signals.held():
+                remove_partial()
+    except Exception as exc:
+        _raise_as_output_error(exc, target, "gem filen et andet sted")
+        raise
+    return value
+
+
+def _link_new(partial: Path, target: Path, exists: str) -> None:
+    """Put ``partial`` at ``target`` unless a file appeared there meanwhile: a hard link,
+    unlike a rename, fails if the name is taken."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise OutputError(exists) from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise OutputError(exists) from None
+        os.replace(partial, target)
+
+
+def _raise_as_output_error(exc: Exception, target: Path, alternative: str = OTHER_FOLDER) -> None:
+    """Raise an ``OutputError`` in Danish if ``exc`` is the operating system refusing to
+    write ``target``; otherwise return (the caller re-raises ``exc``)."""
+    code = errno_of(exc)
+    if isinstance(exc, OutputError) or code is None:
+        return
+    if isinstance(exc, DataError) and code not in _WRITE_ERRNOS:
+        return  # a reader wraps what the engine says; only a write can fill the disk
+    filename = exc.filename if isinstance(exc, OSError) else None
+    if isinstance(filename, str | bytes) and not belongs_to(Path(os.fsdecode(filename)), target):
+        return  # e.g. an input file that cannot be read
+    raise OutputError(os_error_message(exc, target, writing=True, alternative=alternative)) from exc
+
+
+def belongs_to(path: Path, target: Path) -> bool:
+    """``path`` is ``target``, inside it, a folder it is to be made in, or (inside) one of
+    kmf's hidden names next to it."""
+    path, target = Path(os.path.abspath(path)), Path(os.path.abspath(target))
+    if path == target or target in path.parents or path in target.parents:
+        return True
+    hidden = f".{target.name}.kmf-"
+    return any(
+        p.parent == target.parent and p.name.startswith(hidden) for p in (path, *path.parents)
+    )
 
 
 def sibling(target: Path, pid: int, kind: str = "") -> Path:
     """The hidden name next to ``target`` for a run's staging (or aside, trash) folder."""
-    return target.parent / f".{target.name}.kmf-{f'{kind}-' if kind else ''}{pid}"
+    return _home(target) / f".{target.name}.kmf-{f'{kind}-' if kind else ''}{pid}"
+
+
+def _home(target: Path) -> Path:
+    """Where the hidden names go: next to ``target``, or inside it if it is a mount point
+    (a file cannot be renamed from one file system to another)."""
+    return target if os.path.ismount(target) else target.parent
 
 
 def kmf_files(folder: Path) -> list[str]:
@@ -162,19 +267,21 @@ def _commit(staging: Path, target: Path, names: list[str]) -> None:
 _LEFTOVER = re.compile(rf"\.kmf-(?:({ASIDE}|{TRASH})-)?(\d+)(\..+)?")
 
 
-def remove_leftovers(target: Path) -> None:
+def remove_leftovers(target: Path, *, including_own: bool = True) -> None:
     """Remove the hidden folders and files of earlier runs for ``target`` whose process is
-    gone (killed, or this process's own from an earlier failure); where such a run was cut
-    off while swapping files, put the old files back first. Call it holding the lock."""
+    gone (killed, or, with ``including_own``, this process from an earlier failure); where
+    such a run was cut off while swapping files, put the old files back first. For a folder,
+    call it holding the lock."""
     prefix = f".{target.name}"
     try:
-        entries = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+        entries = [p for p in _home(target).iterdir() if p.name.startswith(prefix)]
     except OSError:
         return
     found = []
     for path in entries:
         match = _LEFTOVER.fullmatch(path.name[len(prefix) :])
-        if match and not _alive(int(match.group(2))):
+        pid = int(match.group(2)) if match else 0
+        if match and not (_alive(pid) or (pid == os.getpid() and not including_own)):
             found.append((match.group(1) or "", path))
     # aside folders first: restoring them needs nothing else
     for kind, path in sorted(found, key=lambda f: f[0] != ASIDE):
@@ -222,7 +329,7 @@ def locked(target: Path) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover
         yield
         return
-    path = target.parent / f".{target.name}.kmf-lock"
+    path = _home(target) / f".{target.name}.kmf-lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -231,6 +338,11 @@ def locked(target: Path) -> Iterator[None]:
         except FileNotFoundError:
             os.close(fd)
             continue
+        except OSError as exc:
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                os.close(fd)
+                raise
+            break  # a file system without locks: write unlocked, as before locks
         except BaseException:
             os.close(fd)
             raise

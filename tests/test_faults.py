@@ -92,13 +92,15 @@ def assert_refused(result: Result, *fragments: str) -> str:
     return message
 
 
-def python_kmf(*args: str | Path) -> subprocess.Popen[str]:
+def python_kmf(*args: str | Path, tmp: Path | None = None) -> subprocess.Popen[str]:
+    """``python -m kmf ARGS`` in a subprocess (with its temporary files in ``tmp``)."""
     return subprocess.Popen(
         [sys.executable, "-m", "kmf", *map(str, args)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(tmp)} if tmp else None,
     )
 
 
@@ -111,7 +113,7 @@ def dead_pid() -> int:
 # --- the operating system refuses a write (simulated: runs everywhere) -----------------
 
 
-def fail_on_call(n: int, exc: Exception) -> Callable[..., None]:
+def fail_on_call(n: int, exc: BaseException) -> Callable[..., None]:
     calls = {"n": 0}
     original = pl.DataFrame.write_parquet
 
@@ -185,6 +187,31 @@ def test_an_unreadable_input_file_gives_a_danish_message(
     assert not (tmp_path / "ud").exists()
 
 
+def test_ctrl_c_in_a_notebook_keeps_the_old_output(
+    old: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no kmf handlers in a notebook: Python raises KeyboardInterrupt, the write cleans up
+    before = snapshot(old)
+    result = kmf.run(data)
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", fail_on_call(4, KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        result.write(old, force=True)
+    assert snapshot(old) == before
+    assert leftovers(old) == []
+
+
+def test_a_signal_inside_a_held_section_waits_for_its_end() -> None:
+    from kmf._signals import held
+
+    steps = []
+    # Python's own handler raises KeyboardInterrupt, once the section is over
+    with pytest.raises(KeyboardInterrupt), held():
+        signal.raise_signal(signal.SIGINT)
+        steps.append("the section went on")
+    assert steps == ["the section went on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 # --- real faults ----------------------------------------------------------------------
 
 
@@ -219,6 +246,29 @@ def test_disk_full_on_a_real_small_disk(small_disk: Path, template: Path, data: 
     new = small_disk / "ny"
     assert_refused(cli("run", data, "--out", new), "ikke plads nok", f"'{new}'")
     assert not new.exists() and leftovers(new) == []
+
+
+def test_converting_onto_a_full_disk_keeps_the_old_file(small_disk: Path, data: Path) -> None:
+    target = small_disk / "aktivitet.parquet"
+    target.write_bytes(b"den gamle fil")
+    big = small_disk.parent / "stor.csv"
+    pl.concat([pl.read_csv(data / "aktivitet.csv")] * 40).write_csv(big)
+    (small_disk / "fyld").write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 4096))
+    assert_refused(cli("konverter", big, target, "--force"))
+    assert target.read_bytes() == b"den gamle fil"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["aktivitet.parquet", "fyld"]
+
+
+def test_out_is_a_mount_point(small_disk: Path, data: Path) -> None:
+    # the hidden folders cannot sit next to it: a rename does not cross file systems
+    for args in (("--metode", "alle"), ("--force",)):
+        result = cli("run", data, "--out", small_disk, *args)
+        assert result.exit_code == 0, result.output
+        (small_disk / "noter.txt").write_text("mine noter\n")
+        hidden = [p.name for p in small_disk.iterdir() if p.name.startswith(".")]
+        assert hidden == [] and leftovers(small_disk) == []
+    assert (small_disk / "noter.txt").read_text() == "mine noter\n"
+    assert not (small_disk / "tabel_metoder.csv").exists()
 
 
 def test_read_only_file_system(small_disk: Path, template: Path, data: Path) -> None:
@@ -427,9 +477,10 @@ def handlers_installed(pid: int) -> bool:
     return bool(int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
 
 
-@pytest.mark.parametrize(("signum", "tries"), [(signal.SIGINT, 8), (signal.SIGTERM, 6)])
+@pytest.mark.parametrize(("signum", "tries"), [(signal.SIGINT, 6), (signal.SIGTERM, 5)])
 def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: int) -> None:
-    out = tmp_path / "ud"
+    out, tmp = tmp_path / "ud", tmp_path / "tmp"
+    tmp.mkdir()
     start = time.perf_counter()
     first = python_kmf("run", data, "--out", out)
     assert first.communicate(timeout=120)[1] == "" and first.returncode == 0
@@ -441,7 +492,7 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
         before = snapshot(out)
         # from the first moment kmf handles signals (imports) to past the end of a run
         delay = duration * (i + rng.random()) / tries
-        proc = python_kmf("run", data, "--out", out, "--force")
+        proc = python_kmf("run", data, "--out", out, "--force", tmp=tmp)
         deadline = time.monotonic() + 10
         while not handlers_installed(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.001)
@@ -457,10 +508,31 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
                 "Afbrudt." if signum == signal.SIGINT else "Stoppet (SIGTERM)."
             ), seen
         assert leftovers(out) == [], seen
+        assert list(tmp.iterdir()) == [], seen  # e.g. openpyxl's temporary files
         assert snapshot(out) == before or complete(out), seen
     # at least one try stopped the run itself (not only the start-up)
     assert any(f"Intet er ændret i '{out}'" in err for *_, err in seen), seen
     print(seen)
+
+
+def test_a_stop_cleans_up_like_a_normal_exit(tmp_path: Path) -> None:
+    # the registered cleanups and the atexit functions (openpyxl removes its temporary
+    # files there) run, then the process ends with 128 + the signal number
+    script = (
+        "import atexit, os, pathlib, signal, sys, time\n"
+        "from kmf import _signals\n"
+        "_signals.install()\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "atexit.register(lambda: (folder / 'atexit').touch())\n"
+        "with _signals.cleanup_on_stop(lambda: (folder / 'cleanup').touch()):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(10)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == "Stoppet (SIGTERM).\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atexit", "cleanup"]
 
 
 def test_python_m_kmf_and_a_light_import() -> None:
