@@ -450,3 +450,13 @@ def test_a_fault_in_kmf_itself_is_one_danish_line(
     assert "Uventet fejl i kmf" in err and "KMF_FEJLSPOR" in err
     assert "Traceback" not in err
     assert not (tmp_path / "ud").exists()
+
+
+def test_konverter_reads_danish_numbers(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ";", danish)
+    target = tmp_path / "parquet" / "aktivitet.parquet"
+    outcome = run_cli(["konverter", str(folder / "aktivitet.csv"), str(target)])
+    assert outcome.exit_code == 0, outcome.output
+    converted = pl.read_parquet(target)
+    assert converted["kmf"].sum() == pytest.approx(sum(r["kmf"] for r in rows), rel=1e-12)

@@ -198,8 +198,10 @@ def _split(rows: list[dict], seed: int) -> list[dict]:
 def _assert_same(a: kmf.Result, b: kmf.Result) -> None:
     """Equal but for how split records round: each record is summed in whole steps of
     2⁻²⁰ kr. (kmf.io.on_grid), so a record split in parts may move its cell by half a step
-    per part. Shares and percentages are compared to 1e-9 of 0.1 pct.-point (1e-10), the
-    kr. amounts to 1e-9 of 1 kr."""
+    per part, and B1's amounts (products of sums with the kommune's factors; Øvrige a small
+    difference of large ones) by a little more. Shares and percentages are compared to 1e-9
+    of 0.1 pct.-point (1e-10), the kr. amounts to 1e-9 of 100.000 kr. (a hundredth of an
+    øre)."""
     for name, frame in a.named_tables().items():
         other = b.named_tables()[name]
         assert frame.columns == other.columns
@@ -207,7 +209,8 @@ def _assert_same(a: kmf.Result, b: kmf.Result) -> None:
         numeric = [c for c, t in frame.schema.items() if t.is_float()]
         for c in numeric:
             for x, y in zip(frame[c].to_list(), other[c].to_list(), strict=True):
-                assert _close(x, y, 0.1 if c.endswith("_pct") or name != "tabel_b1" else 1.0), (
+                amount = c.endswith("_kr") or "_kr_" in c
+                assert _close(x, y, 1e5 if amount else 0.1), (
                     name,
                     c,
                     x,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf.errors import DataError
+from kmf.errors import DataError, OutputError, os_error_message
 from kmf.io.aggregate import aggregate_activity
-from kmf.io.schema import TAKSTAAR, activity_columns, cast_column
-from kmf.io.sources import file_piece, reading_errors
+from kmf.io.schema import AMOUNTS, TAKSTAAR, activity_columns, cast_column
+from kmf.io.sources import Settings, file_piece, read_settings, reading_errors, with_decimal
 from kmf.io.validate import find_age_column
 
 
@@ -25,7 +25,10 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
     if dst.exists():
         raise DataError(f"'{dst}' findes allerede. Vælg et andet filnavn, eller slet filen først.")
     piece = file_piece("aktivitet", src, src.name)
+    toml = src.parent / "kmf.toml"
+    settings = read_settings(toml) if toml.is_file() else Settings()
     with reading_errors([piece]):
+        piece = with_decimal(piece, AMOUNTS, settings)
         age_column, _ = find_age_column([piece])
         cells, _ = aggregate_activity([piece], age_column)
         schema = piece.scan().collect_schema()
@@ -41,11 +44,14 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
         ]
         if "takstaar" in schema:  # a blank takstaar means "the same as aar"
             typed[-1] = pl.coalesce(typed[-1], typed[1]).alias("takstaar")
+    # the CSV has been read and checked; what fails from here is the writing
+    partial = dst.with_name(dst.name + ".delvis")
+    try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        partial = dst.with_name(dst.name + ".delvis")
-        try:
-            piece.scan().select(typed).sink_parquet(partial, compression="zstd")
-            partial.replace(dst)
-        finally:
-            partial.unlink(missing_ok=True)
+        piece.scan().select(typed).sink_parquet(partial, compression="zstd")
+        partial.replace(dst)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise OutputError(os_error_message(exc, dst, writing=True)) from None
+    finally:
+        partial.unlink(missing_ok=True)
     return int(cells["rows"].sum())
