@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from kmf.io import Dataset, load, sample_dataset
-    from kmf.pipeline import Result, run
+    from kmf.pipeline import run
+    from kmf.result import Result
 
 __all__ = [
     "DataError",
@@ -39,7 +40,7 @@ _LAZY = {
     "Dataset": "kmf.io",
     "load": "kmf.io",
     "sample_dataset": "kmf.io",
-    "Result": "kmf.pipeline",
+    "Result": "kmf.result",
     "run": "kmf.pipeline",
 }
 

@@ -20,12 +20,12 @@ from kmf import _signals, codes
 from kmf.danish import format_kr, format_pct
 from kmf.decompose import METHODS
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
-from kmf.excel import workbook_name
 from kmf.forecast import build_cells, choose_year
 from kmf.io import load, sample_dataset
-from kmf.output import belongs_to, check_target, write_file
-from kmf.pipeline import Result
 from kmf.pipeline import run as run_pipeline
+from kmf.report.excel import workbook_name
+from kmf.report.write import belongs_to, check_target, write_file
+from kmf.result import Result
 
 app = typer.Typer(
     name="kmf",
@@ -260,7 +260,7 @@ def figure_command(
     ] = None,
 ) -> None:
     """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
-    from kmf.figures import kommune_overview, waterfall
+    from kmf.report.figures import kommune_overview, waterfall
 
     with _errors():
         source = dataset if dataset is not None else sample_dataset()

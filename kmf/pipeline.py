@@ -1,11 +1,9 @@
-"""From a dataset to the report tables: ``run()`` and its ``Result``."""
+"""From a dataset to the report tables: ``run()`` makes the ``Result`` and hands it the
+report writer, so ``Result.write`` works without the result importing the report."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -15,94 +13,10 @@ from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
 from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
 from kmf.io import Dataset, load
-from kmf.output import FILES_KEY, MANIFEST, write_folder
+from kmf.report import write_report
+from kmf.result import Manifest, ManifestCut, ManifestFile, Result
 
 ALL_METHODS = "alle"
-
-
-@dataclass(frozen=True)
-class Result:
-    """The decomposition for one budget year: every table as a polars DataFrame.
-
-    Attributes
-    ----------
-    aar
-        Budget year T.
-    metode
-        The decomposition method.
-    b1, b2, b3, b4
-        Tables B1–B4 (SPEC §5).
-    tabeller
-        Tabel 1–6, by number; also reached by ``tabel(n)``.
-    celler
-        The forecast and budget cells used: all 17 cells of every kommune, in kr.
-    kommuner
-        Per kommune: efterregistreringsfaktor f_k, KMF grundlag K⁰_k, budget K^b_k, g_k.
-    manifest
-        What was read and used (written as ``manifest.json``).
-    metoder
-        With ``metode="alle"``: every effect under every method side by side.
-    """
-
-    aar: int
-    metode: str
-    b1: pl.DataFrame
-    b2: pl.DataFrame
-    b3: pl.DataFrame
-    b4: pl.DataFrame
-    tabeller: dict[int, pl.DataFrame]
-    celler: pl.DataFrame
-    kommuner: pl.DataFrame
-    manifest: dict[str, Any] = field(repr=False)
-    titel: str | None = None
-    metoder: pl.DataFrame | None = None
-
-    def tabel(self, n: int) -> pl.DataFrame:
-        """Tabel ``n`` (1–6) of the report."""
-        if n not in self.tabeller:
-            raise KeyError(f"tabel {n} findes ikke; vælg 1–6")
-        return self.tabeller[n]
-
-    def named_tables(self) -> dict[str, pl.DataFrame]:
-        """Every table under its file name (without extension)."""
-        out = {"tabel_b1": self.b1, "tabel_b2": self.b2, "tabel_b3": self.b3, "tabel_b4": self.b4}
-        out.update({f"tabel_{n}": self.tabeller[n] for n in sorted(self.tabeller)})
-        if self.metoder is not None:
-            out["tabel_metoder"] = self.metoder
-        return out
-
-    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
-        """Write the tables (CSV and Parquet), the Excel workbook, the figures and
-        ``manifest.json``, whose ``filer_skrevet`` lists the files written.
-
-        Everything is written to a hidden folder first and moved into place at the end, so a
-        failed or interrupted run leaves the folder as it was (see ``kmf.output``). Existing
-        output is only replaced with ``force=True``; then kmf's files from the earlier run
-        that this run does not write go too, and files of your own stay.
-
-        Raises
-        ------
-        OutputError
-            With a Danish message when the folder cannot be written (not empty without
-            ``force``, disk full, read-only, no permission, …).
-        """
-        return write_folder(folder, force, self._fill)
-
-    def _fill(self, folder: Path) -> None:
-        for name, frame in self.named_tables().items():
-            frame.write_csv(folder / f"{name}.csv")
-            frame.write_parquet(folder / f"{name}.parquet")
-        # the report stages are imported here, so loading kmf stays light
-        from kmf.excel import workbook_name, write_workbook
-        from kmf.figures import save_figures
-
-        write_workbook(self, folder / workbook_name(self.aar))
-        save_figures(self, folder)
-        names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
-        manifest = {**self.manifest, FILES_KEY: names}
-        (folder / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
 
 
 def run(
@@ -169,51 +83,46 @@ def run(
         manifest=_manifest(data, year, method, cells),
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
+        writer=write_report,
     )
 
 
-def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> dict[str, Any]:
+def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):
-        entry: dict[str, Any] = {
-            "tabel": f.table,
-            "fil": f.display,
-            "sti": str(f.path.resolve()),
-            "sha256": f.sha256,
-            "raekker_laest": f.rows,
-        }
+        used: int | None = None
         if f.table == "aktivitet":
-            entry["raekker_brugt"] = int(cells.rows_used.get(index, 0))
+            used = int(cells.rows_used.get(index, 0))
         elif f.table == "budget":
-            entry["raekker_brugt"] = int(data.budget.filter(pl.col("aar") == year).height)
-        files.append(entry)
-    used = {(c.aar, c.opgoerelse, c.takstaar): c.name for c in cuts_for(year)}
-    cuts = [
-        {
-            "aar": r["aar"],
-            "opgoerelse": r["opgoerelse"],
-            "takstaar": r["takstaar"],
-            "raekker": r["rows"],
-            "kommuner": r["kommuner"],
-            "brugt_som": used.get((r["aar"], r["opgoerelse"], r["takstaar"])),
-        }
+            used = int(data.budget.filter(pl.col("aar") == year).height)
+        files.append(
+            ManifestFile(f.table, f.display, str(f.path.resolve()), f.sha256, f.rows, used)
+        )
+    roles = {(c.aar, c.opgoerelse, c.takstaar): c.name for c in cuts_for(year)}
+    cuts = tuple(
+        ManifestCut(
+            r["aar"],
+            r["opgoerelse"],
+            r["takstaar"],
+            r["rows"],
+            r["kommuner"],
+            roles.get((r["aar"], r["opgoerelse"], r["takstaar"])),
+        )
         for r in data.cuts().iter_rows(named=True)
-    ]
-    unused = sum(c["raekker"] for c in cuts if c["brugt_som"] is None)
-    return {
-        "program": "kmf",
-        "version": version(),
-        "metode": method,
-        "aar": year,
-        "datasaet": str(data.source.resolve()),
-        "budget": "hele landet" if cells.budget_kind == "national" else "pr. kommune",
-        "aldersangivelse": data.age_column,
-        "psykiatri_flyttet_til_ej_aldersdiff": data.psykiatri_moved,
-        "raekker_ikke_brugt": unused,
-        "opgoerelser": cuts,
-        "filer": files,
-        "kommuner": cells.kommuner.height,
-        "bemaerkninger": list(data.notes),
-        "aldersgrupper": list(codes.AGE_GROUPS),
-    }
+    )
+    return Manifest(
+        version=version(),
+        metode=method,
+        aar=year,
+        datasaet=str(data.source.resolve()),
+        budget="hele landet" if cells.budget_kind == "national" else "pr. kommune",
+        aldersangivelse=data.age_column,
+        psykiatri_flyttet_til_ej_aldersdiff=data.psykiatri_moved,
+        raekker_ikke_brugt=sum(c.raekker for c in cuts if c.brugt_som is None),
+        opgoerelser=cuts,
+        filer=tuple(files),
+        kommuner=cells.kommuner.height,
+        bemaerkninger=tuple(data.notes),
+        aldersgrupper=tuple(codes.AGE_GROUPS),
+    )

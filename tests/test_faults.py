@@ -397,7 +397,7 @@ def test_leftovers_of_a_killed_run_are_removed(old: Path, data: Path) -> None:
 
 @pytest.mark.parametrize("cut_off", ["while-moving-old-aside", "while-moving-new-in"])
 def test_a_swap_cut_off_by_a_kill_is_undone(old: Path, cut_off: str) -> None:
-    from kmf.output import remove_leftovers
+    from kmf.report.write import remove_leftovers
 
     before = snapshot(old)
     pid = dead_pid()

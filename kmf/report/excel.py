@@ -21,7 +21,7 @@ from kmf import codes
 from kmf.decompose import METHODS
 
 if TYPE_CHECKING:
-    from kmf.pipeline import Result
+    from kmf.result import Result
 
 WHOLE = "0;[Red]-0"
 ONE_DECIMAL = "0.0;[Red]-0.0"
@@ -332,15 +332,15 @@ def _about_sheet(ws: Worksheet, result: Result) -> None:
     m = result.manifest
     _text(ws, 1, 1, "Om kørslen").font = TITLE_FONT
     facts = [
-        ("Program", f"kmf {m['version']}"),
-        ("Metode", m["metode"]),
-        ("Budgetår", m["aar"]),
+        ("Program", f"kmf {m.version}"),
+        ("Metode", m.metode),
+        ("Budgetår", m.aar),
         ("Titel", result.titel or ""),
-        ("Datasæt", m["datasaet"]),
-        ("Budget", m["budget"]),
-        ("Kommuner", m["kommuner"]),
-        ("Rækker, der ikke bruges", m["raekker_ikke_brugt"]),
-        ("Psykiatrirækker lagt i ej aldersdiff.", m["psykiatri_flyttet_til_ej_aldersdiff"]),
+        ("Datasæt", m.datasaet),
+        ("Budget", m.budget),
+        ("Kommuner", m.kommuner),
+        ("Rækker, der ikke bruges", m.raekker_ikke_brugt),
+        ("Psykiatrirækker lagt i ej aldersdiff.", m.psykiatri_flyttet_til_ej_aldersdiff),
     ]
     for i, (key, value) in enumerate(facts, start=3):
         _text(ws, i, 1, key).font = BOLD
@@ -352,12 +352,12 @@ def _about_sheet(ws: Worksheet, result: Result) -> None:
     headers = ["Tabel", "Fil", "sha256", "Rækker læst", "Rækker brugt"]
     for j, header in enumerate(headers, start=1):
         _text(ws, top, j, header).font = BOLD
-    for i, f in enumerate(m["filer"], start=top + 1):
-        _text(ws, i, 1, f["tabel"])
-        _text(ws, i, 2, f["fil"])
-        _text(ws, i, 3, f["sha256"])
-        ws.cell(row=i, column=4, value=f["raekker_laest"]).number_format = KR
-        if "raekker_brugt" in f:
-            ws.cell(row=i, column=5, value=f["raekker_brugt"]).number_format = KR
+    for i, f in enumerate(m.filer, start=top + 1):
+        _text(ws, i, 1, f.tabel)
+        _text(ws, i, 2, f.fil)
+        _text(ws, i, 3, f.sha256)
+        ws.cell(row=i, column=4, value=f.raekker_laest).number_format = KR
+        if f.raekker_brugt is not None:
+            ws.cell(row=i, column=5, value=f.raekker_brugt).number_format = KR
     for col, width in zip("ABCDE", (34, 40, 66, 13, 13), strict=True):
         ws.column_dimensions[col].width = width

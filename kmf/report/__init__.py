@@ -1,0 +1,38 @@
+"""What a reader gets from a ``Result``: the tables as CSV and Parquet, the workbook
+(:mod:`kmf.report.excel`), the figures (:mod:`kmf.report.figures`) and ``manifest.json``,
+written as a whole (:mod:`kmf.report.write`). Everything here reads a ``Result``; nothing
+before this stage imports it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kmf.report.write import FILES_KEY, MANIFEST, write_folder
+from kmf.result import Result
+
+__all__ = ["write_report"]
+
+
+def write_report(result: Result, folder: str | Path, force: bool = False) -> list[Path]:
+    """Write every table (CSV and Parquet), the workbook, the figures and ``manifest.json``
+    into ``folder`` at once (see ``Result.write``)."""
+    return write_folder(folder, force, lambda staging: _fill(result, staging))
+
+
+def _fill(result: Result, folder: Path) -> None:
+    for name, frame in result.named_tables().items():
+        frame.write_csv(folder / f"{name}.csv")
+        frame.write_parquet(folder / f"{name}.parquet")
+    # imported here: openpyxl and matplotlib are only loaded when a report is written
+    from kmf.report.excel import workbook_name, write_workbook
+    from kmf.report.figures import save_figures
+
+    write_workbook(result, folder / workbook_name(result.aar))
+    save_figures(result, folder)
+    names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
+    manifest = {**result.manifest.as_json(), FILES_KEY: names}
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

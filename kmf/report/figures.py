@@ -1,0 +1,163 @@
+"""Figures (matplotlib): Figur 1–3 of the report, one kommune's waterfall, all kommuner.
+
+Every function returns a ``matplotlib.figure.Figure`` (built without pyplot, so it is
+shown once in Jupyter and never left open); pass ``ax`` to draw into an existing axes.
+Labels are Danish, numbers have a decimal comma. Only reads a ``Result``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from kmf import codes
+from kmf.danish import format_number
+
+if TYPE_CHECKING:
+    from kmf.result import Result
+
+BLUE = "#1f4e79"
+RED = "#c0504d"
+GREY = "#7f7f7f"
+EFFECT_COLOURS = {"A": "#1f4e79", "B": "#9bbb59", "C": "#f79646", "Øvrige": "#a5a5a5"}
+FIGURES = {
+    1: ("b2", "Figur 1. Ændring i aldersfordelingen af forbruget", codes.AGE_GROUPS,
+        codes.AGE_LABELS),
+    2: ("b3", "Figur 2. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe",
+        codes.AGE_GROUPS, codes.AGE_LABELS),
+    3: ("b4", "Figur 3. Ændring i forbrugets fordeling på sundhedsområder", codes.AREAS,
+        codes.AREA_LABELS),
+}  # fmt: skip
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        figure = ax.get_figure()
+        assert isinstance(figure, Figure)
+        return figure, ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _comma_axis(ax: Axes, decimals: int = 1) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, decimals)))
+
+
+def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure:
+    """Figur 1 (B2), 2 (B3) or 3 (B4) for Hele landet: a bar per age group or area."""
+    key, title, keys, labels = FIGURES[number]
+    table = {"b2": result.b2, "b3": result.b3, "b4": result.b4}[key]
+    land = table.filter(pl.col("niveau") == "land").row(0, named=True)
+    values = [land[k] for k in keys]
+    figure, ax = _axes(ax, (7, 4))
+    heights = [0.0 if v is None else v for v in values]
+    bars = ax.bar([labels[k] for k in keys], heights,
+                  color=[BLUE if h >= 0 else RED for h in heights])  # fmt: skip
+    ax.bar_label(bars, labels=["–" if v is None else format_number(v, 1) for v in values],
+                 padding=2, fontsize=9)  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.set_ylabel("Pct.-point")
+    ax.margins(y=0.15)
+    _comma_axis(ax)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.text(1.0, 1.01, f"Hele landet, {result.aar} ift. budgettet (ØA)", fontsize=8,
+            color=GREY, ha="right", va="bottom", transform=ax.transAxes)  # fmt: skip
+    return figure
+
+
+def waterfall(result: Result, kommunekode: int | str, ax: Axes | None = None) -> Figure:
+    """One kommune's path from budget to prognose through A, B, C and Øvrige, in mio. kr."""
+    kode = str(kommunekode)
+    found = result.b1.filter((pl.col("kode") == kode) & (pl.col("niveau") == "kommune"))
+    if found.is_empty():
+        raise KeyError(f"kommune {kode} er ikke i resultatet")
+    row = found.row(0, named=True)
+    steps = [
+        ("A. Aktivitet", row["aktivitetseffekt_kr"]),
+        ("B. Alders-\ngrupper", row["aldersgruppeeffekt_kr"]),
+        ("C. Sundheds-\nområder", row["sundhedsomraadeeffekt_kr"]),
+        ("Øvrige", row["oevrige_kr"]),
+    ]
+    million = 1e6
+    figure, ax = _axes(ax, (8, 4.5))
+    labels = ["Budget (ØA)"] + [s[0] for s in steps] + ["Prognose"]
+    level = row["kmf_budget_kr"] / million
+    levels = [level]
+    ax.bar(0, level, color=GREY)
+    for position, (_, amount) in enumerate(steps, start=1):
+        delta = amount / million
+        ax.bar(position, delta, bottom=level, color=BLUE if delta >= 0 else RED)
+        ax.text(position, max(level, level + delta), format_number(delta, 1), ha="center",
+                va="bottom", fontsize=9)  # fmt: skip
+        level += delta
+        levels.append(level)
+    ax.bar(len(labels) - 1, row["kmf_prognose_kr"] / million, color=GREY)
+    ax.set_xticks(range(len(labels)), labels)
+    spread = max(levels) - min(levels) or max(levels) * 0.05
+    ax.set_ylim(max(0.0, min(levels) - 1.5 * spread), max(levels) + 0.25 * spread)
+    ax.set_ylabel("Mio. kr.")
+    _comma_axis(ax, 0)
+    ax.set_title(
+        f"{row['navn']}: fra budget til prognose {result.aar} "
+        f"({format_number(row['aendring_pct'], 1)} pct.)",
+        loc="left", fontsize=11,
+    )  # fmt: skip
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", labelsize=9)
+    return figure
+
+
+def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
+    """Every kommune's decomposition in pct. of its budget, sorted by the total change."""
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
+    figure, ax = _axes(ax, (14, 5.5))
+    names: Sequence[str] = kommuner["navn"].to_list()
+    x = list(range(len(names)))
+    parts = [
+        ("A", "A. Aktivitetseffekt", "aktivitetseffekt_pct"),
+        ("B", "B. Aldersgruppeeffekt", "aldersgruppeeffekt_pct"),
+        ("C", "C. Sundhedsområdeeffekt", "sundhedsomraadeeffekt_pct"),
+        ("Øvrige", "Øvrige", "oevrige_pct"),
+    ]
+    positive = [0.0] * len(x)
+    negative = [0.0] * len(x)
+    for key, label, column in parts:
+        values = kommuner[column].to_list()
+        bottoms = [positive[i] if v >= 0 else negative[i] for i, v in enumerate(values)]
+        ax.bar(x, values, bottom=bottoms, color=EFFECT_COLOURS[key], label=label, width=0.8)
+        for i, v in enumerate(values):
+            if v >= 0:
+                positive[i] += v
+            else:
+                negative[i] += v
+    ax.scatter(x, kommuner["aendring_pct"].to_list(), color="black", s=10, zorder=3,
+               label="Ændring i alt")  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, names, rotation=90, fontsize=6)
+    ax.set_xlim(-0.7, len(x) - 0.3)
+    ax.set_ylabel("Pct. af budgettet")
+    _comma_axis(ax, 0)
+    ax.set_title(f"Dekomponering af ændringen for alle kommuner, {result.aar}, sorteret efter "
+                 "ændringen", loc="left", fontsize=11)  # fmt: skip
+    ax.margins(y=0.12)
+    ax.legend(ncols=5, fontsize=8, loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return figure
+
+
+def save_figures(result: Result, folder: Path) -> list[Path]:
+    """``figur_1.png`` … ``figur_3.png`` in ``folder`` (the overview of all kommuner is
+    ``kmf figur``: it takes as long to draw as the rest of a small run)."""
+    paths = []
+    for number in FIGURES:
+        path = folder / f"figur_{number}.png"
+        report_figure(result, number).savefig(path, dpi=150)
+        paths.append(path)
+    return paths

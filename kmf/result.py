@@ -1,0 +1,151 @@
+"""The result of a run: every table as a polars DataFrame, and what was read and used.
+
+The report writers (:mod:`kmf.report`) read a ``Result``; it never imports them. ``write``
+goes through the writer that ``kmf.run`` hands it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kmf.errors import OutputError
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """An input file: where it is, its sha256, the rows read and (for tables) used."""
+
+    tabel: str
+    fil: str
+    sti: str
+    sha256: str
+    raekker_laest: int
+    raekker_brugt: int | None = None
+
+
+@dataclass(frozen=True)
+class ManifestCut:
+    """A cut the data hold, its size, and what the run used it as (or ``None``)."""
+
+    aar: int
+    opgoerelse: str
+    takstaar: int
+    raekker: int
+    kommuner: int
+    brugt_som: str | None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a run read and used; written as ``manifest.json`` (keys as the fields)."""
+
+    version: str
+    metode: str
+    aar: int
+    datasaet: str
+    budget: str
+    aldersangivelse: str
+    psykiatri_flyttet_til_ej_aldersdiff: int
+    raekker_ikke_brugt: int
+    opgoerelser: tuple[ManifestCut, ...]
+    filer: tuple[ManifestFile, ...]
+    kommuner: int
+    bemaerkninger: tuple[str, ...]
+    aldersgrupper: tuple[str, ...]
+    program: str = "kmf"
+
+    def __getitem__(self, key: str) -> Any:
+        """``manifest["filer"]`` as in ``manifest.json``, for those who read it as a dict."""
+        return self.as_json()[key]
+
+    def as_json(self) -> dict[str, Any]:
+        """The manifest as JSON data, ``program`` first; a file's rows used only where known."""
+        data = asdict(self)
+        data["filer"] = [
+            {k: v for k, v in f.items() if not (k == "raekker_brugt" and v is None)}
+            for f in data["filer"]
+        ]
+        return {"program": data.pop("program"), **data}
+
+
+Writer = Callable[["Result", Path, bool], list[Path]]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The decomposition for one budget year: every table as a polars DataFrame.
+
+    Attributes
+    ----------
+    aar
+        Budget year T.
+    metode
+        The decomposition method.
+    b1, b2, b3, b4
+        Tables B1–B4 (SPEC §5).
+    tabeller
+        Tabel 1–6, by number; also reached by ``tabel(n)``.
+    celler
+        The forecast and budget cells used: all 17 cells of every kommune, in kr.
+    kommuner
+        Per kommune: efterregistreringsfaktor f_k, KMF grundlag K⁰_k, budget K^b_k, g_k.
+    manifest
+        What was read and used (written as ``manifest.json``).
+    metoder
+        With ``metode="alle"``: every effect under every method side by side.
+    """
+
+    aar: int
+    metode: str
+    b1: pl.DataFrame
+    b2: pl.DataFrame
+    b3: pl.DataFrame
+    b4: pl.DataFrame
+    tabeller: dict[int, pl.DataFrame]
+    celler: pl.DataFrame
+    kommuner: pl.DataFrame
+    manifest: Manifest = field(repr=False)
+    titel: str | None = None
+    metoder: pl.DataFrame | None = None
+    writer: Writer | None = field(default=None, repr=False, compare=False)
+
+    def tabel(self, n: int) -> pl.DataFrame:
+        """Tabel ``n`` (1–6) of the report."""
+        if n not in self.tabeller:
+            raise KeyError(f"tabel {n} findes ikke; vælg 1–6")
+        return self.tabeller[n]
+
+    def named_tables(self) -> dict[str, pl.DataFrame]:
+        """Every table under its file name (without extension)."""
+        out = {"tabel_b1": self.b1, "tabel_b2": self.b2, "tabel_b3": self.b3, "tabel_b4": self.b4}
+        out.update({f"tabel_{n}": self.tabeller[n] for n in sorted(self.tabeller)})
+        if self.metoder is not None:
+            out["tabel_metoder"] = self.metoder
+        return out
+
+    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
+        """Write the tables (CSV and Parquet), the Excel workbook, the figures and
+        ``manifest.json``, whose ``filer_skrevet`` lists the files written.
+
+        Everything is written to a hidden folder first and moved into place at the end, so a
+        failed or interrupted run leaves the folder as it was (see ``kmf.report.write``).
+        Existing output is only replaced with ``force=True``; then kmf's files from the
+        earlier run that this run does not write go too, and files of your own stay.
+
+        Raises
+        ------
+        OutputError
+            With a Danish message when the folder cannot be written (not empty without
+            ``force``, disk full, read-only, no permission, …).
+        """
+        if self.writer is None:
+            raise OutputError(
+                "Dette resultat kan ikke skrives: det er ikke lavet af kmf.run. Brug "
+                "kmf.report.write_report(resultat, mappe)."
+            )
+        return self.writer(self, Path(folder), force)
