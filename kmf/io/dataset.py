@@ -73,6 +73,11 @@ class Dataset:
             .sort("aar", "opgoerelse", "takstaar")
         )
 
+    @property
+    def budget_per_kommune(self) -> bool:
+        """Whether the budget has one row per kommune (else one for the whole country)."""
+        return self.budget.height > 0 and self.budget["kommunekode"].null_count() == 0
+
     def latest_foreloebig_year(self) -> int | None:
         years = self.aktivitet.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
         return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
