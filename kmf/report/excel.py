@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.decompose import METHODS
+from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -105,9 +106,7 @@ def _effect_columns(pct_format: str, *, split: bool = False) -> list[Col]:
     ]
     return [
         Col("aendring_pct", "Ændring i alt", pct_format, 11),
-        Col("aktivitetseffekt_pct", "A. Aktivitets-\neffekt", pct_format, 12),
-        Col("aldersgruppeeffekt_pct", "B. Aldersgruppe-\neffekt", pct_format, 13),
-        Col("sundhedsomraadeeffekt_pct", "C. Sundheds-\nområdeeffekt", pct_format, 13),
+        *(Col(f"{e}_pct", EFFECTS[e].header, pct_format, 13) for e in MAIN_EFFECTS),
         *(c_split if split else []),
         Col("oevrige_pct", "Øvrige", pct_format, 9),
         Col("kmf_budget_kr", "Budget, kr.", KR, 16),
@@ -121,20 +120,12 @@ def _effect_columns(pct_format: str, *, split: bool = False) -> list[Col]:
 
 
 METHOD_LABELS = {name: method.label for name, method in METHODS.items()}
-EFFECT_LABELS = {
-    "aktivitetseffekt": "A",
-    "aldersgruppeeffekt": "B",
-    "sundhedsomraadeeffekt": "C",
-    "omraademikseffekt": "C1",
-    "andelseffekt": "C2",
-    "oevrige": "Øvrige",
-}
 
 
 def _method_columns(names: Sequence[str]) -> list[Col]:
     """Per effect, the methods side by side (pct. of the budget)."""
     cols = [Col("aendring_pct", "Ændring i alt", ONE_DECIMAL, 10)]
-    for effect, label in EFFECT_LABELS.items():
+    for effect, label in ((e.column, e.letter) for e in EFFECTS.values()):
         for method, method_label in METHOD_LABELS.items():
             name = f"{effect}_pct_{method}"
             if name in names:
@@ -149,16 +140,13 @@ def _share_columns(keys: Sequence[str], labels: dict[str, str]) -> list[Col]:
 def _count_columns_2() -> list[Col]:
     return [
         Col("antal_kommuner", "Antal kommuner", COUNT, 10),
-        Col("aktivitetseffekt", "A. Aktivitets-\neffekt", COUNT, 12),
-        Col("aldersgruppeeffekt", "B. Aldersgruppe-\neffekt", COUNT, 13),
-        Col("sundhedsomraadeeffekt", "C. Sundheds-\nområdeeffekt", COUNT, 13),
+        *(Col(e, EFFECTS[e].header, COUNT, 13) for e in MAIN_EFFECTS),
     ]
 
 
 def _count_columns_3() -> list[Col]:
     cols = [Col("antal_kommuner", "Antal kommuner", COUNT, 10)]
-    for key, label in (("aktivitetseffekt", "A"), ("aldersgruppeeffekt", "B"),
-                       ("sundhedsomraadeeffekt", "C")):  # fmt: skip
+    for key, label in ((e, EFFECTS[e].letter) for e in MAIN_EFFECTS):
         cols.append(Col(f"{key}_negativ", f"{label} negativ", COUNT, 10))
         cols.append(Col(f"{key}_positiv", f"{label} positiv", COUNT, 10))
     return cols
@@ -227,14 +215,7 @@ def _figures_sheet(ws: Worksheet, result: Result, oea: str) -> None:
         "b4": result.b4.row(0, named=True),
     }
     _text(ws, 1, 1, f"Figur 1–3. Hele landet, {result.aar} ift. {oea}").font = TITLE_FONT
-    figures = [
-        ("Figur 1. Ændring i aldersfordelingen af forbruget", "b2", codes.AGE_GROUPS,
-         codes.AGE_LABELS),
-        ("Figur 2. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe", "b3",
-         codes.AGE_GROUPS, codes.AGE_LABELS),
-        ("Figur 3. Ændring i forbrugets fordeling på sundhedsområder", "b4", codes.AREAS,
-         codes.AREA_LABELS),
-    ]  # fmt: skip
+    figures = [(f.title, f.table, f.keys, f.labels) for f in FIGURES.values()]
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 14
     top = 3

@@ -16,8 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kmf import codes
 from kmf.danish import format_number
+from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
 BLUE = "#1f4e79"
 RED = "#c0504d"
 GREY = "#7f7f7f"
-EFFECT_COLOURS = {"A": "#1f4e79", "B": "#9bbb59", "C": "#f79646", "Øvrige": "#a5a5a5"}
-FIGURES = {
-    1: ("b2", "Figur 1. Ændring i aldersfordelingen af forbruget", codes.AGE_GROUPS,
-        codes.AGE_LABELS),
-    2: ("b3", "Figur 2. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe",
-        codes.AGE_GROUPS, codes.AGE_LABELS),
-    3: ("b4", "Figur 3. Ændring i forbrugets fordeling på sundhedsområder", codes.AREAS,
-        codes.AREA_LABELS),
-}  # fmt: skip
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -51,7 +42,8 @@ def _comma_axis(ax: Axes, decimals: int = 1) -> None:
 
 def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure:
     """Figur 1 (B2), 2 (B3) or 3 (B4) for Hele landet: a bar per age group or area."""
-    key, title, keys, labels = FIGURES[number]
+    spec = FIGURES[number]
+    key, title, keys, labels = spec.table, spec.title, spec.keys, spec.labels
     table = {"b2": result.b2, "b3": result.b3, "b4": result.b4}[key]
     land = table.filter(pl.col("niveau") == "land").row(0, named=True)
     values = [land[k] for k in keys]
@@ -79,12 +71,7 @@ def waterfall(result: Result, kommunekode: int | str, ax: Axes | None = None) ->
     if found.is_empty():
         raise KeyError(f"kommune {kode} er ikke i resultatet")
     row = found.row(0, named=True)
-    steps = [
-        ("A. Aktivitet", row["aktivitetseffekt_kr"]),
-        ("B. Alders-\ngrupper", row["aldersgruppeeffekt_kr"]),
-        ("C. Sundheds-\nområder", row["sundhedsomraadeeffekt_kr"]),
-        ("Øvrige", row["oevrige_kr"]),
-    ]
+    steps = [(EFFECTS[e].step, row[f"{e}_kr"]) for e in (*MAIN_EFFECTS, "oevrige")]
     million = 1e6
     figure, ax = _axes(ax, (8, 4.5))
     labels = ["Budget (ØA)"] + [s[0] for s in steps] + ["Prognose"]
@@ -120,18 +107,13 @@ def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
     figure, ax = _axes(ax, (14, 5.5))
     names: Sequence[str] = kommuner["navn"].to_list()
     x = list(range(len(names)))
-    parts = [
-        ("A", "A. Aktivitetseffekt", "aktivitetseffekt_pct"),
-        ("B", "B. Aldersgruppeeffekt", "aldersgruppeeffekt_pct"),
-        ("C", "C. Sundhedsområdeeffekt", "sundhedsomraadeeffekt_pct"),
-        ("Øvrige", "Øvrige", "oevrige_pct"),
-    ]
+    parts = [EFFECTS[e] for e in (*MAIN_EFFECTS, "oevrige")]
     positive = [0.0] * len(x)
     negative = [0.0] * len(x)
-    for key, label, column in parts:
-        values = kommuner[column].to_list()
+    for part in parts:
+        values = kommuner[f"{part.column}_pct"].to_list()
         bottoms = [positive[i] if v >= 0 else negative[i] for i, v in enumerate(values)]
-        ax.bar(x, values, bottom=bottoms, color=EFFECT_COLOURS[key], label=label, width=0.8)
+        ax.bar(x, values, bottom=bottoms, color=part.colour, label=part.name, width=0.8)
         for i, v in enumerate(values):
             if v >= 0:
                 positive[i] += v
