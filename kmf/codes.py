@@ -45,7 +45,7 @@ AMOUNT_STEPS = 1048576.0
 
 AgeGroup = pl.Enum(AGE_GROUPS)
 Area = pl.Enum(AREAS)
-Cut = pl.Enum(CUTS)
+Opgoerelse = pl.Enum(CUTS)
 
 # Regions in the order the reports list them.
 REGION_ORDER: tuple[int, ...] = (1084, 1085, 1083, 1082, 1081)

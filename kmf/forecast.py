@@ -17,7 +17,7 @@ P_BUDGET, K_BUDGET = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
 
 
 @dataclass(frozen=True)
-class CutSpec:
+class Cut:
     """One of the four cuts a run uses."""
 
     name: str  # key used internally
@@ -30,14 +30,14 @@ class CutSpec:
         return f"{self.aar} {codes.CUT_LABELS[self.opgoerelse]} opgørelse i {self.takstaar}-takster"
 
 
-def cuts_for(year: int) -> tuple[CutSpec, ...]:
+def cuts_for(year: int) -> tuple[Cut, ...]:
     """The cuts a run for budget year T reads: T foreløbig, T−1 foreløbig and endelig, T−2 endelig
     at year-T takster."""
     return (
-        CutSpec("prognose", year, "foreloebig", year),
-        CutSpec("efterreg_foreloebig", year - 1, "foreloebig", year - 1),
-        CutSpec("efterreg_endelig", year - 1, "endelig", year - 1),
-        CutSpec("grundlag", year - 2, "endelig", year),
+        Cut("prognose", year, "foreloebig", year),
+        Cut("efterreg_foreloebig", year - 1, "foreloebig", year - 1),
+        Cut("efterreg_endelig", year - 1, "endelig", year - 1),
+        Cut("grundlag", year - 2, "endelig", year),
     )
 
 
@@ -244,9 +244,7 @@ def _kommune_list(kommunekoder: set[int], most: int = 10) -> str:
     return shown + (" …" if len(kommunekoder) > most else "")
 
 
-def _require_positive(
-    frame: pl.DataFrame, column: str, spec: CutSpec, what: str, used: str
-) -> None:
+def _require_positive(frame: pl.DataFrame, column: str, spec: Cut, what: str, used: str) -> None:
     bad = frame.filter(pl.col(column) <= 0).sort("kommunekode")
     if bad.is_empty():
         return
@@ -363,7 +361,7 @@ def _check_shares_defined(cells: pl.DataFrame, year: int) -> None:
             )
 
 
-def _missing_cuts_message(dataset: Dataset, year: int, missing: list[CutSpec]) -> str:
+def _missing_cuts_message(dataset: Dataset, year: int, missing: list[Cut]) -> str:
     have = dataset.cuts()
     listed = [
         f"{r['aar']} {codes.CUT_LABELS[r['opgoerelse']]} i {r['takstaar']}-takster "

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kmf.codes import AREAS
+from kmf.forecast import cuts_for
 
 CHUNK = 2_000_000
 CORRECTION_SHARE = 0.005
@@ -44,7 +45,9 @@ RATE = np.array([[0.22, 0.45], [0.42, 0.42], [0.09, 0.15], [0.09, 0.15], [0.08, 
 
 
 @dataclass(frozen=True)
-class Cut:
+class SynthCut:
+    """A cut to make: which one (as a run reads it) and how it drifts from the others."""
+
     aar: int
     opgoerelse: str
     takstaar: int
@@ -52,13 +55,22 @@ class Cut:
     price: float  # relative price level
 
 
-def cuts(year: int) -> tuple[Cut, ...]:
-    """The four cuts a run for ``year`` reads, with drifts that make effects visible."""
-    return (
-        Cut(year - 2, "endelig", year, 0.97, 1.00),
-        Cut(year - 1, "foreloebig", year - 1, 0.96, 0.98),
-        Cut(year - 1, "endelig", year - 1, 0.99, 0.98),
-        Cut(year, "foreloebig", year, 1.00, 1.01),
+# (volume, price) by the role a cut plays in a run, in the order the cuts are made
+DRIFT = {
+    "grundlag": (0.97, 1.00),
+    "efterreg_foreloebig": (0.96, 0.98),
+    "efterreg_endelig": (0.99, 0.98),
+    "prognose": (1.00, 1.01),
+}
+
+
+def cuts(year: int) -> tuple[SynthCut, ...]:
+    """The four cuts a run for ``year`` reads (``forecast.cuts_for``), with drifts that make
+    effects visible."""
+    by_role = {cut.name: cut for cut in cuts_for(year)}
+    return tuple(
+        SynthCut(by_role[role].aar, by_role[role].opgoerelse, by_role[role].takstaar, *drift)
+        for role, drift in DRIFT.items()
     )
 
 
@@ -79,7 +91,7 @@ def _ages() -> tuple[np.ndarray, np.ndarray]:
     return ages, weight / weight.sum()
 
 
-def _chunk(rng: np.random.Generator, n: int, cut: Cut, codes, code_p, ages, age_p) -> pa.Table:
+def _chunk(rng: np.random.Generator, n: int, cut: SynthCut, codes, code_p, ages, age_p) -> pa.Table:
     kommune = codes[rng.choice(len(codes), size=n, p=code_p)]
     # a cut with more volume leans slightly older, so the age effect is visible
     tilted = age_p * np.linspace(0.98, 1.02, len(ages)) ** cut.volume

@@ -43,7 +43,7 @@ AAR = Column("aar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
 TAKSTAAR = Column("takstaar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
 
 
-OPGOERELSE = Column("opgoerelse", "code", "'foreloebig' eller 'endelig'", enum=codes.Cut)
+OPGOERELSE = Column("opgoerelse", "code", "'foreloebig' eller 'endelig'", enum=codes.Opgoerelse)
 
 
 ALDERSGRUPPE = Column(
