@@ -40,6 +40,7 @@ app = typer.Typer(
 )
 
 DEFAULT_OUT = Path("kmf-rapport")
+FIGURE_TYPES = (".png", ".pdf", ".svg")
 
 
 @app.command("run")
@@ -136,6 +137,9 @@ def figure_command(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Erstat figurfilen, hvis den findes i forvejen.")
+    ] = False,
 ) -> None:
     """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
     from kmf.report.figures import kommune_overview, waterfall
@@ -155,10 +159,23 @@ def figure_command(
         else:
             figure = kommune_overview(result)
             target = out or Path("figur_kommuner.png")
+        if not target.suffix:
+            target = target.with_suffix(".png")
+        if target.suffix.lower() not in FIGURE_TYPES:
+            raise OutputError(
+                f"'{target}' kan ikke gemmes som figur: filtypen '{target.suffix}' kendes ikke. "
+                f"Brug en af {', '.join(FIGURE_TYPES)}."
+            )
         if target.exists() and target.is_dir():
             raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
+        if target.exists() and not force:
+            raise OutputError(
+                f"'{target}' findes allerede. Brug --force for at erstatte den, eller vælg et "
+                "andet filnavn med --out."
+            )
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")
-        write_file(target, True, lambda path: figure.savefig(path, dpi=150))
+        kind = target.suffix.lower().lstrip(".")
+        write_file(target, True, lambda path: figure.savefig(path, dpi=150, format=kind))
     out_console().print(f"Figuren er gemt i {target}")
 
 
@@ -175,9 +192,10 @@ def synth_command(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Mappen, datasættet skrives i.")],
     seed: Annotated[
-        int, typer.Option("--seed", help="Startværdi; samme værdi giver samme data.")
+        int,
+        typer.Option("--seed", help="Startværdi; samme værdi giver samme data.", min=0),
     ] = 0,
-    aar: Annotated[int, typer.Option("--aar", help="Budgetåret T.")] = 2018,
+    aar: Annotated[int, typer.Option("--aar", help="Budgetåret T.", min=1902, max=2200)] = 2018,
     force: Annotated[
         bool, typer.Option("--force", help="Skriv i en mappe, der ikke er tom.")
     ] = False,
@@ -218,6 +236,11 @@ def convert_command(
     with errors_to_exit():
         if parquet.is_dir():
             raise OutputError(f"'{parquet}' er en mappe. Angiv et filnavn, der ender på .parquet.")
+        if parquet.exists() and csv.exists() and parquet.resolve() == csv.resolve():
+            raise DataError(
+                f"'{parquet}' er selve CSV-filen. Angiv et andet navn til Parquet-filen, fx "
+                f"'{csv.with_suffix('.parquet').name}'."
+            )
         rows = write_file(parquet, force, lambda path: convert_csv(csv, path))
     seconds = format_pct(time.perf_counter() - start, 1)
     out_console().print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")

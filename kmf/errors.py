@@ -133,3 +133,20 @@ def describe_problem_rows(frame: pl.DataFrame, label: Callable[[dict], str]) -> 
     shown = [label(r) for r in frame.head(SHOWN).iter_rows(named=True)]
     more = f" (og {frame.height - SHOWN} flere)" if frame.height > SHOWN else ""
     return "; ".join(shown) + more
+
+
+def readable_path(path: str | os.PathLike[str]) -> str:
+    """The path as text that can be printed, whatever bytes its name holds."""
+    return os.fsencode(path).decode("utf-8", errors="replace")
+
+
+def require_utf8_path(path: str | os.PathLike[str], error: type[ValueError]) -> None:
+    """A path whose name is not UTF-8 cannot be handed to the engines: say so plainly."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise error(
+            f"Stien '{readable_path(path)}' har et navn med tegn, der ikke er UTF-8 (fx fra et "
+            "gammelt system eller et USB-drev). Omdøb filen eller mappen, så navnet kun har "
+            "almindelige tegn, og prøv igen."
+        ) from None

@@ -460,3 +460,106 @@ def test_konverter_reads_danish_numbers(tmp_path: Path) -> None:
     assert outcome.exit_code == 0, outcome.output
     converted = pl.read_parquet(target)
     assert converted["kmf"].sum() == pytest.approx(sum(r["kmf"] for r in rows), rel=1e-12)
+
+
+# --- found by probing: silent numbers, lost files, crashes ----------------------------------
+
+
+def test_comma_thousands_that_may_be_decimals_stop(tmp_path: Path) -> None:
+    rows = whole_thousands(rounded_rows())
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f'"{x:,.0f}"')
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "entydigt", "decimaltegn")
+
+
+def test_a_setting_the_numbers_contradict_stops(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    (folder / "kmf.toml").write_text('decimaltegn = ","\n', encoding="utf-8")
+    assert_rejected(folder, tmp_path, "aktivitet.csv", 'decimaltegn = ","', "kmf.toml")
+
+
+def test_force_keeps_files_in_a_folder_kmf_did_not_write(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    out = tmp_path / "ud"
+    out.mkdir()
+    mine = ["tabel_mine.csv", "figur_logo.png", "kmf_noter.xlsx"]
+    for name in mine:
+        (out / name).write_text("mit", encoding="utf-8")
+    outcome = run_cli(["run", str(folder), "--out", str(out), "--force"])
+    assert outcome.exit_code == 0, outcome.output
+    assert all((out / name).read_text(encoding="utf-8") == "mit" for name in mine)
+
+
+def test_konverter_never_writes_over_its_own_input(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    csv = folder / "aktivitet.csv"
+    before = csv.read_bytes()
+    outcome = run_cli(["konverter", str(csv), str(csv), "--force"])
+    assert outcome.exit_code == 2 and "selve CSV-filen" in outcome.stderr
+    assert csv.read_bytes() == before
+
+
+def test_control_characters_in_a_title_and_a_path(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "da\x01ta", rows, national_budget(rows, T), "parquet")
+    (folder / "kmf.toml").write_text('titel = "KMF\\u0001 2018"\n', encoding="utf-8")
+    outcome = run_cli(["run", str(folder), "--out", str(tmp_path / "ud")])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "ud" / "kmf_dekomponering_2018.xlsx").is_file()
+
+
+def test_a_path_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    import os
+
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/data\xe6"))
+    folder.rename(odd)
+    assert_rejected(odd, tmp_path, "UTF-8", "Omdøb")
+
+
+def test_figur_output_names(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    wrong = run_cli(["figur", str(folder), "--out", str(tmp_path / "figur.xyz")])
+    assert wrong.exit_code == 2 and "'.xyz'" in wrong.stderr
+    plain = run_cli(["figur", str(folder), "--out", str(tmp_path / "figurfil")])
+    assert plain.exit_code == 0 and (tmp_path / "figurfil.png").is_file()
+    assert "figurfil.png" in plain.stdout
+    again = run_cli(["figur", str(folder), "--out", str(tmp_path / "figurfil.png")])
+    assert again.exit_code == 2 and "--force" in again.stderr
+    forced = ["figur", str(folder), "--out", str(tmp_path / "figurfil.png"), "--force"]
+    assert run_cli(forced).exit_code == 0
+
+
+def test_synth_options_out_of_range(tmp_path: Path) -> None:
+    for option in (["--seed", "-1"], ["--aar", "40000"]):
+        outcome = run_cli(["synth", "--rækker", "10", "--out", str(tmp_path / "s"), *option])
+        assert outcome.exit_code == 2, outcome.output
+        assert not (tmp_path / "s").exists()
+
+
+def test_a_toml_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    (folder / "kmf.toml").write_bytes("\ufeffaar = 2018\n".encode())
+    assert kmf.run(folder).aar == 2018
+
+
+def test_old_mac_line_ends_are_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_text(tmp_path / "data", rows, ",", lambda x: f"{x:.2f}")
+    csv = folder / "aktivitet.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r"))
+    assert_rejected(folder, tmp_path, "aktivitet.csv", "Mac", "linjeskift")
+
+
+def test_a_data_file_that_leads_nowhere_is_named(tmp_path: Path) -> None:
+    rows = rounded_rows()
+    folder = write_dataset(tmp_path / "data", rows, national_budget(rows, T), "parquet")
+    (folder / "aktivitet").mkdir()
+    (folder / "aktivitet.parquet").rename(folder / "aktivitet" / "a.parquet")
+    (folder / "aktivitet" / "b.parquet").symlink_to(tmp_path / "findes-ikke.parquet")
+    assert_rejected(folder, tmp_path, "b.parquet", "findes")

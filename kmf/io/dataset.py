@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf.errors import DataError, os_error_message
+from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.aggregate import aggregate_activity
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
@@ -110,6 +110,7 @@ def load(path: str | Path) -> Dataset:
         With a Danish message naming file, column, values and rows.
     """
     source = Path(path)
+    require_utf8_path(source, DataError)
     try:
         return _load(source)
     except OSError as exc:  # a file or folder that vanished or may not be read

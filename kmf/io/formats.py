@@ -31,6 +31,9 @@ _CP1252_TEXT = set("€‚„…†‡‰‹‘’“”•–—™›¡¢£¤�
 # A number whose dots may all be thousands separators: 1.234 or -12.345.678,9
 _DOT_THOUSANDS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
 _MANY_DOTS = r"^[+-]?\d{1,3}(\.\d{3}){2,}(,\d*)?$"
+# ... and the same with the signs swapped (1,234 or 12,345,678.9)
+_COMMA_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+_MANY_COMMAS = r"^[+-]?\d{1,3}(,\d{3}){2,}(\.\d*)?$"
 
 DECIMAL_HELP = (
     'Skriv i kmf.toml i datasættets mappe, hvad der menes: decimaltegn = "," '
@@ -97,6 +100,11 @@ def inspect_csv(path: Path, display: str) -> CsvLayout:
         raise DataError(
             f"{display} er ikke en tekstfil i UTF-8 (den ser ud til at være {kind}). Gem den "
             "som CSV i UTF-8 — i Excel: Filer → Gem som → 'CSV UTF-8 (kommasepareret) (*.csv)'."
+        )
+    if b"\r" in start and b"\n" not in start:
+        raise DataError(
+            f"{display} har linjeskift af den gamle Mac-type (kun CR), som ikke kan læses. Gem "
+            "filen igen som CSV med almindelige linjeskift (Windows eller Linux)."
         )
     encoding, note = _encoding(path, display)
     with path.open("rb") as fh:
@@ -211,13 +219,18 @@ def decimal_separator(
     (``1.234``), stop with a message saying what was found.
     """
     text = [c for c in columns if lf.collect_schema()[c] == pl.String]
-    if setting is not None or not text:
+    if not text:
         return setting or "."
     kinds: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-        "comma": lambda s: s.str.contains(",", literal=True),
+        # a comma that cannot group thousands (3614406,39 or 1.234,5): a decimal comma
+        "comma": lambda s: s.str.contains(",", literal=True) & ~s.str.contains(_COMMA_THOUSANDS),
+        # a dot that cannot group thousands (3614406.39): a decimal point
         "point": lambda s: s.str.contains(".", literal=True) & ~s.str.contains(_DOT_THOUSANDS),
-        "dots": lambda s: s.str.contains(".", literal=True),
-        "thousands": lambda s: s.str.contains(_MANY_DOTS),
+        # two or more groups (1.234.567 or 1,234,567): that sign groups thousands
+        "dot_groups": lambda s: s.str.contains(_MANY_DOTS),
+        "comma_groups": lambda s: s.str.contains(_MANY_COMMAS),
+        # either sign at all
+        "signs": lambda s: s.str.contains(r"[.,]"),
     }
     stripped = {c: pl.col(c).str.strip_chars() for c in text}
     counts = (
@@ -228,26 +241,44 @@ def decimal_separator(
         .collect(engine="streaming")
         .row(0, named=True)
     )
-    if counts["comma"] and not counts["point"]:
-        return ","
-    if counts["point"] and not counts["comma"]:
-        return "."
-    if not counts["dots"]:
-        return "."
-    if not counts["comma"] and counts["thousands"]:
-        return ","
+    comma = counts["comma"] + counts["dot_groups"]  # values only a decimal comma explains
+    point = counts["point"] + counts["comma_groups"]  # values only a decimal point explains
     columns_named = " og ".join(f"'{c}'" for c in text)
-    if counts["comma"]:
-        found = "både tal med decimalkomma (fx '{comma}') og med decimalpunktum (fx '{point}')"
+
+    def example(*names: str) -> str:
+        return next((e for n in names if (e := _example(lf, stripped, kinds[n]))), "")
+
+    if setting is not None:
+        against = point if setting == "," else comma
+        if against:
+            shown = (
+                example("point", "comma_groups")
+                if setting == ","
+                else example("comma", "dot_groups")
+            )
+            raise DataError(
+                f"{display}, kolonne {columns_named}: kmf.toml siger decimaltegn = "
+                f"\"{setting}\", men fx '{shown}' kan kun læses med det andet decimaltegn. "
+                "Ret decimaltegn i kmf.toml, eller ret tallene, så de alle er skrevet ens."
+            )
+        return setting
+    if comma and point:
+        found = (
+            f"både tal med decimalkomma (fx '{example('comma', 'dot_groups')}') og med "
+            f"decimalpunktum (fx '{example('point', 'comma_groups')}')"
+        )
+    elif comma:
+        return ","
+    elif point or not counts["signs"]:
+        return "."
     else:
         found = (
-            "kun tal som '{dots}', hvor punktummet kan være både tusindtalsskilletegn "
-            "(1.234 = tusind) og decimaltegn (1.234 = én)"
+            f"kun tal som '{example('signs')}', hvor punktum eller komma kan være både "
+            "tusindtalsskilletegn (1.234 = tusind) og decimaltegn (1.234 = én)"
         )
-    examples = {name: _example(lf, stripped, kinds[name]) for name in ("comma", "point", "dots")}
     raise DataError(
         f"{display}, kolonne {columns_named}: tallene kan ikke læses entydigt — filen har "
-        f"{found.format(**examples)}. {DECIMAL_HELP}"
+        f"{found}. {DECIMAL_HELP}"
     )
 
 

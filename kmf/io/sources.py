@@ -4,6 +4,7 @@ a workbook sheet) and how to scan it, ``kmf.toml``, and the engines' read errors
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from kmf.errors import DataError, os_error_message
+from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io import formats
 from kmf.io.schema import normalise_names
 
@@ -157,11 +158,12 @@ def activity_pieces(folder: Path) -> list[Piece]:
     chosen = candidates[0]
     if chosen.is_file():
         return [file_piece("aktivitet", chosen, chosen.name)]
-    files = sorted(p for p in chosen.rglob("*.parquet") if p.is_file())
+    entries = _walk(chosen)
+    files = sorted(p for p in entries if p.suffix.lower() == ".parquet")
     others = sorted(
         p.relative_to(folder)
-        for p in chosen.rglob("*")
-        if p.is_file() and p.suffix.lower() != ".parquet" and not p.name.startswith((".", "_"))
+        for p in entries
+        if p.suffix.lower() != ".parquet" and not p.name.startswith((".", "_"))
     )
     if not files:
         raise DataError(
@@ -191,6 +193,27 @@ def activity_pieces(folder: Path) -> list[Piece]:
             )
         )
     return pieces
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every file below ``folder``. A folder that may not be read, or a link that leads
+    nowhere, is an error: its data would otherwise be left out unseen."""
+
+    def refuse(exc: OSError) -> None:
+        raise DataError(os_error_message(exc, exc.filename)) from None
+
+    found = []
+    for root, _dirs, names in os.walk(folder, onerror=refuse, followlinks=True):
+        for name in names:
+            path = Path(root) / name
+            if not path.is_file():
+                raise DataError(
+                    f"'{path}' kan ikke læses: den er en henvisning (link) til en fil, der ikke "
+                    "findes. Slet henvisningen, eller læg filen, den peger på, på plads."
+                )
+            require_utf8_path(path, DataError)
+            found.append(path)
+    return found
 
 
 def budget_piece(folder: Path) -> Piece:
@@ -314,7 +337,7 @@ def file_sha256(path: Path) -> str:
 def read_settings(path: Path) -> Settings:
     text: str | None = None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad may add a BOM
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(formats.toml_message(path, exc, text)) from None

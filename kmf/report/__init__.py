@@ -7,12 +7,18 @@ before this stage imports it.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.result import Result
 
 __all__ = ["write_report"]
+
+# matplotlib warns on stderr (in English) when it must keep its cache in a temporary folder,
+# e.g. with no writable home folder; the figures are the same, so the reader need not see it.
+# Set here, before any module of this package imports matplotlib.
+logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
 def write_report(result: Result, folder: str | Path, force: bool = False) -> list[Path]:

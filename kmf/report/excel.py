@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -153,7 +154,10 @@ def _count_columns_3() -> list[Col]:
 
 
 def _text(ws: Worksheet, row: int, col: int, value: str | None) -> Any:
-    """A text cell that Excel never reads as a formula."""
+    """A text cell that Excel never reads as a formula; control characters, which a
+    workbook cannot hold, are shown as '?'."""
+    if value is not None:
+        value = ILLEGAL_CHARACTERS_RE.sub("?", value)
     cell = ws.cell(row=row, column=col, value=value)
     if value is not None:
         cell.data_type = "s"

@@ -36,7 +36,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from kmf import _signals
-from kmf.errors import OTHER_FOLDER, DataError, OutputError, errno_of, os_error_message
+from kmf.errors import (
+    OTHER_FOLDER,
+    DataError,
+    OutputError,
+    errno_of,
+    os_error_message,
+    require_utf8_path,
+)
 
 try:
     import fcntl
@@ -46,6 +53,7 @@ except ImportError:  # pragma: no cover - Windows: no lock between runs
 MANIFEST = "manifest.json"
 FILES_KEY = "filer_skrevet"
 #: kmf's own files, for an output folder whose manifest does not list them (older kmf)
+#: (only in a folder that has kmf's manifest.json: a folder without one is not kmf's output)
 KMF_PATTERNS = (
     "tabel_*.csv",
     "tabel_*.parquet",
@@ -67,6 +75,7 @@ def check_target(target: str | Path, force: bool) -> None:
     """Raise ``OutputError`` if ``target`` cannot take the output: it is not a folder, or it
     has files and ``force`` is not given. Cheap: call it before the work."""
     target = Path(target)
+    require_utf8_path(target, OutputError)
     if target.exists() and not target.is_dir():
         raise OutputError(f"'{target}' findes allerede og er ikke en mappe. Vælg en anden --out.")
     # kmf's own hidden names do not count: they sit inside a target that is a mount point
@@ -222,6 +231,8 @@ def kmf_files(folder: Path) -> list[str]:
     """Names of the files in ``folder`` that an earlier kmf run wrote: those its manifest
     lists, or, for a manifest without the list, those named like kmf's files."""
     present = {p.name for p in folder.iterdir() if not p.is_dir() or p.is_symlink()}
+    if MANIFEST not in present:  # not a folder kmf wrote: only files of the same name go
+        return []
     try:
         listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))[FILES_KEY]
         if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
