@@ -13,6 +13,7 @@ import os
 import struct
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "kmf"
 
@@ -26,6 +27,7 @@ def use_danish() -> None:
     gettext.bindtextdomain(DOMAIN, str(locale_dir()))
     gettext.textdomain(DOMAIN)
     os.environ["LANGUAGE"] = "da"
+    speak_danish_on_usage_errors()
 
 
 def read_po(text: str) -> dict[str, str]:
@@ -89,3 +91,87 @@ def build() -> Path:
 
 if __name__ == "__main__":
     print(build())
+
+
+# What Click says of a command line it cannot parse, in Danish. Recent Typer carries its own
+# copy of Click with its words in English only, so the message is translated here.
+_USAGE_ERRORS: tuple[tuple[str, str], ...] = (
+    (
+        r"No such option: (\S+)\s*\(Possible options: (.+)\)",
+        "Tilvalget {0} findes ikke (mulige: {1}).",
+    ),
+    (r"No such option: (\S+)", "Tilvalget {0} findes ikke."),
+    (r"No such command '(.+?)'\.?", "Kommandoen '{0}' findes ikke."),
+    (r"Missing argument '(.+?)'\.?", "Argumentet {0} mangler."),
+    (r"Missing option '(.+?)'\.?", "Tilvalget {0} mangler."),
+    (r"Option '(.+?)' requires an argument\.?", "Tilvalget {0} skal have en værdi."),
+    (r"Option '(.+?)' requires (\d+) arguments\.?", "Tilvalget {0} skal have {1} værdier."),
+    (r"Got unexpected extra arguments? \((.+)\)", "Der er ord til overs: {0}."),
+    (r"Invalid value for (.+?): (.*)", "Ugyldig værdi for {0}: {1}"),
+)
+_VALUE_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"'?(.*?)'? is not a valid integer\.?", "'{0}' er ikke et heltal."),
+    (r"Input should be a valid integer.*", "skal være et heltal."),
+    (r"Input should be greater than or equal to (\S+?)\.?", "skal være mindst {0}."),
+    (r"Input should be less than or equal to (\S+?)\.?", "skal være højst {0}."),
+    (r"Input should be greater than (\S+?)\.?", "skal være større end {0}."),
+    (r"Input should be less than (\S+?)\.?", "skal være mindre end {0}."),
+    (r"'?(.*?)'? is not a valid float\.?", "'{0}' er ikke et tal."),
+    (r"(.+?) is not in the range (.+)\.?", "{0} ligger ikke i intervallet {1}."),
+    (r"(.+?) is not in the valid range of (.+)\.?", "{0} ligger ikke i intervallet {1}."),
+    (r"Path '(.+?)' does not exist\.?", "Stien '{0}' findes ikke."),
+    (r"'?(.*?)'? is not a valid boolean\.?", "'{0}' er hverken ja eller nej."),
+)
+
+
+def danish_usage_error(message: str) -> str:
+    """Click's message about a command line, in Danish (unknown ones as they are)."""
+    import re
+
+    for pattern, text in _USAGE_ERRORS:
+        found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
+        if found:
+            parts = [p.strip() for p in found.groups()]
+            if pattern.startswith("Invalid value"):
+                parts[1] = _translate(parts[1], _VALUE_ERRORS)
+            text = text.format(*parts)
+            break
+    else:
+        text = message.strip()
+    return re.sub(r"\s*Did you mean (.+)\?", r" Mente du \1?", text)
+
+
+def _translate(message: str, table: tuple[tuple[str, str], ...]) -> str:
+    import re
+
+    for pattern, text in table:
+        found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
+        if found:
+            return text.format(*(p.strip() for p in found.groups()))
+    return message
+
+
+def _show_in_danish(self: Any, file: Any = None) -> None:
+    """In place of Click's ``UsageError.show``: one line, ``Fejl: …``, and where to get help."""
+    import sys
+
+    hint = ""
+    if self.ctx is not None:
+        hint = f" Se '{self.ctx.command_path} --help'."
+    (file or sys.stderr).write(f"Fejl: {danish_usage_error(self.format_message())}{hint}\n")
+
+
+def speak_danish_on_usage_errors() -> None:
+    """Let every Click in use (Typer's own copy, or Click itself) report a command line it
+    cannot parse in Danish."""
+    import importlib
+
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage = module.UsageError
+        for cls in (usage, *usage.__subclasses__()):
+            if cls.__name__ not in ("NoArgsIsHelpError",) and "show" in vars(cls):
+                cls.show = _show_in_danish

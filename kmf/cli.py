@@ -159,6 +159,8 @@ def figure_command(
         else:
             figure = kommune_overview(result)
             target = out or Path("figur_kommuner.png")
+        if target.is_dir():
+            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
         if not target.suffix:
             target = target.with_suffix(".png")
         if target.suffix.lower() not in FIGURE_TYPES:
