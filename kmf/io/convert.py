@@ -22,11 +22,6 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
     src, dst = Path(source), Path(target)
     if not src.is_file():
         raise DataError(f"CSV-filen '{src}' findes ikke.")
-    if dst.exists() and dst.resolve() == src.resolve():
-        raise DataError(
-            f"'{dst}' er selve CSV-filen. Angiv et andet navn til Parquet-filen, fx "
-            f"'{src.with_suffix('.parquet').name}'."
-        )
     if dst.exists():
         raise DataError(f"'{dst}' findes allerede. Vælg et andet filnavn, eller slet filen først.")
     piece = file_piece("aktivitet", src, src.name)
