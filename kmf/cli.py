@@ -28,7 +28,7 @@ from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.forecast import build_cells, choose_year
 from kmf.io import load, sample_dataset
 from kmf.pipeline import run as run_pipeline
-from kmf.report.write import check_target, write_file
+from kmf.report.write import check_file_target, check_target, write_file
 
 app = typer.Typer(
     name="kmf",
@@ -144,7 +144,17 @@ def figure_command(
     """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
     from kmf.report.figures import kommune_overview, waterfall
 
+    target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
+    if not target.suffix and not target.is_dir():
+        target = target.with_suffix(".png")
     with errors_to_exit():
+        # at once, before the data are read: a name kmf cannot or may not write stops here
+        check_file_target(target, force)
+        if target.suffix.lower() not in FIGURE_TYPES:
+            raise OutputError(
+                f"'{target}' kan ikke gemmes som figur: filtypen '{target.suffix}' kendes ikke. "
+                f"Brug en af {', '.join(FIGURE_TYPES)}."
+            )
         source = dataset if dataset is not None else sample_dataset()
         result = run_pipeline(source, aar=aar)
         if kommune is not None:
@@ -155,29 +165,11 @@ def figure_command(
                     f"datasættet, fx {min(known)}."
                 )
             figure = waterfall(result, kommune)
-            target = out or Path(f"figur_{kommune}.png")
         else:
             figure = kommune_overview(result)
-            target = out or Path("figur_kommuner.png")
-        if target.is_dir():
-            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
-        if not target.suffix:
-            target = target.with_suffix(".png")
-        if target.suffix.lower() not in FIGURE_TYPES:
-            raise OutputError(
-                f"'{target}' kan ikke gemmes som figur: filtypen '{target.suffix}' kendes ikke. "
-                f"Brug en af {', '.join(FIGURE_TYPES)}."
-            )
-        if target.exists() and target.is_dir():
-            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn, der ender på .png.")
-        if target.exists() and not force:
-            raise OutputError(
-                f"'{target}' findes allerede. Brug --force for at erstatte den, eller vælg et "
-                "andet filnavn med --out."
-            )
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")
         kind = target.suffix.lower().lstrip(".")
-        write_file(target, True, lambda path: figure.savefig(path, dpi=150, format=kind))
+        write_file(target, force, lambda path: figure.savefig(path, dpi=150, format=kind))
     out_console().print(f"Figuren er gemt i {target}")
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from kmf import _signals
 from kmf.danish import format_kr, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
-from kmf.report.excel import workbook_name
+from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
 from kmf.result import Result
 

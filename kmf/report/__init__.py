@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+from kmf.report.labels import workbook_name
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.result import Result
 
@@ -32,7 +33,7 @@ def _fill(result: Result, folder: Path) -> None:
         frame.write_csv(folder / f"{name}.csv")
         frame.write_parquet(folder / f"{name}.parquet")
     # imported here: openpyxl and matplotlib are only loaded when a report is written
-    from kmf.report.excel import workbook_name, write_workbook
+    from kmf.report.excel import write_workbook
     from kmf.report.figures import save_figures
 
     write_workbook(result, folder / workbook_name(result.aar))

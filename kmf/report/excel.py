@@ -46,10 +46,6 @@ class Col:
     width: float = 13
 
 
-def workbook_name(year: int) -> str:
-    return f"kmf_dekomponering_{year}.xlsx"
-
-
 def write_workbook(result: Result, path: Path) -> None:
     """Write ``kmf_dekomponering_<T>.xlsx`` for ``result`` to ``path``."""
     wb = Workbook()

@@ -62,4 +62,7 @@ FIGURES: dict[int, FigureSpec] = {
                   codes.AREAS, codes.AREA_LABELS),
 }  # fmt: skip
 
-POINT_UNIT = "Pct.-point"
+
+def workbook_name(year: int) -> str:
+    """The workbook's file name for budget year ``year``."""
+    return f"kmf_dekomponering_{year}.xlsx"

@@ -139,15 +139,8 @@ def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
     existing ``target`` is an error; on any failure, or Ctrl-C, ``target`` stays as it was.
     """
     target = Path(target)
-    exists = (
-        f"'{target}' findes allerede. Brug --force for at erstatte filen, eller vælg et andet "
-        "filnavn."
-    )
     try:
-        if target.is_dir():
-            raise OutputError(f"'{target}' er en mappe. Angiv et filnavn.")
-        if target.exists() and not force:
-            raise OutputError(exists)
+        check_file_target(target, force)
         target.parent.mkdir(parents=True, exist_ok=True)
         with _signals.held():
             remove_leftovers(target, including_own=False)  # no lock: another thread may write
@@ -167,7 +160,7 @@ def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
                     if force:
                         os.replace(partial, target)
                     else:
-                        _link_new(partial, target, exists)
+                        _link_new(partial, target, _exists(target))
         finally:
             with _signals.held():
                 remove_partial()
@@ -175,6 +168,24 @@ def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
         _raise_as_output_error(exc, target, "gem filen et andet sted")
         raise
     return value
+
+
+def check_file_target(target: str | Path, force: bool) -> None:
+    """Raise ``OutputError`` if ``target`` cannot take a file: it is a folder, or it exists
+    and ``force`` is not given. Cheap: call it before the work."""
+    target = Path(target)
+    require_utf8_path(target, OutputError)
+    if target.is_dir():
+        raise OutputError(f"'{target}' er en mappe. Angiv et filnavn.")
+    if target.exists() and not force:
+        raise OutputError(_exists(target))
+
+
+def _exists(target: Path) -> str:
+    return (
+        f"'{target}' findes allerede. Brug --force for at erstatte filen, eller vælg et andet "
+        "filnavn."
+    )
 
 
 def _link_new(partial: Path, target: Path, exists: str) -> None:
