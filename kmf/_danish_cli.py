@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import gettext
 import os
+import re
 import struct
 from importlib import resources
 from pathlib import Path
@@ -126,29 +127,20 @@ _VALUE_ERRORS: tuple[tuple[str, str], ...] = (
 
 def danish_usage_error(message: str) -> str:
     """Click's message about a command line, in Danish (unknown ones as they are)."""
-    import re
-
-    for pattern, text in _USAGE_ERRORS:
-        found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
-        if found:
-            parts = [p.strip() for p in found.groups()]
-            if pattern.startswith("Invalid value"):
-                parts[1] = _translate(parts[1], _VALUE_ERRORS)
-            text = text.format(*parts)
-            break
-    else:
-        text = message.strip()
+    text = _translate(message, _USAGE_ERRORS, inner=_VALUE_ERRORS)
     return re.sub(r"\s*Did you mean (.+)\?", r" Mente du \1?", text)
 
 
-def _translate(message: str, table: tuple[tuple[str, str], ...]) -> str:
-    import re
-
+def _translate(
+    message: str, table: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """``message`` by the first pattern of ``table`` it matches, its parts translated by
+    ``inner`` (e.g. what is wrong with a value); as it is where none matches."""
     for pattern, text in table:
         found = re.fullmatch(pattern, message.strip(), flags=re.DOTALL)
         if found:
-            return text.format(*(p.strip() for p in found.groups()))
-    return message
+            return text.format(*(_translate(part, inner) for part in found.groups()))
+    return message.strip()
 
 
 def _show_in_danish(self: Any, file: Any = None) -> None:
