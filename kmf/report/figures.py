@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kmf.danish import format_number
 from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
@@ -37,6 +37,8 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
 
 
 def _comma_axis(ax: Axes, decimals: int = 1) -> None:
+    # ticks at steps of 1, 2 or 5 (never 0.25): every tick is exact with ``decimals`` decimals
+    ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10], integer=decimals == 0))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, decimals)))
 
 
@@ -54,13 +56,14 @@ def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure
     ax.bar_label(bars, labels=["–" if v is None else format_number(v, 1) for v in values],
                  padding=2, fontsize=9)  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_title(title, loc="left", fontsize=11)
+    # the title above, the grey line under it: room for both, whatever the title's length
+    ax.set_title(title, loc="left", fontsize=11, pad=18)
     ax.set_ylabel("Pct.-point")
     ax.margins(y=0.15)
     _comma_axis(ax)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.text(1.0, 1.01, f"Hele landet, {result.aar} ift. budgettet (ØA)", fontsize=8,
-            color=GREY, ha="right", va="bottom", transform=ax.transAxes)  # fmt: skip
+    ax.text(0.0, 1.02, f"Hele landet, {result.aar} ift. budgettet (ØA)", fontsize=8,
+            color=GREY, ha="left", va="bottom", transform=ax.transAxes)  # fmt: skip
     return figure
 
 
