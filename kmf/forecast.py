@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -10,35 +11,18 @@ from kmf import codes
 from kmf.danish import format_kr
 from kmf.errors import DataError, describe_problem_rows
 from kmf.io import Dataset, exact_sum
+from kmf.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
+
+__all__ = ["Basis", "Cells", "Cut", "build_cells", "build_keyed_cells", "choose_year", "cuts_for"]
 
 # The columns of the forecast and budget cells (``Cells.cells``).
 P_FORECAST, K_FORECAST = "produktionsvaerdi_prognose_kr", "kmf_prognose_kr"
 P_BUDGET, K_BUDGET = "produktionsvaerdi_budget_kr", "kmf_budget_kr"
-
-
-@dataclass(frozen=True)
-class Cut:
-    """One of the four cuts a run uses."""
-
-    name: str  # key used internally
-    aar: int
-    opgoerelse: str
-    takstaar: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.aar} {codes.CUT_LABELS[self.opgoerelse]} opgørelse i {self.takstaar}-takster"
-
-
-def cuts_for(year: int) -> tuple[Cut, ...]:
-    """The cuts a run for budget year T reads: T foreløbig, T−1 foreløbig and endelig, T−2 endelig
-    at year-T takster."""
-    return (
-        Cut("prognose", year, "foreloebig", year),
-        Cut("efterreg_foreloebig", year - 1, "foreloebig", year - 1),
-        Cut("efterreg_endelig", year - 1, "endelig", year - 1),
-        Cut("grundlag", year - 2, "endelig", year),
-    )
+# The key of a forecast among several built at once: its index in the list of bases.
+KEY = "noegle"
+# Stands for "undated" where cuts are joined on their date (a null never joins).
+_NO_DATE = date(1, 1, 1)
+_CUT = ["aar", "opgoerelse", "takstaar", "_dato"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +34,8 @@ class Cells:
     ``kmf_budget_kr`` — all 17 cells of every kommune (absent cells are 0).
     ``kommuner``: ``kommunekode``, ``efterregistreringsfaktor`` (f_k), ``kmf_grundlag_kr`` (K⁰_k),
     ``kmf_budget_kr`` (K^b_k), ``budgetfaktor`` (g_k).
+    Built for several forecasts at once (:func:`build_keyed_cells`), both have a first column
+    ``noegle``: the index of the forecast's basis in ``bases``.
     """
 
     year: int
@@ -57,6 +43,7 @@ class Cells:
     kommuner: pl.DataFrame
     budget_kind: str  # "national" or "kommune"
     rows_used: dict[int, int]  # input file index -> activity rows used
+    bases: tuple[Basis, ...] = ()
 
 
 def choose_year(dataset: Dataset, aar: int | None) -> int:
@@ -74,103 +61,130 @@ def choose_year(dataset: Dataset, aar: int | None) -> int:
     return latest
 
 
-def build_cells(dataset: Dataset, year: int) -> Cells:
-    """Forecast cells f_k · (T, foreløbig) and budget cells g_k · (T−2, endelig, T-takster)."""
-    specs = cuts_for(year)
-    cells = dataset.cells
-    by_cut: dict[str, pl.DataFrame] = {}
-    missing = []
-    for spec in specs:
-        cut = cells.filter(
-            (pl.col("aar") == spec.aar)
-            & (pl.col("opgoerelse") == spec.opgoerelse)
-            & (pl.col("takstaar") == spec.takstaar)
-        )
-        if cut.is_empty():
-            missing.append(spec)
-        by_cut[spec.name] = cut
-    if missing:
-        raise DataError(_missing_cuts_message(dataset, year, missing))
+def basis_for(dataset: Dataset, year: int, dato: date | None = None) -> tuple[Basis, list[Basis]]:
+    """The cuts of the forecast for T on ``dato`` (SPEC §7) and the later dates without a
+    basis. Undated data read the four undated cuts of SPEC §4."""
+    if dato is None and not dataset.dated:
+        return Basis(year, None, cuts_for(year)), []
+    return choose_basis(dataset, year, dato)
 
-    kommune_sets = {name: set(cut["kommunekode"].to_list()) for name, cut in by_cut.items()}
-    every = set().union(*kommune_sets.values())
-    gaps = [
-        f"{spec.label} mangler kommune(r) {_kommune_list(every - kommune_sets[spec.name])}"
-        for spec in specs
-        if every - kommune_sets[spec.name]
-    ]
-    if gaps:
-        raise DataError(
-            "Aktivitetsdata (kolonnen 'kommunekode') har ikke de samme kommuner i alle fire "
-            f"opgørelser, som budgetår {year} bruger:\n"
-            + "\n".join(f"- {g}" for g in gaps)
-            + "\nHver kommune skal have rækker i alle fire opgørelser."
-        )
 
-    totals = {
-        name: cut.group_by("kommunekode").agg(exact_sum("kmf"), exact_sum("produktionsvaerdi"))
-        for name, cut in by_cut.items()
-    }
-    factor = (
-        totals["efterreg_endelig"]
-        .select("kommunekode", pl.col("kmf").alias("_end"))
-        .join(
-            totals["efterreg_foreloebig"].select("kommunekode", pl.col("kmf").alias("_fore")),
-            on="kommunekode",
-        )
+def build_cells(dataset: Dataset, year: int, basis: Basis | None = None) -> Cells:
+    """Forecast cells f_k · (T, foreløbig) and budget cells g_k · (T−2, endelig, T-takster)
+    for one forecast (default: T's default date, see :func:`basis_for`)."""
+    chosen = basis if basis is not None else basis_for(dataset, year)[0]
+    keyed = build_keyed_cells(dataset, [chosen])
+    return Cells(
+        year,
+        keyed.cells.drop(KEY),
+        keyed.kommuner.drop(KEY),
+        keyed.budget_kind,
+        keyed.rows_used,
+        keyed.bases,
+    )
+
+
+def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
+    """The cells of several forecasts at once (dates of one year, or years): each basis's cuts
+    are joined to the activity cells under its key, and every step groups by the key."""
+    cuts = pl.DataFrame(
+        [
+            (i, c.name, c.aar, c.opgoerelse, c.takstaar, c.dato or _NO_DATE)
+            for i, b in enumerate(bases)
+            for c in b.cuts
+        ],
+        schema={
+            KEY: pl.UInt32,
+            "rolle": pl.String,
+            "aar": pl.Int16,
+            "opgoerelse": codes.Opgoerelse,
+            "takstaar": pl.Int16,
+            "_dato": pl.Date,
+        },
+        orient="row",
+    )
+    dated = dataset.cells.with_columns(pl.col("opgoerelsesdato").fill_null(_NO_DATE).alias("_dato"))
+    tagged = cuts.join(dated, on=_CUT, how="inner")
+
+    present = set(tagged.select(KEY, "rolle").unique().iter_rows())
+    for i, b in enumerate(bases):
+        missing = [c for c in b.cuts if (i, c.name) not in present]
+        if missing:
+            raise DataError(_missing_cuts_message(dataset, b.aar, missing))
+    _require_same_kommuner(tagged, bases)
+
+    totals = tagged.group_by(KEY, "rolle", "kommunekode").agg(
+        exact_sum("kmf"), exact_sum("produktionsvaerdi")
+    )
+
+    def role(name: str, *columns: pl.Expr) -> pl.DataFrame:
+        return totals.filter(pl.col("rolle") == name).select(KEY, "kommunekode", *columns)
+
+    factor = role("efterreg_endelig", pl.col("kmf").alias("_end")).join(
+        role("efterreg_foreloebig", pl.col("kmf").alias("_fore")), on=[KEY, "kommunekode"]
     )
     _require_positive(
         factor,
         "_fore",
-        specs[1],
+        bases,
+        "efterreg_foreloebig",
         "KMF-beløbet (kolonnen 'kmf')",
         "efterregistreringsfaktoren f = endelig / foreløbig",
     )
-    base_totals = totals["grundlag"].select("kommunekode", pl.col("kmf").alias("kmf_grundlag_kr"))
+    base_totals = role("grundlag", pl.col("kmf").alias("kmf_grundlag_kr"))
     _require_positive(
         base_totals,
         "kmf_grundlag_kr",
-        specs[3],
+        bases,
+        "grundlag",
         "KMF-beløbet (kolonnen 'kmf')",
         "fordelingen af budgettet på kommuner",
     )
     _require_positive(
-        totals["prognose"],
+        role("prognose", pl.col("produktionsvaerdi")),
         "produktionsvaerdi",
-        specs[0],
+        bases,
+        "prognose",
         "produktionsværdien (kolonnen 'produktionsvaerdi')",
         "aktivitetsniveauet",
     )
 
-    budget, kind = _budget_for(dataset, year, base_totals)
+    keys_of_year: dict[int, list[int]] = {}
+    for i, b in enumerate(bases):
+        keys_of_year.setdefault(b.aar, []).append(i)
+    budgets, kinds = [], set()
+    for year, keys in keys_of_year.items():  # one budget per budget year, not per date
+        budget, kind = _budget_for(dataset, year, base_totals.filter(pl.col(KEY).is_in(keys)))
+        budgets.append(budget)
+        kinds.add(kind)
     kommuner = (
-        factor.join(base_totals, on="kommunekode")
-        .join(budget, on="kommunekode")
+        factor.join(base_totals, on=[KEY, "kommunekode"])
+        .join(pl.concat(budgets), on=[KEY, "kommunekode"])
         .select(
+            KEY,
             "kommunekode",
             (pl.col("_end") / pl.col("_fore")).alias("efterregistreringsfaktor"),
             "kmf_grundlag_kr",
             "kmf_budget_kr",
             (pl.col("kmf_budget_kr") / pl.col("kmf_grundlag_kr")).alias("budgetfaktor"),
         )
-        .sort("kommunekode")
+        .sort(KEY, "kommunekode")
     )
 
-    grid = _grid(kommuner["kommunekode"])
-    forecast = _cells_of(by_cut["prognose"], "prognose")
-    base = _cells_of(by_cut["grundlag"], "budget")
+    grid = _grid(kommuner.select(KEY, "kommunekode"))
+    on = [KEY, "kommunekode", "aldersgruppe", "sundhedsomraade"]
+    forecast = _cells_of(tagged.filter(pl.col("rolle") == "prognose"), "prognose")
+    base = _cells_of(tagged.filter(pl.col("rolle") == "grundlag"), "budget")
     out = (
-        grid.join(forecast, on=["kommunekode", "aldersgruppe", "sundhedsomraade"], how="left")
-        .join(base, on=["kommunekode", "aldersgruppe", "sundhedsomraade"], how="left")
+        grid.join(forecast, on=on, how="left")
+        .join(base, on=on, how="left")
         .join(
-            kommuner.select("kommunekode", "efterregistreringsfaktor", "budgetfaktor"),
-            on="kommunekode",
+            kommuner.select(KEY, "kommunekode", "efterregistreringsfaktor", "budgetfaktor"),
+            on=[KEY, "kommunekode"],
         )
-        .with_columns(pl.exclude("kommunekode", "aldersgruppe", "sundhedsomraade").fill_null(0.0))
+        .with_columns(pl.exclude(*on).fill_null(0.0))
         .select(
-            "kommunekode",
-            "aldersgruppe",
-            "sundhedsomraade",
+            *on,
             (pl.col("produktionsvaerdi_prognose") * pl.col("efterregistreringsfaktor")).alias(
                 "produktionsvaerdi_prognose_kr"
             ),
@@ -180,25 +194,50 @@ def build_cells(dataset: Dataset, year: int) -> Cells:
             ),
             (pl.col("kmf_budget") * pl.col("budgetfaktor")).alias("kmf_budget_kr"),
         )
-        .sort("kommunekode", "aldersgruppe", "sundhedsomraade")
+        .sort(*on)
     )
-    require_finite(kommuner, "kommunekode", f"prognosen og budgettet for {year} (faktorerne)")
-    require_finite(out, "kommunekode", f"prognose- og budgetcellerne for {year}")
-    _check_shares_defined(out, year)
+    years = ", ".join(str(y) for y in keys_of_year)
+    require_finite(kommuner, "kommunekode", f"prognosen og budgettet for {years} (faktorerne)")
+    require_finite(out, "kommunekode", f"prognose- og budgetcellerne for {years}")
+    _check_shares_defined(out, bases)
 
-    used = dataset.aktivitet.filter(
-        pl.any_horizontal(
-            (pl.col("aar") == s.aar)
-            & (pl.col("opgoerelse") == s.opgoerelse)
-            & (pl.col("takstaar") == s.takstaar)
-            for s in specs
-        )
+    used = (
+        dataset.aktivitet.with_columns(pl.col("opgoerelsesdato").fill_null(_NO_DATE).alias("_dato"))
+        .join(cuts.select(_CUT).unique(), on=_CUT, how="semi")
+        .group_by("fil")
+        .agg(pl.col("rows").sum())
     )
-    rows_used_frame = used.group_by("fil").agg(pl.col("rows").sum())
-    rows_used = dict(
-        zip(rows_used_frame["fil"].to_list(), rows_used_frame["rows"].to_list(), strict=True)
+    rows_used = dict(zip(used["fil"].to_list(), used["rows"].to_list(), strict=True))
+    kind = kinds.pop() if len(kinds) == 1 else "blandet"
+    return Cells(bases[0].aar, out, kommuner, kind, rows_used, tuple(bases))
+
+
+def _require_same_kommuner(tagged: pl.DataFrame, bases: list[Basis]) -> None:
+    """Every kommune has rows in all four cuts of each forecast."""
+    roles = tagged.group_by(KEY, "kommunekode").agg(pl.col("rolle").unique())
+    short = roles.filter(pl.col("rolle").list.len() < len(ROLES)).sort(KEY, "kommunekode")
+    if short.is_empty():
+        return
+    key = short[KEY][0]
+    basis = bases[key]
+    of_key = roles.filter(pl.col(KEY) == key)
+    every = set(of_key["kommunekode"].to_list())
+    have: dict[str, set[int]] = {c.name: set() for c in basis.cuts}
+    for k, present in of_key.select("kommunekode", "rolle").iter_rows():
+        for r in present:
+            have[r].add(k)
+    gaps = [
+        f"{c.label} mangler kommune(r) {_kommune_list(every - have[c.name])}"
+        for c in basis.cuts
+        if every - have[c.name]
+    ]
+    when = f" pr. {basis.dato.isoformat()}" if basis.dato is not None else ""
+    raise DataError(
+        "Aktivitetsdata (kolonnen 'kommunekode') har ikke de samme kommuner i alle fire "
+        f"opgørelser, som budgetår {basis.aar}{when} bruger:\n"
+        + "\n".join(f"- {g}" for g in gaps)
+        + "\nHver kommune skal have rækker i alle fire opgørelser."
     )
-    return Cells(year, out, kommuner, kind, rows_used)
 
 
 def require_finite(frame: pl.DataFrame, unit: str, where: str) -> None:
@@ -221,18 +260,18 @@ def require_finite(frame: pl.DataFrame, unit: str, where: str) -> None:
     )
 
 
-def _grid(kommunekoder: pl.Series) -> pl.DataFrame:
+def _grid(kommuner: pl.DataFrame) -> pl.DataFrame:
     cells = pl.DataFrame(
         {
             "aldersgruppe": pl.Series([a for a, _ in codes.CELLS], dtype=codes.AgeGroup),
             "sundhedsomraade": pl.Series([o for _, o in codes.CELLS], dtype=codes.Area),
         }
     )
-    return kommunekoder.to_frame().join(cells, how="cross")
+    return kommuner.join(cells, how="cross")
 
 
 def _cells_of(cut: pl.DataFrame, side: str) -> pl.DataFrame:
-    return cut.group_by("kommunekode", "aldersgruppe", "sundhedsomraade").agg(
+    return cut.group_by(KEY, "kommunekode", "aldersgruppe", "sundhedsomraade").agg(
         exact_sum("produktionsvaerdi").alias(f"produktionsvaerdi_{side}"),
         exact_sum("kmf").alias(f"kmf_{side}"),
     )
@@ -244,10 +283,15 @@ def _kommune_list(kommunekoder: set[int], most: int = 10) -> str:
     return shown + (" …" if len(kommunekoder) > most else "")
 
 
-def _require_positive(frame: pl.DataFrame, column: str, spec: Cut, what: str, used: str) -> None:
-    bad = frame.filter(pl.col(column) <= 0).sort("kommunekode")
+def _require_positive(
+    frame: pl.DataFrame, column: str, bases: list[Basis], role: str, what: str, used: str
+) -> None:
+    bad = frame.filter(pl.col(column) <= 0).sort(KEY, "kommunekode")
     if bad.is_empty():
         return
+    key = bad[KEY][0]
+    bad = bad.filter(pl.col(KEY) == key)
+    spec = bases[key].cut(role)
     shown = describe_problem_rows(
         bad,
         lambda r: f"kommune {codes.kommune_label(r['kommunekode'])}: {format_kr(r[column])} kr.",
@@ -300,12 +344,12 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
                 f"({shown}). Der må kun være én række for {year}."
             )
         total = float(rows["kmf_budget_kr"][0])
-        kommuner = base.with_columns(
-            (total * pl.col("kmf_grundlag_kr") / exact_sum("kmf_grundlag_kr")).alias(
+        kommuner = base.sort(KEY, "kommunekode").with_columns(
+            (total * pl.col("kmf_grundlag_kr") / exact_sum("kmf_grundlag_kr").over(KEY)).alias(
                 "kmf_budget_kr"
             )
         )
-        return kommuner.select("kommunekode", "kmf_budget_kr"), "national"
+        return kommuner.select(KEY, "kommunekode", "kmf_budget_kr"), "national"
 
     counts = (
         rows.group_by("kommunekode").agg(pl.len(), pl.col("raekke").min()).filter(pl.col("len") > 1)
@@ -334,17 +378,24 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
             f"aktivitetsdata — det {' og '.join(parts)}. Budgettet pr. kommune skal dække "
             "præcis de kommuner, der er aktivitetsdata for."
         )
-    return rows.select(pl.col("kommunekode").cast(pl.Int16), "kmf_budget_kr"), "kommune"
+    given = rows.select(pl.col("kommunekode").cast(pl.Int16), "kmf_budget_kr")
+    return base.select(KEY, "kommunekode").join(given, on="kommunekode"), "kommune"
 
 
-def _check_shares_defined(cells: pl.DataFrame, year: int) -> None:
+def _check_shares_defined(cells: pl.DataFrame, bases: list[Basis]) -> None:
     """KMF without production value in an age group makes its KMF share undefined."""
-    groups = cells.group_by("kommunekode", "aldersgruppe").agg(pl.exclude("sundhedsomraade").sum())
-    for side, label in (("prognose", f"{year} foreløbig"), ("budget", f"{year - 2} endelig")):
+    groups = cells.group_by(KEY, "kommunekode", "aldersgruppe").agg(
+        pl.exclude("sundhedsomraade").sum()
+    )
+    for side, role in (("prognose", "prognose"), ("budget", "grundlag")):
         bad = groups.filter(
             (pl.col(f"produktionsvaerdi_{side}_kr") == 0) & (pl.col(f"kmf_{side}_kr") != 0)
-        ).sort("kommunekode", "aldersgruppe")
+        ).sort(KEY, "kommunekode", "aldersgruppe")
         if not bad.is_empty():
+            bad = bad.filter(pl.col(KEY) == bad[KEY][0])
+            cut = bases[bad[KEY][0]].cut(role)
+            when = f" pr. {cut.dato.isoformat()}" if cut.dato is not None else ""
+            label = f"{cut.aar} {codes.CUT_LABELS[cut.opgoerelse]}{when}"
             kmf_column = f"kmf_{side}_kr"
 
             def label_row(r: dict, column: str = kmf_column) -> str:
@@ -364,8 +415,9 @@ def _check_shares_defined(cells: pl.DataFrame, year: int) -> None:
 def _missing_cuts_message(dataset: Dataset, year: int, missing: list[Cut]) -> str:
     have = dataset.cuts()
     listed = [
-        f"{r['aar']} {codes.CUT_LABELS[r['opgoerelse']]} i {r['takstaar']}-takster "
-        f"({r['rows']} rækker)"
+        f"{r['aar']} {codes.CUT_LABELS[r['opgoerelse']]}"
+        + (f" pr. {r['opgoerelsesdato'].isoformat()}" if r["opgoerelsesdato"] else "")
+        + f" i {r['takstaar']}-takster ({r['rows']} rækker)"
         for r in have.iter_rows(named=True)
     ]
     files = ", ".join(f.display for f in dataset.files if f.table == "aktivitet")

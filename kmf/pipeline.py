@@ -3,6 +3,7 @@ report writer, so ``Result.write`` works without the result importing the report
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -11,10 +12,11 @@ from kmf import codes, tables
 from kmf._meta import version
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
-from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
+from kmf.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.io import Dataset, load
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
+from kmf.timeline import parse_date
 
 ALL_METHODS = "alle"
 
@@ -23,6 +25,7 @@ def run(
     dataset: Dataset | str | Path,
     aar: int | None = None,
     metode: str | None = None,
+    dato: date | str | None = None,
 ) -> Result:
     """Decompose the gap between the KMF forecast and the budget for budget year ``aar``.
 
@@ -37,6 +40,10 @@ def run(
         ``"ministeriet"`` (SPEC §4, the default unless ``kmf.toml`` says otherwise), ``"lmdi"``
         or ``"shapley"`` (exact, with C split into area mix and KMF share), or ``"alle"``
         (the ministry's tables plus ``Result.metoder`` comparing all three).
+    dato
+        The forecast date d (SPEC §7) where the activity has ``opgoerelsesdato``: a ``date``
+        or text (``"2018-09-10"``, ``"10-09-2018"``, ``"10.09.2018"``). Default: the latest
+        T foreløbig date with all the cuts a forecast needs.
 
     Raises
     ------
@@ -49,7 +56,9 @@ def run(
     if method not in known:
         raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
     year = choose_year(data, aar)
-    cells = build_cells(data, year)
+    wanted = parse_date(dato) if isinstance(dato, str) else dato
+    basis, later = basis_for(data, year, wanted)
+    cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])
     chosen = METHODS if method == ALL_METHODS else (method,)
     b1_by_method = {
@@ -80,14 +89,17 @@ def run(
         tabeller=tabeller,
         celler=cells.cells,
         kommuner=cells.kommuner,
-        manifest=_manifest(data, year, method, cells),
+        manifest=_manifest(data, year, method, cells, later),
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
+        dato=basis.dato,
         writer=write_report,
     )
 
 
-def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
+def _manifest(
+    data: Dataset, year: int, method: str, cells: Cells, later: list[Basis] | None = None
+) -> Manifest:
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):
@@ -99,7 +111,12 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
         files.append(
             ManifestFile(f.table, f.display, str(f.path.resolve()), f.sha256, f.rows, used)
         )
-    roles = {(c.aar, c.opgoerelse, c.takstaar): c.name for c in cuts_for(year)}
+    roles: dict[tuple, str] = {}
+    for basis in cells.bases:
+        for c in basis.cuts:
+            key = (c.aar, c.opgoerelse, c.takstaar, c.dato)
+            # a cut may serve several forecasts in the same role (the track's endelig cuts)
+            roles[key] = c.name
     cuts = tuple(
         ManifestCut(
             r["aar"],
@@ -107,10 +124,12 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
             r["takstaar"],
             r["rows"],
             r["kommuner"],
-            roles.get((r["aar"], r["opgoerelse"], r["takstaar"])),
+            roles.get((r["aar"], r["opgoerelse"], r["takstaar"], r["opgoerelsesdato"])),
+            None if r["opgoerelsesdato"] is None else r["opgoerelsesdato"].isoformat(),
         )
         for r in data.cuts().iter_rows(named=True)
     )
+    dato = cells.bases[0].dato if len(cells.bases) == 1 else None
     return Manifest(
         version=version(),
         metode=method,
@@ -125,4 +144,6 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
         kommuner=cells.kommuner.height,
         bemaerkninger=tuple(data.notes),
         aldersgrupper=tuple(codes.AGE_GROUPS),
+        opgoerelsesdato=None if dato is None else dato.isoformat(),
+        datoer_uden_grundlag=tuple(b.dato.isoformat() for b in later or [] if b.dato),
     )

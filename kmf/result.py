@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class ManifestCut:
     raekker: int
     kommuner: int
     brugt_som: str | None
+    opgoerelsesdato: str | None = None  # ISO; None for an undated cut
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Manifest:
     bemaerkninger: tuple[str, ...]
     aldersgrupper: tuple[str, ...]
     program: str = "kmf"
+    opgoerelsesdato: str | None = None  # the forecast date (ISO); None for undated data
+    datoer_uden_grundlag: tuple[str, ...] = ()  # later T foreløbig dates without a basis
 
     def __getitem__(self, key: str) -> Any:
         """``manifest["filer"]`` as in ``manifest.json``, for those who read it as a dict."""
@@ -112,6 +116,7 @@ class Result:
     manifest: Manifest = field(repr=False)
     titel: str | None = None
     metoder: pl.DataFrame | None = None
+    dato: date | None = None  # the forecast date (SPEC §7); None for undated data
     writer: Writer | None = field(default=None, repr=False, compare=False)
 
     def tabel(self, n: int) -> pl.DataFrame:

@@ -14,6 +14,7 @@ import pytest
 LAYERS: list[tuple[str, ...]] = [
     ("kmf.errors", "kmf.codes", "kmf.danish", "kmf._meta", "kmf._signals", "kmf._danish_cli"),
     ("kmf.io",),
+    ("kmf.timeline",),
     ("kmf.forecast",),
     ("kmf.decompose",),
     ("kmf.tables",),

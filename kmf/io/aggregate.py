@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -18,7 +19,9 @@ from kmf.io.schema import (
     KMF,
     KOMMUNEKODE,
     OPGOERELSE,
+    OPGOERELSESDATO,
     PRODUKTIONSVAERDI,
+    REQUIRED_KEY,
     SUNDHEDSOMRAADE,
     TAKSTAAR,
     age_expr,
@@ -70,11 +73,14 @@ def _grouped_activity(
     lf = piece.scan() if sums is None else sums.lazy()
     schema = lf.collect_schema()
     dc = piece.decimal_comma
-    literal_types = {k: pl.String if isinstance(v, str) else pl.Int64 for k, v in constants.items()}
+    literal_types = {
+        k: pl.String if isinstance(v, str) else pl.Date if isinstance(v, date) else pl.Int64
+        for k, v in constants.items()
+    }
     schema = pl.Schema({**dict(schema), **literal_types})
     if sums is None:
         keys = ["kommunekode", "aar", "opgoerelse", age_column, "sundhedsomraade"]
-        keys += ["takstaar"] if "takstaar" in schema else []
+        keys += [k for k in ("takstaar", "opgoerelsesdato") if k in schema]
         read_keys = [k for k in keys if k not in constants]
         lf = (
             lf.select(
@@ -98,6 +104,8 @@ def _grouped_activity(
     age = age_expr(age_column, schema, dc)
     aar = cast_column(AAR, schema["aar"], dc)
     takst = cast_column(TAKSTAAR, schema["takstaar"], dc) if "takstaar" in schema else None
+    dated = "opgoerelsesdato" in schema
+    dato = cast_column(OPGOERELSESDATO, schema["opgoerelsesdato"], dc) if dated else None
     is_psyk = area == codes.AGE_FREE_AREA
     return raw.select(
         pl.lit(index, dtype=pl.UInt32).alias("fil"),
@@ -107,12 +115,20 @@ def _grouped_activity(
         (aar if takst is None else pl.when(pl.col("takstaar").is_null()).then(aar).otherwise(takst))
         .cast(pl.Int16)
         .alias("takstaar"),
+        (pl.lit(None, dtype=pl.Date) if dato is None else dato).alias("opgoerelsesdato"),
         pl.when(is_psyk)
         .then(pl.lit(codes.AGE_FREE_GROUP, dtype=codes.AgeGroup))
         .otherwise(age)
         .alias("aldersgruppe"),
         area.alias("sundhedsomraade"),
         pl.col("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null"),
+        (
+            pl.lit(0, dtype=pl.Int64)
+            if dato is None
+            else pl.when(pl.col("opgoerelsesdato").is_not_null() & dato.is_null())
+            .then(pl.col("rows"))
+            .otherwise(0)
+        ).alias("_d_bad"),
         pl.when(is_psyk & (age.is_null() | (age != codes.AGE_FREE_GROUP)))
         .then(pl.col("rows"))
         .otherwise(0)
@@ -135,12 +151,17 @@ def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFra
     )
     agg = (
         grouped.group_by("fil", *CELL_KEY)
-        .agg(pl.col("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_moved").sum())
+        .agg(
+            pl.col(
+                "produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_d_bad", "_moved"
+            ).sum()
+        )
         .collect(engine="streaming")
     )
     bad = agg.filter(
-        pl.any_horizontal(pl.col(CELL_KEY).is_null())
+        pl.any_horizontal(pl.col(REQUIRED_KEY).is_null())
         | (pl.col("_p_null") > 0)
+        | (pl.col("_d_bad") > 0)
         | (pl.col("_k_null") > 0)
         | (
             (pl.col("aldersgruppe") == codes.AGE_FREE_GROUP)
@@ -154,4 +175,4 @@ def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFra
         raise_problems(problems, "Aktivitetsdata")
     moved = int(agg["_moved"].sum())
     kroner = (pl.col("produktionsvaerdi", "kmf") / codes.AMOUNT_STEPS).name.keep()
-    return agg.drop("_p_null", "_k_null", "_moved").with_columns(kroner), moved
+    return agg.drop("_p_null", "_k_null", "_d_bad", "_moved").with_columns(kroner), moved

@@ -124,7 +124,7 @@ def _plan(spec: FileSpec) -> _Plan | None:
     names, constants, age_column = spec.names, spec.constants, spec.age_column
     if "aar" not in constants or "opgoerelse" not in constants:
         return None
-    if "takstaar" in names and "takstaar" not in constants:
+    if any(k in names and k not in constants for k in ("takstaar", "opgoerelsesdato")):
         return None
     keys = ["kommunekode", age_column, "sundhedsomraade"]
     wanted = [*keys, "produktionsvaerdi", "kmf"]

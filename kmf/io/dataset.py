@@ -24,7 +24,12 @@ from kmf.io.sources import (
     sheet_piece,
     with_decimal,
 )
-from kmf.io.validate import check_cell_signs, find_age_column, read_budget
+from kmf.io.validate import (
+    check_cell_signs,
+    check_dates_not_mixed,
+    find_age_column,
+    read_budget,
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,23 @@ class Dataset:
         return summed_cells(self.aktivitet)
 
     def cuts(self) -> pl.DataFrame:
-        """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar`` with rows and kommuner."""
+        """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
+        (null where undated) with rows and kommuner."""
         return (
-            self.aktivitet.group_by("aar", "opgoerelse", "takstaar")
+            self.aktivitet.group_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
             .agg(
                 pl.col("rows").sum(),
                 pl.col("kommunekode").n_unique().alias("kommuner"),
                 exact_sum("produktionsvaerdi"),
                 exact_sum("kmf"),
             )
-            .sort("aar", "opgoerelse", "takstaar")
+            .sort("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
         )
+
+    @property
+    def dated(self) -> bool:
+        """Whether the activity has forecast dates (SPEC §7)."""
+        return self.aktivitet["opgoerelsesdato"].null_count() < self.aktivitet.height
 
     @property
     def budget_per_kommune(self) -> bool:
@@ -149,6 +160,7 @@ def _load(source: Path) -> Dataset:
             age_column, notes = find_age_column(activity)
             aktivitet, moved = aggregate_activity(activity, age_column)
         check_cell_signs(aktivitet, activity)
+        check_dates_not_mixed(aktivitet, activity)
         with reading_errors([budget]):
             budget_frame, budget_rows = read_budget(budget)
         sha = dict(zip(unique, digests, strict=True))

@@ -10,10 +10,20 @@ import polars as pl
 
 from kmf import codes
 
-Kind = Literal["int", "number", "code"]
+Kind = Literal["int", "number", "code", "date"]
 
 
-CELL_KEY = ("kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade")
+CELL_KEY = (
+    "kommunekode",
+    "aar",
+    "opgoerelse",
+    "takstaar",
+    "opgoerelsesdato",
+    "aldersgruppe",
+    "sundhedsomraade",
+)
+# every key but the forecast date, which is null in undated data (SPEC §7)
+REQUIRED_KEY = tuple(k for k in CELL_KEY if k != "opgoerelsesdato")
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,13 @@ AAR = Column("aar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
 
 
 TAKSTAAR = Column("takstaar", "int", "et årstal (heltal, fx 2018)", lo=1900, hi=2200)
+
+
+OPGOERELSESDATO = Column(
+    "opgoerelsesdato",
+    "date",
+    "en dato som ÅÅÅÅ-MM-DD, DD-MM-ÅÅÅÅ eller DD.MM.ÅÅÅÅ (fx 2018-09-10)",
+)
 
 
 OPGOERELSE = Column("opgoerelse", "code", "'foreloebig' eller 'endelig'", enum=codes.Opgoerelse)
@@ -92,7 +109,32 @@ def activity_columns(age_column: str) -> list[Column]:
 AMOUNTS = (PRODUKTIONSVAERDI.name, KMF.name)
 
 
-CONSTANT_KEYS = ("aar", "opgoerelse", "takstaar")
+CONSTANT_KEYS = ("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
+
+# the forms a date may have in text: ISO, and the Danish with dashes or dots
+_DATE_FORMS = (
+    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+    (r"^\d{1,2}-\d{1,2}-\d{4}$", "%d-%m-%Y"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
+)
+
+
+def date_expr(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A date column as ``pl.Date``: a date type as it is, text in one of the accepted forms
+    parsed; null where the value is missing, in another form or not a real date (30-02-2018)."""
+    if dtype == pl.Date:
+        return raw
+    if isinstance(dtype, pl.Datetime):
+        return raw.dt.date()
+    if dtype != pl.String:
+        return pl.lit(None, dtype=pl.Date)
+    text = raw.str.strip_chars()
+    return pl.coalesce(
+        [
+            pl.when(text.str.contains(pattern)).then(text.str.strptime(pl.Date, form, strict=False))
+            for pattern, form in _DATE_FORMS
+        ]
+    )
 
 
 def on_grid(kroner: pl.Expr) -> pl.Expr:
@@ -118,6 +160,8 @@ def exact_sum(column: str) -> pl.Expr:
 def cast_column(col: Column, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
     """The column cast to its type; null where the raw value is missing or invalid."""
     raw = pl.col(col.name)
+    if col.kind == "date":
+        return date_expr(raw, dtype)
     if col.kind == "code":
         assert col.enum is not None
         if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):

@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -114,7 +115,7 @@ class Piece:
             else:
                 if len(values) == 1:
                     value = values.pop()
-                    if isinstance(value, str | int) and not isinstance(value, bool):
+                    if isinstance(value, str | int | date) and not isinstance(value, bool):
                         found[column] = value
         return found
 
@@ -315,6 +316,9 @@ def _read_sheet(path: Path, sheet: str, version: tuple[int, int]) -> pl.DataFram
 
 def _sheet_column(name: str, values: list[object]) -> pl.Series:
     present = [v for v in values if v is not None]
+    if present and all(isinstance(v, date) for v in present):  # datetime is a date too
+        days = [v.date() if isinstance(v, datetime) else v for v in values]
+        return pl.Series(name, days, dtype=pl.Date)
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pl.Series(name, values, dtype=pl.Float64)
     return pl.Series(name, [_cell_text(v) for v in values], dtype=pl.String)
@@ -323,6 +327,8 @@ def _sheet_column(name: str, values: list[object]) -> pl.Series:
 def _cell_text(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, datetime):  # a date cell among text: as ISO, read like CSV
+        return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = str(value)

@@ -19,6 +19,7 @@ from kmf.io.schema import (
     ALDERSGRUPPE,
     KMF_BUDGET,
     KOMMUNEKODE,
+    OPGOERELSESDATO,
     SUNDHEDSOMRAADE,
     TAKSTAAR,
     Column,
@@ -98,6 +99,9 @@ def diagnose_activity(piece: Piece, age_column: str) -> list[str]:
     if "takstaar" in schema:
         # A missing takstaar means "same as aar"; only invalid values are errors.
         problems.extend(_column_problems(piece, lf, schema, TAKSTAAR, dc, allow_null=True))
+    if "opgoerelsesdato" in schema:
+        # an undated row is allowed here; a cut mixing dated and undated rows is not (dataset)
+        problems.extend(_column_problems(piece, lf, schema, OPGOERELSESDATO, dc, allow_null=True))
     if age_column == "aldersgruppe":
         age = cast_column(ALDERSGRUPPE, schema["aldersgruppe"], dc)
         mismatch = (
@@ -139,7 +143,10 @@ def _column_problems(
     wrong_type = col.kind == "code" and not (
         dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
     )
-    wrong_type |= col.kind != "code" and not (dtype == pl.String or dtype.is_numeric())
+    if col.kind == "date":
+        wrong_type = not (dtype in (pl.String, pl.Date) or isinstance(dtype, pl.Datetime))
+    else:
+        wrong_type |= col.kind != "code" and not (dtype == pl.String or dtype.is_numeric())
     if wrong_type:
         return [
             f"{piece.display}, kolonne '{col.name}': har typen {dtype}, men skal være "
@@ -230,6 +237,36 @@ def check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
         + "\n".join(f"- {s}" for s in shown)
         + "\nEnkelte rettelsesrækker må være negative, men summen for en celle "
         "(kommune, år, opgørelse, takstår, aldersgruppe, sundhedsområde) skal være 0 eller mere."
+    )
+
+
+def check_dates_not_mixed(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
+    """Within one (aar, opgoerelse, takstaar) the rows are all dated or all undated (SPEC §7)."""
+    mixed = (
+        aktivitet.group_by("aar", "opgoerelse", "takstaar")
+        .agg(
+            pl.col("rows").filter(pl.col("opgoerelsesdato").is_null()).sum().alias("uden"),
+            pl.col("rows").filter(pl.col("opgoerelsesdato").is_not_null()).sum().alias("med"),
+            pl.col("fil").filter(pl.col("opgoerelsesdato").is_null()).unique().alias("filer"),
+        )
+        .filter((pl.col("uden") > 0) & (pl.col("med") > 0))
+        .sort("aar", "opgoerelse", "takstaar")
+    )
+    if mixed.is_empty():
+        return
+    shown = [
+        f"{r['aar']} {codes.CUT_LABELS[r['opgoerelse']]} i {r['takstaar']}-takster: "
+        f"{r['med']} rækker med dato og {r['uden']} uden (rækkerne uden dato er i "
+        + ", ".join(sorted(pieces[i].display for i in r["filer"]))
+        + ")"
+        for r in mixed.head(SHOWN).iter_rows(named=True)
+    ]
+    raise DataError(
+        "Aktivitetsdata, kolonne 'opgoerelsesdato': "
+        f"{mixed.height} opgørelse(r) blander rækker med og uden opgørelsesdato:\n"
+        + "\n".join(f"- {s}" for s in shown)
+        + "\nInden for én opgørelse (aar, opgoerelse, takstaar) skal enten alle rækker have en "
+        "opgørelsesdato eller ingen. Udfyld datoen i de tomme rækker."
     )
 
 

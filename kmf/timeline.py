@@ -1,0 +1,198 @@
+"""Which cuts a forecast for budget year T made on date d reads (SPEC §7).
+
+A forecast made on d sees only cuts dated on or before d: T foreløbig dated d, T−1 foreløbig
+dated the same calendar day a year earlier (29 February → 28 February), and the latest T−1
+endelig and T−2 endelig (at year-T takster) dated on or before d. An undated d pairs with
+undated cuts only. The choice is made on the list of cuts, which is short; the cells are
+then joined on it all at once (:mod:`kmf.forecast`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from kmf import codes
+from kmf.errors import DataError
+from kmf.io import Dataset
+from kmf.io.schema import date_expr
+
+# the four roles a cut plays in a forecast, in the order SPEC §4 names them
+ROLES: tuple[str, ...] = ("prognose", "efterreg_foreloebig", "efterreg_endelig", "grundlag")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One of the four cuts a run uses (``dato`` None: an undated cut)."""
+
+    name: str  # the role, used internally
+    aar: int
+    opgoerelse: str
+    takstaar: int
+    dato: date | None = None
+
+    @property
+    def label(self) -> str:
+        dated = f" pr. {self.dato.isoformat()}" if self.dato is not None else ""
+        return (
+            f"{self.aar} {codes.CUT_LABELS[self.opgoerelse]} opgørelse{dated} "
+            f"i {self.takstaar}-takster"
+        )
+
+
+def cuts_for(year: int) -> tuple[Cut, ...]:
+    """The cuts a run for budget year T reads (undated): T foreløbig, T−1 foreløbig and
+    endelig, T−2 endelig at year-T takster."""
+    return (
+        Cut("prognose", year, "foreloebig", year),
+        Cut("efterreg_foreloebig", year - 1, "foreloebig", year - 1),
+        Cut("efterreg_endelig", year - 1, "endelig", year - 1),
+        Cut("grundlag", year - 2, "endelig", year),
+    )
+
+
+def year_before(d: date) -> date:
+    """The same calendar day one year earlier; 29 February goes to 28 February."""
+    if d.month == 2 and d.day == 29:
+        return date(d.year - 1, 2, 28)
+    return d.replace(year=d.year - 1)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """A forecast date of budget year T and the cuts it reads (``missing``: what it lacks)."""
+
+    aar: int
+    dato: date | None
+    cuts: tuple[Cut, ...]  # the cuts found, by role
+    missing: tuple[str, ...] = ()  # Danish: what is lacking, when the date has no basis
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def cut(self, role: str) -> Cut:
+        return next(c for c in self.cuts if c.name == role)
+
+
+def dates_of(dataset: Dataset, aar: int, opgoerelse: str, takstaar: int) -> list[date | None]:
+    """The dates of one cut kind in the data, in order (``[None]`` for an undated cut)."""
+    found = dataset.cuts().filter(
+        (pl.col("aar") == aar)
+        & (pl.col("opgoerelse") == opgoerelse)
+        & (pl.col("takstaar") == takstaar)
+    )
+    return sorted(found["opgoerelsesdato"].to_list(), key=lambda d: (d is not None, d))
+
+
+def forecast_dates(dataset: Dataset, year: int) -> list[Basis]:
+    """Every date of a T foreløbig cut (takstaar T), in date order, with its basis or what it
+    lacks. Empty where there is no T foreløbig cut."""
+    template = cuts_for(year)
+    have = {c.name: dates_of(dataset, c.aar, c.opgoerelse, c.takstaar) for c in template}
+    out = []
+    for d in have["prognose"]:
+        chosen = [Cut(**{**template[0].__dict__, "dato": d})]
+        missing = []
+        for spec in template[1:]:
+            options = have[spec.name]
+            if d is None:
+                pick = None if None in options else _MISSING
+            elif spec.name == "efterreg_foreloebig":
+                pick = year_before(d) if year_before(d) in options else _MISSING
+            else:
+                earlier = [o for o in options if o is not None and o <= d]
+                pick = max(earlier) if earlier else _MISSING
+            if pick is _MISSING:
+                missing.append(_lack(spec, d, options))
+            else:
+                chosen.append(Cut(spec.name, spec.aar, spec.opgoerelse, spec.takstaar, pick))
+        out.append(Basis(year, d, tuple(chosen), tuple(missing)))
+    return out
+
+
+_MISSING = date.min
+
+
+def _lack(spec: Cut, d: date | None, options: list[date | None]) -> str:
+    what = f"{spec.aar} {codes.CUT_LABELS[spec.opgoerelse]} i {spec.takstaar}-takster"
+    dated = [o.isoformat() for o in options if o is not None]
+    exists = (
+        "den findes ikke i data"
+        if not options
+        else "data har den kun uden dato"
+        if not dated
+        else f"data har datoerne {', '.join(dated)}"
+    )
+    if d is None:
+        if not options:
+            return f"{what} uden dato (den findes ikke i data)"
+        return f"{what} uden dato ({'data har datoerne ' + ', '.join(dated)})"
+    if spec.name == "efterreg_foreloebig":
+        return f"{what} pr. {year_before(d).isoformat()} ({exists})"
+    return f"{what} dateret {d.isoformat()} eller før ({exists})"
+
+
+def choose_basis(dataset: Dataset, year: int, dato: date | None) -> tuple[Basis, list[Basis]]:
+    """The basis of the forecast for T on ``dato`` (default: the latest T foreløbig date that
+    has a basis), and the T foreløbig dates after it that have none.
+
+    Raises
+    ------
+    DataError
+        Where ``dato`` is not a T foreløbig date or lacks a cut, or no date has a basis.
+    """
+    bases = forecast_dates(dataset, year)
+    dated = [b.dato.isoformat() for b in bases if b.dato is not None]
+    if dato is not None:
+        match = [b for b in bases if b.dato == dato]
+        if not match:
+            listed = ", ".join(dated) if dated else "ingen (data har ingen opgørelsesdatoer)"
+            raise DataError(
+                f"Der er ingen foreløbig opgørelse for {year} (i {year}-takster) pr. "
+                f"{dato.isoformat()} i aktivitetsdata (kolonnen 'opgoerelsesdato'). "
+                f"Datoerne for {year} foreløbig er: {listed}. Vælg en af dem med --dato."
+            )
+        basis = match[0]
+        if not basis.complete:
+            raise DataError(no_basis_message(basis, bases))
+        return basis, []
+    complete = [b for b in bases if b.complete]
+    if not complete:
+        if len(bases) == 1:
+            raise DataError(no_basis_message(bases[0], bases))
+        raise DataError(
+            f"Ingen af datoerne for {year} foreløbig har de opgørelser, en prognose kræver:\n"
+            + "\n".join(f"- {b.dato}: mangler {'; '.join(b.missing)}" for b in bases)
+            + "\nTilføj de manglende opgørelser, eller vælg et andet budgetår med --aar."
+        )
+    chosen = complete[-1]
+    later = [b for b in bases if not b.complete and b.dato is not None and chosen.dato is not None]
+    return chosen, [b for b in later if b.dato > chosen.dato]  # type: ignore[operator]
+
+
+def no_basis_message(basis: Basis, bases: list[Basis]) -> str:
+    """A date without a basis: what it lacks, and the dates that have one."""
+    others = [b.dato.isoformat() for b in bases if b.complete and b.dato is not None]
+    when = f" pr. {basis.dato.isoformat()}" if basis.dato is not None else ""
+    return (
+        f"Prognosen for budgetår {basis.aar}{when} mangler opgørelser i aktivitetsdata "
+        "(kolonnerne 'aar', 'opgoerelse', 'takstaar', 'opgoerelsesdato'):\n"
+        + "\n".join(f"- {m}" for m in basis.missing)
+        + (f"\nDatoer for {basis.aar} med alle opgørelser: {', '.join(others)}." if others else "")
+        + "\nTilføj de manglende opgørelser, eller vælg en anden dato med --dato."
+    )
+
+
+def parse_date(text: str) -> date:
+    """A date given on the command line or in Python: ISO or Danish (DD-MM-YYYY, DD.MM.YYYY)."""
+    frame = pl.DataFrame({"d": [text]}, schema={"d": pl.String})
+    parsed = frame.select(date_expr(pl.col("d"), pl.String()))["d"][0]
+    if parsed is None:
+        raise DataError(
+            f"'{text}' er ikke en dato. Skriv datoen som ÅÅÅÅ-MM-DD (fx 2018-09-10), "
+            "DD-MM-ÅÅÅÅ eller DD.MM.ÅÅÅÅ."
+        )
+    return parsed
