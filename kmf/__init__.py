@@ -22,16 +22,22 @@ if TYPE_CHECKING:
     from kmf.io import Dataset, load, sample_dataset
     from kmf.pipeline import run
     from kmf.result import Result
+    from kmf.series import Historik, Spor
+    from kmf.track import historik, spor
 
 __all__ = [
     "DataError",
     "Dataset",
+    "Historik",
     "OutputError",
     "Result",
+    "Spor",
     "__version__",
+    "historik",
     "load",
     "run",
     "sample_dataset",
+    "spor",
 ]
 
 # Imported on first use (PEP 562): ``import kmf`` stays light, so the ``kmf`` command can
@@ -42,6 +48,10 @@ _LAZY = {
     "sample_dataset": "kmf.io",
     "Result": "kmf.result",
     "run": "kmf.pipeline",
+    "Spor": "kmf.series",
+    "Historik": "kmf.series",
+    "spor": "kmf.track",
+    "historik": "kmf.track",
 }
 
 

@@ -89,7 +89,7 @@ def run(
         tabeller=tabeller,
         celler=cells.cells,
         kommuner=cells.kommuner,
-        manifest=_manifest(data, year, method, cells, later),
+        manifest=manifest_for(data, year, method, cells, later),
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,
@@ -97,9 +97,10 @@ def run(
     )
 
 
-def _manifest(
+def manifest_for(
     data: Dataset, year: int, method: str, cells: Cells, later: list[Basis] | None = None
 ) -> Manifest:
+    """What a run read and used: the files, every cut with the role it played."""
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):

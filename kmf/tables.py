@@ -118,21 +118,25 @@ def _ordered(
     )
 
 
-def table_b1(effects: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
+def table_b1(
+    effects: pl.DataFrame, order: pl.DataFrame, keys: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """B1: the decomposition in kr. and in pct. of the budget; regions and land as sums.
 
     With the exact methods the split of C (``SPLIT_COLUMNS``) follows at the end, in kr. and
-    in pct.
+    in pct. With ``keys`` (e.g. the forecast's key, SPEC §7) every key has its own B1, summed
+    within the key; the key columns come first.
     """
     split = [c for c in SPLIT_COLUMNS if c in effects.columns]
     amounts = [_K_B, _K_F, *AMOUNT_COLUMNS, *split]
-    stacked = _stack_levels(effects, amounts)
+    stacked = _stack_levels(effects, amounts, keys)
     pct = [
         (pl.col(c) / pl.col(_K_B) * 100).alias(c.removesuffix("_kr") + "_pct")
         for c in (*AMOUNT_COLUMNS, *split)
     ]
-    columns = [*B1_COLUMNS, *split, *(c.removesuffix("_kr") + "_pct" for c in split)]
-    return _ordered(stacked.with_columns(pct), order).select(columns)
+    columns = [*keys, *B1_COLUMNS, *split, *(c.removesuffix("_kr") + "_pct" for c in split)]
+    table = _ordered(stacked.with_columns(pct), order, keys).select(columns)
+    return table.sort(*keys, maintain_order=True) if keys else table
 
 
 METHOD_EFFECTS: tuple[str, ...] = (

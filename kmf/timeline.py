@@ -145,6 +145,16 @@ def choose_basis(dataset: Dataset, year: int, dato: date | None) -> tuple[Basis,
         Where ``dato`` is not a T foreløbig date or lacks a cut, or no date has a basis.
     """
     bases = forecast_dates(dataset, year)
+    if not bases:
+        years = dataset.cuts().filter(
+            (pl.col("opgoerelse") == "foreloebig") & (pl.col("aar") == pl.col("takstaar"))
+        )["aar"]
+        listed = ", ".join(str(y) for y in sorted(set(years.to_list()))) or "ingen"
+        raise DataError(
+            f"Aktivitetsdata har ingen foreløbig opgørelse for {year} i {year}-takster "
+            f"(aar = {year}, opgoerelse = 'foreloebig', takstaar = {year}). Data har foreløbige "
+            f"opgørelser for årene: {listed}. Vælg et af dem med --aar."
+        )
     dated = [b.dato.isoformat() for b in bases if b.dato is not None]
     if dato is not None:
         match = [b for b in bases if b.dato == dato]

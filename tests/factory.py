@@ -22,6 +22,7 @@ ACTIVITY_SCHEMA = {
     "aar": pl.Int64,
     "opgoerelse": pl.String,
     "takstaar": pl.Int64,
+    "opgoerelsesdato": pl.String,
     "aldersgruppe": pl.String,
     "alder": pl.Int64,
     "sundhedsomraade": pl.String,

@@ -17,12 +17,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.timeline",),
     ("kmf.forecast",),
     ("kmf.decompose",),
-    ("kmf.tables",),
-    ("kmf.result",),
+    ("kmf.tables", "kmf.accuracy"),
+    ("kmf.result", "kmf.series"),
     ("kmf.report",),
     ("kmf.pipeline", "kmf.figures", "kmf.synth"),
+    ("kmf.track",),
     ("kmf.console",),
-    ("kmf.cli",),
+    ("kmf.cli", "kmf.cli_time"),
     ("kmf.__main__",),
 ]
 MAX_LINES = 450

@@ -1,0 +1,107 @@
+"""Træfsikkerhed: how far the forecasts of the track were from the endelig opgørelse
+(SPEC §7). The truth of budget year T is its endelig cut at year-T takster, at its latest
+date whatever the forecast's date; its KMF is summed per kommune, region and land."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from kmf import codes
+from kmf.io import Dataset, exact_sum
+
+UNIT_COLUMNS: tuple[str, ...] = (
+    "opgoerelsesdato",
+    "niveau",
+    "kode",
+    "navn",
+    "region",
+    "kmf_prognose_kr",
+    "kmf_endelig_kr",
+    "fejl_pct",
+)
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "opgoerelsesdato",
+    "land_fejl_pct",
+    "kommuner_mae_pct",
+    "kommuner_median_abs_pct",
+    "kommuner_max_abs_pct",
+    "andel_kommuner_inden_for_2pct",
+)
+# a kommune's forecast is "on target" within this many pct. of the endelig opgørelse
+WITHIN_PCT = 2.0
+
+
+def truth(dataset: Dataset, year: int) -> tuple[pl.DataFrame, date | None] | None:
+    """K^e per kommune (``kommunekode``, ``kmf_endelig_kr``) from T endelig (takstaar T) at
+    its latest date, and that date (None where undated); None where there is no such cut."""
+    cut = dataset.cells.filter(
+        (pl.col("aar") == year) & (pl.col("opgoerelse") == "endelig") & (pl.col("takstaar") == year)
+    )
+    if cut.is_empty():
+        return None
+    latest = cut["opgoerelsesdato"].max()
+    if latest is not None:
+        cut = cut.filter(pl.col("opgoerelsesdato") == latest)
+    per_kommune = (
+        cut.sort("kommunekode", "aldersgruppe", "sundhedsomraade")
+        .group_by("kommunekode")
+        .agg(exact_sum("kmf").alias("kmf_endelig_kr"))
+        .sort("kommunekode")
+    )
+    return per_kommune, latest  # type: ignore[return-value]
+
+
+def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.DataFrame:
+    """``tabel_traefsikkerhed_enheder``: every row of the track (date × unit) with K^e summed
+    over the unit's kommuner and ``fejl_pct`` = 100 · (K^f − K^e) / K^e."""
+    regions = codes.kommuner().select("kommunekode", "regionskode")
+    by_kommune = truth_by_kommune.with_columns(pl.col("kommunekode").cast(pl.Int64)).join(
+        regions, on="kommunekode"
+    )
+    kode_truth = pl.concat(
+        [
+            by_kommune.select(
+                pl.col("kommunekode").cast(pl.String).alias("kode"), "kmf_endelig_kr"
+            ),
+            by_kommune.sort("kommunekode")
+            .group_by(pl.col("regionskode").cast(pl.String).alias("kode"))
+            .agg(pl.col("kmf_endelig_kr").sum()),
+            by_kommune.sort("kommunekode").select(
+                pl.lit(codes.LAND_CODE).alias("kode"), pl.col("kmf_endelig_kr").sum()
+            ),
+        ]
+    )
+    error = pl.when(pl.col("kmf_endelig_kr") != 0).then(
+        100 * (pl.col("kmf_prognose_kr") - pl.col("kmf_endelig_kr")) / pl.col("kmf_endelig_kr")
+    )
+    return (
+        track.with_row_index("_orden")
+        .join(kode_truth, on="kode", how="left")
+        .sort("_orden")
+        .with_columns(error.alias("fejl_pct"))
+        .select(UNIT_COLUMNS)
+    )
+
+
+def accuracy_summary(units: pl.DataFrame) -> pl.DataFrame:
+    """``tabel_traefsikkerhed``: per date, the land's error and the spread over kommuner."""
+    absolute = pl.col("fejl_pct").abs()
+    kommuner = (
+        units.filter(pl.col("niveau") == "kommune")
+        .group_by("opgoerelsesdato", maintain_order=True)
+        .agg(
+            absolute.mean().alias("kommuner_mae_pct"),
+            absolute.median().alias("kommuner_median_abs_pct"),
+            absolute.max().alias("kommuner_max_abs_pct"),
+            (100 * (absolute <= WITHIN_PCT).cast(pl.Float64).mean()).alias(
+                "andel_kommuner_inden_for_2pct"
+            ),
+        )
+    )
+    land = units.filter(pl.col("niveau") == "land").select(
+        "opgoerelsesdato", pl.col("fejl_pct").alias("land_fejl_pct")
+    )
+    # one land row and one group of kommuner per date, both in the track's date order
+    return land.with_columns(kommuner.drop("opgoerelsesdato")).select(SUMMARY_COLUMNS)

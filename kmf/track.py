@@ -1,0 +1,247 @@
+"""Time (SPEC §7): the forecast track of a budget year over its forecast dates, its accuracy,
+and the history of budget years.
+
+Time is a key, not a loop over runs: the records are read once (``kmf.load``); the cells of
+every forecast are built at once under a key (:func:`kmf.forecast.build_keyed_cells`), the
+effects are computed for every (key, kommune) in one call and B1 is summed within each key.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kmf import codes, tables
+from kmf.accuracy import accuracy_summary, accuracy_units, truth
+from kmf.decompose import METHODS, effects
+from kmf.errors import DataError
+from kmf.forecast import (
+    KEY,
+    Basis,
+    Cells,
+    basis_for,
+    build_cells,
+    build_keyed_cells,
+    choose_year,
+    require_finite,
+)
+from kmf.io import Dataset, load
+from kmf.pipeline import manifest_for
+from kmf.report.track import write_history, write_track
+from kmf.series import Historik, Spor
+from kmf.timeline import forecast_dates, no_basis_message
+
+__all__ = ["historik", "spor"]
+
+# kommunekoder are below 1000: a (key, kommune) pair is one integer unit for the effects
+_UNIT_STEP = 1000
+
+
+def spor(
+    dataset: Dataset | str | Path,
+    aar: int | None = None,
+    kommune: int | None = None,
+    metode: str | None = None,
+) -> Spor:
+    """The forecast track (prognosespor) of budget year ``aar``: B1 for every date of a T
+    foreløbig cut that has a basis, and its accuracy where T endelig exists (SPEC §7).
+
+    Parameters
+    ----------
+    dataset
+        A loaded ``Dataset`` or a path to one.
+    aar
+        Budget year T; default as in ``kmf.run``.
+    kommune
+        A kommunekode: the figure shows this kommune instead of Hele landet.
+    metode
+        ``"ministeriet"`` (default), ``"lmdi"`` or ``"shapley"``.
+
+    Raises
+    ------
+    DataError
+        Where no date of T has a basis, or the data cannot give the tables.
+    """
+    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    method = _method(data, metode)
+    year = choose_year(data, aar)
+    bases = forecast_dates(data, year)
+    complete = [b for b in bases if b.complete]
+    if not complete:  # the errors of kmf run: what is missing, and the dates that exist
+        build_cells(data, year, basis_for(data, year)[0])
+        raise DataError(no_basis_message(bases[0], bases))  # pragma: no cover - raised above
+    lacking = tuple((b.dato, "; ".join(b.missing)) for b in bases if not b.complete and b.dato)
+    cells = build_keyed_cells(data, complete)
+    b1 = _keyed_b1(cells, method)
+    dates = pl.DataFrame(
+        {KEY: range(len(complete)), "opgoerelsesdato": [b.dato for b in complete]},
+        schema={KEY: pl.UInt32, "opgoerelsesdato": pl.Date},
+    )
+    track = b1.join(dates, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
+    track = track.select("opgoerelsesdato", pl.exclude("opgoerelsesdato"))
+    if kommune is not None and str(kommune) not in track["kode"].to_list():
+        raise DataError(
+            f"Kommunekoden {kommune} (--kommune) findes ikke i prognosesporet for {year}. "
+            "Brug en af de 98 kommunekoder, fx 101 for København."
+        )
+    found = truth(data, year)
+    units = summary = None
+    truth_date = None
+    if found is not None:
+        units = accuracy_units(track, found[0])
+        summary = accuracy_summary(units)
+        truth_date = found[1]
+    manifest = _track_manifest(data, year, method, cells, lacking, found is not None, truth_date)
+    return Spor(
+        aar=year,
+        metode=method,
+        spor=track,
+        datoer_uden_grundlag=lacking,
+        traefsikkerhed=summary,
+        traefsikkerhed_enheder=units,
+        endelig_dato=truth_date,
+        manifest=manifest,
+        kommune=kommune,
+        titel=data.settings.titel,
+        writer=write_track,
+    )
+
+
+def historik(
+    dataset: Dataset | str | Path,
+    fra: int | None = None,
+    til: int | None = None,
+    metode: str | None = None,
+) -> Historik:
+    """B1 for every budget year T (from ``fra`` to ``til``) that has a basis, each at its
+    default date and with its own budget (SPEC §7).
+
+    Raises
+    ------
+    DataError
+        Where no year in the range has a basis.
+    """
+    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    method = _method(data, metode)
+    candidates = _budget_years(data, fra, til)
+    budget_years = set(data.budget["aar"].to_list())
+    chosen: list[Basis] = []
+    lacking: list[tuple[int, str]] = []
+    for year in candidates:  # the choice of cuts per year; the cells are built at once below
+        if year not in budget_years:
+            lacking.append((year, f"budgettet har ingen række for {year}"))
+            continue
+        try:
+            chosen.append(basis_for(data, year)[0])
+        except DataError as exc:
+            lacking.append((year, str(exc).splitlines()[0]))
+            continue
+        if not chosen[-1].complete:  # pragma: no cover - basis_for raises first
+            lacking.append((year, "; ".join(chosen.pop().missing)))
+    if not chosen:
+        span = f"{candidates[0]}–{candidates[-1]}" if candidates else "ingen år"
+        raise DataError(
+            f"Intet budgetår ({span}) har de opgørelser og det budget, en prognose kræver:\n"
+            + "\n".join(f"- {y}: {why}" for y, why in lacking)
+            + "\nTilføj de manglende opgørelser eller budgetter, eller vælg andre år med "
+            "--fra og --til."
+        )
+    cells = build_keyed_cells(data, chosen)
+    b1 = _keyed_b1(cells, method)
+    years = pl.DataFrame(
+        {KEY: range(len(chosen)), "aar": [b.aar for b in chosen]},
+        schema={KEY: pl.UInt32, "aar": pl.Int64},
+    )
+    history = b1.join(years, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
+    history = history.select("aar", pl.exclude("aar"))
+    manifest = manifest_for(data, chosen[-1].aar, method, cells).as_json()
+    manifest.pop("opgoerelsesdato", None)
+    manifest.pop("datoer_uden_grundlag", None)
+    manifest["aar"] = [b.aar for b in chosen]
+    manifest["opgoerelsesdatoer"] = {
+        str(b.aar): None if b.dato is None else b.dato.isoformat() for b in chosen
+    }
+    manifest["aar_uden_grundlag"] = [{"aar": y, "mangler": why} for y, why in lacking]
+    return Historik(
+        metode=method,
+        historik=history,
+        datoer={b.aar: b.dato for b in chosen},
+        aar_uden_grundlag=tuple(lacking),
+        manifest=manifest,
+        titel=data.settings.titel,
+        writer=write_history,
+    )
+
+
+def _method(data: Dataset, metode: str | None) -> str:
+    method = metode or data.settings.metode or "ministeriet"
+    if method == "alle":  # the comparison of methods belongs to kmf run
+        method = "ministeriet"
+    if method not in METHODS:
+        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(METHODS)}.")
+    return method
+
+
+def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
+    """Years with a foreløbig cut at their own takster, within [fra, til]."""
+    years = (
+        data.cuts()
+        .filter((pl.col("opgoerelse") == "foreloebig") & (pl.col("aar") == pl.col("takstaar")))[
+            "aar"
+        ]
+        .unique()
+        .sort()
+        .to_list()
+    )
+    return [y for y in years if (fra is None or y >= fra) and (til is None or y <= til)]
+
+
+def _keyed_b1(cells: Cells, method: str) -> pl.DataFrame:
+    """B1 of every key at once: the effects of every (key, kommune) in one call."""
+    unit = pl.col(KEY).cast(pl.Int64) * _UNIT_STEP + pl.col("kommunekode").cast(pl.Int64)
+    keyed = cells.cells.with_columns(unit.alias("_enhed")).drop(KEY, "kommunekode")
+    found = effects(keyed, "_enhed", method)
+    found = found.with_columns(
+        (pl.col("_enhed") // _UNIT_STEP).cast(pl.UInt32).alias(KEY),
+        (pl.col("_enhed") % _UNIT_STEP).alias("kommunekode"),
+    ).drop("_enhed")
+    order = tables.units(cells.kommuner["kommunekode"].unique())
+    b1 = tables.table_b1(found, order, keys=(KEY,))
+    require_finite(b1, "kode", "tabel B1 for prognoserne")
+    return b1
+
+
+def _track_manifest(
+    data: Dataset,
+    year: int,
+    method: str,
+    cells: Cells,
+    lacking: tuple[tuple[Any, str], ...],
+    has_truth: bool,
+    truth_date: date | None,
+) -> dict[str, Any]:
+    manifest = manifest_for(data, year, method, cells).as_json()
+    manifest.pop("opgoerelsesdato", None)
+    manifest["opgoerelsesdatoer"] = [
+        None if b.dato is None else b.dato.isoformat() for b in cells.bases
+    ]
+    manifest["datoer_uden_grundlag"] = [
+        {"opgoerelsesdato": d.isoformat(), "mangler": why} for d, why in lacking
+    ]
+    if has_truth:
+        manifest["traefsikkerhed"] = {
+            "opgoerelse": f"{year} {codes.CUT_LABELS['endelig']} i {year}-takster",
+            "opgoerelsesdato": None if truth_date is None else truth_date.isoformat(),
+        }
+        for cut in manifest["opgoerelser"]:
+            if (
+                cut["aar"] == year
+                and cut["opgoerelse"] == "endelig"
+                and cut["takstaar"] == year
+                and cut["opgoerelsesdato"] == (truth_date and truth_date.isoformat())
+            ):
+                cut["brugt_som"] = "traefsikkerhed"
+    return manifest

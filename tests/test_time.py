@@ -1,0 +1,289 @@
+"""SPEC §7 worked by hand: forecast dates, the cuts each date reads, the forecast track, its
+accuracy against T endelig, and the history of budget years.
+
+Two kommuner (101 København, Hovedstaden; 851 Aalborg, Nordjylland), one cell each
+(3-64 somatik, P = 10 · K, so the KMF share is 0.1 everywhere). Budget year T = 2020.
+Every expected number below is worked out here from the cuts the test itself chooses.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import kmf
+from tests.factory import write_dataset
+
+T = 2020
+D = date.fromisoformat
+
+
+def _cut(aar: int, opg: str, takst: int, dato: str | None, k101: float, k851: float) -> list:
+    return [
+        {
+            "kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+            "opgoerelsesdato": dato, "aldersgruppe": "3-64", "sundhedsomraade": "somatik",
+            "produktionsvaerdi": 10.0 * v, "kmf": v,
+        }
+        for k, v in ((101, k101), (851, k851))
+    ]  # fmt: skip
+
+
+# T foreløbig (takstaar T): four dates. 2020-09-10 has no T−1 partner (2019-09-10 is absent).
+T_FORE = {"2020-02-29": (100, 50), "2020-03-10": (110, 55), "2020-06-10": (200, 99),
+          "2020-09-10": (300, 130)}  # fmt: skip
+# T−1 foreløbig: 2019-02-28 is the partner of 29 Feb 2020; 2019-09-11 is nobody's partner.
+T1_FORE = {"2019-02-28": (80, 40), "2019-03-10": (100, 50), "2019-06-10": (160, 75),
+           "2019-09-11": (999, 999)}  # fmt: skip
+# T−1 endelig: the latest on or before d → 2020-01-10 for February/March, 2020-04-10 for June.
+T1_END = {"2020-01-10": (400, 200), "2020-04-10": (480, 250)}
+# Base T−2 endelig at T takster: 2019-11-01 up to May, 2020-05-01 from then.
+BASE = {"2019-11-01": (500, 250), "2020-05-01": (520, 260)}
+# T endelig (takstaar T): the truth is the latest date, 2021-04-10.
+T_END = {"2021-01-10": (1, 1), "2021-04-10": (550, 275)}
+BUDGET = 900.0  # K⁰ is 2:1 in both base cuts, so K^b = 600 and 300 at every date
+
+ROWS = [
+    *(r for d, v in T_FORE.items() for r in _cut(T, "foreloebig", T, d, *v)),
+    *(r for d, v in T1_FORE.items() for r in _cut(T - 1, "foreloebig", T - 1, d, *v)),
+    *(r for d, v in T1_END.items() for r in _cut(T - 1, "endelig", T - 1, d, *v)),
+    *(r for d, v in BASE.items() for r in _cut(T - 2, "endelig", T, d, *v)),
+    *(r for d, v in T_END.items() for r in _cut(T, "endelig", T, d, *v)),
+]
+
+# K^f = K(T−1 endelig) / K(T−1 foreløbig at the same day a year before) · K(T foreløbig at d)
+FORECAST = {
+    D("2020-02-29"): {101: 400 / 80 * 100, 851: 200 / 40 * 50},  # 500, 250
+    D("2020-03-10"): {101: 400 / 100 * 110, 851: 200 / 50 * 55},  # 440, 220
+    D("2020-06-10"): {101: 480 / 160 * 200, 851: 250 / 75 * 99},  # 600, 330
+}
+TRUTH = {101: 550.0, 851: 275.0}
+BUDGET_K = {101: 600.0, 851: 300.0}
+
+
+def _error(f: float, e: float) -> float:
+    return 100 * (f - e) / e
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset(
+        tmp_path_factory.mktemp("tid"), ROWS, [{"aar": T, "kmf_budget_kr": BUDGET}]
+    )
+
+
+def _land(b1: pl.DataFrame) -> dict:
+    return b1.filter(pl.col("niveau") == "land").row(0, named=True)
+
+
+def test_run_defaults_to_the_latest_date_with_a_basis(folder: Path) -> None:
+    result = kmf.run(folder)
+    # 2020-09-10 lacks its T−1 partner, so the default is 2020-06-10
+    assert result.dato == D("2020-06-10")
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune")
+    got = dict(zip(kommuner["kode"].to_list(), kommuner["kmf_prognose_kr"].to_list(), strict=True))
+    assert got == pytest.approx({"101": 600.0, "851": 330.0}, rel=1e-12)
+    assert _land(result.b1)["kmf_budget_kr"] == pytest.approx(900.0, rel=1e-12)
+    m = result.manifest.as_json()
+    assert m["opgoerelsesdato"] == "2020-06-10"
+    assert list(m["datoer_uden_grundlag"]) == ["2020-09-10"]
+    roles = {(c["aar"], c["opgoerelse"], c["opgoerelsesdato"]): c["brugt_som"]
+             for c in m["opgoerelser"]}  # fmt: skip
+    assert roles[(2020, "foreloebig", "2020-06-10")] == "prognose"
+    assert roles[(2019, "foreloebig", "2019-06-10")] == "efterreg_foreloebig"
+    assert roles[(2019, "endelig", "2020-04-10")] == "efterreg_endelig"
+    assert roles[(2018, "endelig", "2020-05-01")] == "grundlag"
+    assert roles[(2019, "endelig", "2020-01-10")] is None
+    assert roles[(2019, "foreloebig", "2019-09-11")] is None
+
+
+@pytest.mark.parametrize("dato", ["2020-03-10", "10-03-2020", "10.03.2020", D("2020-03-10")])
+def test_run_on_a_chosen_date_reads_the_cuts_of_that_date(folder: Path, dato: object) -> None:
+    result = kmf.run(folder, dato=dato)  # type: ignore[arg-type]
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune")
+    assert kommuner["kmf_prognose_kr"].to_list() == pytest.approx([440.0, 220.0], rel=1e-12)
+    assert result.manifest.as_json()["opgoerelsesdato"] == "2020-03-10"
+
+
+def test_29_february_pairs_with_28_february(folder: Path) -> None:
+    result = kmf.run(folder, dato="2020-02-29")
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune")
+    assert kommuner["kmf_prognose_kr"].to_list() == pytest.approx([500.0, 250.0], rel=1e-12)
+
+
+def test_a_date_without_its_partner_names_what_is_missing(folder: Path) -> None:
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(folder, dato="2020-09-10")
+    text = str(info.value)
+    assert "2019 foreløbig i 2019-takster pr. 2019-09-10" in text
+    # the T−1 foreløbig dates that exist, and the dates that have a basis
+    assert "2019-02-28, 2019-03-10, 2019-06-10, 2019-09-11" in text
+    assert "2020-02-29, 2020-03-10, 2020-06-10" in text
+
+
+def test_a_date_that_is_not_a_forecast_date_lists_the_dates(folder: Path) -> None:
+    with pytest.raises(kmf.DataError, match="2020-02-29, 2020-03-10, 2020-06-10, 2020-09-10"):
+        kmf.run(folder, dato="2020-05-10")
+
+
+@pytest.mark.parametrize("dato", ["2020-02-30", "10/09/2020", "i går"])
+def test_a_date_that_is_no_date_is_refused(folder: Path, dato: str) -> None:
+    with pytest.raises(kmf.DataError, match="er ikke en dato"):
+        kmf.run(folder, dato=dato)
+
+
+def test_the_track_has_every_date_with_a_basis_and_its_forecast(folder: Path) -> None:
+    track = kmf.spor(folder)
+    assert track.datoer == list(FORECAST)
+    assert [d for d, _ in track.datoer_uden_grundlag] == [D("2020-09-10")]
+    assert track.spor.columns[0] == "opgoerelsesdato"
+    kommuner = track.spor.filter(pl.col("niveau") == "kommune")
+    got = {(d, int(k)): v for d, k, v in kommuner.select(
+        "opgoerelsesdato", "kode", "kmf_prognose_kr").iter_rows()}  # fmt: skip
+    want = {(d, k): v for d, by_k in FORECAST.items() for k, v in by_k.items()}
+    assert got == pytest.approx(want, rel=1e-12)
+    budgets = kommuner.select("kode", "kmf_budget_kr").unique().sort("kode")
+    assert budgets["kmf_budget_kr"].to_list() == pytest.approx([600.0, 300.0], rel=1e-12)
+
+
+def test_the_tracks_latest_row_is_the_run_on_that_date(folder: Path) -> None:
+    track = kmf.spor(folder)
+    for d in track.datoer:
+        rows = track.spor.filter(pl.col("opgoerelsesdato") == d).drop("opgoerelsesdato")
+        run = kmf.run(folder, dato=d).b1
+        assert rows.select("kode").equals(run.select("kode"))
+        for column in run.columns[4:]:
+            assert rows[column].to_list() == pytest.approx(run[column].to_list(), rel=1e-9)
+
+
+def test_accuracy_against_the_latest_endelig_cut(folder: Path) -> None:
+    track = kmf.spor(folder)
+    assert track.endelig_dato == D("2021-04-10")
+    units = track.traefsikkerhed_enheder
+    assert units is not None
+    assert units.columns == ["opgoerelsesdato", "niveau", "kode", "navn", "region",
+                             "kmf_prognose_kr", "kmf_endelig_kr", "fejl_pct"]  # fmt: skip
+    for d, by_k in FORECAST.items():
+        of_date = units.filter(pl.col("opgoerelsesdato") == d)
+        errors = dict(zip(of_date["kode"].to_list(), of_date["fejl_pct"].to_list(), strict=True))
+        want = {str(k): _error(v, TRUTH[k]) for k, v in by_k.items()}
+        # the regions hold one kommune each; land sums both
+        want["1084"], want["1081"] = want["101"], want["851"]
+        want["DK"] = _error(sum(by_k.values()), sum(TRUTH.values()))
+        assert errors == pytest.approx(want, rel=1e-9)
+    summary = track.traefsikkerhed
+    assert summary is not None
+    june = summary.filter(pl.col("opgoerelsesdato") == D("2020-06-10")).row(0, named=True)
+    # 101: 100·(600 − 550)/550 = 9.0909…; 851: 100·(330 − 275)/275 = 20; land 930 vs 825
+    assert june["land_fejl_pct"] == pytest.approx(100 * 105 / 825, rel=1e-9)
+    assert june["kommuner_mae_pct"] == pytest.approx((100 * 50 / 550 + 20) / 2, rel=1e-9)
+    assert june["kommuner_median_abs_pct"] == pytest.approx((100 * 50 / 550 + 20) / 2, rel=1e-9)
+    assert june["kommuner_max_abs_pct"] == pytest.approx(20.0, rel=1e-9)
+    assert june["andel_kommuner_inden_for_2pct"] == 0.0
+    march = summary.filter(pl.col("opgoerelsesdato") == D("2020-03-10")).row(0, named=True)
+    assert march["kommuner_max_abs_pct"] == pytest.approx(20.0, rel=1e-9)  # both −20
+
+
+def test_a_track_without_t_endelig_has_no_accuracy(tmp_path: Path) -> None:
+    rows = [r for r in ROWS if not (r["aar"] == T and r["opgoerelse"] == "endelig")]
+    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    track = kmf.spor(folder)
+    assert track.traefsikkerhed is None
+    assert "tabel_traefsikkerhed" not in track.named_tables()
+
+
+def test_unused_cuts_change_nothing(tmp_path: Path, folder: Path) -> None:
+    extra = [
+        *_cut(T - 1, "foreloebig", T - 1, "2019-12-10", 7, 7),  # no T partner
+        *_cut(T - 1, "endelig", T - 1, "2020-12-10", 9, 9),  # after every date
+        *_cut(T - 2, "endelig", T, "2020-10-01", 9, 9),  # after every date with a basis
+    ]
+    more = write_dataset(tmp_path, ROWS + extra, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    assert kmf.spor(more).spor.equals(kmf.spor(folder).spor)
+
+
+def test_the_order_of_the_rows_changes_nothing(tmp_path: Path, folder: Path) -> None:
+    shuffled = write_dataset(tmp_path, ROWS[::-1], [{"aar": T, "kmf_budget_kr": BUDGET}])
+    assert kmf.spor(shuffled).spor.equals(kmf.spor(folder).spor)
+
+
+def test_parquet_dates_give_the_same_track(tmp_path: Path, folder: Path) -> None:
+    frame = pl.read_csv(folder / "aktivitet.csv", try_parse_dates=True)
+    assert frame.schema["opgoerelsesdato"] == pl.Date
+    (tmp_path / "p").mkdir()
+    frame.write_parquet(tmp_path / "p" / "aktivitet.parquet")
+    (tmp_path / "p" / "budget.csv").write_text((folder / "budget.csv").read_text())
+    assert kmf.spor(tmp_path / "p").spor.equals(kmf.spor(folder).spor)
+
+
+def test_a_cut_mixing_dated_and_undated_rows_stops(tmp_path: Path) -> None:
+    rows = [dict(r) for r in ROWS]
+    rows[0]["opgoerelsesdato"] = None
+    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    with pytest.raises(kmf.DataError, match="blander rækker med og uden opgørelsesdato"):
+        kmf.load(folder)
+
+
+def test_a_bad_date_in_the_data_names_its_line(tmp_path: Path) -> None:
+    rows = [dict(r) for r in ROWS]
+    rows[2]["opgoerelsesdato"] = "2020-02-30"
+    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    with pytest.raises(kmf.DataError) as info:
+        kmf.load(folder)
+    assert "kolonne 'opgoerelsesdato'" in str(info.value)
+    assert "linje 4: '2020-02-30'" in str(info.value)
+
+
+def test_the_track_is_written(tmp_path: Path, folder: Path) -> None:
+    written = kmf.spor(folder, kommune=851).write(tmp_path / "ud")
+    names = {p.name for p in written}
+    assert {"tabel_spor.csv", "tabel_spor.parquet", "kmf_prognosespor_2020.xlsx",
+            "figur_spor.png", "tabel_traefsikkerhed.csv", "tabel_traefsikkerhed_enheder.csv",
+            "manifest.json"} <= names  # fmt: skip
+    manifest = json.loads((tmp_path / "ud" / "manifest.json").read_text())
+    assert manifest["opgoerelsesdatoer"] == ["2020-02-29", "2020-03-10", "2020-06-10"]
+    assert [d["opgoerelsesdato"] for d in manifest["datoer_uden_grundlag"]] == ["2020-09-10"]
+    csv = pl.read_csv(tmp_path / "ud" / "tabel_spor.csv")
+    assert csv["opgoerelsesdato"][0] == "2020-02-29"
+
+
+def _two_years(tmp_path: Path) -> Path:
+    """Budget years 2020 (the rows above) and 2021 (its own cuts, undated… no: dated)."""
+    rows = list(ROWS)
+    # 2021 at 2021-06-10: T−1 foreløbig 2020-06-10 exists; T−1 endelig = 2020 endelig (T_END);
+    # base 2019 endelig at 2021 takster.
+    rows += _cut(2021, "foreloebig", 2021, "2021-06-10", 300, 150)
+    rows += _cut(2019, "endelig", 2021, "2020-12-01", 700, 300)
+    budget = [{"aar": T, "kmf_budget_kr": BUDGET}, {"aar": 2021, "kmf_budget_kr": 1500.0}]
+    return write_dataset(tmp_path, rows, budget)
+
+
+def test_history_has_every_year_with_a_basis(tmp_path: Path) -> None:
+    folder = _two_years(tmp_path)
+    history = kmf.historik(folder)
+    assert history.aar == [2020, 2021]
+    assert history.datoer == {2020: D("2020-06-10"), 2021: D("2021-06-10")}
+    land = history.historik.filter(pl.col("niveau") == "land")
+    # 2021: f = K(2020 endelig pr. 2021-04-10) / K(2020 foreløbig pr. 2020-06-10)
+    #   101: 550/200 · 300 = 825; 851: 275/99 · 150 = 416.67; budget 1500
+    want_2021 = 550 / 200 * 300 + 275 / 99 * 150
+    assert land["kmf_prognose_kr"].to_list() == pytest.approx([930.0, want_2021], rel=1e-12)
+    assert land["kmf_budget_kr"].to_list() == pytest.approx([900.0, 1500.0], rel=1e-12)
+    for year in (2020, 2021):
+        rows = history.historik.filter(pl.col("aar") == year).drop("aar")
+        run = kmf.run(folder, aar=year).b1
+        for column in run.columns[4:]:
+            assert rows[column].to_list() == pytest.approx(run[column].to_list(), rel=1e-9)
+    assert kmf.historik(folder, fra=2021).aar == [2021]
+    assert kmf.historik(folder, til=2020).aar == [2020]
+
+
+def test_history_is_written(tmp_path: Path) -> None:
+    written = kmf.historik(_two_years(tmp_path / "d")).write(tmp_path / "ud")
+    names = {p.name for p in written}
+    assert {"tabel_historik.csv", "tabel_historik.parquet", "kmf_historik.xlsx",
+            "figur_historik.png", "manifest.json"} <= names  # fmt: skip
