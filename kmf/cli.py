@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from kmf import _signals, codes
+from kmf.cli_time import historik_command, spor_command
 from kmf.console import (
     Stage,
     err_console,
@@ -79,6 +80,15 @@ def run_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
     ] = False,
+    dato: Annotated[
+        str | None,
+        typer.Option(
+            "--dato",
+            help="Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
+            "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Beregn dekomponeringen og skriv tabellerne (CSV, Parquet, Excel) og figurerne."""
     console = out_console()
@@ -95,9 +105,12 @@ def run_command(
         for note in data.notes:
             console.print(f"  Bemærk: {note}")
         with Stage(console, "Beregner prognose, budget og effekter") as done:
-            result = run_pipeline(data, aar=aar, metode=metode)
-            done(f"budgetår {result.aar}, {result.kommuner.height} kommuner, "
+            result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
+            when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
+            done(f"budgetår {result.aar}{when}, {result.kommuner.height} kommuner, "
                  f"metode: {result.metode}")  # fmt: skip
+        for later in result.manifest.datoer_uden_grundlag:
+            console.print(f"  Bemærk: {later} har ikke alle opgørelser, en prognose kræver.")
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = result.write(out, force=force)
             done(f"{len(written)} filer")
@@ -298,6 +311,10 @@ def validate_command(
         f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner, "
         f"{format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
     )
+
+
+app.command("spor")(spor_command)
+app.command("historik")(historik_command)
 
 
 def main() -> None:

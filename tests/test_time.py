@@ -287,3 +287,33 @@ def test_history_is_written(tmp_path: Path) -> None:
     names = {p.name for p in written}
     assert {"tabel_historik.csv", "tabel_historik.parquet", "kmf_historik.xlsx",
             "figur_historik.png", "manifest.json"} <= names  # fmt: skip
+
+
+def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kmf.cli import app
+
+    folder = _two_years(tmp_path / "d")
+    runner = CliRunner()
+    done = runner.invoke(app, ["spor", str(folder), "--aar", "2020", "--out", str(tmp_path / "s")])
+    assert done.exit_code == 0, done.output
+    assert "2020-09-10 har intet grundlag" in done.stdout
+    assert (tmp_path / "s" / "figur_spor.png").is_file()
+    assert (tmp_path / "s" / "figur_traefsikkerhed.png").is_file()
+    done = runner.invoke(app, ["historik", str(folder), "--fra", "2020", "-o", str(tmp_path / "h")])
+    assert done.exit_code == 0, done.output
+    assert pl.read_csv(tmp_path / "h" / "tabel_historik.csv")["aar"].unique().sort().to_list() == [
+        2020,
+        2021,
+    ]
+    run_out = tmp_path / "r"
+    args = ["run", str(folder), "--aar", "2020", "--dato", "10.03.2020", "--out", str(run_out)]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    manifest = json.loads((run_out / "manifest.json").read_text())
+    assert manifest["opgoerelsesdato"] == "2020-03-10"
+    missing = runner.invoke(app, [*args[:5], "2020-09-10", "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 2
+    assert "2019-09-10" in missing.stderr
+    assert not (tmp_path / "x").exists()

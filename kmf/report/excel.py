@@ -51,12 +51,13 @@ def write_workbook(result: Result, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     oea = f"ØA{result.aar % 100:02d}"
+    when = "" if result.dato is None else f", prognose pr. {result.dato.isoformat()}"
     b1_columns = _effect_columns(WHOLE, split="omraademikseffekt_pct" in result.b1.columns)
     effect_cols_1dec = _effect_columns(ONE_DECIMAL)
     rank = [Col("rang", "Rang", COUNT, 7)]
     sheets: list[tuple[str, str, str, Any, list[Col]]] = [
         ("Tabel 1", f"Tabel 1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-         "dekomponering af effekterne, regioner og hele landet", "Pct./pct.-point",
+         f"dekomponering af effekterne, regioner og hele landet{when}", "Pct./pct.-point",
          result.tabel(1), effect_cols_1dec),
         ("Tabel 2", "Tabel 2. Antal kommuner, hvor den enkelte effekt udgør mere end 50 pct. "
          "af den samlede ændring", "Antal kommuner", result.tabel(2), _count_columns_2()),
@@ -71,7 +72,7 @@ def write_workbook(result: Result, path: Path) -> None:
         ("Tabel 6", "Tabel 6. De 10 kommuner med det største fald i forventet KMF-afregning "
          f"ift. {oea}", "Pct./pct.-point", result.tabel(6), rank + effect_cols_1dec),
         ("B1", f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-         "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point", result.b1,
+         f"dekomponering af effekterne for de enkelte kommuner{when}", "Pct./pct.-point", result.b1,
          b1_columns),
         ("B2", f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",
          "Pct.-point", result.b2, _share_columns(codes.AGE_GROUPS, codes.AGE_LABELS)),
@@ -323,6 +324,10 @@ def _about_sheet(ws: Worksheet, result: Result) -> None:
         ("Rækker, der ikke bruges", m.raekker_ikke_brugt),
         ("Psykiatrirækker lagt i ej aldersdiff.", m.psykiatri_flyttet_til_ej_aldersdiff),
     ]
+    if m.opgoerelsesdato is not None:  # dated data (SPEC §7): the date and later dates
+        facts.insert(3, ("Opgørelsesdato", m.opgoerelsesdato))
+        later = ", ".join(m.datoer_uden_grundlag) or "ingen"
+        facts.insert(4, ("Senere datoer uden grundlag", later))
     for i, (key, value) in enumerate(facts, start=3):
         _text(ws, i, 1, key).font = BOLD
         if isinstance(value, str):

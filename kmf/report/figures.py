@@ -62,7 +62,8 @@ def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure
     ax.margins(y=0.15)
     _comma_axis(ax)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.text(0.0, 1.02, f"Hele landet, {result.aar} ift. budgettet (ØA)", fontsize=8,
+    when = "" if result.dato is None else f", prognose pr. {result.dato.isoformat()}"
+    ax.text(0.0, 1.02, f"Hele landet, {result.aar} ift. budgettet (ØA){when}", fontsize=8,
             color=GREY, ha="left", va="bottom", transform=ax.transAxes)  # fmt: skip
     return figure
 

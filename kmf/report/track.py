@@ -141,7 +141,8 @@ def track_figure(spor: Spor, ax: Axes | None = None) -> Figure:
            f"{name}, pct. af budgettet (ØA) efter metode {spor.metode}",
            "Pct. af budgettet")  # fmt: skip
     ax.margins(y=0.15)
-    ax.legend(ncols=3, fontsize=8, loc="best", frameon=False)
+    ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              frameon=False)  # fmt: skip
     return figure
 
 
@@ -208,6 +209,10 @@ def history_figure(historik: Historik, ax: Axes | None = None) -> Figure:
     _style(ax, "Historik: ændring ift. budgettet og effekterne pr. budgetår",
            f"Hele landet, pct. af budgettet (ØA) efter metode {historik.metode}",
            "Pct. af budgettet")  # fmt: skip
-    ax.margins(y=0.2)
-    ax.legend(ncols=3, fontsize=8, loc="best", frameon=False)
+    top, bottom = max([0.0, *positive, *total]), min([0.0, *negative, *total])
+    room = 0.12 * ((top - bottom) or 1.0)
+    ax.set_ylim(bottom - room, top + room)
+    ax.set_xlim(-0.7, len(x) - 0.3)
+    ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08),
+              frameon=False)  # fmt: skip
     return figure

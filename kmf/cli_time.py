@@ -1,0 +1,139 @@
+"""The commands over time (SPEC §7): ``kmf spor`` (the forecast track of a budget year and
+its accuracy) and ``kmf historik`` (the budget years side by side). Registered on the app in
+:mod:`kmf.cli`; parse, call the library, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+from kmf.danish import format_kr, format_pct
+from kmf.decompose import METHODS
+from kmf.io import load, sample_dataset
+from kmf.report.write import check_target
+
+DATASET_HELP = (
+    "Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. Uden "
+    "datasæt bruges det medfølgende eksempel."
+)
+METHOD_HELP = "Dekomponeringsmetode: " + ", ".join(METHODS) + ". Standard: ministeriet."
+
+
+def spor_command(
+    dataset: Annotated[
+        Path | None, typer.Argument(help=DATASET_HELP, show_default=False, readable=False)
+    ] = None,
+    aar: Annotated[
+        int | None,
+        typer.Option(
+            "--aar",
+            help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
+            show_default=False,
+        ),
+    ] = None,
+    kommune: Annotated[
+        int | None,
+        typer.Option(
+            "--kommune",
+            "-k",
+            help="Kommunekode: figuren viser kommunen i stedet for hele landet.",
+            show_default=False,
+        ),
+    ] = None,
+    metode: Annotated[
+        str | None, typer.Option("--metode", help=METHOD_HELP, show_default=False)
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+    ] = Path("kmf-prognosespor"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
+    ] = False,
+) -> None:
+    """Prognosespor: tabel B1 for hver opgørelsesdato i budgetåret, og hvor tæt prognoserne
+    ramte den endelige opgørelse (træfsikkerhed), hvis den findes."""
+    from kmf.track import spor
+
+    console = out_console()
+    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
+    with errors_to_exit():
+        check_target(out, force)
+        source = dataset if dataset is not None else sample_dataset()
+        with Stage(console, "Læser og kontrollerer data") as done:
+            data = load(source)
+            done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
+        with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
+            track = spor(data, aar=aar, kommune=kommune, metode=metode)
+            done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode: {track.metode}")
+        with Stage(console, "Skriver tabeller, Excel og figurer") as done:
+            written = track.write(out, force=force)
+            done(f"{len(written)} filer")
+    land = track.spor.filter(track.spor["niveau"] == "land")
+    console.print(f"Prognosespor for {track.aar}, hele landet (ændring ift. budgettet):")
+    for d, pct in zip(land["opgoerelsesdato"], land["aendring_pct"], strict=True):
+        console.print(f"  {'uden dato' if d is None else d.isoformat()}: "
+                      f"{format_pct(pct, 1, sign=True)} pct.")  # fmt: skip
+    for d, why in track.datoer_uden_grundlag:
+        console.print(f"  Bemærk: {d.isoformat()} har intet grundlag: mangler {why}.")
+    if track.traefsikkerhed is not None:
+        last = track.traefsikkerhed.row(-1, named=True)
+        console.print(
+            f"Træfsikkerhed mod den endelige opgørelse: seneste prognose afviger "
+            f"{format_pct(last['land_fejl_pct'], 1, sign=True)} pct. for hele landet; "
+            f"kommunerne i gennemsnit {format_pct(last['kommuner_mae_pct'], 1)} pct."
+        )
+    else:
+        console.print(f"Ingen endelig opgørelse for {track.aar} i data: ingen træfsikkerhed.")
+    console.print(f"Resultaterne er skrevet i {out}")
+
+
+def historik_command(
+    dataset: Annotated[
+        Path | None, typer.Argument(help=DATASET_HELP, show_default=False, readable=False)
+    ] = None,
+    fra: Annotated[
+        int | None, typer.Option("--fra", help="Første budgetår.", show_default=False)
+    ] = None,
+    til: Annotated[
+        int | None, typer.Option("--til", help="Sidste budgetår.", show_default=False)
+    ] = None,
+    metode: Annotated[
+        str | None, typer.Option("--metode", help=METHOD_HELP, show_default=False)
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+    ] = Path("kmf-historik"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
+    ] = False,
+) -> None:
+    """Historik: tabel B1 for hvert budgetår, data rækker til, hvert år på sin seneste
+    opgørelsesdato og med sit eget budget."""
+    from kmf.track import historik
+
+    console = out_console()
+    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
+    with errors_to_exit():
+        check_target(out, force)
+        source = dataset if dataset is not None else sample_dataset()
+        with Stage(console, "Læser og kontrollerer data") as done:
+            data = load(source)
+            done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
+        with Stage(console, "Beregner hvert budgetår") as done:
+            history = historik(data, fra=fra, til=til, metode=metode)
+            done(f"{len(history.aar)} budgetår, metode: {history.metode}")
+        with Stage(console, "Skriver tabeller, Excel og figur") as done:
+            written = history.write(out, force=force)
+            done(f"{len(written)} filer")
+    land = history.historik.filter(history.historik["niveau"] == "land")
+    console.print("Hele landet, ændring ift. budgettet:")
+    for year, pct in zip(land["aar"], land["aendring_pct"], strict=True):
+        d = history.datoer[year]
+        when = "" if d is None else f" (pr. {d.isoformat()})"
+        console.print(f"  {year}{when}: {format_pct(pct, 1, sign=True)} pct.")
+    for year, why in history.aar_uden_grundlag:
+        console.print(f"  Bemærk: {year} er ikke med: {why}.")
+    console.print(f"Resultaterne er skrevet i {out}")
