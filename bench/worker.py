@@ -30,6 +30,19 @@ def run_kmf(dataset: Path) -> None:
                 raise
 
 
+def run_kmf_spor(dataset: Path) -> None:
+    """``kmf spor`` end to end: read once, B1 for every forecast date, write everything."""
+    from kmf.cli import main
+
+    with tempfile.TemporaryDirectory() as out:
+        sys.argv = ["kmf", "spor", str(dataset), "--out", out, "--force"]
+        try:
+            main()
+        except SystemExit as done:
+            if done.code:
+                raise
+
+
 def run_duckdb(dataset: Path) -> None:
     """The bare aggregation into cells in DuckDB SQL over the same Parquet files."""
     import duckdb
@@ -71,7 +84,13 @@ def run_floor(dataset: Path) -> None:
     ds.dataset(dataset / "aktivitet", format="parquet").to_table(columns=COLUMNS)
 
 
-TASKS = {"kmf": run_kmf, "duckdb": run_duckdb, "pandas": run_pandas, "floor": run_floor}
+TASKS = {
+    "kmf": run_kmf,
+    "kmf_spor": run_kmf_spor,
+    "duckdb": run_duckdb,
+    "pandas": run_pandas,
+    "floor": run_floor,
+}
 
 
 def main() -> None:

@@ -206,6 +206,16 @@ def synth_command(
     force: Annotated[
         bool, typer.Option("--force", help="Skriv i en mappe, der ikke er tom.")
     ] = False,
+    datoer: Annotated[
+        int,
+        typer.Option(
+            "--datoer",
+            help="Antal opgørelsesdatoer (den 10. i årets første 1–12 måneder): foreløbige "
+            "opgørelser for T og T−1 pr. dato, til kmf spor. Standard: 0 (uden datoer).",
+            min=0,
+            max=12,
+        ),
+    ] = 0,
 ) -> None:
     """Lav et syntetisk landsdækkende datasæt på postniveau (til afprøvning og benchmarks)."""
     from kmf.synth import synthesize
@@ -219,7 +229,7 @@ def synth_command(
             lambda: f"Datasættet i '{out}' er måske ufuldstændigt. Kør kommandoen igen med --force."
         )
         start = time.perf_counter()
-        written = synthesize(rows, out, year=aar, seed=seed)
+        written = synthesize(rows, out, year=aar, seed=seed, dates=datoer)
     seconds = format_pct(time.perf_counter() - start, 1)
     out_console().print(
         f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "

@@ -13,6 +13,7 @@ come as a correction pair (a record and its reversal, so sums are unchanged).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class SynthCut:
     takstaar: int
     volume: float  # relative number of records
     price: float  # relative price level
+    dato: date | None = None  # the forecast date (SPEC §7); None: undated
 
 
 # (volume, price) by the role a cut plays in a run, in the order the cuts are made
@@ -72,6 +74,26 @@ def cuts(year: int) -> tuple[SynthCut, ...]:
         SynthCut(by_role[role].aar, by_role[role].opgoerelse, by_role[role].takstaar, *drift)
         for role, drift in DRIFT.items()
     )
+
+
+def dated_cuts(year: int, dates: int) -> tuple[SynthCut, ...]:
+    """The cuts of a forecast track: T foreløbig on the 10th of each of the first ``dates``
+    months of T, each with its T−1 partner on the same day a year earlier; T−1 endelig and
+    the base dated before the first forecast date, so every date has a basis (SPEC §7)."""
+    drift = dict(DRIFT)
+    out = [
+        SynthCut(year - 2, "endelig", year, *drift["grundlag"], date(year - 1, 12, 1)),
+        SynthCut(year - 1, "endelig", year - 1, *drift["efterreg_endelig"], date(year, 1, 5)),
+    ]
+    for month in range(1, dates + 1):
+        # later in the year more has been registered (volume) in both years alike
+        seen = 0.9 + 0.1 * month / 12
+        before, volume_price = drift["efterreg_foreloebig"], drift["prognose"]
+        out.append(SynthCut(year - 1, "foreloebig", year - 1, before[0] * seen, before[1],
+                            date(year - 1, month, 10)))  # fmt: skip
+        out.append(SynthCut(year, "foreloebig", year, volume_price[0] * seen, volume_price[1],
+                            date(year, month, 10)))  # fmt: skip
+    return tuple(out)
 
 
 def _kommuner() -> tuple[np.ndarray, np.ndarray]:
@@ -112,8 +134,10 @@ def _chunk(rng: np.random.Generator, n: int, cut: SynthCut, codes, code_p, ages,
     index, sign = index[order], sign[order]
     area_names = pa.array(np.array(AREAS, dtype=object)[area[index]]).dictionary_encode()
     size = len(index)
+    dated = {} if cut.dato is None else {"opgoerelsesdato": pa.array([cut.dato] * size)}
     return pa.table(
         {
+            **dated,
             "kommunekode": pa.array(kommune[index]),
             "aar": pa.array(np.full(size, cut.aar, dtype=np.int16)),
             "opgoerelse": pa.array([cut.opgoerelse] * size).dictionary_encode(),
@@ -126,8 +150,12 @@ def _chunk(rng: np.random.Generator, n: int, cut: SynthCut, codes, code_p, ages,
     )
 
 
-def synthesize(rows: int, out: Path, year: int = 2018, seed: int = 0) -> dict[str, int]:
-    """Write ``rows`` records per cut (four cuts) to ``out/aktivitet/`` and a national budget.
+def synthesize(
+    rows: int, out: Path, year: int = 2018, seed: int = 0, dates: int = 0
+) -> dict[str, int]:
+    """Write ``rows`` records per cut to ``out/aktivitet/`` and a national budget: the four
+    undated cuts of a run, or with ``dates`` (1–12) the dated cuts of a forecast track
+    (:func:`dated_cuts`: 2 + 2 · ``dates`` cuts).
 
     Returns the number of records written per file name.
     """
@@ -138,15 +166,17 @@ def synthesize(rows: int, out: Path, year: int = 2018, seed: int = 0) -> dict[st
     ages, age_p = _ages()
     written: dict[str, int] = {}
     base_kmf = 0.0
-    for c, cut in enumerate(cuts(year)):
+    made = dated_cuts(year, dates) if dates else cuts(year)
+    for c, cut in enumerate(made):
         target = round(rows * cut.volume)
         for k, start in enumerate(range(0, target, CHUNK)):
             rng = np.random.default_rng([seed, c, k])
             table = _chunk(rng, min(CHUNK, target - start), cut, codes, code_p, ages, age_p)
-            name = f"{cut.aar}_{cut.opgoerelse}_{cut.takstaar}_{k:05d}.parquet"
+            day = "" if cut.dato is None else f"_{cut.dato.isoformat()}"
+            name = f"{cut.aar}_{cut.opgoerelse}_{cut.takstaar}{day}_{k:05d}.parquet"
             pq.write_table(table, activity / name, compression="zstd", row_group_size=500_000)
             written[name] = table.num_rows
-            if c == 0:
+            if cut.opgoerelse == "endelig" and cut.takstaar == year:  # the base
                 base_kmf += float(pa.compute.sum(table["kmf"]).as_py())
     budget = pl.DataFrame({"aar": [year], "kmf_budget_kr": [round(base_kmf * 1.03, 0)]})
     budget.write_csv(folder / "budget.csv")

@@ -317,3 +317,18 @@ def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     assert "2019-09-10" in missing.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_synth_makes_a_track_with_every_date(tmp_path: Path) -> None:
+    from kmf.synth import synthesize
+
+    written = synthesize(3000, tmp_path, year=2018, seed=2, dates=3)
+    assert len(written) == 2 + 2 * 3
+    track = kmf.spor(tmp_path)
+    assert track.datoer == [D("2018-01-10"), D("2018-02-10"), D("2018-03-10")]
+    assert track.datoer_uden_grundlag == ()
+    # the default run is the latest date, and equals the track's last date
+    run = kmf.run(tmp_path)
+    assert run.dato == D("2018-03-10")
+    last = track.spor.filter(pl.col("opgoerelsesdato") == D("2018-03-10")).drop("opgoerelsesdato")
+    assert last["aendring_kr"].to_list() == pytest.approx(run.b1["aendring_kr"].to_list(), rel=1e-9)
