@@ -322,7 +322,7 @@ def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
 def test_synth_makes_a_track_with_every_date(tmp_path: Path) -> None:
     from kmf.synth import synthesize
 
-    written = synthesize(3000, tmp_path, year=2018, seed=2, dates=3)
+    written = synthesize(40_000, tmp_path, year=2018, seed=2, dates=3)
     assert len(written) == 2 + 2 * 3
     track = kmf.spor(tmp_path)
     assert track.datoer == [D("2018-01-10"), D("2018-02-10"), D("2018-03-10")]
