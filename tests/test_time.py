@@ -332,3 +332,20 @@ def test_synth_makes_a_track_with_every_date(tmp_path: Path) -> None:
     assert run.dato == D("2018-03-10")
     last = track.spor.filter(pl.col("opgoerelsesdato") == D("2018-03-10")).drop("opgoerelsesdato")
     assert last["aendring_kr"].to_list() == pytest.approx(run.b1["aendring_kr"].to_list(), rel=1e-9)
+
+
+def test_xlsx_dates_as_date_cells(tmp_path: Path, folder: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "aktivitet"
+    columns = list(ROWS[0])
+    ws.append(columns)
+    for r in ROWS:
+        ws.append([D(r[c]) if c == "opgoerelsesdato" else r[c] for c in columns])
+    budget = wb.create_sheet("budget")
+    budget.append(["aar", "kmf_budget_kr"])
+    budget.append([T, BUDGET])
+    wb.save(tmp_path / "data.xlsx")
+    assert kmf.spor(tmp_path / "data.xlsx").spor.equals(kmf.spor(folder).spor)
