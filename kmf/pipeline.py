@@ -13,7 +13,7 @@ from kmf._meta import version
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
 from kmf.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
-from kmf.io import Dataset, load
+from kmf.io import Dataset, Frames, load
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
 from kmf.timeline import parse_date
@@ -22,7 +22,7 @@ ALL_METHODS = "alle"
 
 
 def run(
-    dataset: Dataset | str | Path,
+    dataset: Dataset | str | Path | Frames,
     aar: int | None = None,
     metode: str | None = None,
     dato: date | str | None = None,
@@ -32,7 +32,8 @@ def run(
     Parameters
     ----------
     dataset
-        A loaded ``Dataset`` or a path to one (see ``kmf.load``).
+        A loaded ``Dataset``, a path to one, or its tables as data frames
+        (``{"aktivitet": ..., "budget": ...}``; see ``kmf.load``).
     aar
         Budget year T; default ``aar`` from ``kmf.toml``, else the latest year with a
         foreløbig cut.
@@ -110,7 +111,14 @@ def manifest_for(
         elif f.table == "budget":
             used = int(data.budget.filter(pl.col("aar") == year).height)
         files.append(
-            ManifestFile(f.table, f.display, str(f.path.resolve()), f.sha256, f.rows, used)
+            ManifestFile(
+                f.table,
+                f.display,
+                None if f.path is None else str(f.path.resolve()),
+                f.sha256,
+                f.rows,
+                used,
+            )
         )
     roles: dict[tuple, str] = {}
     for basis in cells.bases:
@@ -135,7 +143,7 @@ def manifest_for(
         version=version(),
         metode=method,
         aar=year,
-        datasaet=str(data.source.resolve()),
+        datasaet=None if data.source is None else str(data.source.resolve()),
         budget="hele landet" if cells.budget_kind == "national" else "pr. kommune",
         aldersangivelse=data.age_column,
         psykiatri_flyttet_til_ej_aldersdiff=data.psykiatri_moved,

@@ -28,7 +28,7 @@ from kmf.forecast import (
     choose_year,
     require_finite,
 )
-from kmf.io import Dataset, load
+from kmf.io import Dataset, Frames, load
 from kmf.pipeline import manifest_for
 from kmf.report.track import write_history, write_track
 from kmf.series import Historik, Spor
@@ -41,7 +41,7 @@ _UNIT_STEP = 1000
 
 
 def spor(
-    dataset: Dataset | str | Path,
+    dataset: Dataset | str | Path | Frames,
     aar: int | None = None,
     kommune: int | None = None,
     metode: str | None = None,
@@ -111,7 +111,7 @@ def spor(
 
 
 def historik(
-    dataset: Dataset | str | Path,
+    dataset: Dataset | str | Path | Frames,
     fra: int | None = None,
     til: int | None = None,
     metode: str | None = None,

@@ -349,3 +349,12 @@ def test_xlsx_dates_as_date_cells(tmp_path: Path, folder: Path) -> None:
     budget.append([T, BUDGET])
     wb.save(tmp_path / "data.xlsx")
     assert kmf.spor(tmp_path / "data.xlsx").spor.equals(kmf.spor(folder).spor)
+
+
+def test_frames_with_a_date_column(folder: Path, tmp_path: Path) -> None:
+    activity = pl.DataFrame(ROWS).with_columns(pl.col("opgoerelsesdato").str.to_date())
+    budget = pl.DataFrame({"aar": [T], "kmf_budget_kr": [BUDGET]})
+    track = kmf.spor({"aktivitet": activity, "budget": budget})
+    assert track.spor.equals(kmf.spor(folder).spor)
+    track.write(tmp_path / "ud")
+    assert (tmp_path / "ud" / "kmf_prognosespor_2020.xlsx").is_file()
