@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -43,12 +44,14 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
     4,6 mio. kr., 7e-6), so the files are compared cell by cell to a relative 1e-4 — a
     hundredth of what B1 shows at one decimal —, and the regenerated sample must meet the
     same published targets as the committed one."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "data" / "calibrate_sample.py"), str(tmp_path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key = ["kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade"]
+    for script in ("calibrate_sample.py", "grow_sample.py"):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "data" / script), str(tmp_path)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    key = ["kommunekode", "aar", "opgoerelse", "takstaar", "opgoerelsesdato", "aldersgruppe",
+           "sundhedsomraade"]  # fmt: skip
     for name, amounts in (("aktivitet.csv", ["produktionsvaerdi", "kmf"]),
                           ("budget.csv", ["kmf_budget_kr"])):  # fmt: skip
         ours = pl.read_csv(tmp_path / name)
@@ -73,9 +76,12 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
 def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
     data = kmf.load(SAMPLE)
     assert data.cells["kommunekode"].n_unique() == 98
-    cuts = data.cuts()
-    assert cuts.height == 4
-    assert set(cuts["rows"].to_list()) == {98 * 17}
+    used = [c for c in result.manifest.as_json()["opgoerelser"] if c["brugt_som"]]
+    assert len(used) == 4
+    assert {c["raekker"] for c in used} == {98 * 17}
+    assert {c["kommuner"] for c in used} == {98}
+    # the ministry's forecast date: foreløbig 2018 pr. 10 September, 2017 the same day
+    assert result.dato == date(2018, 9, 10)
     assert result.aar == 2018
     land = result.b1.row(0, named=True)
     assert 21e9 <= land["kmf_budget_kr"] <= 22e9

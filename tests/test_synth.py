@@ -55,10 +55,11 @@ def test_konverter_gives_the_same_tables(tmp_path: Path) -> None:
         app, ["konverter", str(sample / "aktivitet.csv"), str(folder / "aktivitet.parquet")]
     )
     assert done.exit_code == 0, done.output
-    assert "6.664 rækker" in done.stdout
+    assert "51.646 rækker" in done.stdout
     (folder / "budget.csv").write_bytes((sample / "budget.csv").read_bytes())
     schema = pl.read_parquet_schema(folder / "aktivitet.parquet")
     assert schema["kommunekode"] == pl.Int16 and schema["kmf"] == pl.Float64
+    assert schema["opgoerelsesdato"] == pl.Date
     converted, original = kmf.run(folder, aar=2018).b1, kmf.run(sample).b1
     assert converted.select(pl.col(pl.String)).equals(original.select(pl.col(pl.String)))
     for column in ("kmf_budget_kr", "aktivitetseffekt_kr", "oevrige_pct"):

@@ -8,7 +8,7 @@ import polars as pl
 
 from kmf.errors import DataError, OutputError, os_error_message
 from kmf.io.aggregate import aggregate_activity
-from kmf.io.schema import AMOUNTS, TAKSTAAR, activity_columns, cast_column
+from kmf.io.schema import AMOUNTS, OPGOERELSESDATO, TAKSTAAR, activity_columns, cast_column
 from kmf.io.sources import Settings, file_piece, read_settings, reading_errors, with_decimal
 from kmf.io.validate import find_age_column
 
@@ -44,6 +44,10 @@ def convert_csv(source: str | Path, target: str | Path) -> int:
         ]
         if "takstaar" in schema:  # a blank takstaar means "the same as aar"
             typed[-1] = pl.coalesce(typed[-1], typed[1]).alias("takstaar")
+        if "opgoerelsesdato" in schema:  # the forecast date as a date (SPEC §7)
+            typed.append(
+                cast_column(OPGOERELSESDATO, schema["opgoerelsesdato"], dc).alias("opgoerelsesdato")
+            )
     # the CSV has been read and checked; what fails from here is the writing
     partial = dst.with_name(dst.name + ".delvis")
     try:

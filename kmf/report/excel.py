@@ -51,13 +51,12 @@ def write_workbook(result: Result, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     oea = f"ØA{result.aar % 100:02d}"
-    when = "" if result.dato is None else f", prognose pr. {result.dato.isoformat()}"
     b1_columns = _effect_columns(WHOLE, split="omraademikseffekt_pct" in result.b1.columns)
     effect_cols_1dec = _effect_columns(ONE_DECIMAL)
     rank = [Col("rang", "Rang", COUNT, 7)]
     sheets: list[tuple[str, str, str, Any, list[Col]]] = [
         ("Tabel 1", f"Tabel 1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-         f"dekomponering af effekterne, regioner og hele landet{when}", "Pct./pct.-point",
+         "dekomponering af effekterne, regioner og hele landet", "Pct./pct.-point",
          result.tabel(1), effect_cols_1dec),
         ("Tabel 2", "Tabel 2. Antal kommuner, hvor den enkelte effekt udgør mere end 50 pct. "
          "af den samlede ændring", "Antal kommuner", result.tabel(2), _count_columns_2()),
@@ -72,7 +71,7 @@ def write_workbook(result: Result, path: Path) -> None:
         ("Tabel 6", "Tabel 6. De 10 kommuner med det største fald i forventet KMF-afregning "
          f"ift. {oea}", "Pct./pct.-point", result.tabel(6), rank + effect_cols_1dec),
         ("B1", f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-         f"dekomponering af effekterne for de enkelte kommuner{when}", "Pct./pct.-point", result.b1,
+         "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point", result.b1,
          b1_columns),
         ("B2", f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",
          "Pct.-point", result.b2, _share_columns(codes.AGE_GROUPS, codes.AGE_LABELS)),
@@ -89,7 +88,11 @@ def write_workbook(result: Result, path: Path) -> None:
              "Pct.-point af budgettet", result.metoder, _method_columns(result.metoder.columns))
         )  # fmt: skip
     for name, title, unit, frame, columns in sheets:
-        _table_sheet(wb.create_sheet(name), title, unit, frame.to_dicts(), columns)
+        ws = wb.create_sheet(name)
+        _table_sheet(ws, title, unit, frame.to_dicts(), columns)
+        if result.dato is not None:  # dated data (SPEC §7): the forecast's date under the unit
+            dated = f"Prognose pr. {result.dato.isoformat()}"
+            _text(ws, 3, 1, dated).font = Font(italic=True)
     _figures_sheet(wb.create_sheet("Figurer"), result, oea)
     _method_sheet(wb.create_sheet("Metode"), result)
     _about_sheet(wb.create_sheet("Om kørslen"), result)
