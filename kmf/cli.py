@@ -293,7 +293,10 @@ def validate_command(
             "KMF, kr.",
         ):
             table.add_column(header, justify="right")
+        if data.dated:  # SPEC §7: a cut is also its date
+            table.add_column("Dato", justify="right")
         for r in cuts.iter_rows(named=True):
+            day = r["opgoerelsesdato"]
             table.add_row(
                 str(r["aar"]),
                 codes.CUT_LABELS[r["opgoerelse"]],
@@ -302,6 +305,7 @@ def validate_command(
                 str(r["kommuner"]),
                 format_kr(r["produktionsvaerdi"]),
                 format_kr(r["kmf"]),
+                *([("" if day is None else day.isoformat())] if data.dated else []),
             )
         console.print(table)
         for f in data.files:

@@ -3,7 +3,7 @@ report writer, so ``Result.write`` works without the result importing the report
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -58,6 +58,8 @@ def run(
         raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
     year = choose_year(data, aar)
     wanted = parse_date(dato) if isinstance(dato, str) else dato
+    if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
+        wanted = wanted.date()
     basis, later = basis_for(data, year, wanted)
     cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])

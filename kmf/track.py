@@ -228,9 +228,9 @@ def _track_manifest(
     manifest["opgoerelsesdatoer"] = [
         None if b.dato is None else b.dato.isoformat() for b in cells.bases
     ]
-    manifest["datoer_uden_grundlag"] = [
-        {"opgoerelsesdato": d.isoformat(), "mangler": why} for d, why in lacking
-    ]
+    # as in kmf run's manifest: the dates, ISO; what each lacks beside them
+    manifest["datoer_uden_grundlag"] = [d.isoformat() for d, _ in lacking]
+    manifest["mangler_pr_dato"] = {d.isoformat(): why for d, why in lacking}
     if has_truth:
         manifest["traefsikkerhed"] = {
             "opgoerelse": f"{year} {codes.CUT_LABELS['endelig']} i {year}-takster",

@@ -9,7 +9,7 @@ Every expected number below is worked out here from the cuts the test itself cho
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -101,7 +101,9 @@ def test_run_defaults_to_the_latest_date_with_a_basis(folder: Path) -> None:
     assert roles[(2019, "foreloebig", "2019-09-11")] is None
 
 
-@pytest.mark.parametrize("dato", ["2020-03-10", "10-03-2020", "10.03.2020", D("2020-03-10")])
+@pytest.mark.parametrize(
+    "dato", ["2020-03-10", "10-03-2020", "10.03.2020", D("2020-03-10"), datetime(2020, 3, 10)]
+)
 def test_run_on_a_chosen_date_reads_the_cuts_of_that_date(folder: Path, dato: object) -> None:
     result = kmf.run(folder, dato=dato)  # type: ignore[arg-type]
     kommuner = result.b1.filter(pl.col("niveau") == "kommune")
@@ -246,7 +248,8 @@ def test_the_track_is_written(tmp_path: Path, folder: Path) -> None:
             "manifest.json"} <= names  # fmt: skip
     manifest = json.loads((tmp_path / "ud" / "manifest.json").read_text())
     assert manifest["opgoerelsesdatoer"] == ["2020-02-29", "2020-03-10", "2020-06-10"]
-    assert [d["opgoerelsesdato"] for d in manifest["datoer_uden_grundlag"]] == ["2020-09-10"]
+    assert manifest["datoer_uden_grundlag"] == ["2020-09-10"]
+    assert "2019-09-10" in manifest["mangler_pr_dato"]["2020-09-10"]
     csv = pl.read_csv(tmp_path / "ud" / "tabel_spor.csv")
     assert csv["opgoerelsesdato"][0] == "2020-02-29"
 
