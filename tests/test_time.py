@@ -132,7 +132,7 @@ def test_a_date_that_is_not_a_forecast_date_lists_the_dates(folder: Path) -> Non
         kmf.run(folder, dato="2020-05-10")
 
 
-@pytest.mark.parametrize("dato", ["2020-02-30", "10/09/2020", "i går"])
+@pytest.mark.parametrize("dato", ["2020-02-30", "10/09/2020", "1.9.2020", "2020-9-10", "i går"])
 def test_a_date_that_is_no_date_is_refused(folder: Path, dato: str) -> None:
     with pytest.raises(kmf.DataError, match="er ikke en dato"):
         kmf.run(folder, dato=dato)

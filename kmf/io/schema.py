@@ -114,8 +114,8 @@ CONSTANT_KEYS = ("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
 # the forms a date may have in text: ISO, and the Danish with dashes or dots
 _DATE_FORMS = (
     (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-    (r"^\d{1,2}-\d{1,2}-\d{4}$", "%d-%m-%Y"),
-    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
+    (r"^\d{2}-\d{2}-\d{4}$", "%d-%m-%Y"),
+    (r"^\d{2}\.\d{2}\.\d{4}$", "%d.%m.%Y"),
 )
 
 
