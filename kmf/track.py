@@ -127,6 +127,13 @@ def historik(
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
     method = _method(data, metode)
     candidates = _budget_years(data, fra, til)
+    if not candidates:
+        every = _budget_years(data, None, None)
+        raise DataError(
+            f"Ingen budgetår ligger mellem {fra or 'første'} og {til or 'sidste'} (--fra, "
+            "--til): aktivitetsdata har foreløbige opgørelser (i årets egne takster) for "
+            f"{', '.join(map(str, every)) or 'ingen år'}. Vælg år blandt dem."
+        )
     budget_years = set(data.budget["aar"].to_list())
     chosen: list[Basis] = []
     lacking: list[tuple[int, str]] = []

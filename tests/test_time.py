@@ -283,6 +283,8 @@ def test_history_has_every_year_with_a_basis(tmp_path: Path) -> None:
             assert rows[column].to_list() == pytest.approx(run[column].to_list(), rel=1e-9)
     assert kmf.historik(folder, fra=2021).aar == [2021]
     assert kmf.historik(folder, til=2020).aar == [2020]
+    with pytest.raises(kmf.DataError, match="2019, 2020, 2021"):
+        kmf.historik(folder, fra=2030)
 
 
 def test_history_is_written(tmp_path: Path) -> None:
@@ -361,3 +363,18 @@ def test_frames_with_a_date_column(folder: Path, tmp_path: Path) -> None:
     assert track.spor.equals(kmf.spor(folder).spor)
     track.write(tmp_path / "ud")
     assert (tmp_path / "ud" / "kmf_prognosespor_2020.xlsx").is_file()
+
+
+def test_the_bench_worker_runs_kmf_spor(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kmf.synth import synthesize
+
+    synthesize(40_000, tmp_path, year=2018, seed=3, dates=2)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker", "kmf_spor", str(tmp_path)],
+        capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"peak_rss_mib"' in done.stdout.strip().splitlines()[-1]
