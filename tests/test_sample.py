@@ -168,6 +168,17 @@ def assert_national_b3_near_the_published_row(result: kmf.Result) -> None:
         assert abs(land[column] - value) <= 0.3, column
 
 
+def test_national_b4_within_published_rounding(result: kmf.Result) -> None:
+    # Hele landet in the published B4 (pct.-point, one decimal); psykiatri is B2's
+    # ej_aldersdiff and not aimed at here
+    published = {"somatik": 3.2, "speciallaege": -0.4, "almen_praksis": -0.7,
+                 "oevrig_primaer": -1.7}  # fmt: skip
+    land = result.b4.row(0, named=True)
+    assert land["niveau"] == "land"
+    for column, value in published.items():
+        assert abs(land[column] - value) <= 0.05, column
+
+
 @pytest.mark.parametrize("column", ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"])
 def test_b2_within_a_twentieth_of_a_point(result: kmf.Result, column: str) -> None:
     assert share_within(result, 2, column, 0.05) >= 0.95
