@@ -102,7 +102,7 @@ SHARE_LO, SHARE_HI = 0.08, 0.54
 ROUNDING = 0.0045  # how far d and a may move to help B and C: inside the rounding of 0.5
 B1_HALF = 0.005  # B1 is published in whole percent: ±0.5 pct.-point (as a fraction)
 TABLE_HALF = 0.05  # B2–B4 are published with one decimal: ±0.05 pct.-point
-SPREAD = 0.8  # aims are the published values plus offsets spread over this part of that
+SPREAD = 0.8  # aims: the published values plus offsets inside this part of the half-width
 INSIDE = 0.0005  # how far inside the reachable interval B and C are placed (as a ratio)
 HIT = 0.0049  # B and C count as met within this of the published value
 AGE_MIX_ROOM = 0.2  # a kommune's age mix may move this much (log scale) from its prior
@@ -358,8 +358,8 @@ def aims(t, k_b, tie, rng):
     1. Uniform draws u in (−1, 1), one per kommune and column.
     2. Hele landet: where the budget-weighted mean would leave the national row more than
        NATIONAL_ROOM from its published value, that column's draws lean to one side,
-       (1 − |τ|)·u + τ. A lean of B or C is matched in A (or ændring), so that the
-       national d − a − b − c, and with it B3 (step 3), is kept.
+       (1 − |τ|)·u + τ. A lean of ændring, B or C is matched in A, so that the national
+       d − a − b − c, and with it B3 (step 3), is kept.
     3. Each kommune: with shares that keep the published B3, the four conditions of
        ``solve_shares`` give d − a − b − c = −a(b + c)/(1 + d) − Σ B2·B3 / m (``tie`` is
        the last term). The rounded tables miss this by up to a few points; the four offsets
@@ -543,13 +543,13 @@ def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
     # B3 is no target per kommune, but Hele landet's B3 (on the summed cells) should land
     # near its aim: move every kommune's B3 alike by what is still missing, and solve again
     b3_shift = np.zeros(5)
+    national_w = np.average(w_f, axis=0, weights=k_b)
     for _ in range(B3_ROUNDS):
         b3 = t["b3"] + b3_shift
         prior = np.clip(np.hstack([s_b0 + b3, s_b0, m0]), box_lo, box_hi)
         s_f, s_b, _ = solve_shares(w_b, w_f, b3, d, a, b, c, prior, box_lo, box_hi)
         missing = t["national_b3"] - national_b3(k_b, w_b, w_f, s_b, s_f, d, a)
         # what the kommuner's C holds fixed (Σ w_f·B3) cannot move: only the rest of it
-        national_w = np.average(w_f, axis=0, weights=k_b)
         b3_shift += B3_GAIN * (missing - national_w @ missing)
 
     # cells: budget mixes and rates, then the forecast's mixes (B4 margins) and rates
