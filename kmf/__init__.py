@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from kmf.io import Dataset, load, sample_dataset
-    from kmf.kommune import kommune
+    from kmf.kommune_report import kommune
     from kmf.pipeline import run
     from kmf.result import Result
 
@@ -44,7 +44,7 @@ _LAZY = {
     "sample_dataset": "kmf.io",
     "Result": "kmf.result",
     "run": "kmf.pipeline",
-    "kommune": "kmf.kommune",
+    "kommune": "kmf.kommune_report",
 }
 
 

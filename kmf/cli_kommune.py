@@ -9,7 +9,7 @@ import typer
 
 from kmf.console import Stage, errors_to_exit, explain_stop, out_console
 from kmf.io import load, sample_dataset
-from kmf.kommune import kommune
+from kmf.kommune_report import kommune
 from kmf.kommune_tables import parse_codes
 from kmf.pipeline import run as run_pipeline
 from kmf.report.kommune import file_names

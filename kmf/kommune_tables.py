@@ -209,7 +209,11 @@ def comparison_group(
     own = kommuner.filter(pl.col("kode") == kode)["kmf_budget_kr"]
     nearest = (
         kommuner.filter(pl.col("kode") != kode)
-        .with_columns((pl.col("kmf_budget_kr").log() - np.log(own[0])).abs().alias("_distance"))
+        # rounded: distances equal in exact arithmetic (100 → 200 and 100 → 50) are a tie,
+        # whatever the last bits of the logarithms
+        .with_columns(
+            (pl.col("kmf_budget_kr").log() - np.log(own[0])).abs().round(10).alias("_distance")
+        )
         .sort("_distance", "kode")
         .head(size)
     )

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.tables", "kmf.kommune_tables"),
     ("kmf.result",),
     ("kmf.report",),
-    ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune"),
+    ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report"),
     ("kmf.console",),
     ("kmf.cli", "kmf.cli_kommune"),
     ("kmf.__main__",),

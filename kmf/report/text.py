@@ -98,6 +98,18 @@ def _meaning(effect: str, value: float, whose: str) -> str:
     )
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _split_item(effect: str, value: float) -> str:
+    """C1 or C2 of an exact method: its part of the sundhedsområdeeffekt and what it means."""
+    text = (
+        f"Af sundhedsområdeeffekten kommer {signed(value)} pct.-point fra {EFFECT_NAMES[effect]}."
+    )
+    return text if _is_zero(value) else f"{text} {_meaning(effect, value, '')}"
+
+
 def _effects_of(b1_columns: Sequence[str]) -> tuple[str, ...]:
     split = tuple(e for e in ("omraademikseffekt", "andelseffekt") if f"{e}_pct" in b1_columns)
     return (*_MAIN, *split)
@@ -155,7 +167,7 @@ def kommune_lines(t: KommuneTables) -> list[Line]:
     for effect in effects:
         value = own[f"{effect}_pct"]
         text = (
-            f"{EFFECT_NAMES[effect].capitalize()} {_contributes(value)} "
+            f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
             f"({mio(own[f'{effect}_kr'])} mio. kr.) mod {signed(r.land[f'{effect}_pct'])} "
             "pct.-point for hele landet under ét."
         )
@@ -164,14 +176,7 @@ def kommune_lines(t: KommuneTables) -> list[Line]:
         text += _distribution_note(t, effect)
         lines.append(("item", text))
     for effect in _effects_of(t.overblik.columns)[3:]:
-        value = own[f"{effect}_pct"]
-        lines.append(
-            (
-                "item",
-                f"Heraf {EFFECT_NAMES[effect]} {_contributes(value)}"
-                + ("." if _is_zero(value) else ". " + _meaning(effect, value, "")),
-            )
-        )
+        lines.append(("item", _split_item(effect, own[f"{effect}_pct"])))
     if t.metode == "ministeriet":
         lines.append(
             (
@@ -335,19 +340,21 @@ def national_lines(result: Result) -> list[Line]:
     counts = result.tabel(3).filter(pl.col("niveau") == "land").row(0, named=True)
     for effect in _effects_of(b1.columns):
         value = land[f"{effect}_pct"]
+        if effect not in _MAIN:
+            lines.append(("item", _split_item(effect, value)))
+            continue
         values = regions[f"{effect}_pct"].to_list()
         text = (
-            f"{EFFECT_NAMES[effect].capitalize()} {_contributes(value)} for hele landet under ét"
+            f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} for hele landet under ét"
             f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point på "
             "regionsniveau."
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "borgerne")
-        if effect in _MAIN:
-            text += (
-                f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
-                f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
-            )
+        text += (
+            f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
+            f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
+        )
         lines.append(("item", text))
     lines.append(("heading", "Kommunerne"))
     top = result.tabel(4).filter(pl.col("niveau") == "kommune").head(3).to_dicts()
