@@ -245,7 +245,8 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
         (pl.col(c.removesuffix("_pct") + "_kr") / pl.col("kmf_budget_kr") * 100).alias(c)
         for c in pct
     )
-    rows = pl.concat([own, region, land, members, total.select(b1.columns)])
+    parts = [own, region, land, members, total.select(b1.columns)]
+    rows = pl.concat(parts if group else parts[:3])
     return rows.join(rank, on="kode", how="left").select(
         *B1_COLUMNS[:4], "rang", *(c for c in b1.columns if c not in B1_COLUMNS[:4])
     )

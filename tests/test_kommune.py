@@ -216,6 +216,16 @@ def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result)
         kmf.kommune(sample, 9999)
 
 
+def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
+    rows = random_rows([851], 2019, 3)
+    alone = kmf.run(write_dataset(tmp_path / "d", rows, national_budget(rows, 2019)))
+    report = kmf.kommune(alone, 851)
+    assert report.sammenligning == ()
+    assert report.overblik["niveau"].to_list() == ["kommune", "region", "land"]
+    assert "ingen andre kommuner at sammenligne med" in report.tekst
+    assert len(report.write(tmp_path / "ud")) == 4
+
+
 def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["kommune", "851", "--sammenlign", "751,461", "--out",
@@ -228,6 +238,9 @@ def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> 
     assert refused.exit_code == 2
     assert "Fejl: --sammenlign: kommune(r) 4242 er ikke i datasættet" in refused.stderr
     assert not (tmp_path / "b").exists()
+    unknown = runner.invoke(app, ["kommune", "999", "--out", str(tmp_path / "c")])
+    assert unknown.exit_code == 2
+    assert "Fejl: Kommune 999 er ikke en kommunekode" in unknown.stderr
 
 
 # --- the text: every number is a number of the tables --------------------------------------
@@ -256,8 +269,11 @@ def _numbers(text: str) -> list[str]:
     return [n.lstrip("-") for n in NUMBER.findall(LABELS.sub("", text))]
 
 
-@pytest.mark.parametrize("kode", [851, 101, 825])
-def test_every_number_in_the_kommune_text_is_a_table_value(sample: kmf.Result, kode: int) -> None:
+@pytest.mark.parametrize(
+    ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
+)
+def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: str) -> None:
+    sample = kmf.run(kmf.sample_dataset(), metode=metode)
     report = kmf.kommune(sample, kode)
     t = report.tabeller
     shown = _shown(

@@ -282,7 +282,8 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         if table != "B3":
             chart = BarChart()
             chart.type = "col"
-            chart.title = title.split(",")[0]
+            chart.title = {"B2": "Aldersfordelingen (B2)", "B4": "Sundhedsområder (B4)"}[table]
+            chart.legend.position = "b"
             chart.y_axis.title = "Pct.-point"
             chart.x_axis.delete = False
             chart.y_axis.delete = False
@@ -293,9 +294,11 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
             chart.set_categories(
                 Reference(ws, min_col=1, min_row=top + 2, max_row=top + 1 + len(rows))
             )
-            chart.height, chart.width = 6.5, 14
+            chart.height, chart.width = 7.5, 16
+            for series, colour in zip(chart.series, (BLUE, "9DC3E6", LAND), strict=True):
+                series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
-        top = max(after, top + 14 if table != "B3" else after) + 1
+        top = max(after, top + 16 if table != "B3" else after) + 1
     _print_setup(ws)
 
 

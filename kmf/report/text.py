@@ -134,7 +134,7 @@ def _rows(t: KommuneTables) -> _Rows:
         own=o.filter(pl.col("kode") == str(t.kode)).row(0, named=True),
         region=o.filter(pl.col("niveau") == "region").row(0, named=True),
         land=o.filter(pl.col("niveau") == "land").row(0, named=True),
-        group=o.filter(pl.col("niveau") == GROUP_LEVEL).row(0, named=True),
+        group=next(iter(o.filter(pl.col("niveau") == GROUP_LEVEL).to_dicts()), {}),
         members=members.to_dicts(),
     )
 
@@ -177,7 +177,7 @@ def kommune_lines(t: KommuneTables) -> list[Line]:
         lines.append(("item", text))
     for effect in _effects_of(t.overblik.columns)[3:]:
         lines.append(("item", _split_item(effect, own[f"{effect}_pct"])))
-    if t.metode == "ministeriet":
+    if "omraademikseffekt_pct" not in t.overblik.columns:  # a method with a residual
         lines.append(
             (
                 "item",
@@ -253,7 +253,7 @@ def genitive(name: str) -> str:
 
 
 def _compare(own: float, other: float) -> str:
-    return "højere end" if own > other else "lavere end" if own < other else "det samme som"
+    return "højere end" if own > other else "lavere end" if own < other else "den samme som"
 
 
 def _placement(t: KommuneTables, r: _Rows) -> str:
@@ -269,12 +269,16 @@ def _placement(t: KommuneTables, r: _Rows) -> str:
 
 
 def _group_text(t: KommuneTables, r: _Rows) -> str:
+    n = len(r.members)
+    if n == 0:
+        return "Datasættet har ingen andre kommuner at sammenligne med."
     names = ", ".join(m["navn"] for m in r.members)
-    how = (
-        "de kommuner, der er valgt"
-        if t.valgt
-        else f"de {len(r.members)} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
-    )
+    if t.valgt:
+        how = "de kommuner, der er valgt" if n > 1 else "den kommune, der er valgt"
+    elif n > 1:
+        how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
+    else:
+        how = f"den kommune, hvis budget ligger nærmest {genitive(t.navn)}"
     low = min(r.members, key=lambda m: m["aendring_pct"])
     high = max(r.members, key=lambda m: m["aendring_pct"])
     spread = (
@@ -402,6 +406,8 @@ def write_lines(
         ws.column_dimensions["A"].width = width
     row = 1
     for kind, text in lines:
+        if kind == "heading" and row > 1:
+            row += 1
         shown = f"• {text}" if kind == "item" else text
         c = cell(ws, row, 1, shown)
         c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -420,7 +426,12 @@ def write_lines(
 
 def summary_sheet(wb: Any, result: Result, cell: Callable[..., Any]) -> None:
     """The sheet "Sammenfatning", first in the workbook of ``kmf run``: the national text."""
-    write_lines(wb.create_sheet("Sammenfatning", 0), national_lines(result), cell)
+    ws = wb.create_sheet("Sammenfatning", 0)
+    write_lines(ws, national_lines(result), cell, width=100)
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def national_markdown(result: Result) -> str:
