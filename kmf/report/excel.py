@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kmf import codes
 from kmf.decompose import METHODS
 from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
-from kmf.report.text import summary_sheet
+from kmf.report.text_sheet import summary_sheet
 
 if TYPE_CHECKING:
     from kmf.result import Result

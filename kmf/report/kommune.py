@@ -22,7 +22,8 @@ from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.report.excel import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT, _text
 from kmf.report.figures import BLUE, GREY, RED, waterfall
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
-from kmf.report.text import Line, signed, to_markdown, write_lines
+from kmf.report.text import Line, signed, to_markdown
+from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
 from kmf.result import Result
 

@@ -10,7 +10,7 @@ shown without its sign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,8 +348,10 @@ def national_lines(result: Result) -> list[Line]:
             lines.append(("item", _split_item(effect, value)))
             continue
         values = regions[f"{effect}_pct"].to_list()
+        name = EFFECT_NAMES[effect]
+        subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
         text = (
-            f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} for hele landet under ét"
+            f"{subject} {_contributes(value)} for hele landet under ét"
             f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point på "
             "regionsniveau."
         )
@@ -392,46 +394,6 @@ def to_markdown(lines: Sequence[Line]) -> str:
             out.append("")
         out.append(prefix + text)
     return "\n".join(out) + "\n"
-
-
-def write_lines(
-    ws: Any, lines: Sequence[Line], cell: Callable[..., Any], columns: int = 1, width: float = 110
-) -> int:
-    """Write ``lines`` from the top of the sheet ``ws``, one row each, wrapped over
-    ``columns`` merged columns about ``width`` characters wide, through ``cell(ws, row,
-    column, text)``, which stores text safely; return the next free row."""
-    from openpyxl.styles import Alignment, Font
-
-    if columns == 1:
-        ws.column_dimensions["A"].width = width
-    row = 1
-    for kind, text in lines:
-        if kind == "heading" and row > 1:
-            row += 1
-        shown = f"• {text}" if kind == "item" else text
-        c = cell(ws, row, 1, shown)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        if columns > 1:
-            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-        if kind == "title":
-            c.font = Font(bold=True, size=13)
-        elif kind == "heading":
-            c.font = Font(bold=True)
-        else:
-            # rows do not grow to their text in every program: room for the wrapped lines
-            ws.row_dimensions[row].height = 15 * (len(shown) // int(width * 0.95) + 1)
-        row += 1 + (kind == "title")
-    return row
-
-
-def summary_sheet(wb: Any, result: Result, cell: Callable[..., Any]) -> None:
-    """The sheet "Sammenfatning", first in the workbook of ``kmf run``: the national text."""
-    ws = wb.create_sheet("Sammenfatning", 0)
-    write_lines(ws, national_lines(result), cell, width=100)
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
 
 
 def national_markdown(result: Result) -> str:
