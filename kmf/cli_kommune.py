@@ -10,7 +10,7 @@ import typer
 from kmf.console import Stage, errors_to_exit, explain_stop, out_console
 from kmf.io import load, sample_dataset
 from kmf.kommune_report import kommune
-from kmf.kommune_tables import parse_codes
+from kmf.kommune_tables import parse_codes, require_kommunekode
 from kmf.pipeline import run as run_pipeline
 from kmf.report.kommune import file_names
 from kmf.report.write import check_target
@@ -58,6 +58,7 @@ def kommune_command(
     explain_stop(target, f"Rapporten nåede at blive skrevet færdig i '{target}'.")
     with errors_to_exit():
         check_target(target, force)
+        require_kommunekode(kode)
         group = parse_codes(sammenlign) if sammenlign is not None else None
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser data og beregner") as done:

@@ -292,6 +292,15 @@ def distributions(
     return pl.concat(parts)
 
 
+def require_kommunekode(kode: int) -> None:
+    """A DataError in Danish if ``kode`` is none of the 98 kommunekoder (before any data)."""
+    if kode not in codes.kommune_codes():
+        raise DataError(
+            f"Kommune {kode} er ikke en kommunekode. Brug en af de 98 kommunekoder, fx 851 "
+            "(Aalborg); de står i kmf/data/kommuner.csv."
+        )
+
+
 def require_kommune(b1: pl.DataFrame, kode: int) -> None:
     """A DataError in Danish if ``kode`` is not a kommune of the result."""
     known = b1.filter(pl.col("niveau") == "kommune")["kode"].cast(pl.Int64).to_list()

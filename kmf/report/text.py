@@ -350,10 +350,11 @@ def national_lines(result: Result) -> list[Line]:
         values = regions[f"{effect}_pct"].to_list()
         name = EFFECT_NAMES[effect]
         subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
-        text = (
-            f"{subject} {_contributes(value)} for hele landet under ét"
-            f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point på "
-            "regionsniveau."
+        text = f"{subject} {_contributes(value)} for hele landet under ét" + (
+            f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point "
+            "på regionsniveau."
+            if len(values) > 1
+            else "."
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "borgerne")
@@ -363,19 +364,27 @@ def national_lines(result: Result) -> list[Line]:
         )
         lines.append(("item", text))
     lines.append(("heading", "Kommunerne"))
+    lines.append(("text", _largest_changes(result)))
+    return lines
+
+
+def _largest_changes(result: Result) -> str:
+    """The (up to) three largest increases and falls among the kommuner (tabel 4 and 6)."""
     top = result.tabel(4).filter(pl.col("niveau") == "kommune").head(3).to_dicts()
     bottom = result.tabel(6).filter(pl.col("niveau") == "kommune").tail(3).to_dicts()[::-1]
-    lines.append(
-        (
-            "text",
-            "Den største stigning i forhold til budgettet ses i "
-            + _and([f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in top])
-            + ", det største fald i "
-            + _and([f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in bottom])
-            + ".",
-        )
-    )
-    return lines
+    up = [r for r in top if r["aendring_pct"] > 0 and not _is_zero(r["aendring_pct"])]
+    down = [r for r in bottom if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])]
+    parts = []
+    if up:
+        parts.append("Den største stigning i forhold til budgettet ses i " + _and(
+            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
+    if down:
+        verb = "" if up else " i forhold til budgettet ses"
+        parts.append(f"det største fald{verb} i " + _and(
+            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
+    if not parts:
+        return "Ingen kommune har en ændring, der afrundet er forskellig fra 0,0 pct."
+    return _first_upper(", ".join(parts)) + "."
 
 
 def _and(items: Sequence[str]) -> str:
