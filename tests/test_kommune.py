@@ -299,6 +299,16 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     assert sheet["A1"].value == text.splitlines()[0].removeprefix("# ")
 
 
+def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) -> None:
+    from kmf.report.text import national_markdown
+
+    # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
+    text = national_markdown(hand)
+    assert "stigning" not in text and "stige i" not in text
+    assert "forventes afregningen at falde i Region Hovedstaden (35,6 pct.)" in text
+    assert "Det største fald i forhold til budgettet ses i Aalborg (-38,4 pct.)" in text
+
+
 # --- the workbook ---------------------------------------------------------------------------
 
 
