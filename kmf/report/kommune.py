@@ -88,6 +88,10 @@ class KommuneReport:
         kommune_page(self).savefig(folder / names["figure"], dpi=150)
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the text."""
+        return self.tekst
+
     def __repr__(self) -> str:
         return f"KommuneReport({self.tabeller.kode} {self.tabeller.navn}, {self.tabeller.aar})"
 
