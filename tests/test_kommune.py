@@ -197,6 +197,17 @@ def test_the_group_is_the_ten_nearest_in_budget(sample: kmf.Result) -> None:
     assert group["aendring_pct"] == pytest.approx(100 * group["aendring_kr"] / total_budget)
 
 
+def test_the_rank_counts_the_kommuner_with_a_larger_change(sample: kmf.Result) -> None:
+    kommuner = sample.b1.filter(pl.col("niveau") == "kommune").to_dicts()
+    report = kmf.kommune(sample, 851)
+    for row in report.overblik.filter(pl.col("niveau") == "kommune").to_dicts():
+        own = (row["aendring_pct"], -int(row["kode"]))
+        larger = sum(1 for k in kommuner if (k["aendring_pct"], -int(k["kode"])) > own)
+        assert row["rang"] == 1 + larger
+    assert report.tabeller.antal_kommuner == 98
+    assert report.overblik.filter(pl.col("niveau") != "kommune")["rang"].null_count() == 3
+
+
 def test_ties_in_distance_go_by_kode() -> None:
     # 200 and 50 are equally far from 100 on the log scale: the lower kode first
     b1 = pl.DataFrame(
