@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from kmf.io import Dataset, load, sample_dataset
+    from kmf.kommune_report import kommune
     from kmf.pipeline import run
     from kmf.result import Result
     from kmf.series import Historik, Spor
@@ -34,6 +35,7 @@ __all__ = [
     "Spor",
     "__version__",
     "historik",
+    "kommune",
     "load",
     "run",
     "sample_dataset",
@@ -52,6 +54,7 @@ _LAZY = {
     "Historik": "kmf.series",
     "spor": "kmf.track",
     "historik": "kmf.track",
+    "kommune": "kmf.kommune_report",
 }
 
 

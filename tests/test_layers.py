@@ -17,13 +17,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.timeline",),
     ("kmf.forecast",),
     ("kmf.decompose",),
-    ("kmf.tables", "kmf.accuracy"),
+    ("kmf.tables", "kmf.kommune_tables", "kmf.accuracy"),
     ("kmf.result", "kmf.series"),
     ("kmf.report",),
-    ("kmf.pipeline", "kmf.figures", "kmf.synth"),
-    ("kmf.track",),
+    ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report", "kmf.track"),
     ("kmf.console",),
-    ("kmf.cli", "kmf.cli_time"),
+    ("kmf.cli", "kmf.cli_kommune", "kmf.cli_time"),
     ("kmf.__main__",),
 ]
 MAX_LINES = 450
