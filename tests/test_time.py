@@ -378,3 +378,26 @@ def test_the_bench_worker_runs_kmf_spor(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert '"peak_rss_mib"' in done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("layout", ["files", "hive"])
+def test_one_parquet_file_per_cut_gives_the_same_track(
+    tmp_path: Path, folder: Path, layout: str
+) -> None:
+    """A date that is the same in the whole file is read from the file's statistics (or its
+    hive folder) by the columnar path; the track is the same as from CSV."""
+    frame = pl.read_csv(folder / "aktivitet.csv", try_parse_dates=True)
+    activity = tmp_path / "d" / "aktivitet"
+    for i, (key, cut) in enumerate(
+        frame.group_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato", maintain_order=True)
+    ):
+        day = key[3]
+        if layout == "hive":
+            where = activity / f"opgoerelsesdato={day.isoformat()}"
+            where.mkdir(parents=True, exist_ok=True)
+            cut.drop("opgoerelsesdato").write_parquet(where / f"{i:02d}.parquet")
+        else:
+            activity.mkdir(parents=True, exist_ok=True)
+            cut.write_parquet(activity / f"{i:02d}.parquet")
+    (tmp_path / "d" / "budget.csv").write_text((folder / "budget.csv").read_text())
+    assert kmf.spor(tmp_path / "d").spor.equals(kmf.spor(folder).spor)
