@@ -221,6 +221,16 @@ def synth_command(
             max=12,
         ),
     ] = 0,
+    aar_antal: Annotated[
+        int,
+        typer.Option(
+            "--aar-antal",
+            help="Antal budgetår (T og årene før), hvert med sine opgørelser og sit budget, "
+            "til kmf historik. Standard: 1.",
+            min=1,
+            max=20,
+        ),
+    ] = 1,
 ) -> None:
     """Lav et syntetisk landsdækkende datasæt på postniveau (til afprøvning og benchmarks)."""
     from kmf.synth import synthesize
@@ -234,7 +244,7 @@ def synth_command(
             lambda: f"Datasættet i '{out}' er måske ufuldstændigt. Kør kommandoen igen med --force."
         )
         start = time.perf_counter()
-        written = synthesize(rows, out, year=aar, seed=seed, dates=datoer)
+        written = synthesize(rows, out, year=aar, seed=seed, dates=datoer, years=aar_antal)
     seconds = format_pct(time.perf_counter() - start, 1)
     out_console().print(
         f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "

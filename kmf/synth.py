@@ -96,6 +96,16 @@ def dated_cuts(year: int, dates: int) -> tuple[SynthCut, ...]:
     return tuple(out)
 
 
+def budget_years_cuts(year: int, dates: int = 0, years: int = 1) -> tuple[SynthCut, ...]:
+    """The cuts of budget years T−years+1 … T (undated, or dated as :func:`dated_cuts`); a
+    cut two years share (T−1 foreløbig is the year before's forecast cut) is made once."""
+    made: dict[tuple, SynthCut] = {}
+    for y in range(year - years + 1, year + 1):
+        for cut in dated_cuts(y, dates) if dates else cuts(y):
+            made.setdefault((cut.aar, cut.opgoerelse, cut.takstaar, cut.dato), cut)
+    return tuple(made.values())
+
+
 def _kommuner() -> tuple[np.ndarray, np.ndarray]:
     source = resources.files("kmf").joinpath("data/folketal_2018.csv")
     with source.open("rb") as fh:
@@ -151,11 +161,12 @@ def _chunk(rng: np.random.Generator, n: int, cut: SynthCut, codes, code_p, ages,
 
 
 def synthesize(
-    rows: int, out: Path, year: int = 2018, seed: int = 0, dates: int = 0
+    rows: int, out: Path, year: int = 2018, seed: int = 0, dates: int = 0, years: int = 1
 ) -> dict[str, int]:
-    """Write ``rows`` records per cut to ``out/aktivitet/`` and a national budget: the four
-    undated cuts of a run, or with ``dates`` (1–12) the dated cuts of a forecast track
-    (:func:`dated_cuts`: 2 + 2 · ``dates`` cuts).
+    """Write ``rows`` records per cut to ``out/aktivitet/`` and a national budget per budget
+    year: the four undated cuts of a run, or with ``dates`` (1–12) the dated cuts of a
+    forecast track (:func:`dated_cuts`: 2 + 2 · ``dates`` cuts); with ``years`` those of the
+    budget years T−years+1 … T (for ``kmf historik``).
 
     Returns the number of records written per file name.
     """
@@ -165,8 +176,8 @@ def synthesize(
     codes, code_p = _kommuner()
     ages, age_p = _ages()
     written: dict[str, int] = {}
-    base_kmf = 0.0
-    made = dated_cuts(year, dates) if dates else cuts(year)
+    base_kmf = dict.fromkeys(range(year - years + 1, year + 1), 0.0)
+    made = budget_years_cuts(year, dates, years)
     for c, cut in enumerate(made):
         target = round(rows * cut.volume)
         for k, start in enumerate(range(0, target, CHUNK)):
@@ -176,8 +187,13 @@ def synthesize(
             name = f"{cut.aar}_{cut.opgoerelse}_{cut.takstaar}{day}_{k:05d}.parquet"
             pq.write_table(table, activity / name, compression="zstd", row_group_size=500_000)
             written[name] = table.num_rows
-            if cut.opgoerelse == "endelig" and cut.takstaar == year:  # the base
-                base_kmf += float(pa.compute.sum(table["kmf"]).as_py())
-    budget = pl.DataFrame({"aar": [year], "kmf_budget_kr": [round(base_kmf * 1.03, 0)]})
+            if cut.opgoerelse == "endelig" and cut.takstaar == cut.aar + 2:  # a base
+                base_kmf[cut.takstaar] += float(pa.compute.sum(table["kmf"]).as_py())
+    budget = pl.DataFrame(
+        {
+            "aar": list(base_kmf),
+            "kmf_budget_kr": [round(kmf * 1.03, 0) for kmf in base_kmf.values()],
+        }
+    )
     budget.write_csv(folder / "budget.csv")
     return written

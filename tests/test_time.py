@@ -401,3 +401,22 @@ def test_one_parquet_file_per_cut_gives_the_same_track(
             cut.write_parquet(activity / f"{i:02d}.parquet")
     (tmp_path / "d" / "budget.csv").write_text((folder / "budget.csv").read_text())
     assert kmf.spor(tmp_path / "d").spor.equals(kmf.spor(folder).spor)
+
+
+def test_synth_makes_several_budget_years(tmp_path: Path) -> None:
+    from kmf.synth import synthesize
+
+    synthesize(40_000, tmp_path / "d", year=2018, seed=4, dates=2, years=2)
+    history = kmf.historik(tmp_path / "d")
+    assert history.aar == [2017, 2018]
+    assert history.datoer == {2017: D("2017-02-10"), 2018: D("2018-02-10")}
+    # the budget of each year is 1.03 × its base cut's KMF
+    data = kmf.load(tmp_path / "d")
+    for year in (2017, 2018):
+        base = data.cells.filter((pl.col("aar") == year - 2) & (pl.col("takstaar") == year))[
+            "kmf"
+        ].sum()
+        budget = data.budget.filter(pl.col("aar") == year)["kmf_budget_kr"][0]
+        assert budget == pytest.approx(1.03 * base, abs=1.0)
+    synthesize(40_000, tmp_path / "u", year=2018, seed=4, years=2)
+    assert kmf.historik(tmp_path / "u").aar == [2017, 2018]
