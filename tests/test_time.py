@@ -420,3 +420,26 @@ def test_synth_makes_several_budget_years(tmp_path: Path) -> None:
         assert budget == pytest.approx(1.03 * base, abs=1.0)
     synthesize(40_000, tmp_path / "u", year=2018, seed=4, years=2)
     assert kmf.historik(tmp_path / "u").aar == [2017, 2018]
+
+
+def test_the_figures_show_the_tables(folder: Path, tmp_path: Path) -> None:
+    from kmf.report.track import accuracy_figure, history_figure, track_figure
+
+    track = kmf.spor(folder, kommune=851)
+    lines = {line.get_label(): list(line.get_ydata()) for line in track_figure(track).axes[0].lines}
+    aalborg = track.spor.filter(pl.col("kode") == "851")
+    assert lines["Ændring i alt"] == pytest.approx(aalborg["aendring_pct"].to_list())
+    assert lines["A. Aktivitetseffekt"] == pytest.approx(aalborg["aktivitetseffekt_pct"].to_list())
+    ax = accuracy_figure(track).axes[0]
+    land = next(line for line in ax.lines if line.get_label() == "Hele landet")
+    # the land's error by date, as worked out by hand above
+    assert list(land.get_ydata()) == pytest.approx(
+        [100 * (750 - 825) / 825, 100 * (660 - 825) / 825, 100 * (930 - 825) / 825]
+    )
+    assert "Træfsikkerhed 2020" in ax.get_title(loc="left")
+    history = kmf.historik(_two_years(tmp_path))
+    ax = history_figure(history).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2020", "2021"]
+    bars = [p.get_height() for p in ax.patches]
+    land_a = history.historik.filter(pl.col("niveau") == "land")["aktivitetseffekt_pct"]
+    assert bars[:2] == pytest.approx(land_a.to_list())

@@ -7,16 +7,18 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from kmf.danish import format_number
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.series import Historik, Spor
+
+if TYPE_CHECKING:  # matplotlib is loaded when a figure is drawn, not when kmf.spor is imported
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "accuracy_figure",
@@ -84,6 +86,8 @@ def _manifest(folder: Path, manifest: dict[str, Any]) -> None:
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
     if ax is not None:
         figure = ax.get_figure()
         assert isinstance(figure, Figure)
