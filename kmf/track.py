@@ -141,13 +141,12 @@ def historik(
         if year not in budget_years:
             lacking.append((year, f"budgettet har ingen række for {year}"))
             continue
-        try:
-            chosen.append(basis_for(data, year)[0])
-        except DataError as exc:
-            lacking.append((year, str(exc).splitlines()[0]))
-            continue
-        if not chosen[-1].complete:  # pragma: no cover - basis_for raises first
-            lacking.append((year, "; ".join(chosen.pop().missing)))
+        bases = forecast_dates(data, year)
+        complete = [b for b in bases if b.complete]
+        if complete:  # its default date: the latest with a basis, as kmf run takes it
+            chosen.append(complete[-1])
+        else:
+            lacking.append((year, "mangler " + "; ".join(bases[-1].missing)))
     if not chosen:
         span = f"{candidates[0]}–{candidates[-1]}" if candidates else "ingen år"
         raise DataError(

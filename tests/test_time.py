@@ -419,7 +419,16 @@ def test_synth_makes_several_budget_years(tmp_path: Path) -> None:
         budget = data.budget.filter(pl.col("aar") == year)["kmf_budget_kr"][0]
         assert budget == pytest.approx(1.03 * base, abs=1.0)
     synthesize(40_000, tmp_path / "u", year=2018, seed=4, years=2)
-    assert kmf.historik(tmp_path / "u").aar == [2017, 2018]
+    # a budget for 2016 too, whose 2015 cuts are not in the data: named, not an error
+    budget = pl.read_csv(tmp_path / "u" / "budget.csv")
+    pl.concat([budget, pl.DataFrame({"aar": [2016], "kmf_budget_kr": [1e8]})]).write_csv(
+        tmp_path / "u" / "budget.csv"
+    )
+    undated = kmf.historik(tmp_path / "u")
+    assert undated.aar == [2017, 2018]
+    assert undated.datoer == {2017: None, 2018: None}
+    assert [y for y, _ in undated.aar_uden_grundlag] == [2016]
+    assert "2015 foreløbig" in undated.aar_uden_grundlag[0][1]
 
 
 def test_the_figures_show_the_tables(folder: Path, tmp_path: Path) -> None:
