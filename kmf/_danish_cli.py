@@ -29,6 +29,58 @@ def use_danish() -> None:
     gettext.textdomain(DOMAIN)
     os.environ["LANGUAGE"] = "da"
     speak_danish_on_usage_errors()
+    write_danish_help()
+
+
+# Words of the help pages that some Click versions print without gettext (Typer's own copy
+# of Click has no catalogue at all): the usage line's placeholders and the help option.
+_USAGE_WORDS: tuple[tuple[str, str], ...] = (
+    ("[OPTIONS]", "[TILVALG]"),
+    ("COMMAND [ARGS]...", "KOMMANDO [ARGUMENTER]..."),
+)
+_HELP_WORDS: dict[str, str] = {"Show this message and exit.": "Vis denne hjælp og afslut."}
+
+
+def danish_usage(args: str) -> str:
+    """The usage line after the command's name, with Danish placeholders."""
+    for english, danish in _USAGE_WORDS:
+        args = args.replace(english, danish)
+    return args
+
+
+def write_danish_help() -> None:
+    """Let every Click in use write its help pages with ``Brug:`` and Danish placeholders.
+
+    Click makes each help page with the formatter class its ``Context`` names; kmf names a
+    subclass that translates what passes through it, whichever Click version it is.
+    """
+    import importlib
+
+    for name in ("typer._click.core", "click.core"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        base = module.Context.formatter_class
+        if getattr(base, "danish", False):
+            continue
+
+        class DanishHelpFormatter(base):  # type: ignore[misc, valid-type]
+            danish = True
+
+            def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+                super().write_usage(prog, danish_usage(args), "Brug: ")
+
+            def write_dl(self, rows: Any, *more: Any, **named: Any) -> None:
+                # an argument's type ("DATASÆT <path>") says nothing its help does not
+                rows = [(re.sub(r" <[a-z ]+>$", "", term), _HELP_WORDS.get(text, text))
+                        for term, text in rows]  # fmt: skip
+                super().write_dl(rows, *more, **named)
+
+            def getvalue(self) -> str:
+                return re.sub(r"[ \t]+\n", "\n", super().getvalue())
+
+        module.Context.formatter_class = DanishHelpFormatter
 
 
 def read_po(text: str) -> dict[str, str]:
@@ -107,7 +159,8 @@ _USAGE_ERRORS: tuple[tuple[str, str], ...] = (
     (r"Missing option '(.+?)'\.?", "Tilvalget {0} mangler."),
     (r"Option '(.+?)' requires an argument\.?", "Tilvalget {0} skal have en værdi."),
     (r"Option '(.+?)' requires (\d+) arguments\.?", "Tilvalget {0} skal have {1} værdier."),
-    (r"Got unexpected extra arguments? \((.+)\)", "Der er ord til overs: {0}."),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", "Der er ord til overs: {0}."),
+    (r"Option '(.+?)' does not take a value\.?", "Tilvalget {0} tager ingen værdi."),
     (r"Invalid value for (.+?): (.*)", "Ugyldig værdi for {0}: {1}"),
 )
 _VALUE_ERRORS: tuple[tuple[str, str], ...] = (
@@ -128,7 +181,9 @@ _VALUE_ERRORS: tuple[tuple[str, str], ...] = (
 def danish_usage_error(message: str) -> str:
     """Click's message about a command line, in Danish (unknown ones as they are)."""
     text = _translate(message, _USAGE_ERRORS, inner=_VALUE_ERRORS)
-    return re.sub(r"\s*Did you mean (.+)\?", r" Mente du \1?", text)
+    text = re.sub(r"\s*\(?Did you mean(?: one of:)? (.+?)\?\)?", r" Mente du \1?", text)
+    # some Typer and Click versions together suggest the same name twice
+    return re.sub(r"( Mente du [^?]+\?)(?:\1)+", r"\1", text)
 
 
 def _translate(

@@ -110,7 +110,11 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
         ("runx",): ("runx", "findes ikke"),
         ("run", "--aar", "to tusind"): ("Ugyldig værdi", "--aar"),
         ("run", "--out"): ("--out", "værdi"),
-        ("validate",): ("angler", "validate --help"),
+        ("konverter",): ("angler", "CSV-FIL", "konverter --help"),
+        ("validate", "a", "b"): ("til overs", "b"),
+        ("run", "--force=ja"): ("--force", "ingen værdi"),
+        ("run", "--csv", "excel"): ("--csv", "'standard' eller 'dansk'"),
+        ("runn",): ("runn", "Mente du 'run'?"),
         ("synth", "--rækker", "0", "--out", "x"): ("Ugyldig værdi", "--rækker"),
     }
     for args, expected in cases.items():
@@ -119,5 +123,7 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.startswith("Fejl: "), (args, done.stderr)
         assert all(fragment in done.stderr for fragment in expected), (args, done.stderr)
-        for english in ("Usage", "Error", "Try '", "Input should"):
+        for english in ("Usage", "Error", "Try '", "Input should", "Did you mean", "Got ",
+                        "integer", "does not", "x>="):  # fmt: skip
             assert english not in done.stderr, (args, done.stderr)
+        assert done.stderr.count("Mente du") <= 1, (args, done.stderr)

@@ -1,0 +1,85 @@
+"""What a user meets at the command line is Danish, fits an 80-column terminal, and
+``kmf --help`` does not load the library."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from kmf.decompose import METHODS
+
+COMMANDS = ("run", "figur", "synth", "konverter", "validate")
+# what Click and Typer print in English where nothing translates it (in some version)
+ENGLISH = ("Usage", "[OPTIONS]", "COMMAND", "[ARGS]", "Show this message", "Options",
+           "Arguments", "<int", "<path>", "<str", "<text>", "INTEGER", "TEXT", "PATH",
+           "x>=", "<=x", "default:", "required")  # fmt: skip
+
+
+def kmf(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80", "KMF_FEJLSPOR": ""}
+    return subprocess.run([sys.executable, "-m", "kmf", *args], capture_output=True,
+                          text=True, check=False, env=env)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [("--help",), ("-h",), *((c, "--help") for c in COMMANDS)])
+def test_help_pages_are_danish_and_fit_80_columns(args: tuple[str, ...]) -> None:
+    done = kmf(*args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Brug: kmf "), done.stdout
+    assert "[TILVALG]" in done.stdout
+    assert "-h, --help  " in done.stdout and "Vis denne hjælp og afslut." in done.stdout
+    for english in ENGLISH:
+        assert english not in done.stdout, (english, done.stdout)
+    for line in done.stdout.splitlines():
+        assert len(line) <= 80, line
+        assert line == line.rstrip(), repr(line)
+
+
+def test_the_overview_gives_every_command_a_whole_sentence() -> None:
+    done = kmf("--help")
+    assert "Brug: kmf [TILVALG] KOMMANDO [ARGUMENTER]..." in done.stdout
+    listed = done.stdout.split("Kommandoer:")[1].strip().splitlines()
+    assert [line.split()[0] for line in listed] == list(COMMANDS)
+    for line in listed:
+        assert line.endswith(".") and not line.endswith("..."), line
+
+
+def test_run_help_gives_each_method_a_line() -> None:
+    text = kmf("run", "--help").stdout
+    for name in (*METHODS, "alle"):
+        assert re.search(rf"^ +{name} +\S", text, flags=re.MULTILINE), (name, text)
+    assert "--csv FORMAT" in text and "dansk" in text
+
+
+def test_help_does_not_load_the_library() -> None:
+    # the help answers at once: nothing of polars, numpy, numba or matplotlib is imported
+    code = (
+        "import sys\nfrom kmf.__main__ import main\nsys.argv = ['kmf', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('polars', 'numpy', 'numba', 'matplotlib', 'pyarrow', "
+        "'openpyxl', 'kmf.io', 'kmf.result') if m in sys.modules)\nprint('LOADED', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert "LOADED []" in done.stdout, done.stdout + done.stderr
+
+
+def test_validate_without_a_dataset_checks_the_sample() -> None:
+    done = kmf("validate")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "det medfølgende eksempel" in out
+    assert "budget: budget.csv (1 række)" in out
+    assert "rækker)" in out and "(0 rækker)" not in out and "1 rækker" not in out
+    assert "…" not in out
+    # amounts in mio. kr. with one decimal: 2016 endelig has 124.853,0 mio. kr. in the sample
+    # (the sum of produktionsvaerdi in aktivitet.csv for those rows, see test_sample)
+    assert "Beløb i mio. kr." in out
+    assert re.search(r"^2016 +endelig +2018 +1\.666 +98 +\d{3}\.\d{3},\d +\d{2}\.\d{3},\d$",
+                     out, flags=re.MULTILINE), out  # fmt: skip
+    for line in out.splitlines():
+        assert len(line) <= 80, line
