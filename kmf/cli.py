@@ -47,11 +47,16 @@ METHOD_HELP = (
 )
 
 
-def _at_least(lowest: int) -> object:
-    """A check that a whole number is at least ``lowest``, said in Danish."""
+def _at_least(lowest: int, highest: int | None = None) -> object:
+    """A check that a whole number is at least ``lowest`` (and at most ``highest``), said in
+    Danish (Click's own range check prints "x>=1")."""
 
     def check(value: int | None) -> int | None:
-        if value is not None and value < lowest:
+        if value is None:
+            return value
+        if highest is not None and not lowest <= value <= highest:
+            raise typer.BadParameter(f"{value} skal ligge mellem {lowest} og {highest}.")
+        if value < lowest:
             raise typer.BadParameter(f"{value} er for lidt; den skal være mindst {lowest}.")
         return value
 
@@ -245,7 +250,9 @@ def synth_command(
     ] = 0,
     aar: Annotated[
         int,
-        typer.Option("--aar", metavar="ÅR", help="Budgetåret T.", callback=_at_least(1902)),
+        typer.Option(
+            "--aar", metavar="ÅR", help="Budgetåret T (1902–2200).", callback=_at_least(1902, 2200)
+        ),
     ] = 2018,
     force: Annotated[
         bool, typer.Option("--force", help="Skriv i en mappe, der ikke er tom.")

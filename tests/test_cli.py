@@ -62,11 +62,13 @@ def test_validate_describes_the_dataset(tmp_path: Path) -> None:
 def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "ud"
     done = subprocess.run(
-        [sys.executable, "-m", "kmf.cli", "run", str(dataset(tmp_path, n=3)), "--out", str(out)],
+        [sys.executable, "-m", "kmf.cli", "run", str(dataset(tmp_path, n=3)), "--out", str(out),
+         "--csv", "dansk"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (out / "tabel_b1.csv").is_file()
+    # for Danish Excel: byte order mark, semicolons (the values: test_result_display)
+    assert (out / "tabel_b1.csv").read_bytes().startswith(b"\xef\xbb\xbfniveau;kode;navn;")
 
 
 def test_help_is_danish() -> None:
