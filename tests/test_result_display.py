@@ -60,6 +60,19 @@ def test_html_shows_hele_landet_and_the_regions_of_b1_as_in_the_report(result: R
     assert all(re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})*,\d", c) for c in cells if c), cells
 
 
+def test_vis_shows_a_table_as_the_report_does(result: Result) -> None:
+    from kmf.display import vis
+
+    land = result.b1.head(1).select("navn", "kmf_budget_kr", "aendring_pct")
+    page = vis(land)._repr_html_()
+    assert "<th style='text-align:right'>Budget, kr.</th>" in page
+    assert "<th style='text-align:right'>Ændring, pct.</th>" in page
+    budget = round(land["kmf_budget_kr"][0])
+    assert f">{budget:,}<".replace(",", ".") in page  # whole kroner, thousands dots
+    assert f">{danish(land['aendring_pct'][0])}<" in page
+    assert repr(vis(land)) == repr(land)
+
+
 def test_tables_by_name_and_number(result: Result) -> None:
     assert result.tabel("B1") is result.b1
     assert result.tabel("b4") is result.b4
