@@ -30,6 +30,28 @@ def use_danish() -> None:
     os.environ["LANGUAGE"] = "da"
     speak_danish_on_usage_errors()
     write_danish_help()
+    keep_argument_help()
+
+
+def keep_argument_help() -> None:
+    """Show the help of command-line arguments with every supported Typer and Click.
+
+    Typer < 0.22 keeps an argument's help on the argument before Click's ``__init__`` runs,
+    and Click >= 8.2, which has its own ``help`` for arguments, then sets it to ``None``.
+    """
+    from typer.core import TyperArgument
+
+    init = TyperArgument.__init__
+    if getattr(init, "keeps_help", False):
+        return
+
+    def __init__(self: Any, *args: Any, help: str | None = None, **named: Any) -> None:
+        init(self, *args, help=help, **named)
+        if self.help is None:
+            self.help = help
+
+    __init__.keeps_help = True  # type: ignore[attr-defined]
+    TyperArgument.__init__ = __init__  # type: ignore[method-assign]
 
 
 # Words of the help pages that some Click versions print without gettext (Typer's own copy
@@ -156,7 +178,7 @@ _USAGE_ERRORS: tuple[tuple[str, str], ...] = (
     (r"No such option: (\S+)", "Tilvalget {0} findes ikke."),
     (r"No such command '(.+?)'\.?", "Kommandoen '{0}' findes ikke."),
     (r"Missing argument '(.+?)'\.?", "Argumentet {0} mangler."),
-    (r"Missing option '(.+?)'\.?", "Tilvalget {0} mangler."),
+    (r"Missing option (.+?)\.?", "Tilvalget {0} mangler."),
     (r"Option '(.+?)' requires an argument\.?", "Tilvalget {0} skal have en værdi."),
     (r"Option '(.+?)' requires (\d+) arguments\.?", "Tilvalget {0} skal have {1} værdier."),
     (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", "Der er ord til overs: {0}."),

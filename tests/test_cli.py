@@ -113,6 +113,7 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
         ("run", "--aar", "to tusind"): ("Ugyldig værdi", "--aar"),
         ("run", "--out"): ("--out", "værdi"),
         ("konverter",): ("angler", "CSV-FIL", "konverter --help"),
+        ("synth", "--out", "x"): ("angler", "'--rækker' / '--raekker'"),
         ("validate", "a", "b"): ("til overs", "b"),
         ("run", "--force=ja"): ("--force", "ingen værdi"),
         ("run", "--csv", "excel"): ("--csv", "'standard' eller 'dansk'"),

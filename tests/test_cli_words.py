@@ -15,7 +15,7 @@ from kmf.decompose import METHODS
 COMMANDS = ("run", "figur", "synth", "konverter", "validate")
 # what Click and Typer print in English where nothing translates it (in some version)
 ENGLISH = ("Usage", "[OPTIONS]", "COMMAND", "[ARGS]", "Show this message", "Options",
-           "Arguments", "<int", "<path>", "<str", "<text>", "INTEGER", "TEXT", "PATH",
+           "Arguments", "Positional", "<int", "<path>", "<str", "<text>", "INTEGER", "TEXT", "PATH",
            "x>=", "<=x", "default:", "required")  # fmt: skip
 
 
@@ -53,6 +53,9 @@ def test_run_help_gives_each_method_a_line() -> None:
     for name in (*METHODS, "alle"):
         assert re.search(rf"^ +{name} +\S", text, flags=re.MULTILINE), (name, text)
     assert "--csv FORMAT" in text and "dansk" in text
+    # the argument's own help, with every supported Typer and Click
+    assert re.search(r"^Argumenter:\n +\[?DATASÆT\]? +En mappe med aktivitet", text,
+                     flags=re.MULTILINE), text  # fmt: skip
 
 
 def test_help_does_not_load_the_library() -> None:
