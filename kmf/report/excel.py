@@ -317,7 +317,7 @@ def _about_sheet(ws: Worksheet, result: Result) -> None:
         ("Metode", m.metode),
         ("Budgetår", m.aar),
         ("Titel", result.titel or ""),
-        ("Datasæt", m.datasaet),
+        ("Datasæt", m.datasaet or "tabeller givet fra Python"),
         ("Budget", m.budget),
         ("Kommuner", m.kommuner),
         ("Rækker, der ikke bruges", m.raekker_ikke_brugt),
