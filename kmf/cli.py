@@ -35,7 +35,7 @@ CSV_FORMATS = ("standard", "dansk")
 # One line per method; "\b" keeps the lines as they are in the help. The names are checked
 # against kmf.decompose.METHODS by the tests (importing it here would cost the help its speed).
 METHOD_HELP = (
-    "Hvordan ændringen deles op. Standard: ministeriet (eller kmf.toml).\n\n"
+    "Hvordan ændringen deles op. Standard: metode i kmf.toml, ellers ministeriet.\n\n"
     "\b\n"
     "ministeriet  som analysen 2018; samspillet er Øvrige\n"
     "lmdi         LMDI-I celle for celle; præcis, C delt\n"
