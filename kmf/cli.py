@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from kmf import _signals
+from kmf.cli_kommune import kommune_command
 
 app = typer.Typer(
     name="kmf",
@@ -151,6 +152,10 @@ def run_command(
             written = result.write(out, force=force, csv=csv)
             done(f"{len(written)} filer")
     summary(console, result, out)
+
+
+# kmf kommune lives in its own module; registered here, where the app is
+app.command("kommune")(kommune_command)
 
 
 @app.command("figur")

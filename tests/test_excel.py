@@ -16,7 +16,7 @@ import kmf
 from tests.factory import national_budget, random_rows, write_dataset
 
 SAMPLE = Path(__file__).parent.parent / "kmf" / "data" / "sample"
-SHEETS = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
+SHEETS = ["Sammenfatning", "Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
           "B1", "B2", "B3", "B4", "Figurer", "Metode", "Om kørslen"]  # fmt: skip
 HEADER_ROW = 4
 

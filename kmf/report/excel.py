@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kmf import codes
 from kmf.decompose import METHODS
 from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
+from kmf.report.text_sheet import summary_sheet
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -92,6 +93,7 @@ def write_workbook(result: Result, path: Path) -> None:
     _figures_sheet(wb.create_sheet("Figurer"), result, oea)
     _method_sheet(wb.create_sheet("Metode"), result)
     _about_sheet(wb.create_sheet("Om kørslen"), result)
+    summary_sheet(wb, result, _text)  # "Sammenfatning", first: the text in Danish
     wb.save(path)
 
 
