@@ -1,6 +1,9 @@
 """The commands over time (SPEC §7): ``kmf spor`` (the forecast track of a budget year and
 its accuracy) and ``kmf historik`` (the budget years side by side). Registered on the app in
-:mod:`kmf.cli`; parse, call the library, print."""
+:mod:`kmf.cli`; parse, call the library, print.
+
+Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this module too.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +12,24 @@ from typing import Annotated
 
 import typer
 
-from kmf.console import Stage, errors_to_exit, explain_stop, out_console
-from kmf.danish import format_kr, format_pct
-from kmf.decompose import METHODS
-from kmf.io import load, sample_dataset
-from kmf.report.write import check_target
-
 DATASET_HELP = (
     "Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. Uden "
     "datasæt bruges det medfølgende eksempel."
 )
-METHOD_HELP = "Dekomponeringsmetode: " + ", ".join(METHODS) + ". Standard: ministeriet."
+# the names are those of kmf.decompose.METHODS (importing it here would slow the help)
+METHOD_HELP = "Hvordan ændringen deles op: ministeriet, lmdi eller shapley. Standard: ministeriet."
 
 
 def spor_command(
     dataset: Annotated[
-        Path | None, typer.Argument(help=DATASET_HELP, show_default=False, readable=False)
+        Path | None,
+        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
     ] = None,
     aar: Annotated[
         int | None,
         typer.Option(
             "--aar",
+            metavar="ÅR",
             help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
             show_default=False,
         ),
@@ -39,22 +39,32 @@ def spor_command(
         typer.Option(
             "--kommune",
             "-k",
+            metavar="KODE",
             help="Kommunekode: figuren viser kommunen i stedet for hele landet.",
             show_default=False,
         ),
     ] = None,
     metode: Annotated[
-        str | None, typer.Option("--metode", help=METHOD_HELP, show_default=False)
+        str | None,
+        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+        Path,
+        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
     ] = Path("kmf-prognosespor"),
     force: Annotated[
         bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
     ] = False,
 ) -> None:
-    """Prognosespor: tabel B1 for hver opgørelsesdato i budgetåret, og hvor tæt prognoserne
-    ramte den endelige opgørelse (træfsikkerhed), hvis den findes."""
+    """Prognosen for hver opgørelsesdato i budgetåret.
+
+    Skriver tabel B1 for hver dato (tabel_spor), og hvor tæt prognoserne ramte den endelige
+    opgørelse (træfsikkerhed), hvis den findes; en Excel-projektmappe og figurer.
+    """
+    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.danish import format_kr, format_pct
+    from kmf.io import load, sample_dataset
+    from kmf.report.write import check_target
     from kmf.track import spor
 
     console = out_console()
@@ -92,26 +102,38 @@ def spor_command(
 
 def historik_command(
     dataset: Annotated[
-        Path | None, typer.Argument(help=DATASET_HELP, show_default=False, readable=False)
+        Path | None,
+        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
     ] = None,
     fra: Annotated[
-        int | None, typer.Option("--fra", help="Første budgetår.", show_default=False)
+        int | None,
+        typer.Option("--fra", metavar="ÅR", help="Første budgetår.", show_default=False),
     ] = None,
     til: Annotated[
-        int | None, typer.Option("--til", help="Sidste budgetår.", show_default=False)
+        int | None,
+        typer.Option("--til", metavar="ÅR", help="Sidste budgetår.", show_default=False),
     ] = None,
     metode: Annotated[
-        str | None, typer.Option("--metode", help=METHOD_HELP, show_default=False)
+        str | None,
+        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+        Path,
+        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
     ] = Path("kmf-historik"),
     force: Annotated[
         bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
     ] = False,
 ) -> None:
-    """Historik: tabel B1 for hvert budgetår, data rækker til, hvert år på sin seneste
-    opgørelsesdato og med sit eget budget."""
+    """Tabel B1 for hvert budgetår, data rækker til.
+
+    Hvert år på sin seneste opgørelsesdato med grundlag og med sit eget budget; skriver
+    tabel_historik, en Excel-projektmappe og en figur.
+    """
+    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.danish import format_kr, format_pct
+    from kmf.io import load, sample_dataset
+    from kmf.report.write import check_target
     from kmf.track import historik
 
     console = out_console()

@@ -1,4 +1,4 @@
-"""The results over time (SPEC §7): the forecast track of one budget year (``Spor``) and the
+"""The results over time: the forecast track of one budget year (``Spor``) and the
 history of budget years (``Historik``). Like ``Result`` they only hold frames; the writers in
 :mod:`kmf.report.track` read them and are handed to them by :mod:`kmf.track`."""
 

@@ -47,7 +47,7 @@ def spor(
     metode: str | None = None,
 ) -> Spor:
     """The forecast track (prognosespor) of budget year ``aar``: B1 for every date of a T
-    foreløbig cut that has a basis, and its accuracy where T endelig exists (SPEC §7).
+    foreløbig cut that has a basis, and its accuracy where the data have T endelig.
 
     Parameters
     ----------
@@ -117,7 +117,7 @@ def historik(
     metode: str | None = None,
 ) -> Historik:
     """B1 for every budget year T (from ``fra`` to ``til``) that has a basis, each at its
-    default date and with its own budget (SPEC §7).
+    default date (the latest forecast date with a basis) and with its own budget.
 
     Raises
     ------

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.forecast",),
     ("kmf.decompose",),
     ("kmf.tables", "kmf.kommune_tables", "kmf.accuracy"),
-    ("kmf.result", "kmf.series"),
+    ("kmf.result", "kmf.display", "kmf.series"),
     ("kmf.report",),
     ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report", "kmf.track"),
     ("kmf.console",),
