@@ -15,7 +15,7 @@ import polars as pl
 from kmf.errors import OutputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Spor:
     """The forecast track (prognosespor) of budget year T: B1 for every forecast date.
 
@@ -52,6 +52,22 @@ class Spor:
         default=None, repr=False, compare=False
     )
 
+    def __repr__(self) -> str:
+        days = [d for d in self.datoer if d is not None]
+        span = f"{days[0].isoformat()} … {days[-1].isoformat()}" if days else "uden dato"
+        truth = (
+            "ingen endelig opgørelse at måle mod"
+            if self.traefsikkerhed is None
+            else "træfsikkerhed mod den endelige opgørelse"
+            + ("" if self.endelig_dato is None else f" pr. {self.endelig_dato.isoformat()}")
+        )
+        missing = len(self.datoer_uden_grundlag)
+        lacking = f"; {missing} dato(er) uden grundlag" if missing else ""
+        return (
+            f"Prognosespor for budgetår {self.aar} (metode {self.metode}): "
+            f"{len(self.datoer)} dato(er), {span}{lacking}; {truth}."
+        )
+
     @property
     def datoer(self) -> list[date | None]:
         """The forecast dates of the track, in order."""
@@ -73,7 +89,7 @@ class Spor:
         return self.writer(self, Path(folder), force)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Historik:
     """B1 of every budget year that has a basis, each at its default date.
 
@@ -96,6 +112,14 @@ class Historik:
     writer: Callable[[Historik, Path, bool], list[Path]] | None = field(
         default=None, repr=False, compare=False
     )
+
+    def __repr__(self) -> str:
+        lacking = ", ".join(str(y) for y, _ in self.aar_uden_grundlag)
+        return (
+            f"Historik (metode {self.metode}): budgetår {', '.join(map(str, self.aar))}"
+            + (f"; uden grundlag: {lacking}" if lacking else "")
+            + "."
+        )
 
     @property
     def aar(self) -> list[int]:

@@ -164,6 +164,11 @@ def test_the_tracks_latest_row_is_the_run_on_that_date(folder: Path) -> None:
 
 def test_accuracy_against_the_latest_endelig_cut(folder: Path) -> None:
     track = kmf.spor(folder)
+    assert repr(track) == (
+        "Prognosespor for budgetår 2020 (metode ministeriet): 3 dato(er), 2020-02-29 … "
+        "2020-06-10; 1 dato(er) uden grundlag; træfsikkerhed mod den endelige opgørelse pr. "
+        "2021-04-10."
+    )
     assert track.endelig_dato == D("2021-04-10")
     units = track.traefsikkerhed_enheder
     assert units is not None
@@ -269,6 +274,9 @@ def test_history_has_every_year_with_a_basis(tmp_path: Path) -> None:
     folder = _two_years(tmp_path)
     history = kmf.historik(folder)
     assert history.aar == [2020, 2021]
+    assert (
+        repr(history) == "Historik (metode ministeriet): budgetår 2020, 2021; uden grundlag: 2019."
+    )
     assert history.datoer == {2020: D("2020-06-10"), 2021: D("2021-06-10")}
     land = history.historik.filter(pl.col("niveau") == "land")
     # 2021: f = K(2020 endelig pr. 2021-04-10) / K(2020 foreløbig pr. 2020-06-10)
