@@ -142,7 +142,7 @@ def figure_command(
     ] = False,
 ) -> None:
     """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
-    from kmf.report.figures import kommune_overview, waterfall
+    from kmf.report.figures import kommune_overview, unit_row, waterfall
 
     target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
     if not target.suffix and not target.is_dir():
@@ -164,7 +164,7 @@ def figure_command(
                     f"Kommune {kommune} er ikke i datasættet. Brug en af kommunekoderne i "
                     f"datasættet, fx {min(known)}."
                 )
-            figure = waterfall(result, kommune)
+            figure = waterfall(unit_row(result, kommune))
         else:
             figure = kommune_overview(result)
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")

@@ -36,8 +36,10 @@ def _fill(result: Result, folder: Path) -> None:
     from kmf.report.excel import write_workbook
     from kmf.report.figures import save_figures
 
-    write_workbook(result, folder / workbook_name(result.aar))
-    save_figures(result, folder)
+    # the figures first: the workbook shows the waterfalls drawn for the folder
+    paths = save_figures(result, folder)
+    images = {p.stem.removeprefix("vandfald_"): p for p in paths if p.stem.startswith("vandfald_")}
+    write_workbook(result, folder / workbook_name(result.aar), images)
     names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
     manifest = {**result.manifest.as_json(), FILES_KEY: names}
     (folder / MANIFEST).write_text(

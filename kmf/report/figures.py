@@ -1,23 +1,26 @@
-"""Figures (matplotlib): Figur 1–3 of the report, one kommune's waterfall, all kommuner.
+"""Figures (matplotlib): Figur 1–3 of the report, the waterfall of a unit, all kommuner.
 
 Every function returns a ``matplotlib.figure.Figure`` (built without pyplot, so it is
 shown once in Jupyter and never left open); pass ``ax`` to draw into an existing axes.
-Labels are Danish, numbers have a decimal comma. Only reads a ``Result``.
+Labels are Danish, numbers have a decimal comma. The layout is fixed (no constrained or
+tight layout): the title and its grey subtitle sit above the axes at fixed offsets, so a
+figure looks the same alone, in a grid of another module, or in the workbook.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kmf.danish import format_number
-from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS
+from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS, waterfall_name
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -25,6 +28,21 @@ if TYPE_CHECKING:
 BLUE = "#1f4e79"
 RED = "#c0504d"
 GREY = "#7f7f7f"
+BAR_GREY = "#a6a6a6"
+#: PNG resolution: sharp on screen and in the workbook, quick to write
+DPI = 110
+REPORT_SIZE = (7.0, 4.0)
+WATERFALL_SIZE = (7.0, 4.0)
+# margins of a figure kmf makes itself, as fractions of the figure (room for the titles)
+MARGINS = {"left": 0.1, "right": 0.98, "top": 0.82, "bottom": 0.16}
+
+
+def shown(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals and a decimal comma; a value that rounds to zero
+    is ``0`` (``0,0``), never ``-0``."""
+    if abs(value) < 0.5 * 10**-decimals:
+        value = 0.0
+    return format_number(value, decimals)
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -32,82 +50,150 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
         figure = ax.get_figure()
         assert isinstance(figure, Figure)
         return figure, ax
-    figure = Figure(figsize=size, layout="constrained")
+    figure = Figure(figsize=size)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(**MARGINS)
     return figure, figure.add_subplot()
+
+
+def _titles(ax: Axes, title: str, subtitle: str) -> None:
+    """The title and, under it, the grey subtitle, both above the axes at fixed offsets (in
+    points), so they never overlap each other or the plot."""
+    ax.annotate(
+        title,
+        (0, 1),
+        xycoords="axes fraction",
+        xytext=(0, 20),
+        textcoords="offset points",
+        fontsize=11,
+        ha="left",
+        va="bottom",
+        gid="title",
+    )
+    ax.annotate(subtitle, (0, 1), xycoords="axes fraction", xytext=(0, 7),
+                textcoords="offset points", fontsize=8, color=GREY, ha="left", va="bottom",
+                gid="subtitle")  # fmt: skip
+
+
+def title_of(figure: Figure) -> str:
+    """The title a figure of this module carries (for tests and other modules)."""
+    return next(t.get_text() for t in figure.axes[0].texts if t.get_gid() == "title")
 
 
 def _comma_axis(ax: Axes, decimals: int = 1) -> None:
     # ticks at steps of 1, 2 or 5 (never 0.25): every tick is exact with ``decimals`` decimals
     ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10], integer=decimals == 0))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, decimals)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: shown(v, decimals)))
+
+
+def _plain(ax: Axes) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=9)
 
 
 def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure:
     """Figur 1 (B2), 2 (B3) or 3 (B4) for Hele landet: a bar per age group or area."""
     spec = FIGURES[number]
-    key, title, keys, labels = spec.table, spec.title, spec.keys, spec.labels
-    table = {"b2": result.b2, "b3": result.b3, "b4": result.b4}[key]
+    table = {"b2": result.b2, "b3": result.b3, "b4": result.b4}[spec.table]
     land = table.filter(pl.col("niveau") == "land").row(0, named=True)
-    values = [land[k] for k in keys]
-    figure, ax = _axes(ax, (7, 4))
+    values = [land[k] for k in spec.keys]
+    figure, ax = _axes(ax, REPORT_SIZE)
     heights = [0.0 if v is None else v for v in values]
-    bars = ax.bar([labels[k] for k in keys], heights,
+    bars = ax.bar([spec.labels[k] for k in spec.keys], heights,
                   color=[BLUE if h >= 0 else RED for h in heights])  # fmt: skip
-    ax.bar_label(bars, labels=["–" if v is None else format_number(v, 1) for v in values],
+    ax.bar_label(bars, labels=["–" if v is None else shown(v, 1) for v in values],
                  padding=2, fontsize=9)  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)
-    # the title above, the grey line under it: room for both, whatever the title's length
-    ax.set_title(title, loc="left", fontsize=11, pad=18)
-    ax.set_ylabel("Pct.-point")
+    _titles(ax, spec.title, f"Hele landet, {result.aar} ift. budgettet (ØA). Pct.-point")
+    ax.set_ylabel("Pct.-point", fontsize=9)
     ax.margins(y=0.15)
     _comma_axis(ax)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.text(0.0, 1.02, f"Hele landet, {result.aar} ift. budgettet (ØA)", fontsize=8,
-            color=GREY, ha="left", va="bottom", transform=ax.transAxes)  # fmt: skip
+    _plain(ax)
     return figure
 
 
-def waterfall(result: Result, kommunekode: int | str, ax: Axes | None = None) -> Figure:
-    """One kommune's path from budget to prognose through A, B, C and Øvrige, in mio. kr."""
-    kode = str(kommunekode)
-    found = result.b1.filter((pl.col("kode") == kode) & (pl.col("niveau") == "kommune"))
+def unit_row(result: Result, kode: int | str) -> dict[str, Any]:
+    """The B1 row of a kommune, a region (its code) or Hele landet (``"DK"``), as a dict:
+    what :func:`waterfall` draws. ``KeyError`` when the unit is not in the result."""
+    found = result.b1.filter(pl.col("kode") == str(kode))
     if found.is_empty():
-        raise KeyError(f"kommune {kode} er ikke i resultatet")
-    row = found.row(0, named=True)
-    steps = [(EFFECTS[e].step, row[f"{e}_kr"]) for e in (*MAIN_EFFECTS, "oevrige")]
+        raise KeyError(f"enheden {kode} er ikke i resultatet")
+    return found.row(0, named=True)
+
+
+def waterfall(row: Mapping[str, Any] | pl.DataFrame, ax: Axes | None = None) -> Figure:
+    """A unit's path from budget to prognose through A, B, C and Øvrige, in pct. of the
+    budget (budget = 100), as the tables count.
+
+    ``row`` is the unit's row of B1 (a dict, e.g. :func:`unit_row`, or a one-row frame).
+    The budget and prognose bars carry their amounts in mio. kr., the steps their
+    pct.-points; where the axis does not start at 0 it shows a break mark.
+    """
+    if isinstance(row, pl.DataFrame):
+        row = row.row(0, named=True)
+    steps = [(EFFECTS[e].step, row[f"{e}_pct"]) for e in (*MAIN_EFFECTS, "oevrige")]
+    figure, ax = _axes(ax, WATERFALL_SIZE)
+    end = 100.0 + row["aendring_pct"]
+    levels = [100.0]
+    for _, delta in steps:
+        levels.append(levels[-1] + delta)
+    low, high = min(levels), max(levels)
+    span = max(high - low, 2.0)
+    bottom = max(0.0, low - 0.6 * span)
+    bottom = 0.0 if bottom < 0.25 * low else 5.0 * (bottom // 5.0)
+    ax.set_ylim(bottom, high + 0.35 * span)
+    labels = ["Budget (ØA)", *(s[0] for s in steps), "Prognose"]
+    x = list(range(len(labels)))
+    ends = ax.bar([x[0], x[-1]], [100.0, end], color=BAR_GREY, width=0.6)
+    for i, (_, delta) in enumerate(steps, start=1):
+        ax.bar(i, delta, bottom=levels[i - 1], color=BLUE if delta >= 0 else RED, width=0.6)
+        ax.annotate(("+" if delta > 0 and shown(delta, 1) != "0,0" else "") + shown(delta, 1),
+                    (i, max(levels[i - 1], levels[i])), xytext=(0, 2),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=9)  # fmt: skip
+    for i in range(len(labels) - 1):  # thin connectors between the bars
+        ax.plot([i + 0.3, i + 0.7], [levels[min(i, len(levels) - 1)]] * 2, color=GREY,
+                linewidth=0.6)  # fmt: skip
     million = 1e6
-    figure, ax = _axes(ax, (8, 4.5))
-    labels = ["Budget (ØA)"] + [s[0] for s in steps] + ["Prognose"]
-    level = row["kmf_budget_kr"] / million
-    levels = [level]
-    ax.bar(0, level, color=GREY)
-    for position, (_, amount) in enumerate(steps, start=1):
-        delta = amount / million
-        ax.bar(position, delta, bottom=level, color=BLUE if delta >= 0 else RED)
-        ax.text(position, max(level, level + delta), format_number(delta, 1), ha="center",
-                va="bottom", fontsize=9)  # fmt: skip
-        level += delta
-        levels.append(level)
-    ax.bar(len(labels) - 1, row["kmf_prognose_kr"] / million, color=GREY)
-    ax.set_xticks(range(len(labels)), labels)
-    spread = max(levels) - min(levels) or max(levels) * 0.05
-    ax.set_ylim(max(0.0, min(levels) - 1.5 * spread), max(levels) + 0.25 * spread)
-    ax.set_ylabel("Mio. kr.")
+    for bar, kr, extra in ((ends[0], row["kmf_budget_kr"], "100"),
+                           (ends[1], row["kmf_prognose_kr"], shown(end, 1))):  # fmt: skip
+        ax.annotate(f"{extra}\n{shown(kr / million, 0)} mio. kr.",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()), xytext=(0, 2),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8)  # fmt: skip
+    if bottom > 0:
+        _axis_break(ax, ends)
+    ax.axhline(bottom if bottom > 0 else 0, color="black", linewidth=0.8)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("Pct. af budgettet", fontsize=9)
     _comma_axis(ax, 0)
-    ax.set_title(
-        f"{row['navn']}: fra budget til prognose {result.aar} "
-        f"({format_number(row['aendring_pct'], 1)} pct.)",
-        loc="left", fontsize=11,
-    )  # fmt: skip
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(axis="x", labelsize=9)
+    change = shown(row["aendring_pct"], 1)
+    subtitle = f"Budget = 100. Ændring {change} pct.; effekterne i pct.-point af budgettet"
+    _titles(ax, f"{row['navn']}: fra budget til prognose", subtitle)
+    _plain(ax)
     return figure
+
+
+def _axis_break(ax: Axes, bars: Sequence[Any]) -> None:
+    """The mark of an axis that does not start at 0: two slashes on the y-axis and a white
+    slanted gap through the bars that start at 0."""
+    y0, y1 = ax.get_ylim()
+    at, gap = y0 + 0.05 * (y1 - y0), 0.025 * (y1 - y0)
+    for bar in bars:
+        left, right = bar.get_x() - 0.05, bar.get_x() + bar.get_width() + 0.05
+        ax.fill([left, right, right, left], [at - gap, at, at + gap, at], color="white",
+                zorder=3, gid="break")  # fmt: skip
+    d = 0.012
+    for dy in (-0.012, 0.012):
+        ax.plot([-d, d], [0.05 + dy - d, 0.05 + dy + d], transform=ax.transAxes,
+                color="black", linewidth=0.8, clip_on=False, gid="break")  # fmt: skip
 
 
 def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
     """Every kommune's decomposition in pct. of its budget, sorted by the total change."""
     kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
+    own = ax is None
     figure, ax = _axes(ax, (14, 5.5))
+    if own:
+        figure.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.2)
     names: Sequence[str] = kommuner["navn"].to_list()
     x = list(range(len(names)))
     parts = [EFFECTS[e] for e in (*MAIN_EFFECTS, "oevrige")]
@@ -129,20 +215,37 @@ def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
     ax.set_xlim(-0.7, len(x) - 0.3)
     ax.set_ylabel("Pct. af budgettet")
     _comma_axis(ax, 0)
-    ax.set_title(f"Dekomponering af ændringen for alle kommuner, {result.aar}, sorteret efter "
-                 "ændringen", loc="left", fontsize=11)  # fmt: skip
+    _titles(ax, f"Dekomponering af ændringen for alle kommuner, {result.aar}",
+            "Sorteret efter ændringen. Pct. af budgettet (ØA)")  # fmt: skip
     ax.margins(y=0.12)
     ax.legend(ncols=5, fontsize=8, loc="upper left", frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    _plain(ax)
     return figure
 
 
+def waterfall_units(result: Result) -> list[dict[str, Any]]:
+    """The units ``kmf run`` draws a waterfall for: Hele landet, then each region."""
+    return result.b1.filter(pl.col("niveau") != "kommune").to_dicts()
+
+
 def save_figures(result: Result, folder: Path) -> list[Path]:
-    """``figur_1.png`` … ``figur_3.png`` in ``folder`` (the overview of all kommuner is
-    ``kmf figur``: it takes as long to draw as the rest of a small run)."""
+    """``figur_1.png`` … ``figur_3.png`` and a waterfall per region and Hele landet
+    (``vandfald_<kode>.png``) in ``folder``. One figure is drawn on again and again: a
+    new one costs more than the drawing. (The overview of all kommuner is ``kmf figur``.)"""
+    figure = Figure(figsize=REPORT_SIZE)
+    FigureCanvasAgg(figure)
     paths = []
-    for number in FIGURES:
-        path = folder / f"figur_{number}.png"
-        report_figure(result, number).savefig(path, dpi=150)
+    jobs: list[tuple[str, Any]] = [
+        *((f"figur_{n}.png", lambda ax, n=n: report_figure(result, n, ax)) for n in FIGURES),
+        *((waterfall_name(u["kode"]), lambda ax, u=u: waterfall(u, ax))
+          for u in waterfall_units(result)),
+    ]  # fmt: skip
+    for name, draw in jobs:
+        figure.clear()
+        figure.subplots_adjust(**MARGINS)
+        draw(figure.add_subplot())
+        path = folder / name
+        # zlib's fastest level: a third of the time for files a fifth larger
+        figure.savefig(path, dpi=DPI, pil_kwargs={"compress_level": 1})
         paths.append(path)
     return paths
