@@ -203,7 +203,7 @@ METHOD_TEXT = [
      "størst fald, målt i pct. af budgettet.", False),
 ]  # fmt: skip
 
-METHOD_WIDTH = 80
+METHOD_WIDTH = 72
 
 
 def method_sheet(ws: Worksheet, result: Result) -> None:
@@ -221,6 +221,7 @@ def method_sheet(ws: Worksheet, result: Result) -> None:
         row += 1
     notes(ws, row + 1, [source_line(result)], METHOD_WIDTH, 1)
     print_setup(ws, None, landscape=False)
+    ws.page_setup.fitToHeight = 1  # one page, like the report's method box
 
 
 def about_facts(result: Result) -> list[tuple[str, Any]]:
