@@ -21,6 +21,7 @@ from openpyxl.drawing.text import (
 from openpyxl.drawing.text import (
     Font as DrawingFont,
 )
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.io.dataset import sample_dataset
@@ -47,6 +48,7 @@ FIGURE_ROWS = 18
 WATERFALL_ROWS = 20
 WATERFALL_PX = (640, 366)
 SAMPLE_LABEL = "eksempeldata, der følger med kmf"
+LEFT = Alignment(horizontal="left")
 
 
 def dataset_label(result: Result) -> str:
@@ -251,7 +253,7 @@ def about_sheet(ws: Worksheet, result: Result) -> None:
         if isinstance(value, str):
             text(ws, i, 2, value)
         else:
-            number(ws, i, 2, value, number_format(value, 0, True))
+            number(ws, i, 2, value, number_format(value, 0, True), align=LEFT)
     top = len(facts) + 4
     headers = ["Tabel", "Fil", "Rækker læst", "Rækker brugt", "sha256"]
     for j, header in enumerate(headers, start=1):
