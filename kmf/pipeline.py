@@ -12,7 +12,7 @@ from kmf._meta import version
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
 from kmf.forecast import Cells, build_cells, choose_year, cuts_for, require_finite
-from kmf.io import Dataset, load
+from kmf.io import Dataset, Frames, load
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
 
@@ -20,7 +20,7 @@ ALL_METHODS = "alle"
 
 
 def run(
-    dataset: Dataset | str | Path,
+    dataset: Dataset | str | Path | Frames,
     aar: int | None = None,
     metode: str | None = None,
 ) -> Result:
@@ -29,7 +29,8 @@ def run(
     Parameters
     ----------
     dataset
-        A loaded ``Dataset`` or a path to one (see ``kmf.load``).
+        A loaded ``Dataset``, a path to one, or its tables as data frames
+        (``{"aktivitet": ..., "budget": ...}``; see ``kmf.load``).
     aar
         Budget year T; default ``aar`` from ``kmf.toml``, else the latest year with a
         foreløbig cut.
@@ -97,7 +98,14 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
         elif f.table == "budget":
             used = int(data.budget.filter(pl.col("aar") == year).height)
         files.append(
-            ManifestFile(f.table, f.display, str(f.path.resolve()), f.sha256, f.rows, used)
+            ManifestFile(
+                f.table,
+                f.display,
+                None if f.path is None else str(f.path.resolve()),
+                f.sha256,
+                f.rows,
+                used,
+            )
         )
     roles = {(c.aar, c.opgoerelse, c.takstaar): c.name for c in cuts_for(year)}
     cuts = tuple(
@@ -115,7 +123,7 @@ def _manifest(data: Dataset, year: int, method: str, cells: Cells) -> Manifest:
         version=version(),
         metode=method,
         aar=year,
-        datasaet=str(data.source.resolve()),
+        datasaet=None if data.source is None else str(data.source.resolve()),
         budget="hele landet" if cells.budget_kind == "national" else "pr. kommune",
         aldersangivelse=data.age_column,
         psykiatri_flyttet_til_ej_aldersdiff=data.psykiatri_moved,

@@ -22,8 +22,8 @@ class ManifestFile:
 
     tabel: str
     fil: str
-    sti: str
-    sha256: str
+    sti: str | None  # None for a data frame handed over from Python
+    sha256: str | None
     raekker_laest: int
     raekker_brugt: int | None = None
 
@@ -47,7 +47,7 @@ class Manifest:
     version: str
     metode: str
     aar: int
-    datasaet: str
+    datasaet: str | None  # None when the tables came as data frames
     budget: str
     aldersangivelse: str
     psykiatri_flyttet_til_ej_aldersdiff: int

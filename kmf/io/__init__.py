@@ -15,13 +15,14 @@ over the records), ``dataset`` (``load`` and ``Dataset``), ``convert`` (CSV to P
 from __future__ import annotations
 
 from kmf.io.convert import convert_csv
-from kmf.io.dataset import Dataset, InputFile, load, sample_dataset
+from kmf.io.dataset import Dataset, Frames, InputFile, load, sample_dataset
 from kmf.io.schema import CELL_KEY, exact_sum, on_grid, summed_cells
 from kmf.io.sources import Settings
 
 __all__ = [
     "CELL_KEY",
     "Dataset",
+    "Frames",
     "InputFile",
     "Settings",
     "convert_csv",

@@ -43,13 +43,13 @@ def _file_spec(piece: Piece, age_column: str) -> tuple[columnar.FileSpec | None,
     from kmf.io import columnar
 
     try:
-        metadata = pq.read_metadata(piece.path)
+        metadata = pq.read_metadata(piece.file)
     except Exception:  # unreadable: the general path reports it
         return None, {}
     own = metadata.schema.names
     names = dict(zip(normalise_names(own), own, strict=True))
     constants = piece.constants(CONSTANT_KEYS, metadata)
-    return columnar.FileSpec(piece.path, metadata, names, age_column, constants), constants
+    return columnar.FileSpec(piece.file, metadata, names, age_column, constants), constants
 
 
 def _grouped_activity(

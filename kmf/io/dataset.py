@@ -3,10 +3,12 @@ into cells; the records themselves are never held in memory."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import polars as pl
 
@@ -14,6 +16,7 @@ from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.aggregate import aggregate_activity
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
+    Piece,
     Settings,
     activity_pieces,
     budget_piece,
@@ -26,15 +29,21 @@ from kmf.io.sources import (
 )
 from kmf.io.validate import check_cell_signs, find_age_column, read_budget
 
+# A table handed over from Python: a polars DataFrame or LazyFrame, or a pandas DataFrame.
+Frame: TypeAlias = Any
+# ``{"aktivitet": frame or list of frames, "budget": frame}``
+Frames: TypeAlias = Mapping[str, Frame | Sequence[Frame]]
+
 
 @dataclass(frozen=True)
 class InputFile:
-    """An input file as the manifest records it."""
+    """An input as the manifest records it; a data frame from Python has no path and no
+    sha256."""
 
     table: str
-    path: Path
+    path: Path | None
     display: str
-    sha256: str
+    sha256: str | None
     rows: int
 
 
@@ -46,7 +55,7 @@ class Dataset:
     the index of the file in ``files``) with ``produktionsvaerdi``, ``kmf`` and ``rows``.
     """
 
-    source: Path
+    source: Path | None  # None: data frames handed over from Python
     aktivitet: pl.DataFrame
     budget: pl.DataFrame
     settings: Settings
@@ -96,19 +105,24 @@ def sample_dataset() -> Path:
     return sample
 
 
-def load(path: str | Path) -> Dataset:
+def load(path: str | Path | Frames) -> Dataset:
     """Read and validate a dataset.
 
     Parameters
     ----------
     path
-        A dataset folder, a file inside one (``aktivitet.csv``), or an ``.xlsx`` workbook.
+        A dataset folder, a file inside one (``aktivitet.csv``), or an ``.xlsx`` workbook;
+        or the tables themselves as data frames (polars or pandas):
+        ``{"aktivitet": frame, "budget": frame}``, where ``aktivitet`` may also be a list of
+        frames (they are read as one). The frames have the columns of the files.
 
     Raises
     ------
     DataError
-        With a Danish message naming file, column, values and rows.
+        With a Danish message naming file (or frame), column, values and rows.
     """
+    if isinstance(path, Mapping):
+        return _validated(None, *_frame_pieces(path), Settings(), None)
     source = Path(path)
     require_utf8_path(source, DataError)
     try:
@@ -136,13 +150,73 @@ def _load(source: Path) -> Dataset:
         if (folder / "kmf.toml").is_file():
             settings_path = folder / "kmf.toml"
     settings = read_settings(settings_path) if settings_path else Settings()
+    return _validated(source, activity, budget, settings, settings_path)
+
+
+def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece]:
+    unknown = sorted(set(frames) - {"aktivitet", "budget"})
+    missing = [t for t in ("aktivitet", "budget") if t not in frames]
+    if unknown or missing:
+        raise DataError(
+            "Data givet som tabeller skal være en ordbog med nøglerne 'aktivitet' og 'budget'"
+            + (f"; '{missing[0]}' mangler" if missing else "")
+            + (f"; ukendt nøgle: {', '.join(repr(u) for u in unknown)}" if unknown else "")
+            + ". Fx kmf.load({'aktivitet': aktivitet_df, 'budget': budget_df})."
+        )
+    given = frames["aktivitet"]
+    many = isinstance(given, Sequence) and not isinstance(given, str)
+    activity = list(given) if many else [given]
+    if not activity:
+        raise DataError("'aktivitet' er en tom liste. Giv mindst én tabel med aktivitetsdata.")
+    pieces = [
+        _frame_piece("aktivitet", f, f"aktivitet[{i}]" if many else "aktivitet")
+        for i, f in enumerate(activity)
+    ]
+    return pieces, _frame_piece("budget", frames["budget"], "budget")
+
+
+def _frame_piece(table: str, frame: Frame, name: str) -> Piece:
+    if isinstance(frame, pl.DataFrame):
+        lazy = frame.lazy()
+    elif isinstance(frame, pl.LazyFrame):
+        lazy = frame
+    elif type(frame).__module__.split(".")[0] == "pandas" and hasattr(frame, "columns"):
+        try:
+            lazy = pl.from_pandas(frame).lazy()
+        except Exception:  # pyarrow's many conversion errors
+            mixed = [
+                str(c)
+                for c in frame.columns
+                if frame[c].dtype == object and frame[c].dropna().map(type).nunique() > 1
+            ]
+            where = f"kolonne {', '.join(repr(c) for c in mixed)}" if mixed else "en kolonne"
+            raise DataError(
+                f"Tabellen '{name}' kan ikke læses: {where} har værdier af blandede typer, fx "
+                "tal og tekst. Giv kolonnen én type, fx df[kolonne].astype(int) eller "
+                ".astype(str)."
+            ) from None
+    else:
+        raise DataError(
+            f"Tabellen '{name}' er en {type(frame).__name__}; kmf læser en polars- eller "
+            "pandas-DataFrame (eller en sti til en mappe med filerne)."
+        )
+    return Piece(table, None, f"Tabellen '{name}'", "frame", frame=lazy)
+
+
+def _validated(
+    source: Path | None,
+    activity: list[Piece],
+    budget: Piece,
+    settings: Settings,
+    settings_path: Path | None,
+) -> Dataset:
     with reading_errors([*activity, budget]):
         activity = [with_decimal(p, AMOUNTS, settings) for p in activity]
         budget = with_decimal(budget, (KMF_BUDGET.name,), settings)
 
     # hash the inputs in a thread while the engine (which releases the GIL) reads them
     paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
-    unique = list(dict.fromkeys(paths))
+    unique = [p for p in dict.fromkeys(paths) if p is not None]
     with ThreadPoolExecutor(max_workers=1) as pool:
         digests = pool.map(file_sha256, unique)
         with reading_errors(activity):
@@ -151,7 +225,8 @@ def _load(source: Path) -> Dataset:
         check_cell_signs(aktivitet, activity)
         with reading_errors([budget]):
             budget_frame, budget_rows = read_budget(budget)
-        sha = dict(zip(unique, digests, strict=True))
+        sha: dict[Path | None, str | None] = {None: None}
+        sha.update(zip(unique, digests, strict=True))
 
     rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
     rows_read = dict(

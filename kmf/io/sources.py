@@ -8,7 +8,7 @@ import os
 import tomllib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -27,18 +27,20 @@ SETTINGS_KEYS = {"aar": int, "metode": str, "titel": str, "decimaltegn": str}
 
 @dataclass(frozen=True)
 class Piece:
-    """One physical source of rows: a CSV file, a Parquet file or a workbook sheet."""
+    """One source of rows: a CSV file, a Parquet file, a workbook sheet, or a data frame
+    handed over from Python (``frame``; it has no file, so ``path`` is ``None``)."""
 
     table: str  # "aktivitet" or "budget"
-    path: Path
+    path: Path | None
     display: str  # how messages name it
-    fmt: Literal["csv", "parquet", "xlsx"]
+    fmt: Literal["csv", "parquet", "xlsx", "frame"]
     sheet: str | None = None
     hive: tuple[tuple[str, str], ...] = ()
     separator: str = ","
     encoding: str = "utf8"
     decimal: str = "."  # how numbers written as text are read: "," (1.234,5) or "." (1234.5)
     note: str | None = None  # e.g. a CSV file read as Windows-1252
+    frame: pl.LazyFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def decimal_comma(self) -> bool:
@@ -50,27 +52,38 @@ class Piece:
 
     @property
     def first_row(self) -> int:
-        """Row label of the first data row: the header is line/row 1 in CSV and Excel."""
-        return 1 if self.fmt == "parquet" else 2
+        """Row label of the first data row: the header is line/row 1 in CSV and Excel; a
+        data frame's rows are numbered from 0, as polars and pandas show them."""
+        return {"parquet": 1, "frame": 0}.get(self.fmt, 2)
+
+    @property
+    def file(self) -> Path:
+        """The file the rows are in (a frame's piece has none)."""
+        if self.path is None:
+            raise ValueError(f"{self.display} is not a file")
+        return self.path
 
     def scan(self) -> pl.LazyFrame:
         """The raw rows with lower-cased, trimmed column names."""
-        if self.fmt == "csv":
+        if self.frame is not None:
+            names = self.frame.collect_schema().names()
+            lf = self.frame.rename(dict(zip(names, normalise_names(names), strict=True)))
+        elif self.fmt == "csv":
             lf = pl.scan_csv(
-                self.path,
+                self.file,
                 separator=self.separator,
                 infer_schema=False,
                 with_column_names=normalise_names,
                 encoding=self.encoding,  # type: ignore[arg-type]
             )
         elif self.fmt == "parquet":
-            lf = pl.scan_parquet(self.path, hive_partitioning=False)
+            lf = pl.scan_parquet(self.file, hive_partitioning=False)
             names = lf.collect_schema().names()
             lf = lf.rename(dict(zip(names, normalise_names(names), strict=True)))
         else:
-            stat = self.path.stat()
+            stat = self.file.stat()
             key = (stat.st_mtime_ns, stat.st_size)
-            lf = _read_sheet(self.path, self.sheet or self.table, key).lazy()
+            lf = _read_sheet(self.file, self.sheet or self.table, key).lazy()
         if self.hive:
             present = set(lf.collect_schema().names())
             lf = lf.with_columns(
@@ -93,7 +106,7 @@ class Piece:
         import pyarrow.parquet as pq
 
         try:
-            meta = metadata or pq.ParquetFile(self.path).metadata
+            meta = metadata or pq.ParquetFile(self.file).metadata
         except Exception:  # an unreadable file is reported by the normal read
             return {}
         own = meta.schema.names
@@ -386,11 +399,16 @@ def _unreadable(pieces: list[Piece]) -> str:
     for piece in pieces:
         if piece.fmt == "csv":
             layout = formats.CsvLayout(piece.separator, piece.encoding)
-            problem = formats.csv_structure_problem(piece.path, piece.display, layout)
+            problem = formats.csv_structure_problem(piece.file, piece.display, layout)
             if problem:
                 return problem
     kinds = {p.fmt for p in pieces}
     names = ", ".join(sorted({p.display for p in pieces}))
+    if kinds == {"frame"}:
+        return (
+            f"{names} kan ikke læses: en kolonne har en type, kmf ikke kan omsætte. Giv "
+            "koder og år som heltal eller tekst og beløb som tal."
+        )
     if kinds == {"parquet"}:
         return (
             f"{names} kan ikke læses: filen er beskadiget eller ikke en gyldig Parquet-fil. "

@@ -74,7 +74,8 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
                 )
         raise DataError(
             f"{piece.display} mangler {plural} {', '.join(repr(m) for m in missing)}. "
-            f"Kolonnerne i filen er: {', '.join(sorted(present)) or '(ingen)'}{hint}. "
+            f"Kolonnerne i {'tabellen' if piece.fmt == 'frame' else 'filen'} er: "
+            f"{', '.join(sorted(present)) or '(ingen)'}{hint}. "
             "De krævede kolonner står i README under 'Dataformat'."
         )
 
@@ -143,7 +144,7 @@ def _column_problems(
     if wrong_type:
         return [
             f"{piece.display}, kolonne '{col.name}': har typen {dtype}, men skal være "
-            f"{col.what}. Ret kolonnens type i filen."
+            f"{col.what}. Ret kolonnens type i {'tabellen' if piece.fmt == 'frame' else 'filen'}."
         ]
     if not allow_null:
         problems.extend(

@@ -48,12 +48,15 @@ FIGURE_ROWS = 18
 WATERFALL_ROWS = 20
 WATERFALL_PX = (640, 366)
 SAMPLE_LABEL = "eksempeldata, der følger med kmf"
+FRAMES_LABEL = "tabeller givet fra Python"
 LEFT = Alignment(horizontal="left")
 
 
 def dataset_label(result: Result) -> str:
     """The dataset as a reader should read it: the bundled sample by that name, not by the
     folder it happens to be installed in."""
+    if result.manifest.datasaet is None:
+        return FRAMES_LABEL
     path = Path(result.manifest.datasaet)
     try:
         if path.resolve() == sample_dataset().resolve():
@@ -72,7 +75,7 @@ def source_line(result: Result) -> str:
         else f"metoden {result.metode}"
     )
     name = dataset_label(result)
-    data = f"datasættet {Path(name).name}" if name != SAMPLE_LABEL else SAMPLE_LABEL
+    data = name if name in (SAMPLE_LABEL, FRAMES_LABEL) else f"datasættet {Path(name).name}"
     return f"Kilde: Egne beregninger med kmf {result.manifest.version} efter {how}; {data}."
 
 
