@@ -130,7 +130,9 @@ def test_waterfall_of_hele_landet_breaks_its_axis_and_shows_the_amounts(
     texts = [t.get_text() for t in ax.texts]
 
     def mio(kr: float) -> str:
-        return f"{kr / 1e6:,.0f}".replace(",", ".") + " mio. kr."
+        return (
+            f"{kr / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".") + " mio. kr."
+        )
 
     assert f"100\n{mio(land['kmf_budget_kr'])}" in texts
     prognose = f"{100 + land['aendring_pct']:.1f}".replace(".", ",")
