@@ -7,27 +7,37 @@ and B4 ("Udviklingen i den kommunale medfinansiering 2018", copied to ``tests/fi
 
 How:
 
-1. Targets. B2 and B4 must sum to zero per kommune and share psykiatri (= ej_aldersdiff):
-   the shared value and the other four columns take up the rounding residual, each moving
-   as little as it can (at most 0.05). For B1, with the mean KMF share free, the
-   aldersgruppeeffekt fixes the ratio Σ B2·s / Σ w·s of the forecast age-group shares s and
-   the sundhedsområdeeffekt that of the budget shares; each ratio has an interval it can
-   reach with plausible shares (found by bisection on a linear programme). A search over d
-   and a within the published rounding (±0.45 pct.-point) and, where it is needed, over the
-   kommune's age mix of consumption (up to ±20 % per group from its prior) brings as many
-   kommuner as possible inside those intervals; B and C are then clipped into them. Aims sit
-   on the published values, moved alike for all kommuner where the national row would
-   otherwise fall outside its own published rounding.
+1. Aims. Real unrounded values fall anywhere inside the published rounding, so no aim sits
+   on a published value: each is the published value plus a seeded offset spread inside
+   ±80 % of the rounding (±0.4 pct.-point for B1, ±0.04 for B2 and B4). B2 and B4 rows sum
+   to zero and share psykiatri (= ej_aldersdiff): their offsets also take up the rows'
+   rounding residual, each moved smoothly (tanh) so that none lands on the bound. B1's
+   offsets lean to one side in a column whose budget-weighted mean would leave Hele
+   landet more than 0.25 pct.-point from its published value (A matching the lean of B),
+   and per kommune the four take up what they can of the mismatch between the rounded B1
+   and the published B2 and B3 (the shares' conditions fix d − a − b − c given Σ B2·B3).
+   With the mean KMF share free, the aldersgruppeeffekt fixes the ratio Σ B2·s / Σ w·s of
+   the forecast age-group shares s and the sundhedsområdeeffekt that of the budget shares;
+   each ratio has an interval it can reach with plausible shares (found by bisection on a
+   linear programme). A search over d and a within the published rounding (±0.45
+   pct.-point) and, where it is needed, over the kommune's age mix of consumption (up to
+   ±20 % per group from its prior) brings as many kommuner as possible inside those
+   intervals; B and C are then clipped into them. Where B or C still misses, the
+   kommune's B2 and B4 offsets are drawn once more.
 2. Shares per age group. The nearest point to a prior (national pattern; forecast = budget
-   + published B3) that meets the four linear conditions of step 1 inside the bounds, with
-   a move of B3 away from the published one counted dearly (Dykstra's alternating
-   projections).
+   + B3) that meets the four linear conditions of step 1 inside the bounds, with a move of
+   B3 away from its aim counted dearly (Dykstra's alternating projections). B3 is no
+   target per kommune, but Hele landet's B3 (on the summed cells, as kmf computes it) is
+   aimed at the published row plus an offset inside ±0.04: every kommune's B3 aim moves
+   alike by what is still missing (less what the kommuner's C holds fixed), five solves.
 3. Cells. The within-age area mixes of both sides, nearest a mix that suits the share
    (practice-heavy – national – somatik-heavy), are fitted jointly so that the area margins
    move by B4 and plausible rates can give each age group its share (Dykstra again, over
    half-spaces); the rates are then fitted inside their ranges. Every cell's KMF share of
    the takst stays within: somatik 20.2–55.8 %, speciallæge/almen praksis/øvrig primær
-   7.15–17.85 %, psykiatri 30.2–59.8 %.
+   7.15–17.85 %, psykiatri 30.2–59.8 %. Hele landet's B4 (summed cells) also depends on how
+   the kommuner's area mixes go with their growth; the mixes' priors lean with growth until
+   it lands near the published row plus an offset inside ±0.04 (four fits).
 4. Levels. Kommune budgets are proportional to population (approximate 2018 figures in
    ``kmf/data/folketal_2018.csv``) with an age factor, summing to the ØA18 level; the
    production value follows from the shares and from the activity effect.
@@ -37,7 +47,7 @@ How:
 
 Deterministic: the same inputs give byte-identical files. From the repository root:
 
-    python data/calibrate_sample.py [OUT_FOLDER]     # default: kmf/data/sample
+    python data/calibrate_sample.py [OUT_FOLDER]     # default: kmf/data/sample (about 8 s)
 """
 
 from __future__ import annotations
@@ -89,14 +99,23 @@ RATE_HI = np.array([0.558, 0.1785, 0.1785, 0.1785])
 PSYK_LO, PSYK_HI = 0.302, 0.598
 # Age-group shares the solver may use (reachable by the mixes and rates above, with room).
 SHARE_LO, SHARE_HI = 0.08, 0.54
-ROUNDING = 0.0045  # how far a B1 target may move: inside the published rounding of 0.5
+ROUNDING = 0.0045  # how far d and a may move to help B and C: inside the rounding of 0.5
+B1_HALF = 0.005  # B1 is published in whole percent: ±0.5 pct.-point (as a fraction)
+TABLE_HALF = 0.05  # B2–B4 are published with one decimal: ±0.05 pct.-point
+SPREAD = 0.8  # aims: the published values plus offsets inside this part of the half-width
 INSIDE = 0.0005  # how far inside the reachable interval B and C are placed (as a ratio)
 HIT = 0.0049  # B and C count as met within this of the published value
 AGE_MIX_ROOM = 0.2  # a kommune's age mix may move this much (log scale) from its prior
 AGE_MIX_TRIES = 200
-NATIONAL_ROOM = 0.0025  # the national row is aimed this far inside its published rounding
-B3_SCALE = 0.01  # how dearly a move of B3 away from the published one counts, vs. a share's
-SHIFT = 0.003  # at most this far may a kommune's aim move for the national row's sake
+NATIONAL_ROOM = 0.0025  # B1's national row is aimed within this of its published value
+REDRAWS = 1  # new draws of B2 and B4 offsets where B or C misses
+B3_GAIN = 2.0  # a move of every kommune's B3 moves the national one by about half as much
+B3_ROUNDS = 5  # solves of the shares, each moving the kommuner's B3 towards the national aim
+B4_ROUNDS = 4  # fits of the area mixes, each leaning them towards Hele landet's B4 aim
+B4_GAIN = 1.5  # a lean moves Hele landet's B4 by about two thirds of what it aims at
+MAX_TILT = 0.8  # how far the offsets of a B1 column may lean to one side for the national row
+CONSISTENT = 0.75  # how far (of the bound, on average) B1's offsets go to make it fit B3
+B3_SCALE = 0.01  # how dearly a move of B3 away from its aim counts, vs. a share's
 
 
 @cache
@@ -113,34 +132,63 @@ def published(n: int, kommuner: list[int]) -> pl.DataFrame:
     return pl.DataFrame({"kode": kommuner}).join(frame, on="kode", how="left")
 
 
-def targets(kommuner: list[int]) -> dict[str, np.ndarray]:
-    """Targets per kommune from the published (rounded) tables, as fractions."""
+def targets(kommuner: list[int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Targets per kommune from the published (rounded) tables, as fractions.
+
+    B1 (``d``, ``a``, ``b``, ``c``) and B3 are the published values (B1's aims come from
+    ``aims``). B2 and B4 are aims: each published value plus an offset spread inside
+    ±SPREAD of its rounding, such that each row sums to zero and B2's ej_aldersdiff equals
+    B4's psykiatri (the rows of the rounded tables do not sum to zero; the offsets take up
+    that residual too).
+    """
     b1 = published(1, kommuner)
     cols = ("aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
             "sundhedsomraadeeffekt_pct")  # fmt: skip
     d, a, b, c = (b1[col].to_numpy().astype(float) / 100 for col in cols)
-    b2 = published(2, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
-    b4 = published(4, kommuner).select([*AREAS, "psykiatri"]).to_numpy().astype(float)
-    # Each row must sum to zero and B2's ej_aldersdiff must equal B4's psykiatri. Move that
-    # shared value by δ and spread each table's remaining rounding residual over its other
-    # four columns, with δ chosen so that no value moves further than it must.
-    psyk = (b2[:, 4] + b4[:, 4]) / 2
-    r2, r4 = b2[:, :4].sum(axis=1), b4[:, :4].sum(axis=1)
-    deltas = np.linspace(-0.05, 0.05, 101)
-    moves = np.maximum.reduce([
-        np.abs(psyk[:, None] + deltas - b2[:, 4:5]),
-        np.abs(r2[:, None] + psyk[:, None] + deltas) / 4,
-        np.abs(r4[:, None] + psyk[:, None] + deltas) / 4,
-    ])  # fmt: skip
-    psyk = psyk + deltas[np.argmin(moves, axis=1)]
-    b2[:, :4] -= (r2 + psyk)[:, None] / 4
-    b4[:, :4] -= (r4 + psyk)[:, None] / 4
-    b2[:, 4] = b4[:, 4] = psyk
+    b2_published = published(2, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy()
+    b4_published = published(4, kommuner).select([*AREAS, "psykiatri"]).to_numpy()
+    b2, b4 = table_aims(b2_published.astype(float), b4_published.astype(float), rng)
     b3 = published(3, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
     land = fixture(1).filter(pl.col("kode") == "DK")
     national = {key: land[col].item() / 100 for key, col in zip("dabc", cols, strict=True)}
-    return {"d": d, "a": a, "b": b, "c": c, "b2": b2 / 100, "b3": b3 / 100, "b4": b4 / 100,
-            "national": national}  # fmt: skip
+    land_b3 = fixture(3).filter(pl.col("kode") == "DK").select([*AGES, "ej_aldersdiff"])
+    bound = SPREAD * TABLE_HALF
+    national_b3 = land_b3.to_numpy()[0].astype(float) + rng.uniform(-bound, bound, 5)
+    return {"d": d, "a": a, "b": b, "c": c, "b2": b2, "b3": b3 / 100, "b4": b4,
+            "national": national, "national_b3": national_b3 / 100}  # fmt: skip
+
+
+def table_aims(b2: np.ndarray, b4: np.ndarray, rng: np.random.Generator):
+    """B2 and B4 aims (fractions) from the published values (pct.-point): offsets spread
+    inside ±SPREAD of the rounding, each row summing to zero, psykiatri shared."""
+    bound = SPREAD * TABLE_HALF
+    r2, r4 = b2.sum(axis=1), b4.sum(axis=1)
+    # the shared offset of psykiatri leaves each table's other four a sum they can reach
+    low = np.maximum.reduce([np.full(len(r2), -bound), -r2 - 4 * bound, -r4 - 4 * bound])
+    high = np.minimum.reduce([np.full(len(r2), bound), -r2 + 4 * bound, -r4 + 4 * bound])
+    psyk = low + rng.uniform(0, 1, len(r2)) * (high - low)
+    out = []
+    for table, residual in ((b2, r2), (b4, r4)):
+        start = rng.uniform(-bound, bound, (len(r2), 4))
+        aim = table.copy()
+        aim[:, :4] += offsets_summing_to(start, -residual - psyk, bound)
+        aim[:, 4] += psyk
+        out.append(aim / 100)
+    return out[0], out[1]
+
+
+def offsets_summing_to(start: np.ndarray, total: np.ndarray, bound: float) -> np.ndarray:
+    """Offsets near ``start`` (n, k), inside ±bound, whose rows sum to ``total``: each moved
+    as bound·tanh(artanh(start / bound) + κ), one κ per row (by bisection), so that they
+    stay spread and none lands on the bound. ``total`` must lie inside ±k·bound."""
+    z = np.arctanh(np.clip(start / bound, -1 + 1e-9, 1 - 1e-9))
+    below, above = np.full(len(start), -30.0), np.full(len(start), 30.0)
+    for _ in range(100):
+        mid = (below + above) / 2
+        over = bound * np.tanh(z + mid[:, None]).sum(axis=1) > total
+        below, above = np.where(over, below, mid), np.where(over, mid, above)
+    out = bound * np.tanh(z + ((below + above) / 2)[:, None])
+    return out + (total - out.sum(axis=1))[:, None] / start.shape[1]  # the last ulps
 
 
 # --- numerical helpers ------------------------------------------------------------------
@@ -301,16 +349,51 @@ def fit_rates(mix: np.ndarray, start: np.ndarray, shares: np.ndarray) -> np.ndar
 # --- the calibration --------------------------------------------------------------------
 
 
-def aims(t, k_b):
-    """Where each kommune's d, a, b and c should land inside its published rounding: on the
-    published value, moved (by at most SHIFT) for all kommuner alike where the budget-weighted
-    mean would otherwise leave the national row's own rounding."""
-    out = {}
-    for key in "dabc":
-        gap = t["national"][key] - np.average(t[key], weights=k_b)
-        shift = np.sign(gap) * np.clip(np.abs(gap) - NATIONAL_ROOM, 0, SHIFT)
-        out[key] = t[key] + shift
-    return out
+def aims(t, k_b, tie, rng):
+    """Where each kommune's d, a, b and c should land inside its published rounding: the
+    published value plus an offset spread inside ±SPREAD of the rounding.
+
+    Three steps, each keeping the offsets spread and inside the bound:
+
+    1. Uniform draws u in (−1, 1), one per kommune and column.
+    2. Hele landet: where the budget-weighted mean would leave the national row more than
+       NATIONAL_ROOM from its published value, that column's draws lean to one side,
+       (1 − |τ|)·u + τ. A lean of ændring, B or C is matched in A, so that the national
+       d − a − b − c, and with it B3 (step 3), is kept.
+    3. Each kommune: with shares that keep the published B3, the four conditions of
+       ``solve_shares`` give d − a − b − c = −a(b + c)/(1 + d) − Σ B2·B3 / m (``tie`` is
+       the last term). The rounded tables miss this by up to a few points; the four offsets
+       take up as much of the miss as they can (at most CONSISTENT of the bound each, on
+       average), each moved as bound·tanh(artanh(u) ± κ) with one κ per kommune.
+    """
+    bound = SPREAD * B1_HALF
+    u = rng.uniform(-1.0, 1.0, (len(k_b), 4))
+    gap = np.array([t["national"][key] - np.average(t[key], weights=k_b) for key in "dabc"])
+    mean_u = np.average(u, axis=0, weights=k_b)
+    # the weighted mean of the offsets must lie in gap ± NATIONAL_ROOM
+    wanted = np.clip(bound * mean_u, gap - NATIONAL_ROOM, gap + NATIONAL_ROOM)
+    # A takes up what the others moved from their draws' mean: d − a − b − c as drawn
+    moved = wanted - bound * mean_u
+    wanted[1] = np.clip(wanted[1] + moved[0] - moved[1] - moved[2] - moved[3],
+                        gap[1] - NATIONAL_ROOM, gap[1] + NATIONAL_ROOM)  # fmt: skip
+    want = wanted / bound
+    tilt = (want - mean_u) / np.where(want > mean_u, 1 - mean_u, 1 + mean_u)
+    tilt = np.clip(tilt, -MAX_TILT, MAX_TILT)
+    u = np.clip((1 - np.abs(tilt)) * u + tilt, -1 + 1e-9, 1 - 1e-9)
+
+    sign = np.array([1.0, -1.0, -1.0, -1.0])
+    d, a, b, c = (t[key] + bound * u[:, j] for j, key in enumerate("dabc"))
+    published = t["d"] - t["a"] - t["b"] - t["c"]
+    miss = -a * (b + c) / (1 + d) - tie - published
+    miss = np.clip(miss, -4 * CONSISTENT * bound, 4 * CONSISTENT * bound)
+    z = np.arctanh(u)
+    low, high = np.full(len(k_b), -20.0), np.full(len(k_b), 20.0)
+    for _ in range(80):
+        kappa = (low + high) / 2
+        over = bound * (sign * np.tanh(z + sign * kappa[:, None])).sum(axis=1) > miss
+        low, high = np.where(over, low, kappa), np.where(over, kappa, high)
+    offsets = bound * np.tanh(z + sign * ((low + high) / 2)[:, None])
+    return {key: t[key] + offsets[:, j] for j, key in enumerate("dabc")}
 
 
 def choose_targets(t, aim, w_prior, lo, hi, rng):
@@ -326,7 +409,11 @@ def choose_targets(t, aim, w_prior, lo, hi, rng):
     b2 = t["b2"]
     moves = rng.uniform(-AGE_MIX_ROOM, AGE_MIX_ROOM, (AGE_MIX_TRIES, 5))
     moves = np.vstack([np.zeros(5), moves[np.argsort(np.abs(moves).max(axis=1))]])
-    steps = np.linspace(-ROUNDING, ROUNDING, 9)
+    # the aim itself, or (for B and C's sake) a grid over the rounding that misses its
+    # middle, its width a little different per kommune so that no two share an end
+    steps = np.linspace(-ROUNDING, ROUNDING, 8) * rng.uniform(0.9, 1.0, (len(w_prior), 1))
+    grid = [t["d"] + step for step in steps.T]
+    a_options = [aim["a"], *(t["a"] + step for step in steps.T)]
     best = None
     for move in moves:
         w_b = w_prior * np.exp(move)
@@ -335,9 +422,8 @@ def choose_targets(t, aim, w_prior, lo, hi, rng):
         f_lo, f_hi = ratio_range(b2, w_b + b2, lo, hi)
         g_lo, g_hi = ratio_range(b2, w_b, lo, hi)
         f_lo, f_hi, g_lo, g_hi = f_lo + INSIDE, f_hi - INSIDE, g_lo + INSIDE, g_hi - INSIDE
-        for dd in steps:
-            for da in steps:
-                d, a = t["d"] + dd, t["a"] + da
+        for a in a_options:
+            for d in [aim["d"], *grid]:
                 b = np.clip(aim["b"], (1 + d) * f_lo, (1 + d) * f_hi)
                 # c falls as γ rises: 1 + γ = (1 + d − a)(1 + d − c) / (1 + d)
                 c_lo = (1 + d) * (1 - (1 + g_hi) / (1 + d - a))
@@ -357,6 +443,32 @@ def choose_targets(t, aim, w_prior, lo, hi, rng):
                     for new, old in zip(candidate, best, strict=True)
                 )
     return best[1:]
+
+
+def redraw_where_missed(t, kommuner, aim, chosen, w_prior, lo, hi, rng, spread):
+    """Where B or C misses its rounding, the kommune's draw of B2 offsets may be to blame
+    (B2 sets the interval B and C can reach): draw them anew there and keep the new draw
+    (in ``t``) and choice where fewer are missed."""
+    missed = missing_b1(t, chosen)
+    b2 = published(2, kommuner).select([*AGES, "ej_aldersdiff"]).to_numpy().astype(float)
+    b4 = published(4, kommuner).select([*AREAS, "psykiatri"]).to_numpy().astype(float)
+    b2, b4 = table_aims(b2, b4, spread)
+    trial = dict(t, b2=np.where(missed[:, None], b2, t["b2"]),
+                 b4=np.where(missed[:, None], b4, t["b4"]))  # fmt: skip
+    again = choose_targets(trial, aim, w_prior, lo, hi, rng)
+    better = missing_b1(t, again) < missed
+    t["b2"] = np.where(better[:, None], trial["b2"], t["b2"])
+    t["b4"] = np.where(better[:, None], trial["b4"], t["b4"])
+    return tuple(
+        np.where(better.reshape(-1, *[1] * (new.ndim - 1)), new, old)
+        for new, old in zip(again, chosen, strict=True)
+    )
+
+
+def missing_b1(t, chosen) -> np.ndarray:
+    """How many of B and C each kommune misses the published rounding by (0, 1 or 2)."""
+    _, _, _, b, c = chosen
+    return (np.abs(b - t["b"]) > HIT).astype(int) + (np.abs(c - t["c"]) > HIT)
 
 
 def solve_shares(w_b, w_f, b3, d, a, b, c, prior, lo, hi):
@@ -392,11 +504,12 @@ def solve_shares(w_b, w_f, b3, d, a, b, c, prior, lo, hi):
 
 def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
     rng = np.random.default_rng(SEED)
+    spread = np.random.default_rng([SEED, 1])  # the offsets of the aims, a stream of their own
     ref = pl.read_csv(ROOT / "kmf" / "data" / "kommuner.csv").sort("kommunekode")
     ref = ref.join(pl.read_csv(ROOT / "kmf" / "data" / "folketal_2018.csv"), on="kommunekode")
     kommuner = ref["kommunekode"].to_list()
     n = len(kommuner)
-    t = targets(kommuner)
+    t = targets(kommuner, spread)
 
     # budget age mix: older populations in smaller kommuner; forecast = budget + B2
     size = np.log(ref["folketal"].to_numpy().astype(float))
@@ -412,24 +525,37 @@ def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
 
     # shares per age group
     s_b0 = np.column_stack([np.einsum("ao,nao->na", AREA_MIX, national_rates), psyk_rate])
-    s_f0 = s_b0 + t["b3"]
     lo = np.tile(np.array([SHARE_LO] * 4 + [PSYK_LO + 0.005]), (n, 1))
     hi = np.tile(np.array([SHARE_HI] * 4 + [PSYK_HI - 0.005]), (n, 1))
     weight = ref["folketal"].to_numpy() * np.exp(0.15 * older)
     k_b = BUDGET_KR * weight / weight.sum()
-    w_b, d, a, b, c = choose_targets(t, aims(t, k_b), w_b, lo, hi, rng)
+    # Σ B2·B3 / m that the published B3 gives, at the prior's shares
+    tie = np.einsum("na,na->n", t["b2"], t["b3"]) / np.einsum("na,na->n", w_b, s_b0)
+    aim = aims(t, k_b, tie, spread)
+    chosen = choose_targets(t, aim, w_b, lo, hi, rng)
+    for _ in range(REDRAWS):
+        chosen = redraw_where_missed(t, kommuner, aim, chosen, w_b, lo, hi, rng, spread)
+    w_b, d, a, b, c = chosen
     w_f = w_b + t["b2"]
     m0 = np.einsum("na,na->n", w_b, s_b0)[:, None]
     box_lo = np.hstack([lo, lo, np.full((n, 1), SHARE_LO)])
     box_hi = np.hstack([hi, hi, np.full((n, 1), SHARE_HI)])
-    prior = np.clip(np.hstack([s_f0, s_b0, m0]), box_lo, box_hi)
-    s_f, s_b, _ = solve_shares(w_b, w_f, t["b3"], d, a, b, c, prior, box_lo, box_hi)
+    # B3 is no target per kommune, but Hele landet's B3 (on the summed cells) should land
+    # near its aim: move every kommune's B3 alike by what is still missing, and solve again
+    b3_shift = np.zeros(5)
+    national_w = np.average(w_f, axis=0, weights=k_b)
+    for _ in range(B3_ROUNDS):
+        b3 = t["b3"] + b3_shift
+        prior = np.clip(np.hstack([s_b0 + b3, s_b0, m0]), box_lo, box_hi)
+        s_f, s_b, _ = solve_shares(w_b, w_f, b3, d, a, b, c, prior, box_lo, box_hi)
+        missing = t["national_b3"] - national_b3(k_b, w_b, w_f, s_b, s_f, d, a)
+        # what the kommuner's C holds fixed (Σ w_f·B3) cannot move: only the rest of it
+        b3_shift += B3_GAIN * (missing - national_w @ missing)
 
     # cells: budget mixes and rates, then the forecast's mixes (B4 margins) and rates
-    u_b, u_f = fit_mixes(
-        w_b, w_f, t["b4"], s_b, s_f,
-        mix_for(s_b[:, :4], national_rates), mix_for(s_f[:, :4], national_rates),
-    )  # fmt: skip
+    land_b4 = fixture(4).filter(pl.col("kode") == "DK").select(AREAS).to_numpy()[0]
+    aim_b4 = (land_b4 + spread.uniform(-1, 1, 4) * SPREAD * TABLE_HALF) / 100
+    u_b, u_f = national_mixes(aim_b4, t["b4"], k_b, w_b, w_f, s_b, s_f, d, a, national_rates)
     rates_b = fit_rates(u_b, national_rates, s_b[:, :4])
     rates_f = fit_rates(u_f, rates_b, s_f[:, :4])
 
@@ -439,6 +565,13 @@ def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
     prod_b, kmf_b = _cells(p_b, w_b, u_b, rates_b, s_b[:, 4])
     prod_f, kmf_f = _cells(p_f, w_f, u_f, rates_f, s_f[:, 4])
     report = _check(t, d, a, b, c, rates_b, rates_f, s_b, s_f, w_f, u_f, prod_f, kmf_f)
+    miss_b3 = national_b3(k_b, w_b, w_f, s_b, s_f, d, a) - t["national_b3"]
+    report["largest miss of Hele landet's B3 aim (pct.-point)"] = float(np.abs(miss_b3).max() * 100)
+    pi_b, pi_f = prod_b.sum(axis=(1, 2)), prod_f.sum(axis=(1, 2))
+    v_b = prod_b[:, :4].sum(axis=1) / pi_b[:, None]
+    v_f = prod_f[:, :4].sum(axis=1) / pi_f[:, None]
+    miss_b4 = (pi_f @ v_f / pi_f.sum() - pi_b @ v_b / pi_b.sum()) - aim_b4
+    report["largest miss of Hele landet's B4 aim (pct.-point)"] = float(np.abs(miss_b4).max() * 100)
 
     # the four cuts
     f = rng.uniform(1.01, 1.05, n)
@@ -460,6 +593,39 @@ def build() -> tuple[pl.DataFrame, pl.DataFrame, dict[str, float]]:
     ).sort("kommunekode", "aar", "opgoerelse", "aldersgruppe", "sundhedsomraade")
     budget = pl.DataFrame({"aar": [YEAR], "kmf_budget_kr": [BUDGET_KR]})
     return aktivitet, budget, report
+
+
+def national_mixes(aim, b4, k_b, w_b, w_f, s_b, s_f, d, a, rates):
+    """``fit_mixes`` with Hele landet's B4 (on the summed cells) near ``aim`` (the four areas
+    besides psykiatri, which follows B2).
+
+    Hele landet's B4 is the kommuner's, weighted, plus a term from how the kommuner grow:
+    Σ (π_f − π_b)·v_b over their shares π of the national production and their area mix v_b.
+    Moving every kommune's prior mix (both sides alike, so its B4 stays) by λ·r, with r its
+    growth relative to the nation's, moves that term by λ·Σ (π_f − π_b)·r·(1 − w_psyk).
+    """
+    p_b = k_b / np.einsum("na,na->n", w_b, s_b)
+    p_f = p_b * (1 + d) / (1 + d - a)
+    pi_b, pi_f = p_b / p_b.sum(), p_f / p_f.sum()
+    growth = pi_f / pi_b - 1
+    effect = ((pi_f - pi_b) * growth * (1 - w_b[:, 4])).sum()
+    prior_b, prior_f = mix_for(s_b[:, :4], rates), mix_for(s_f[:, :4], rates)
+    lean = np.zeros(4)
+    for _ in range(B4_ROUNDS):
+        move = (growth[:, None] * lean)[:, None, :]
+        u_b, u_f = fit_mixes(w_b, w_f, b4, s_b, s_f, prior_b + move, prior_f + move)
+        v_b = np.einsum("na,nao->no", w_b[:, :4], u_b)
+        v_f = np.einsum("na,nao->no", w_f[:, :4], u_f)
+        land = pi_f @ v_f - pi_b @ v_b
+        lean += B4_GAIN * (aim - land) / effect
+    return u_b, u_f
+
+
+def national_b3(k_b, w_b, w_f, s_b, s_f, d, a) -> np.ndarray:
+    """Hele landet's B3 as kmf computes it: the shares of the summed cells per age group."""
+    p_b = (k_b / np.einsum("na,na->n", w_b, s_b))[:, None] * w_b
+    p_f = p_b.sum(axis=1, keepdims=True) * ((1 + d) / (1 + d - a))[:, None] * w_f
+    return (p_f * s_f).sum(axis=0) / p_f.sum(axis=0) - (p_b * s_b).sum(axis=0) / p_b.sum(axis=0)
 
 
 def _cells(total, w, u, rates, s_psyk):

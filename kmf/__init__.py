@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from kmf.io import Dataset, load, sample_dataset
+    from kmf.kommune_report import kommune
     from kmf.pipeline import run
     from kmf.result import Result
 
@@ -29,6 +30,7 @@ __all__ = [
     "OutputError",
     "Result",
     "__version__",
+    "kommune",
     "load",
     "run",
     "sample_dataset",
@@ -42,6 +44,7 @@ _LAZY = {
     "sample_dataset": "kmf.io",
     "Result": "kmf.result",
     "run": "kmf.pipeline",
+    "kommune": "kmf.kommune_report",
 }
 
 

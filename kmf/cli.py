@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from kmf import _signals, codes
+from kmf.cli_kommune import kommune_command
 from kmf.console import (
     Stage,
     err_console,
@@ -102,6 +103,10 @@ def run_command(
             written = result.write(out, force=force)
             done(f"{len(written)} filer")
     summary(console, result, out)
+
+
+# kmf kommune lives in its own module; registered here, where the app is
+app.command("kommune")(kommune_command)
 
 
 @app.command("figur")

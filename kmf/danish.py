@@ -18,3 +18,8 @@ def format_pct(value: float, decimals: int = 1, sign: bool = False) -> str:
     """A percentage (already in pct.): ``-4,7`` or, with ``sign``, ``+1,4``."""
     text = format_number(value, decimals)
     return f"+{text}" if sign and value > 0 else text
+
+
+def format_mio(value: float) -> str:
+    """A kr. amount in mio. kr. with one decimal: ``-12345678`` → ``-12,3``."""
+    return format_number(value / 1e6, 1)

@@ -25,7 +25,7 @@ SAMPLE = Path(__file__).parent.parent / "kmf" / "data" / "sample"
 KOMMUNER = Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv"
 TABLES = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
           "B1", "B2", "B3", "B4"]  # fmt: skip
-SHEETS = [*TABLES, "Figurer", "Vandfald", "Metode", "Om kørslen"]
+SHEETS = ["Sammenfatning", *TABLES, "Figurer", "Vandfald", "Metode", "Om kørslen"]
 HEADER_ROW = 4
 # the report's regions in Tabel 1–3, by regionskode (SPEC §2): Nordjylland … Sjælland
 REGIONS = ["Region Nordjylland", "Region Midtjylland", "Region Syddanmark",

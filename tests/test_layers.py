@@ -16,12 +16,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.io",),
     ("kmf.forecast",),
     ("kmf.decompose",),
-    ("kmf.tables",),
+    ("kmf.tables", "kmf.kommune_tables"),
     ("kmf.result",),
     ("kmf.report",),
-    ("kmf.pipeline", "kmf.figures", "kmf.synth"),
+    ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report"),
     ("kmf.console",),
-    ("kmf.cli",),
+    ("kmf.cli", "kmf.cli_kommune"),
     ("kmf.__main__",),
 ]
 MAX_LINES = 450

@@ -68,6 +68,7 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
     for column in ("aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
                    "sundhedsomraadeeffekt_pct"):  # fmt: skip
         assert share_within(regenerated, 1, column, 0.5) >= 0.95, column
+    assert_national_b3_near_the_published_row(regenerated)
 
 
 def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
@@ -118,6 +119,64 @@ def test_national_row_of_b1_within_published_rounding(result: kmf.Result) -> Non
                  "sundhedsomraadeeffekt_pct": 3}  # fmt: skip
     for column, value in published.items():
         assert abs(land[column] - value) <= 0.5, column
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "tolerance"),
+    [(1, column, 0.001) for column in ("aendring_pct", "aktivitetseffekt_pct",
+                                        "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct")]
+    + [(2, column, 0.0001) for column in ("0-2", "3-64", "65-79", "80+", "ej_aldersdiff")]
+    + [(4, column, 0.0001) for column in ("somatik", "psykiatri", "speciallaege",
+                                          "almen_praksis", "oevrig_primaer")],
+)  # fmt: skip
+def test_values_are_not_the_rounded_published_ones(
+    result: kmf.Result, table: int, column: str, tolerance: float
+) -> None:
+    """Unrounded values fall anywhere inside the published rounding, not on the rounded
+    number: fewer than 5 % of the kommuner lie within a 500th of the rounding's half-width
+    (B1 ±0.5, B2 and B4 ±0.05) of the published value."""
+    assert share_within(result, table, column, tolerance) < 0.05
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct"],
+)
+def test_b1_offsets_are_spread_over_the_rounding(result: kmf.Result, column: str) -> None:
+    """No offset from the published value is shared by many kommuner (as a calibration that
+    moves all kommuner alike would give), and a tenth of them lie on each side."""
+    published = pl.read_csv(
+        FIXTURES / "rapport2018_tabel_b1.csv", schema_overrides={"kode": pl.String}
+    ).filter(pl.col("kode") != "DK")
+    joined = published.join(result.b1.select("kode", column), on="kode", suffix="_kmf")
+    offset = joined[f"{column}_kmf"] - joined[column]
+    assert offset.round(3).value_counts()["count"].max() <= 4  # type: ignore[operator]
+    assert (offset < 0).sum() >= 10
+    assert (offset > 0).sum() >= 10
+
+
+def test_national_b3_within_three_tenths_of_the_published_row(result: kmf.Result) -> None:
+    assert_national_b3_near_the_published_row(result)
+
+
+def assert_national_b3_near_the_published_row(result: kmf.Result) -> None:
+    # Hele landet in the published B3 (pct.-point, one decimal)
+    published = {"0-2": 1.0, "3-64": 0.6, "65-79": 0.9, "80+": 0.8, "ej_aldersdiff": 1.5}
+    land = result.b3.row(0, named=True)
+    assert land["niveau"] == "land"
+    for column, value in published.items():
+        assert abs(land[column] - value) <= 0.3, column
+
+
+def test_national_b4_within_published_rounding(result: kmf.Result) -> None:
+    # Hele landet in the published B4 (pct.-point, one decimal); psykiatri is B2's
+    # ej_aldersdiff and not aimed at here
+    published = {"somatik": 3.2, "speciallaege": -0.4, "almen_praksis": -0.7,
+                 "oevrig_primaer": -1.7}  # fmt: skip
+    land = result.b4.row(0, named=True)
+    assert land["niveau"] == "land"
+    for column, value in published.items():
+        assert abs(land[column] - value) <= 0.05, column
 
 
 @pytest.mark.parametrize("column", ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"])

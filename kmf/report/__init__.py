@@ -35,11 +35,13 @@ def _fill(result: Result, folder: Path) -> None:
     # imported here: openpyxl and matplotlib are only loaded when a report is written
     from kmf.report.excel import write_workbook
     from kmf.report.figures import save_figures
+    from kmf.report.text import national_markdown
 
     # the figures first: the workbook shows the waterfalls drawn for the folder
     paths = save_figures(result, folder)
     images = {p.stem.removeprefix("vandfald_"): p for p in paths if p.stem.startswith("vandfald_")}
     write_workbook(result, folder / workbook_name(result.aar), images)
+    (folder / "sammenfatning.md").write_text(national_markdown(result), encoding="utf-8")
     names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
     manifest = {**result.manifest.as_json(), FILES_KEY: names}
     (folder / MANIFEST).write_text(

@@ -38,6 +38,7 @@ from kmf.report.excel_style import (
     text,
 )
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
+from kmf.report.text_sheet import summary_sheet
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -83,6 +84,7 @@ def write_workbook(result: Result, path: Path, images: dict[str, Path] | None = 
     wb.remove(wb.active)
     for name, writer in sheet_order(result, images):
         writer(wb.create_sheet(name), result)
+    summary_sheet(wb, result, text)  # "Sammenfatning", first: the text in Danish
     wb.save(path)
 
 

@@ -17,6 +17,9 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+#: plain number formats (negatives in red) for writers that format a column at once
+KR = "#,##0;[Red]-#,##0"
+ONE_DECIMAL = "0.0;[Red]-0.0"
 FONT_NAME = "Calibri"
 TITLE_FONT = Font(name=FONT_NAME, size=13, bold=True)
 BODY = Font(name=FONT_NAME, size=11)

@@ -256,8 +256,16 @@ def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    # zlib's fastest level: a third of the time for files a fifth larger
-    figure.savefig(path, dpi=DPI, pil_kwargs={"compress_level": 1})
+    """The figure as a PNG of 64 colours: it looks the same as full colour (flat bars,
+    antialiased text) in well under half the bytes, which the workbook holds again."""
+    from PIL import Image  # matplotlib's own dependency
+
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    pixels = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                              "RGBA", 0, 1)  # fmt: skip
+    pixels.convert("RGB").quantize(64).save(path, format="png", compress_level=3)
     return path
 
 
@@ -276,7 +284,7 @@ def save_figures(result: Result, folder: Path) -> list[Path]:
 
 
 def _save_figures(result: Result, folder: Path) -> list[Path]:
-    figure = Figure(figsize=REPORT_SIZE)
+    figure = Figure(figsize=REPORT_SIZE, dpi=DPI)
     FigureCanvasAgg(figure)
     paths = []
     for number in FIGURES:

@@ -1,0 +1,74 @@
+"""``kmf kommune``: one kommune's own report (SPEC §8). Registered on the app in kmf.cli."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+from kmf.io import load, sample_dataset
+from kmf.kommune_report import kommune
+from kmf.kommune_tables import parse_codes, require_kommunekode
+from kmf.pipeline import run as run_pipeline
+from kmf.report.kommune import file_names
+from kmf.report.write import check_target
+
+
+def kommune_command(
+    kode: Annotated[int, typer.Argument(help="Kommunekoden, fx 851 for Aalborg.")],
+    dataset: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.",
+            show_default=False,
+            readable=False,
+        ),
+    ] = None,
+    aar: Annotated[
+        int | None, typer.Option("--aar", help="Budgetåret T.", show_default=False)
+    ] = None,
+    sammenlign: Annotated[
+        str | None,
+        typer.Option(
+            "--sammenlign",
+            help="Sammenligningskommuner, kommunekoder adskilt af komma (fx 751,461,101). "
+            "Standard: de 10 kommuner, hvis budget ligger nærmest kommunens.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Mappen, rapporten skrives i. Standard: kmf-kommune-<KODE>.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overskriv en rapport, der findes i forvejen.")
+    ] = False,
+) -> None:
+    """Én kommunes egen rapport: hvorfor afviger prognosen, hvilke borgere og områder driver
+    det, og hvordan ligger kommunen ift. region, land og sammenligningskommuner."""
+    console = out_console()
+    target = out if out is not None else Path(f"kmf-kommune-{kode}")
+    explain_stop(target, f"Rapporten nåede at blive skrevet færdig i '{target}'.")
+    with errors_to_exit():
+        check_target(target, force)
+        require_kommunekode(kode)
+        group = parse_codes(sammenlign) if sammenlign is not None else None
+        source = dataset if dataset is not None else sample_dataset()
+        with Stage(console, "Læser data og beregner") as done:
+            result = run_pipeline(load(source), aar=aar)
+            report = kommune(result, kode, group)
+            done(f"budgetår {result.aar}, {report.tabeller.navn}")
+        with Stage(console, "Skriver rapporten") as done:
+            written = report.write(target, force=force)
+            done(f"{len(written)} filer")
+    names = file_names(report.tabeller.kode, report.tabeller.aar)
+    console.print()
+    console.print(report.tekst, markup=False)
+    console.print(f"Rapporten ligger i {target} (Excel: {names['workbook']}).")

@@ -1,0 +1,411 @@
+"""One kommune's report (SPEC §8): ``kommune_<KODE>_<T>.xlsx`` ("Overblik", "Bidrag",
+"Fordelinger", and "Prognosespor" / "Historik" where given), ``kommune_<KODE>.png`` (one
+page), ``kommune_<KODE>_bidrag.csv`` and ``sammenfatning.md``, written as one folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from matplotlib.figure import Figure
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from kmf import codes
+from kmf.danish import format_number
+from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
+from kmf.report.excel_style import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT
+from kmf.report.excel_style import text as _text
+from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
+from kmf.report.labels import EFFECTS, MAIN_EFFECTS
+from kmf.report.text import Line, signed, to_markdown
+from kmf.report.text_sheet import write_lines
+from kmf.report.write import write_folder
+from kmf.result import Result
+
+MIO = "#,##0.0;[Red]-#,##0.0"
+LAND = "#7f7f7f"
+
+
+def file_names(kode: int, aar: int) -> dict[str, str]:
+    """The files of a kommune's report, by what they hold."""
+    return {
+        "bidrag": f"kommune_{kode}_bidrag.csv",
+        "workbook": f"kommune_{kode}_{aar}.xlsx",
+        "figure": f"kommune_{kode}.png",
+        "text": "sammenfatning.md",
+    }
+
+
+@dataclass(frozen=True)
+class KommuneReport:
+    """One kommune's report: its tables (polars DataFrames), its text, and ``write``.
+
+    Attributes
+    ----------
+    tabeller
+        The numbers (``overblik``, ``bidrag``, ``fordelinger``, ``sammenligning``, …).
+    tekst
+        The Danish summary as Markdown (``sammenfatning.md``).
+    """
+
+    tabeller: KommuneTables
+    linjer: tuple[Line, ...]
+    result: Result
+
+    @property
+    def tekst(self) -> str:
+        return to_markdown(self.linjer)
+
+    @property
+    def overblik(self) -> pl.DataFrame:
+        return self.tabeller.overblik
+
+    @property
+    def bidrag(self) -> pl.DataFrame:
+        return self.tabeller.bidrag
+
+    @property
+    def fordelinger(self) -> pl.DataFrame:
+        return self.tabeller.fordelinger
+
+    @property
+    def sammenligning(self) -> tuple[int, ...]:
+        return self.tabeller.sammenligning
+
+    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
+        """Write the report's files into ``folder`` at once (see ``kmf.report.write``)."""
+        return write_folder(folder, force, self._fill)
+
+    def _fill(self, folder: Path) -> None:
+        names = file_names(self.tabeller.kode, self.tabeller.aar)
+        self.bidrag.write_csv(folder / names["bidrag"])
+        write_kommune_workbook(self, folder / names["workbook"])
+        kommune_page(self).savefig(folder / names["figure"], dpi=150)
+        (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the text."""
+        return self.tekst
+
+    def __repr__(self) -> str:
+        return f"KommuneReport({self.tabeller.kode} {self.tabeller.navn}, {self.tabeller.aar})"
+
+
+# --- the workbook ---------------------------------------------------------------------------
+
+
+def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
+    split = [e for e in ("omraademikseffekt", "andelseffekt") if f"{e}_pct" in columns]
+    return [
+        ("aendring_pct", "Ændring i alt, pct.", ONE_DECIMAL),
+        *((f"{e}_pct", EFFECTS[e].header, ONE_DECIMAL) for e in (*MAIN_EFFECTS, *split)),
+        ("oevrige_pct", "Øvrige", ONE_DECIMAL),
+        ("kmf_budget_kr", "Budget, kr.", KR),
+        ("kmf_prognose_kr", "Prognose, kr.", KR),
+        ("aendring_kr", "Ændring, kr.", KR),
+    ]
+
+
+def _table(
+    ws: Worksheet,
+    top: int,
+    rows: list[dict[str, Any]],
+    columns: list[tuple[str, str, str | None]],
+    bold: set[int] = frozenset(),  # type: ignore[assignment]
+) -> int:
+    """A header and rows from ``top``; column A is text; return the next free row."""
+    for j, (_, header, _) in enumerate(columns, start=1):
+        cell = _text(ws, top, j, header)
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    ws.row_dimensions[top].height = 32
+    for i, row in enumerate(rows, start=top + 1):
+        for j, (name, _, fmt) in enumerate(columns, start=1):
+            value = row.get(name)
+            if isinstance(value, str) or fmt is None:
+                cell = _text(ws, i, j, None if value is None else str(value))
+            else:
+                cell = ws.cell(row=i, column=j, value=value)
+                cell.number_format = fmt
+            if i - top - 1 in bold:
+                cell.font = BOLD
+    return top + len(rows) + 2
+
+
+def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
+    t = report.tabeller
+    columns: list[tuple[str, str, str | None]] = [
+        ("navn", "Kommune, region, gruppe", None),
+        ("rang", "Rang", "0"),
+        *_effect_cols(t.overblik.columns),
+    ]
+    widths = [30, 10] + [13] * (len(columns) - 5) + [17, 17, 15]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    top = write_lines(ws, report.linjer, _text, columns=len(columns), width=sum(widths))
+    if report.result.titel:
+        _text(ws, top, 1, report.result.titel).font = Font(italic=True)
+        top += 1
+    _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
+    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = Font(italic=True)
+    rows = t.overblik.to_dicts()
+    strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
+    strong.add(0)
+    table_top = top + 3
+    after = _table(ws, table_top, rows, columns, strong)
+    for i, r in enumerate(rows):
+        if r["niveau"] == "land":
+            for j in range(1, len(columns) + 1):
+                ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
+    _waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
+    _print_setup(ws)
+
+
+def _waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
+    """A waterfall as a stacked bar chart: an invisible base carries each step."""
+    _text(ws, top, 1, "Fra budget til prognose, mio. kr.").font = BOLD
+    headers = ["Trin", "Grundlag", "Niveau", "Stigning", "Fald"]
+    for j, h in enumerate(headers, start=1):
+        _text(ws, top + 1, j, h).font = BOLD
+    level = row["kmf_budget_kr"] / 1e6
+    steps = [("Budget (ØA)", None)] + [
+        (EFFECTS[e].step.replace("\n", ""), row[f"{e}_kr"] / 1e6)
+        for e in (*MAIN_EFFECTS, "oevrige")
+    ]
+    data: list[tuple[str, float, float, float, float]] = [("Budget (ØA)", 0.0, level, 0.0, 0.0)]
+    lows = [level]
+    for label, delta in steps[1:]:
+        assert delta is not None
+        new = level + delta
+        data.append((label, min(level, new), 0.0, max(delta, 0.0), max(-delta, 0.0)))
+        lows.append(min(level, new))
+        level = new
+    data.append(("Prognose", 0.0, row["kmf_prognose_kr"] / 1e6, 0.0, 0.0))
+    for i, values in enumerate(data, start=top + 2):
+        _text(ws, i, 1, values[0])
+        for j, v in enumerate(values[1:], start=2):
+            ws.cell(row=i, column=j, value=v).number_format = MIO
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = f"{name}: fra budget til prognose"
+    chart.y_axis.title = "Mio. kr."
+    chart.y_axis.number_format = "#,##0"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend = None
+    last = top + 1 + len(data)
+    chart.add_data(Reference(ws, min_col=2, max_col=5, min_row=top + 1, max_row=last),
+                   titles_from_data=True)  # fmt: skip
+    chart.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=last))
+    base, levels, up, down = chart.series
+    base.graphicalProperties.noFill = True
+    base.graphicalProperties.line.noFill = True
+    for series, colour in ((levels, GREY), (up, BLUE), (down, RED)):
+        series.graphicalProperties.solidFill = colour.lstrip("#")
+        series.graphicalProperties.line.solidFill = colour.lstrip("#")
+    highest = max(max(r[1] + r[2] + r[3] + r[4] for r in data), 0.0)
+    spread = highest - min(lows) or highest * 0.05
+    chart.y_axis.scaling.min = max(0.0, round(min(lows) - 1.5 * spread))
+    chart.height, chart.width = 8, 18
+    ws.add_chart(chart, f"G{top}")
+
+
+def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
+    _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
+    _text(ws, 2, 1, "Ministeriets metode pr. aldersgruppe (summer præcist til A, B og C) og "
+          "LMDI pr. celle (summer til A, B, C1 og C2). Største bidrag først; kr. og pct.-point "
+          "af budgettet.").font = Font(italic=True)  # fmt: skip
+    rows = [
+        {
+            **r,
+            "metode": "Ministeriet" if r["metode"] == "ministeriet" else "LMDI",
+            "aldersgruppe": codes.AGE_LABELS[r["aldersgruppe"]],
+            "sundhedsomraade": codes.AREA_LABELS.get(r["sundhedsomraade"] or "", ""),
+        }
+        for r in t.bidrag.to_dicts()
+    ]
+    effects = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt",
+               "omraademikseffekt", "andelseffekt")  # fmt: skip
+    columns: list[tuple[str, str, str | None]] = [
+        ("metode", "Metode", None),
+        ("aldersgruppe", "Aldersgruppe", None),
+        ("sundhedsomraade", "Sundhedsområde", None),
+        *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
+        *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
+    ]
+    for j, w in enumerate([12, 15, 15] + [12] * 10, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    _table(ws, 4, rows, columns)
+    ws.freeze_panes = "D5"
+    ages = sum(1 for r in rows if r["metode"] == "Ministeriet")
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Bidrag pr. aldersgruppe (ministeriet), pct.-point"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = "low"
+    chart.add_data(Reference(ws, min_col=4, max_col=6, min_row=4, max_row=4 + ages),
+                   titles_from_data=True)  # fmt: skip
+    chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + ages))
+    for series, e in zip(chart.series, MAIN_EFFECTS, strict=True):
+        series.graphicalProperties.solidFill = EFFECTS[e].colour.lstrip("#")
+    chart.height, chart.width = 8, 16
+    ws.add_chart(chart, f"B{len(rows) + 7}")
+    _print_setup(ws)
+
+
+def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
+    _text(ws, 1, 1, f"Fordelinger: {t.navn}, {t.region} og hele landet").font = TITLE_FONT
+    titles = {
+        "B2": "B2. Ændring i aldersfordelingen af forbruget, pct.-point",
+        "B3": "B3. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe, pct.-point",
+        "B4": "B4. Ændring i forbrugets fordeling på sundhedsområder, pct.-point",
+    }
+    columns: list[tuple[str, str, str | None]] = [
+        ("navn", "", None),
+        ("kommune", t.navn, ONE_DECIMAL),
+        ("region", t.region, ONE_DECIMAL),
+        ("hele_landet", "Hele landet", ONE_DECIMAL),
+    ]
+    for j, w in enumerate([18, 16, 20, 14], start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    top = 3
+    for table, title in titles.items():
+        rows = t.fordelinger.filter(pl.col("tabel") == table).to_dicts()
+        _text(ws, top, 1, title).font = BOLD
+        after = _table(ws, top + 1, rows, columns)
+        if table != "B3":
+            chart = BarChart()
+            chart.type = "col"
+            chart.title = {"B2": "Aldersfordelingen (B2)", "B4": "Sundhedsområder (B4)"}[table]
+            chart.legend.position = "b"
+            chart.y_axis.title = "Pct.-point"
+            chart.x_axis.delete = False
+            chart.y_axis.delete = False
+            chart.x_axis.tickLblPos = "low"
+            last = top + 1 + len(rows)
+            data = Reference(ws, min_col=2, max_col=4, min_row=top + 1, max_row=last)
+            chart.add_data(data, titles_from_data=True)
+            chart.set_categories(
+                Reference(ws, min_col=1, min_row=top + 2, max_row=top + 1 + len(rows))
+            )
+            chart.height, chart.width = 7.5, 16
+            for series, colour in zip(chart.series, (BLUE, "9DC3E6", LAND), strict=True):
+                series.graphicalProperties.solidFill = colour.lstrip("#")
+            ws.add_chart(chart, f"F{top}")
+        top = max(after, top + 16 if table != "B3" else after) + 1
+    _print_setup(ws)
+
+
+def _track_sheet(
+    ws: Worksheet, t: KommuneTables, frame: pl.DataFrame, key: str, title: str
+) -> None:
+    """The kommune's, region's and land's change by date (or year), and the kommune's effects."""
+    keys = frame.select(key).unique().sort(key)[key].to_list()
+    units = [("kommune", t.navn), ("region", t.region), ("land", codes.LAND_NAME)]
+    rows = []
+    for k in keys:
+        at = frame.filter(pl.col(key) == k)
+        row: dict[str, Any] = {key: str(k)}
+        for level, name in units:
+            found = at.filter(pl.col("niveau") == level)
+            row[name] = found["aendring_pct"][0] if found.height else None
+        own = at.filter(pl.col("niveau") == "kommune")
+        for e in (*MAIN_EFFECTS, "oevrige"):
+            row[e] = own[f"{e}_pct"][0] if own.height else None
+        rows.append(row)
+    _text(ws, 1, 1, title).font = TITLE_FONT
+    _text(ws, 2, 1, "Ændring i pct. af budgettet; kommunens effekter i pct.-point").font = Font(
+        italic=True
+    )
+    columns: list[tuple[str, str, str | None]] = [
+        (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
+        *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
+        *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
+    ]
+    for j in range(1, len(columns) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 16
+    _table(ws, 4, rows, columns)
+    chart = LineChart()
+    chart.title = title
+    chart.y_axis.title = "Pct. af budgettet"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=4, max_row=4 + len(rows)),
+                   titles_from_data=True)  # fmt: skip
+    chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=4 + len(rows)))
+    chart.height, chart.width = 8, 18
+    ws.add_chart(chart, f"B{len(rows) + 7}")
+    _print_setup(ws)
+
+
+def _print_setup(ws: Worksheet) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
+def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
+    """``kommune_<KODE>_<T>.xlsx``: Overblik, Bidrag, Fordelinger (and the track, history)."""
+    t = report.tabeller
+    wb = Workbook()
+    wb.remove(wb.active)
+    _overview_sheet(wb.create_sheet("Overblik"), report)
+    _contributions_sheet(wb.create_sheet("Bidrag"), t)
+    _distributions_sheet(wb.create_sheet("Fordelinger"), t)
+    if t.prognosespor is not None and not t.prognosespor.is_empty():
+        _track_sheet(wb.create_sheet("Prognosespor"), t, t.prognosespor, "opgoerelsesdato",
+                     f"Prognosespor {t.aar}: ændringen efter opgørelsesdato")  # fmt: skip
+    if t.historik is not None and not t.historik.is_empty():
+        _track_sheet(wb.create_sheet("Historik"), t, t.historik, "aar",
+                     "Historik: ændringen efter budgetår")  # fmt: skip
+    wb.save(path)
+
+
+# --- the page (PNG) -------------------------------------------------------------------------
+
+
+def kommune_page(report: KommuneReport) -> Figure:
+    """One page: the waterfall from budget to forecast, and B2 and B4 beside Hele landet."""
+    t = report.tabeller
+    figure = Figure(figsize=(11.7, 8.3), layout="constrained")
+    grid = figure.add_gridspec(2, 2, height_ratios=[1.15, 1])
+    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]))
+    for position, table, title in (
+        (grid[1, 0], "B2", "Ændring i aldersfordelingen af forbruget (B2)"),
+        (grid[1, 1], "B4", "Ændring i fordelingen på sundhedsområder (B4)"),
+    ):
+        ax = figure.add_subplot(position)
+        rows = t.fordelinger.filter(pl.col("tabel") == table)
+        x = range(rows.height)
+        width = 0.4
+        own = rows["kommune"].to_list()
+        land = rows["hele_landet"].to_list()
+        bars = ax.bar([i - width / 2 for i in x], own, width, color=BLUE, label=t.navn)
+        ax.bar([i + width / 2 for i in x], land, width, color=LAND, label=codes.LAND_NAME)
+        ax.bar_label(bars, labels=[signed(v) for v in own], padding=2, fontsize=8)
+        ax.set_xticks(list(x), [n.replace(" årige", "") for n in rows["navn"].to_list()],
+                      fontsize=8)  # fmt: skip
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_ylabel("Pct.-point")
+        ax.yaxis.set_major_formatter(lambda v, _: format_number(v, 1))
+        ax.margins(y=0.15)
+        ax.legend(fontsize=8, frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+    figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar} ift. budgettet",
+                    x=0.01, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
+    return figure

@@ -1,0 +1,410 @@
+"""The Danish summaries in the register of the ministry's analysis: one kommune's
+(``sammenfatning.md`` and the top of "Overblik" in ``kmf kommune``) and the national one
+(``sammenfatning.md`` and the sheet "Sammenfatning" of ``kmf run``).
+
+Every number in a text is a value of the tables it sits beside, rounded as shown: pct. and
+pct.-point with one decimal, kr. in mio. kr. with one decimal, with a decimal comma. A
+direction is said in words (stiger, falder, positivt, negativt) and the number is then
+shown without its sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from kmf import codes
+from kmf.danish import format_mio, format_number
+from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
+from kmf.result import Result
+
+#: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
+Line = tuple[str, str]
+
+EFFECT_NAMES = {
+    "aktivitetseffekt": "effekten af ændret aktivitet",
+    "aldersgruppeeffekt": "aldersgruppeeffekten",
+    "sundhedsomraadeeffekt": "sundhedsområdeeffekten",
+    "omraademikseffekt": "områdemikseffekten (C1)",
+    "andelseffekt": "andelseffekten (C2)",
+}
+_MAIN = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt")
+
+
+def pct(value: float) -> str:
+    """A percentage or pct.-point without its sign, one decimal: ``-3.04`` → ``3,0``."""
+    return format_number(abs(value), 1)
+
+
+def signed(value: float) -> str:
+    """A percentage with its sign, one decimal; never ``-0,0``."""
+    text = format_number(value, 1)
+    return text.lstrip("-") if text.lstrip("-") == format_number(0, 1) else text
+
+
+def signed_mio(value: float) -> str:
+    """A kr. amount in mio. kr. with its sign, one decimal; never ``-0,0``."""
+    return signed(value / 1e6)
+
+
+def mio(value: float) -> str:
+    """A kr. amount in mio. kr. without its sign, one decimal."""
+    return format_mio(abs(value))
+
+
+def _is_zero(value: float) -> bool:
+    return pct(value) == format_number(0, 1)
+
+
+def _contributes(value: float) -> str:
+    if _is_zero(value):
+        return "bidrager stort set ikke (0,0 pct.-point)"
+    return f"bidrager {'positivt' if value > 0 else 'negativt'} med {pct(value)} pct.-point"
+
+
+def _meaning(effect: str, value: float, whose: str) -> str:
+    """What an effect's direction means, in the ministry's words."""
+    up = value > 0
+    if effect == "aktivitetseffekt":
+        return (
+            f"Det betyder, at der relativt set forventes {'mere' if up else 'mindre'} aktivitet "
+            f"({'flere' if up else 'færre'} kontakter og behandlinger) i det regionale "
+            f"sundhedsvæsen for {whose} end forudsat i budgettet."
+        )
+    if effect == "aldersgruppeeffekt":
+        return (
+            f"Det betyder, at en {'større' if up else 'mindre'} del af forbruget end forudsat "
+            "ligger hos de aldersgrupper, hvor KMF udgør en større andel af taksten (de "
+            "0-2 årige, 65-79 årige og 80+ årige)."
+        )
+    if effect == "sundhedsomraadeeffekt":
+        return (
+            "Det betyder, at den gennemsnitlige KMF-andel inden for aldersgrupperne er "
+            f"{'højere' if up else 'lavere'} end forudsat, fx fordi en "
+            f"{'større' if up else 'mindre'} del af forbruget ligger på sygehusene (især "
+            "somatik) frem for i almen praksis, hvor KMF-andelen er mindre."
+        )
+    if effect == "omraademikseffekt":
+        return (
+            f"Det er den del, der skyldes, at forbruget inden for aldersgrupperne flytter "
+            f"{'mod' if up else 'væk fra'} sundhedsområder med en høj KMF-andel."
+        )
+    return (
+        f"Det er den del, der skyldes, at KMF-andelen inden for det enkelte område er "
+        f"{'højere' if up else 'lavere'} end forudsat (takster, lofter og regler)."
+    )
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _split_item(effect: str, value: float) -> str:
+    """C1 or C2 of an exact method: its part of the sundhedsområdeeffekt and what it means."""
+    text = (
+        f"Af sundhedsområdeeffekten kommer {signed(value)} pct.-point fra {EFFECT_NAMES[effect]}."
+    )
+    return text if _is_zero(value) else f"{text} {_meaning(effect, value, '')}"
+
+
+def _effects_of(b1_columns: Sequence[str]) -> tuple[str, ...]:
+    split = tuple(e for e in ("omraademikseffekt", "andelseffekt") if f"{e}_pct" in b1_columns)
+    return (*_MAIN, *split)
+
+
+# --- one kommune ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rows:
+    own: dict[str, Any]
+    region: dict[str, Any]
+    land: dict[str, Any]
+    group: dict[str, Any]
+    members: list[dict[str, Any]]
+
+
+def _rows(t: KommuneTables) -> _Rows:
+    o = t.overblik
+    members = o.filter((pl.col("niveau") == "kommune") & (pl.col("kode") != str(t.kode)))
+    return _Rows(
+        own=o.filter(pl.col("kode") == str(t.kode)).row(0, named=True),
+        region=o.filter(pl.col("niveau") == "region").row(0, named=True),
+        land=o.filter(pl.col("niveau") == "land").row(0, named=True),
+        group=next(iter(o.filter(pl.col("niveau") == GROUP_LEVEL).to_dicts()), {}),
+        members=members.to_dicts(),
+    )
+
+
+def kommune_lines(t: KommuneTables) -> list[Line]:
+    """The text of one kommune's report, as lines (see ``to_markdown``)."""
+    r = _rows(t)
+    own, name = r.own, t.navn
+    lines: list[Line] = [("title", f"{name}: KMF-prognosen for {t.aar} sammenlignet med budgettet")]
+    change = own["aendring_pct"]
+    if _is_zero(change):
+        verdict = "Prognosen svarer dermed stort set til budgettet (0,0 pct.)."
+    else:
+        verdict = (
+            f"Prognosen ligger dermed {mio(own['aendring_kr'])} mio. kr. eller {pct(change)} "
+            f"pct. {'over' if change > 0 else 'under'} budgettet. Det betyder, at kommunen "
+            f"skal forvente at betale {'mere' if change > 0 else 'mindre'} i kommunal "
+            "medfinansiering end budgetteret."
+        )
+    lines.append(
+        (
+            "text",
+            f"Den forventede KMF-afregning for {name} i {t.aar} er "
+            f"{mio(own['kmf_prognose_kr'])} mio. kr., mens budgettet (det forudsatte niveau "
+            f"fra økonomiaftalen) er {mio(own['kmf_budget_kr'])} mio. kr. {verdict}",
+        )
+    )
+    lines.append(("heading", "Hvad driver ændringen"))
+    effects = sorted(_effects_of(t.overblik.columns)[:3], key=lambda e: -abs(own[f"{e}_pct"]))
+    for effect in effects:
+        value = own[f"{effect}_pct"]
+        text = (
+            f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
+            f"({mio(own[f'{effect}_kr'])} mio. kr.) mod {signed(r.land[f'{effect}_pct'])} "
+            "pct.-point for hele landet under ét."
+        )
+        if not _is_zero(value):
+            text += " " + _meaning(effect, value, "kommunens borgere")
+        text += _distribution_note(t, effect)
+        lines.append(("item", text))
+    for effect in _effects_of(t.overblik.columns)[3:]:
+        lines.append(("item", _split_item(effect, own[f"{effect}_pct"])))
+    if "omraademikseffekt_pct" not in t.overblik.columns:  # a method with a residual
+        lines.append(
+            (
+                "item",
+                f"Samspillet mellem effekterne (Øvrige) udgør {signed(own['oevrige_pct'])} "
+                "pct.-point.",
+            )
+        )
+    lines.append(("heading", "Hvilke borgere og områder"))
+    lines.extend(("text", s) for s in _drivers(t))
+    lines.append(("heading", "Placering"))
+    lines.append(("text", _placement(t, r)))
+    lines.append(("text", _group_text(t, r)))
+    return lines
+
+
+def _distribution_note(t: KommuneTables, effect: str) -> str:
+    """For B and C: the largest move of the age mix (B2) or the area mix (B4)."""
+    table = {"aldersgruppeeffekt": "B2", "sundhedsomraadeeffekt": "B4"}.get(effect)
+    if table is None:
+        return ""
+    rows = t.fordelinger.filter(pl.col("tabel") == table)
+    top = rows.sort(pl.col("kommune").abs(), descending=True).row(0, named=True)
+    if _is_zero(top["kommune"]):
+        return ""
+    whose = "gruppens" if table == "B2" else "områdets"
+    label = top["navn"] if table == "B2" else top["navn"].lower()
+    return (
+        f" Størst er ændringen for {label}, hvor {whose} andel af forbruget er "
+        f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
+        f"pct.-point (hele landet: {signed(top['hele_landet'])} pct.-point)."
+    )
+
+
+def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any], str]:
+    """The row and effect of the single largest contribution (in kr.) in ``frame``."""
+    best: tuple[float, dict[str, Any], str] | None = None
+    for row in frame.to_dicts():
+        for e in effects:
+            value = row[f"{e}_kr"]
+            if value is not None and (best is None or abs(value) > best[0]):
+                best = (abs(value), row, e)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _drivers(t: KommuneTables) -> list[str]:
+    ages = t.bidrag.filter(pl.col("metode") == "ministeriet")
+    row, effect = _largest(ages, _MAIN)
+    label = codes.AGE_LABELS[row["aldersgruppe"]]
+    out = [
+        f"Fordelt på aldersgrupper (ministeriets metode) er det største enkeltbidrag "
+        f"{EFFECT_NAMES[effect]} for {label}: {mio(row[f'{effect}_kr'])} mio. kr. "
+        f"({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, {pct(row[f'{effect}_pct'])} "
+        "pct.-point af budgettet)."
+    ]
+    cells = t.bidrag.filter(pl.col("metode") == "lmdi")
+    row, effect = _largest(cells, ("aktivitetseffekt", "aldersgruppeeffekt", "omraademikseffekt",
+                                   "andelseffekt"))  # fmt: skip
+    out.append(
+        "Fordelt på cellerne (aldersgruppe og sundhedsområde, LMDI) kommer det største "
+        f"bidrag fra {EFFECT_NAMES[effect]} for {codes.AGE_LABELS[row['aldersgruppe']]} i "
+        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()}: {mio(row[f'{effect}_kr'])} mio. "
+        f"kr. ({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, "
+        f'{pct(row[f"{effect}_pct"])} pct.-point). Arket "Bidrag" viser alle bidrag, '
+        "største først."
+    )
+    return out
+
+
+def genitive(name: str) -> str:
+    """``Aalborgs``, but ``Frederiks'``: a name ending in s, x or z takes an apostrophe."""
+    return f"{name}'" if name[-1:].lower() in "sxz" else f"{name}s"
+
+
+def _compare(own: float, other: float) -> str:
+    return "højere end" if own > other else "lavere end" if own < other else "den samme som"
+
+
+def _placement(t: KommuneTables, r: _Rows) -> str:
+    own = r.own["aendring_pct"]
+    return (
+        f"Målt på ændringen i pct. af budgettet ligger {t.navn} som nr. {t.rang} af "
+        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). I {t.region} er "
+        f"ændringen {signed(r.region['aendring_pct'])} pct. og for hele landet under ét "
+        f"{signed(r.land['aendring_pct'])} pct., så {genitive(t.navn)} ændring er "
+        f"{_compare(own, r.region['aendring_pct'])} regionens og "
+        f"{_compare(own, r.land['aendring_pct'])} landets."
+    )
+
+
+def _group_text(t: KommuneTables, r: _Rows) -> str:
+    n = len(r.members)
+    if n == 0:
+        return "Datasættet har ingen andre kommuner at sammenligne med."
+    names = ", ".join(m["navn"] for m in r.members)
+    if t.valgt:
+        how = "de kommuner, der er valgt" if n > 1 else "den kommune, der er valgt"
+    elif n > 1:
+        how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
+    else:
+        how = f"den kommune, hvis budget ligger nærmest {genitive(t.navn)}"
+    low = min(r.members, key=lambda m: m["aendring_pct"])
+    high = max(r.members, key=lambda m: m["aendring_pct"])
+    spread = (
+        f"I gruppen går ændringen fra {signed(low['aendring_pct'])} pct. ({low['navn']}) til "
+        f"{signed(high['aendring_pct'])} pct. ({high['navn']})."
+        if len(r.members) > 1
+        else ""
+    )
+    return (
+        f"Sammenligningsgruppen er {how}: {names}. Under ét er ændringen i gruppen "
+        f"{signed(r.group['aendring_pct'])} pct. ({signed_mio(r.group['aendring_kr'])} mio. "
+        f"kr.), og {genitive(t.navn)} ændring er "
+        f"{_compare(r.own['aendring_pct'], r.group['aendring_pct'])} gruppens. {spread}"
+    ).strip()
+
+
+# --- Hele landet and the regions ------------------------------------------------------------
+
+
+def national_lines(result: Result) -> list[Line]:
+    """The national summary of ``kmf run``: Hele landet, the regions, A, B, C and what each
+    means, and the kommuner with the largest changes."""
+    b1 = result.b1
+    land = b1.filter(pl.col("niveau") == "land").row(0, named=True)
+    regions = b1.filter(pl.col("niveau") == "region").sort("aendring_pct", descending=True)
+    lines: list[Line] = [
+        ("title", f"Sammenfatning: KMF-prognosen for {result.aar} sammenlignet med budgettet")
+    ]
+    change = land["aendring_pct"]
+    opening = (
+        f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
+        f"{mio(land['kmf_prognose_kr'])} mio. kr. mod {mio(land['kmf_budget_kr'])} mio. kr. "
+        "forudsat i økonomiaftalen. "
+    )
+    if _is_zero(change):
+        opening += "Der er altså stort set ingen ændring mellem forudsat og forventet afregning."
+    else:
+        opening += (
+            f"Det er {'en stigning' if change > 0 else 'et fald'} på {pct(change)} pct. "
+            f"({mio(land['aendring_kr'])} mio. kr.)."
+        )
+    lines.append(("text", opening))
+    up = [
+        r for r in regions.to_dicts() if r["aendring_pct"] > 0 and not _is_zero(r["aendring_pct"])
+    ]
+    down = [
+        r for r in regions.to_dicts() if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])
+    ]
+    parts = []
+    if up:
+        parts.append(
+            "stige i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up])
+        )
+    if down:
+        parts.append(
+            "falde i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down])
+        )
+    if parts:
+        lines.append(
+            ("text", "På regionsniveau forventes afregningen at " + " og at ".join(parts) + ".")
+        )
+    lines.append(("heading", "Effekterne"))
+    counts = result.tabel(3).filter(pl.col("niveau") == "land").row(0, named=True)
+    for effect in _effects_of(b1.columns):
+        value = land[f"{effect}_pct"]
+        if effect not in _MAIN:
+            lines.append(("item", _split_item(effect, value)))
+            continue
+        values = regions[f"{effect}_pct"].to_list()
+        name = EFFECT_NAMES[effect]
+        subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
+        text = f"{subject} {_contributes(value)} for hele landet under ét" + (
+            f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point "
+            "på regionsniveau."
+            if len(values) > 1
+            else "."
+        )
+        if not _is_zero(value):
+            text += " " + _meaning(effect, value, "borgerne")
+        text += (
+            f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
+            f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
+        )
+        lines.append(("item", text))
+    lines.append(("heading", "Kommunerne"))
+    lines.append(("text", _largest_changes(result)))
+    return lines
+
+
+def _largest_changes(result: Result) -> str:
+    """The (up to) three largest increases and falls among the kommuner (tabel 4 and 6)."""
+    top = result.tabel(4).filter(pl.col("niveau") == "kommune").head(3).to_dicts()
+    bottom = result.tabel(6).filter(pl.col("niveau") == "kommune").tail(3).to_dicts()[::-1]
+    up = [r for r in top if r["aendring_pct"] > 0 and not _is_zero(r["aendring_pct"])]
+    down = [r for r in bottom if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])]
+    parts = []
+    if up:
+        parts.append("Den største stigning i forhold til budgettet ses i " + _and(
+            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
+    if down:
+        verb = "" if up else " i forhold til budgettet ses"
+        parts.append(f"det største fald{verb} i " + _and(
+            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
+    if not parts:
+        return "Ingen kommune har en ændring, der afrundet er forskellig fra 0,0 pct."
+    return _first_upper(", ".join(parts)) + "."
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def to_markdown(lines: Sequence[Line]) -> str:
+    """The lines as Markdown: a title, headings, paragraphs and bullet lists."""
+    out: list[str] = []
+    for kind, text in lines:
+        prefix = {"title": "# ", "heading": "## ", "item": "- "}.get(kind, "")
+        if out and not (kind == "item" and out[-1].startswith("- ")):
+            out.append("")
+        out.append(prefix + text)
+    return "\n".join(out) + "\n"
+
+
+def national_markdown(result: Result) -> str:
+    """``sammenfatning.md`` of ``kmf run``."""
+    return to_markdown(national_lines(result))

@@ -1,0 +1,368 @@
+"""One kommune's report (SPEC §8): the contributions worked by hand and summing to B1 for
+every kommune, the comparison group by its rule and as given, the text's numbers found in
+the tables, and the files read back."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+import kmf
+from kmf.cli import app
+from kmf.kommune_tables import CONTRIBUTION_COLUMNS, comparison_group, contributions
+from tests.factory import national_budget, random_rows, write_dataset
+from tests.test_hand_worked import BUDGET, ROWS, T
+
+ALL_CODES = pl.read_csv(Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv")[
+    "kommunekode"
+].to_list()
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> kmf.Result:
+    return kmf.run(write_dataset(tmp_path_factory.mktemp("hand"), ROWS, BUDGET), aar=T)
+
+
+@pytest.fixture(scope="module")
+def sample() -> kmf.Result:
+    return kmf.run(kmf.sample_dataset())
+
+
+# --- contributions by hand: Aalborg of tests/test_hand_worked.py ----------------------------
+#
+# Forecast (×0.9): 0-2 P 90 K 36; 3-64 P 360 K 36; 65-79 P 540 K 162; ej 0.   P^f = 990.
+# Budget (×2):     3-64 P 1000 K 100; 65-79 P 1000 K 200; ej P 200 K 80.    P^b = 2200, K^b 380.
+# Shares: s^f = 0.4, 0.1, 0.3 and (ej, from the budget side) 0.4;
+#         s^b = (0-2, from the forecast side) 0.4, 0.1, 0.2, 0.4.
+PF, PB, KB = 990.0, 2200.0, 380.0
+W_F = {"0-2": 90 / 990, "3-64": 360 / 990, "65-79": 540 / 990, "80+": 0, "ej_aldersdiff": 0}
+W_B = {"0-2": 0, "3-64": 1000 / 2200, "65-79": 1000 / 2200, "80+": 0, "ej_aldersdiff": 2 / 22}
+S_F = {"0-2": 0.4, "3-64": 0.1, "65-79": 0.3, "80+": 0, "ej_aldersdiff": 0.4}
+S_B = {"0-2": 0.4, "3-64": 0.1, "65-79": 0.2, "80+": 0, "ej_aldersdiff": 0.4}
+# SPEC §8 written out: A_a = (P^f − P^b) w^f s^f, B_a = P^f (w^f − w^b) s^f,
+# C_a = P^f w^f (s^f − s^b)
+AGE_HAND = {
+    # 0-2:   A = −1210 · 90/990 · 0.4 = −44;  B = 990 · 90/990 · 0.4 = 36;  C = 0
+    "0-2": (-44.0, 36.0, 0.0),
+    # 3-64:  A = −1210 · 360/990 · 0.1 = −44;  B = (360 − 450) · 0.1 = −9;  C = 0
+    "3-64": (-44.0, -9.0, 0.0),
+    # 65-79: A = −1210 · 540/990 · 0.3 = −198;  B = (540 − 450) · 0.3 = 27;  C = 540 · 0.1 = 54
+    "65-79": (-198.0, 27.0, 54.0),
+    "80+": (0.0, 0.0, 0.0),
+    # ej:    A = 0 (w^f = 0);  B = 990 · (0 − 0.0909…) · 0.4 = −36;  C = 0
+    "ej_aldersdiff": (0.0, -36.0, 0.0),
+}
+
+
+def test_age_group_contributions_of_aalborg_by_hand(hand: kmf.Result) -> None:
+    # the closed forms above agree with the factors written out
+    for age, (a, b, c) in AGE_HAND.items():
+        assert (PF - PB) * W_F[age] * S_F[age] == pytest.approx(a, abs=1e-9)
+        assert PF * (W_F[age] - W_B[age]) * S_F[age] == pytest.approx(b, abs=1e-9)
+        assert PF * W_F[age] * (S_F[age] - S_B[age]) == pytest.approx(c, abs=1e-9)
+    report = kmf.kommune(hand, 851)
+    rows = report.bidrag.filter(pl.col("metode") == "ministeriet")
+    assert rows.height == 5
+    for row in rows.iter_rows(named=True):
+        a, b, c = AGE_HAND[row["aldersgruppe"]]
+        assert row["sundhedsomraade"] is None
+        assert row["aktivitetseffekt_kr"] == pytest.approx(a, abs=1e-9)
+        assert row["aldersgruppeeffekt_kr"] == pytest.approx(b, abs=1e-9)
+        assert row["sundhedsomraadeeffekt_kr"] == pytest.approx(c, abs=1e-9)
+        assert row["aldersgruppeeffekt_pct"] == pytest.approx(100 * b / KB, abs=1e-9)
+        assert row["omraademikseffekt_kr"] is None and row["andelseffekt_kr"] is None
+    # they sum to A = −286, B = 18, C = 54 (tests/test_hand_worked.py)
+    assert sum(v[0] for v in AGE_HAND.values()) == pytest.approx(-286)
+    assert sum(v[1] for v in AGE_HAND.values()) == pytest.approx(18)
+    assert sum(v[2] for v in AGE_HAND.values()) == pytest.approx(54)
+
+
+def _log_mean(a: float, b: float) -> float:
+    return (a - b) / (math.log(a) - math.log(b))
+
+
+def test_cell_contributions_of_aalborg_by_hand(hand: kmf.Result) -> None:
+    cells = {
+        (r["aldersgruppe"], r["sundhedsomraade"]): r
+        for r in kmf.kommune(hand, 851).bidrag.filter(pl.col("metode") == "lmdi").to_dicts()
+    }
+    assert len(cells) == 17
+    # 65-79 somatik: factors P, w, v, r = (990, 540/990, 1, 0.3) → 162 and (2200, 1000/2200,
+    # 1, 0.2) → 200; LMDI-I: effect = L(162, 200) · ln(x^f / x^b)
+    weight = _log_mean(162, 200)
+    row = cells[("65-79", "somatik")]
+    assert row["aktivitetseffekt_kr"] == pytest.approx(weight * math.log(990 / 2200))
+    assert row["aldersgruppeeffekt_kr"] == pytest.approx(
+        weight * math.log((540 / 990) / (1000 / 2200))
+    )
+    assert row["omraademikseffekt_kr"] == pytest.approx(0, abs=1e-9)
+    assert row["andelseffekt_kr"] == pytest.approx(weight * math.log(0.3 / 0.2))
+    assert row["sundhedsomraadeeffekt_kr"] == pytest.approx(weight * math.log(0.3 / 0.2))
+    # 0-2 somatik appears (0 → 36): only w is 0 in the budget, so B takes all of it
+    row = cells[("0-2", "somatik")]
+    assert row["aldersgruppeeffekt_kr"] == pytest.approx(36)
+    assert row["aktivitetseffekt_kr"] == row["andelseffekt_kr"] == pytest.approx(0, abs=1e-12)
+    # ej psykiatri vanishes (80 → 0): w is 0 in the forecast, so B takes −80
+    assert cells[("ej_aldersdiff", "psykiatri")]["aldersgruppeeffekt_kr"] == pytest.approx(-80)
+    # an empty cell contributes nothing
+    assert cells[("80+", "somatik")]["aktivitetseffekt_kr"] == 0
+
+
+def test_the_csv_has_the_columns_and_both_methods(hand: kmf.Result, tmp_path: Path) -> None:
+    kmf.kommune(hand, "851").write(tmp_path / "ud")
+    names = sorted(p.name for p in (tmp_path / "ud").iterdir())
+    assert names == [
+        "kommune_851.png", "kommune_851_2020.xlsx", "kommune_851_bidrag.csv", "sammenfatning.md"
+    ]  # fmt: skip
+    table = pl.read_csv(tmp_path / "ud" / "kommune_851_bidrag.csv")
+    assert tuple(table.columns) == CONTRIBUTION_COLUMNS
+    assert table["metode"].value_counts().sort("metode").rows() == [
+        ("lmdi", 17),
+        ("ministeriet", 5),
+    ]
+    # largest first within each method
+    for method in ("ministeriet", "lmdi"):
+        size = table.filter(pl.col("metode") == method).select(
+            (
+                pl.col("aktivitetseffekt_kr")
+                + pl.col("aldersgruppeeffekt_kr")
+                + pl.col("sundhedsomraadeeffekt_kr")
+            ).abs()
+        )
+        assert size.to_series().to_list() == sorted(size.to_series().to_list(), reverse=True)
+
+
+# --- the contributions sum to B1 for every kommune of any dataset ---------------------------
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kommuner=st.lists(st.sampled_from(ALL_CODES), min_size=2, max_size=8, unique=True),
+    seed=st.integers(0, 10**6),
+    empty=st.sampled_from([0.0, 0.3]),
+)
+def test_contributions_sum_to_b1_for_every_kommune(kommuner, seed, empty, tmp_path_factory):
+    rows = random_rows(kommuner, 2019, seed, empty_share=empty)
+    folder = write_dataset(
+        tmp_path_factory.mktemp("prop"), rows, national_budget(rows, 2019), "parquet"
+    )
+    data = kmf.load(folder)
+    sums = (
+        contributions(kmf.run(data, metode="ministeriet").celler)
+        .group_by("kommunekode", "metode")
+        .agg(pl.col("^.*_kr$").sum())
+        .with_columns(pl.col("kommunekode").cast(pl.String).alias("kode"))
+    )
+    for method, effects in (
+        ("ministeriet", ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt")),
+        ("lmdi", ("aktivitetseffekt", "aldersgruppeeffekt", "omraademikseffekt", "andelseffekt")),
+    ):
+        b1 = kmf.run(data, metode=method).b1.filter(pl.col("niveau") == "kommune")
+        joined = b1.join(sums.filter(pl.col("metode") == method), on="kode", suffix="_sum")
+        assert joined.height == len(kommuner)
+        for effect in (*effects, "sundhedsomraadeeffekt"):
+            gap = (joined[f"{effect}_kr"] - joined[f"{effect}_kr_sum"]).abs()
+            assert (gap <= 1e-9 * joined["kmf_budget_kr"]).all(), (method, effect)
+
+
+# --- the comparison group ------------------------------------------------------------------
+
+
+def test_the_group_is_the_ten_nearest_in_budget(sample: kmf.Result) -> None:
+    kommuner = sample.b1.filter(pl.col("niveau") == "kommune")
+    budget = dict(zip(kommuner["kode"].cast(pl.Int64), kommuner["kmf_budget_kr"], strict=True))
+    own = budget[851]
+    expected = sorted(
+        (k for k in budget if k != 851), key=lambda k: (abs(math.log(budget[k] / own)), k)
+    )[:10]
+    report = kmf.kommune(sample, 851)
+    assert report.sammenligning == tuple(expected)
+    members = report.overblik.filter(pl.col("niveau") == "kommune")["kode"].to_list()
+    assert sorted(int(k) for k in members) == sorted([851, *expected])
+    group = report.overblik.filter(pl.col("niveau") == "sammenligningsgruppe").row(0, named=True)
+    assert group["aendring_kr"] == pytest.approx(
+        sum(kommuner.filter(pl.col("kode") == str(k))["aendring_kr"][0] for k in expected)
+    )
+    total_budget = sum(budget[k] for k in expected)
+    assert group["kmf_budget_kr"] == pytest.approx(total_budget)
+    assert group["aendring_pct"] == pytest.approx(100 * group["aendring_kr"] / total_budget)
+
+
+def test_the_rank_counts_the_kommuner_with_a_larger_change(sample: kmf.Result) -> None:
+    kommuner = sample.b1.filter(pl.col("niveau") == "kommune").to_dicts()
+    report = kmf.kommune(sample, 851)
+    for row in report.overblik.filter(pl.col("niveau") == "kommune").to_dicts():
+        own = (row["aendring_pct"], -int(row["kode"]))
+        larger = sum(1 for k in kommuner if (k["aendring_pct"], -int(k["kode"])) > own)
+        assert row["rang"] == 1 + larger
+    assert report.tabeller.antal_kommuner == 98
+    assert report.overblik.filter(pl.col("niveau") != "kommune")["rang"].null_count() == 3
+
+
+def test_ties_in_distance_go_by_kode() -> None:
+    # 200 and 50 are equally far from 100 on the log scale: the lower kode first
+    b1 = pl.DataFrame(
+        {"niveau": ["kommune"] * 4, "kode": ["101", "860", "147", "851"],
+         "kmf_budget_kr": [100.0, 200.0, 50.0, 1000.0]}
+    )  # fmt: skip
+    assert comparison_group(b1, 101, size=2) == (147, 860)
+    assert comparison_group(b1, 101, size=3) == (147, 860, 851)
+
+
+def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result) -> None:
+    report = kmf.kommune(sample, 851, sammenlign="751,461, 851,101")
+    assert report.sammenligning == (751, 461, 101)  # the kommune itself is not its own peer
+    with pytest.raises(kmf.DataError, match=r"--sammenlign: kommune\(r\) 9999 er ikke i"):
+        kmf.kommune(sample, 851, sammenlign=[751, 9999])
+    with pytest.raises(kmf.DataError, match="er ikke en kommunekode"):
+        kmf.kommune(sample, 9999)
+
+
+def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
+    rows = random_rows([851], 2019, 3)
+    alone = kmf.run(write_dataset(tmp_path / "d", rows, national_budget(rows, 2019)))
+    report = kmf.kommune(alone, 851)
+    assert report.sammenligning == ()
+    assert report.overblik["niveau"].to_list() == ["kommune", "region", "land"]
+    assert "ingen andre kommuner at sammenligne med" in report.tekst
+    assert len(report.write(tmp_path / "ud")) == 4
+
+
+def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(app, ["kommune", "851", "--sammenlign", "751,461", "--out",
+                               str(tmp_path / "a")])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "a" / "kommune_851_2018.xlsx").is_file()
+    assert "Sammenligningsgruppen er de kommuner, der er valgt: Odense, Aarhus." in done.stdout
+    refused = runner.invoke(app, ["kommune", "851", "--sammenlign", "751,4242", "--out",
+                                  str(tmp_path / "b")])  # fmt: skip
+    assert refused.exit_code == 2
+    assert "Fejl: --sammenlign: kommune(r) 4242 er ikke i datasættet" in refused.stderr
+    assert not (tmp_path / "b").exists()
+    unknown = runner.invoke(app, ["kommune", "999", "--out", str(tmp_path / "c")])
+    assert unknown.exit_code == 2
+    assert "Fejl: Kommune 999 er ikke en kommunekode" in unknown.stderr
+
+
+# --- the text: every number is a number of the tables --------------------------------------
+
+LABELS = re.compile(r"0-2 årige|3-64 årige|65-79 årige|80\+ årige|\(C[12]\)")
+NUMBER = re.compile(r"(?<![\w,.])-?\d{1,3}(?:\.\d{3})*(?:,\d+)?(?![\w])")
+
+
+def _shown(frames: list[pl.DataFrame], integers: set[int]) -> set[str]:
+    """Every value of the frames as the text shows it: pct. with one decimal, kr. in mio. kr.
+    with one decimal, without sign; and the whole numbers given."""
+    out = {str(i) for i in integers}
+    for frame in frames:
+        for name, dtype in frame.schema.items():
+            if not dtype.is_float():
+                continue
+            scale = 1e6 if name.endswith("_kr") else 1.0
+            for v in frame[name].drop_nulls().to_list():
+                out.add(
+                    f"{abs(v) / scale:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+                )
+    return out
+
+
+def _numbers(text: str) -> list[str]:
+    return [n.lstrip("-") for n in NUMBER.findall(LABELS.sub("", text))]
+
+
+@pytest.mark.parametrize(
+    ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
+)
+def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: str) -> None:
+    sample = kmf.run(kmf.sample_dataset(), metode=metode)
+    report = kmf.kommune(sample, kode)
+    t = report.tabeller
+    shown = _shown(
+        [t.overblik, t.bidrag, t.fordelinger],
+        {sample.aar, t.antal_kommuner, t.rang, len(t.sammenligning)},
+    )
+    numbers = _numbers(report.tekst)
+    assert len(numbers) >= 15
+    assert [n for n in numbers if n not in shown] == []
+
+
+def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> None:
+    result = kmf.run(kmf.sample_dataset(), metode="lmdi")
+    result.write(tmp_path / "ud")
+    text = (tmp_path / "ud" / "sammenfatning.md").read_text(encoding="utf-8")
+    counts = result.tabel(3).drop("niveau", "kode", "navn", "region")
+    integers = {result.aar, *(v for row in counts.rows() for v in row)}
+    numbers = _numbers(text)
+    assert len(numbers) >= 20
+    assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
+    assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
+    sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]
+    assert sheet["A1"].value == text.splitlines()[0].removeprefix("# ")
+
+
+def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) -> None:
+    from kmf.report.text import national_markdown
+
+    # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
+    text = national_markdown(hand)
+    assert "stigning" not in text and "stige i" not in text
+    assert "forventes afregningen at falde i Region Hovedstaden (35,6 pct.)" in text
+    assert "Det største fald i forhold til budgettet ses i Aalborg (-38,4 pct.)" in text
+
+
+# --- the workbook ---------------------------------------------------------------------------
+
+
+def _frame_like_b1(sample: kmf.Result, key: str, keys: list) -> pl.DataFrame:
+    """A track or history of the shape kmf.spor / kmf.historik give: ``key`` + B1."""
+    return pl.concat(
+        sample.b1.with_columns(
+            pl.lit(k).alias(key), (pl.col("aendring_pct") + i).alias("aendring_pct")
+        ).select(key, *sample.b1.columns)
+        for i, k in enumerate(keys)
+    )
+
+
+def test_the_workbook_has_its_sheets_charts_and_no_formulas(
+    sample: kmf.Result, tmp_path: Path
+) -> None:
+    titled = replace(sample, titel='=HYPERLINK("http://x","klik")')
+    report = kmf.kommune(titled, 851)
+    report.write(tmp_path / "a")
+    wb = load_workbook(tmp_path / "a" / "kommune_851_2018.xlsx")
+    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger"]
+    assert len(wb["Overblik"]._charts) == 1 and len(wb["Bidrag"]._charts) == 1
+    assert wb["Overblik"]["A1"].value == report.tekst.splitlines()[0].removeprefix("# ")
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert '=HYPERLINK("http://x","klik")' in [c.value for c in cells]
+    # the rows: kommune, region, land, ten peers, the group's sum; nobody else is named
+    names = {c.value for c in cells if c.column == 1 and isinstance(c.value, str)}
+    others = set(sample.b1.filter(pl.col("niveau") == "kommune")["navn"]) - {
+        r["navn"] for r in report.overblik.to_dicts()
+    }
+    assert names.isdisjoint(others)
+
+    track = _frame_like_b1(sample, "opgoerelsesdato", ["2018-05-10", "2018-09-10"])
+    history = _frame_like_b1(sample, "aar", [2016, 2017, 2018])
+    with_time = kmf.kommune(sample, 851, prognosespor=track, historik=history)
+    with_time.write(tmp_path / "b")
+    wb = load_workbook(tmp_path / "b" / "kommune_851_2018.xlsx")
+    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", "Prognosespor", "Historik"]
+    spor = wb["Prognosespor"]
+    dates = [spor.cell(row=r, column=1).value for r in (5, 6)]
+    assert dates == ["2018-05-10", "2018-09-10"]
+    own = sample.b1.filter(pl.col("kode") == "851")["aendring_pct"][0]
+    assert spor.cell(row=6, column=2).value == pytest.approx(own + 1)
+    assert wb["Historik"].cell(row=7, column=1).value == "2018"
+    assert len(wb["Historik"]._charts) == 1
