@@ -265,7 +265,9 @@ def _save(figure: Figure, path: Path) -> Path:
     canvas.draw()
     pixels = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
                               "RGBA", 0, 1)  # fmt: skip
-    pixels.convert("RGB").quantize(64).save(path, format="png", compress_level=3)
+    # method 2: fast octree (Image.Quantize.FASTOCTREE in newer Pillow), a sixth of the time
+    # of the default median cut, and as good for flat colours
+    pixels.convert("RGB").quantize(64, method=2).save(path, format="png", compress_level=3)
     return path
 
 
