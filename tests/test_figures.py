@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
+from PIL import Image
 from typer.testing import CliRunner
 
 import kmf
@@ -165,6 +166,10 @@ def test_run_writes_the_report_figures_and_the_waterfalls(
     for name in names:
         assert (tmp_path / "ud" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in (tmp_path / "ud").glob("*.png")) == sorted(names)
+    # a palette of at most 64 colours keeps the files (and the workbook holding them) small
+    with Image.open(tmp_path / "ud" / "vandfald_DK.png") as png:
+        assert png.mode == "P" and len(png.getcolors(256) or []) <= 64
+        assert png.size == (7 * 110, 4 * 110)
 
 
 def test_cli_figur_for_one_kommune(folder: Path, tmp_path: Path) -> None:
