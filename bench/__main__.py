@@ -1,12 +1,14 @@
 """Benchmark kmf against DuckDB, pandas and the pyarrow floor on the same generated files.
 
     python -m bench [--raekker 1000000,10000000] [--gentag 3]
-    python -m bench --eksempel [--gentag 5]
+    python -m bench --start          # only the start-up case: kmf --help
+    python -m bench --eksempel [--gentag 5]   # only the everyday run: kmf run on the sample
 
-``--eksempel`` times the everyday run instead: ``kmf run`` on the bundled sample with every
-output (tables, workbook, figures and waterfalls), each run a fresh process as the console
-script starts it, after one warm-up; the median wall time is held against the target of
-1.5 s and written with the CPU time (load-independent) to bench/results/eksempel.json.
+``--eksempel`` times ``kmf run`` on the bundled sample with every output (tables, workbook,
+figures and waterfalls), each run a fresh process as the console script starts it, after
+one warm-up; the median wall time is held against the target of 1.5 s and written with the
+CPU time (load-independent) to bench/results/eksempel.json.
+
 
 For each size: ``kmf synth`` makes the data once (kept in bench/data/), then every task runs
 once as a warm-up and ``--gentag`` times more, each in a fresh process and each after the
@@ -15,6 +17,10 @@ input files have been read into the operating system's cache. The timed runs tak
 slower for a while slows every task alike and no task always follows the same one. The
 median wall time and the largest peak RSS are reported with the ratios kmf/DuckDB,
 kmf/pandas and kmf/floor, and written to bench/results/latest.json.
+
+The start-up case times ``kmf --help`` as a user types it (the console script, in a fresh
+process each time): one warm-up, then five runs; the median is held against START_TARGET_S.
+With ``--start`` only this case runs, written to bench/results/start.json.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 TASKS = ("kmf", "duckdb", "pandas", "floor")
+START_RUNS = 5
+START_TARGET_S = 0.3
 #: median wall time of ``kmf run`` on the sample, seconds
 SAMPLE_TARGET_S = 1.5
 
@@ -70,6 +78,28 @@ def measure(task: str, folder: Path) -> tuple[float, float]:
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
+def kmf_command() -> list[str]:
+    """The ``kmf`` console script of this environment, else ``python -m kmf``."""
+    script = Path(sys.executable).with_name("kmf")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "kmf"]
+
+
+def startup(runs: int = START_RUNS) -> dict[str, object]:
+    """Time ``kmf --help`` in a fresh process: one warm-up, then ``runs`` timed runs."""
+    command = [*kmf_command(), "--help"]
+    times = []
+    for turn in range(runs + 1):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=HERE.parent)
+        if turn:  # the first run is the warm-up
+            times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(f"kmf --help: median {median:.3f} s of {runs} (target {START_TARGET_S} s), "
+          f"runs {', '.join(f'{t:.3f}' for t in times)}", flush=True)  # fmt: skip
+    return {"command": "kmf --help", "median_s": median, "runs_s": [round(t, 3) for t in times],
+            "target_s": START_TARGET_S, "within_target": median <= START_TARGET_S}  # fmt: skip
+
+
 def machine() -> dict[str, object]:
     return {
         "cpus": os.cpu_count(),
@@ -81,8 +111,7 @@ def machine() -> dict[str, object]:
 
 def sample_run(out: Path) -> tuple[float, float]:
     """One ``kmf run`` on the bundled sample into ``out``: (wall, CPU) seconds."""
-    script = Path(sys.executable).with_name("kmf")
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "kmf"]
+    command = kmf_command()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([*command, "run", "--out", str(out), "--force"], check=True,
@@ -117,13 +146,22 @@ def main() -> None:
                         help="records per cut, comma-separated (four cuts each)")  # fmt: skip
     parser.add_argument("--gentag", type=int, default=3, help="timed runs per task (≥ 3)")
     parser.add_argument("--opgaver", default=",".join(TASKS), help="tasks to run")
+    parser.add_argument("--start", action="store_true", help="only time kmf --help")
     parser.add_argument("--eksempel", action="store_true",
-                        help="time kmf run on the bundled sample (default 5 runs)")  # fmt: skip
+                        help="only time kmf run on the sample (default 5 runs)")  # fmt: skip
     args = parser.parse_args()
     if args.eksempel:
         report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                   "eksempel": bench_sample(args.gentag if args.gentag != 3 else 5)}  # fmt: skip
         out = HERE / "results" / "eksempel.json"
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"written to {out}")
+        return
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    start = startup()
+    if args.start:
+        out = HERE / "results" / "start.json"
+        report = {"when": when, "machine": machine(), "start": start}
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"written to {out}")
         return
@@ -152,8 +190,7 @@ def main() -> None:
                 row[f"kmf/{other}"] = row["kmf_s"] / row[f"{other}_s"]
         results.append(row)
         print("  " + ", ".join(f"{k} = {v:.2f}" for k, v in row.items() if "/" in k), flush=True)
-    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-              "results": results}  # fmt: skip
+    report = {"when": when, "machine": machine(), "start": start, "results": results}
     out = HERE / "results" / "latest.json"
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"written to {out}")

@@ -29,6 +29,80 @@ def use_danish() -> None:
     gettext.textdomain(DOMAIN)
     os.environ["LANGUAGE"] = "da"
     speak_danish_on_usage_errors()
+    write_danish_help()
+    keep_argument_help()
+
+
+def keep_argument_help() -> None:
+    """Show the help of command-line arguments with every supported Typer and Click.
+
+    Typer < 0.22 keeps an argument's help on the argument before Click's ``__init__`` runs,
+    and Click >= 8.2, which has its own ``help`` for arguments, then sets it to ``None``.
+    """
+    from typer.core import TyperArgument
+
+    init = TyperArgument.__init__
+    if getattr(init, "keeps_help", False):
+        return
+
+    def __init__(self: Any, *args: Any, help: str | None = None, **named: Any) -> None:
+        init(self, *args, help=help, **named)
+        if self.help is None:
+            self.help = help
+
+    __init__.keeps_help = True  # type: ignore[attr-defined]
+    TyperArgument.__init__ = __init__  # type: ignore[method-assign]
+
+
+# Words of the help pages that some Click versions print without gettext (Typer's own copy
+# of Click has no catalogue at all): the usage line's placeholders and the help option.
+_USAGE_WORDS: tuple[tuple[str, str], ...] = (
+    ("[OPTIONS]", "[TILVALG]"),
+    ("COMMAND [ARGS]...", "KOMMANDO [ARGUMENTER]..."),
+)
+_HELP_WORDS: dict[str, str] = {"Show this message and exit.": "Vis denne hjælp og afslut."}
+
+
+def danish_usage(args: str) -> str:
+    """The usage line after the command's name, with Danish placeholders."""
+    for english, danish in _USAGE_WORDS:
+        args = args.replace(english, danish)
+    return args
+
+
+def write_danish_help() -> None:
+    """Let every Click in use write its help pages with ``Brug:`` and Danish placeholders.
+
+    Click makes each help page with the formatter class its ``Context`` names; kmf names a
+    subclass that translates what passes through it, whichever Click version it is.
+    """
+    import importlib
+
+    for name in ("typer._click.core", "click.core"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        base = module.Context.formatter_class
+        if getattr(base, "danish", False):
+            continue
+
+        class DanishHelpFormatter(base):  # type: ignore[misc, valid-type]
+            danish = True
+
+            def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+                super().write_usage(prog, danish_usage(args), "Brug: ")
+
+            def write_dl(self, rows: Any, *more: Any, **named: Any) -> None:
+                # an argument's type ("DATASÆT <path>") says nothing its help does not
+                rows = [(re.sub(r" <[a-z ]+>$", "", term), _HELP_WORDS.get(text, text))
+                        for term, text in rows]  # fmt: skip
+                super().write_dl(rows, *more, **named)
+
+            def getvalue(self) -> str:
+                return re.sub(r"[ \t]+\n", "\n", super().getvalue())
+
+        module.Context.formatter_class = DanishHelpFormatter
 
 
 def read_po(text: str) -> dict[str, str]:
@@ -104,10 +178,11 @@ _USAGE_ERRORS: tuple[tuple[str, str], ...] = (
     (r"No such option: (\S+)", "Tilvalget {0} findes ikke."),
     (r"No such command '(.+?)'\.?", "Kommandoen '{0}' findes ikke."),
     (r"Missing argument '(.+?)'\.?", "Argumentet {0} mangler."),
-    (r"Missing option '(.+?)'\.?", "Tilvalget {0} mangler."),
+    (r"Missing option (.+?)\.?", "Tilvalget {0} mangler."),
     (r"Option '(.+?)' requires an argument\.?", "Tilvalget {0} skal have en værdi."),
     (r"Option '(.+?)' requires (\d+) arguments\.?", "Tilvalget {0} skal have {1} værdier."),
-    (r"Got unexpected extra arguments? \((.+)\)", "Der er ord til overs: {0}."),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", "Der er ord til overs: {0}."),
+    (r"Option '(.+?)' does not take a value\.?", "Tilvalget {0} tager ingen værdi."),
     (r"Invalid value for (.+?): (.*)", "Ugyldig værdi for {0}: {1}"),
 )
 _VALUE_ERRORS: tuple[tuple[str, str], ...] = (
@@ -128,7 +203,9 @@ _VALUE_ERRORS: tuple[tuple[str, str], ...] = (
 def danish_usage_error(message: str) -> str:
     """Click's message about a command line, in Danish (unknown ones as they are)."""
     text = _translate(message, _USAGE_ERRORS, inner=_VALUE_ERRORS)
-    return re.sub(r"\s*Did you mean (.+)\?", r" Mente du \1?", text)
+    text = re.sub(r"\s*\(?Did you mean(?: one of:)? (.+?)\?\)?", r" Mente du \1?", text)
+    # some Typer and Click versions together suggest the same name twice
+    return re.sub(r"( Mente du [^?]+\?)(?:\1)+", r"\1", text)
 
 
 def _translate(

@@ -1,87 +1,136 @@
-"""The ``kmf`` command line: parse, call the library, print. No domain logic lives here."""
+"""The ``kmf`` command line: parse, call the library, print. No domain logic lives here.
+
+``kmf --help`` should answer at once, so this module imports only typer at the top: the
+library (polars, numpy, numba, matplotlib) and :mod:`kmf.console` are imported inside the
+commands that use them. A new command in another module keeps to the same rule.
+"""
 
 from __future__ import annotations
 
 import gc
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
-from rich.table import Table
 
-from kmf import _signals, codes
+from kmf import _signals
 from kmf.cli_kommune import kommune_command
-from kmf.console import (
-    Stage,
-    err_console,
-    errors_to_exit,
-    explain_stop,
-    out_console,
-    summary,
-    unexpected,
-)
-from kmf.danish import format_kr, format_pct
-from kmf.decompose import METHODS
-from kmf.errors import DataError, OutputError, errno_of, os_error_message
-from kmf.forecast import build_cells, choose_year
-from kmf.io import load, sample_dataset
-from kmf.pipeline import run as run_pipeline
-from kmf.report.write import check_file_target, check_target, write_file
 
 app = typer.Typer(
     name="kmf",
     help="Dekomponering af den kommunale medfinansiering (KMF): hvorfor afviger prognosen fra "
-    "budgettet (ØA-niveauet) i hver kommune, region og hele landet?",
+    "budgettet (ØA-niveauet) i hver kommune, region og hele landet?\n\n"
+    "Uden datasæt bruger kommandoerne det medfølgende eksempel. Skriv 'kmf KOMMANDO --help' "
+    "for at se en kommandos tilvalg.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 DEFAULT_OUT = Path("kmf-rapport")
 FIGURE_TYPES = (".png", ".pdf", ".svg")
+CSV_FORMATS = ("standard", "dansk")
+
+# One line per method; "\b" keeps the lines as they are in the help. The names are checked
+# against kmf.decompose.METHODS by the tests (importing it here would cost the help its speed).
+METHOD_HELP = (
+    "Hvordan ændringen deles op. Standard: metode i kmf.toml, ellers ministeriet.\n\n"
+    "\b\n"
+    "ministeriet  som analysen 2018; samspillet er Øvrige\n"
+    "lmdi         LMDI-I celle for celle; præcis, C delt\n"
+    "             i C1 (områdemiks) og C2 (KMF-andel)\n"
+    "shapley      gennemsnit over alle rækkefølger af\n"
+    "             faktorerne; præcis, C delt i C1 og C2\n"
+    "alle         ministeriets tabeller og de tre metoder\n"
+    "             side om side (tabel_metoder.csv)"
+)
+
+
+def _at_least(lowest: int, highest: int | None = None) -> object:
+    """A check that a whole number is at least ``lowest`` (and at most ``highest``), said in
+    Danish (Click's own range check prints "x>=1")."""
+
+    def check(value: int | None) -> int | None:
+        if value is None:
+            return value
+        if highest is not None and not lowest <= value <= highest:
+            raise typer.BadParameter(f"{value} skal ligge mellem {lowest} og {highest}.")
+        if value < lowest:
+            raise typer.BadParameter(f"{value} er for lidt; den skal være mindst {lowest}.")
+        return value
+
+    return check
+
+
+def _csv_format(value: str) -> str:
+    if value not in CSV_FORMATS:
+        raise typer.BadParameter(f"'{value}' kendes ikke; vælg 'standard' eller 'dansk'.")
+    return value
+
+
+DatasetArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="DATASÆT",
+        help="En mappe med aktivitet og budget, eller en .xlsx-projektmappe. "
+        "Uden datasæt bruges det medfølgende eksempel.",
+        show_default=False,
+        readable=False,  # kmf says in Danish which file it cannot read
+    ),
+]
+YearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--aar",
+        metavar="ÅR",
+        help="Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en foreløbig "
+        "opgørelse.",
+        show_default=False,
+    ),
+]
 
 
 @app.command("run")
 def run_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. "
-            "Uden datasæt bruges det medfølgende eksempel.",
-            show_default=False,
-            readable=False,  # kmf says in Danish which file it cannot read
-        ),
-    ] = None,
+    dataset: DatasetArgument = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Mappen, resultaterne skrives i.")
+        Path,
+        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
     ] = DEFAULT_OUT,
-    aar: Annotated[
-        int | None,
-        typer.Option(
-            "--aar",
-            help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
-            show_default=False,
-        ),
-    ] = None,
+    aar: YearOption = None,
     metode: Annotated[
         str | None,
+        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
+    ] = None,
+    csv: Annotated[
+        str,
         typer.Option(
-            "--metode",
-            help="Dekomponeringsmetode: "
-            + "; ".join(f"{name} ({m.beskrivelse})" for name, m in METHODS.items())
-            + "; alle (ministeriets tabeller og alle tre metoder side om side). "
-            "Standard: ministeriet.",
+            "--csv",
+            metavar="FORMAT",
+            help="CSV-filernes format: standard (komma og decimalpunktum, til andre "
+            "programmer) eller dansk (semikolon og decimalkomma; åbner direkte i dansk Excel). "
+            "Standard: standard.",
+            callback=_csv_format,
             show_default=False,
         ),
-    ] = None,
+    ] = "standard",
     force: Annotated[
         bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
     ] = False,
 ) -> None:
-    """Beregn dekomponeringen og skriv tabellerne (CSV, Parquet, Excel) og figurerne."""
+    """Beregn dekomponeringen, og skriv tabeller, Excel og figurer.
+
+    Skriver tabel B1–B4 og tabel 1–6 (CSV og Parquet), en Excel-projektmappe, figur 1–3 og
+    manifest.json i mappen (standard: kmf-rapport).
+    """
+    from kmf.console import Stage, errors_to_exit, explain_stop, out_console, summary
+    from kmf.danish import format_kr
+    from kmf.io import load, sample_dataset
+    from kmf.pipeline import run as run_pipeline
+    from kmf.report.write import check_target
+
     console = out_console()
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
@@ -95,12 +144,12 @@ def run_command(
             done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")
         for note in data.notes:
             console.print(f"  Bemærk: {note}")
-        with Stage(console, "Beregner prognose, budget og effekter") as done:
+        with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode)
             done(f"budgetår {result.aar}, {result.kommuner.height} kommuner, "
-                 f"metode: {result.metode}")  # fmt: skip
+                 f"metode {result.metode}")  # fmt: skip
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
-            written = result.write(out, force=force)
+            written = result.write(out, force=force, csv=csv)
             done(f"{len(written)} filer")
     summary(console, result, out)
 
@@ -111,33 +160,26 @@ app.command("kommune")(kommune_command)
 
 @app.command("figur")
 def figure_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.",
-            show_default=False,
-            readable=False,
-        ),
-    ] = None,
+    dataset: DatasetArgument = None,
     kommune: Annotated[
         int | None,
         typer.Option(
             "--kommune",
             "-k",
-            help="Kommunekode: vis kommunens vej fra budget til "
-            "prognose (vandfald). Uden: alle kommuner sorteret efter ændringen.",
+            metavar="KODE",
+            help="Kommunekode: vis kommunens vej fra budget til prognose (vandfald). Uden: "
+            "alle kommuner sorteret efter ændringen.",
             show_default=False,
         ),
     ] = None,
-    aar: Annotated[
-        int | None, typer.Option("--aar", help="Budgetåret T.", show_default=False)
-    ] = None,
+    aar: YearOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="PNG-filen. Standard: figur_<kommunekode>.png eller "
+            metavar="FIL",
+            help="Figurfilen (.png, .pdf eller .svg). Standard: figur_<kommunekode>.png eller "
             "figur_kommuner.png i den aktuelle mappe.",
             show_default=False,
         ),
@@ -146,8 +188,16 @@ def figure_command(
         bool, typer.Option("--force", help="Erstat figurfilen, hvis den findes i forvejen.")
     ] = False,
 ) -> None:
-    """Tegn en kommunes vandfald fra budget til prognose, eller alle kommuners dekomponering."""
+    """Tegn en kommunes vandfald, eller alle kommuners dekomponering.
+
+    Vandfaldet viser kommunens vej fra budget til prognose gennem effekterne.
+    """
+    from kmf.console import errors_to_exit, explain_stop, out_console
+    from kmf.errors import DataError, OutputError
+    from kmf.io import sample_dataset
+    from kmf.pipeline import run as run_pipeline
     from kmf.report.figures import kommune_overview, unit_row, waterfall
+    from kmf.report.write import check_file_target, write_file
 
     target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
     if not target.suffix and not target.is_dir():
@@ -185,21 +235,41 @@ def synth_command(
         typer.Option(
             "--rækker",
             "--raekker",
-            help="Antal poster pr. opgørelse (fire opgørelser skrives).",
-            min=1,
+            metavar="ANTAL",
+            help="Antal poster pr. opgørelse (mindst 1); der skrives fire opgørelser.",
+            callback=_at_least(1),
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Mappen, datasættet skrives i.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, datasættet skrives i."),
+    ],
     seed: Annotated[
         int,
-        typer.Option("--seed", help="Startværdi; samme værdi giver samme data.", min=0),
+        typer.Option(
+            "--seed",
+            metavar="TAL",
+            help="Startværdi (0 eller mere); samme værdi giver samme data.",
+            callback=_at_least(0),
+        ),
     ] = 0,
-    aar: Annotated[int, typer.Option("--aar", help="Budgetåret T.", min=1902, max=2200)] = 2018,
+    aar: Annotated[
+        int,
+        typer.Option(
+            "--aar", metavar="ÅR", help="Budgetåret T (1902–2200).", callback=_at_least(1902, 2200)
+        ),
+    ] = 2018,
     force: Annotated[
         bool, typer.Option("--force", help="Skriv i en mappe, der ikke er tom.")
     ] = False,
 ) -> None:
-    """Lav et syntetisk landsdækkende datasæt på postniveau (til afprøvning og benchmarks)."""
+    """Lav et syntetisk landsdækkende datasæt på postniveau.
+
+    Til afprøvning og benchmarks: fire opgørelser med kommunestørrelser efter folketal.
+    """
+    from kmf.console import errors_to_exit, out_console
+    from kmf.danish import format_kr, format_pct
+    from kmf.errors import OutputError
     from kmf.synth import synthesize
 
     with errors_to_exit(output=out):
@@ -221,14 +291,26 @@ def synth_command(
 
 @app.command("konverter")
 def convert_command(
-    csv: Annotated[Path, typer.Argument(help="Aktivitetsdata som CSV.", readable=False)],
-    parquet: Annotated[Path, typer.Argument(help="Parquet-filen, der skal skrives.")],
+    csv: Annotated[
+        Path,
+        typer.Argument(metavar="CSV-FIL", help="Aktivitetsdata som CSV.", readable=False),
+    ],
+    parquet: Annotated[
+        Path, typer.Argument(metavar="PARQUET-FIL", help="Parquet-filen, der skal skrives.")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Erstat Parquet-filen, hvis den findes i forvejen.")
     ] = False,
 ) -> None:
-    """Omdan aktivitetsdata fra CSV til Parquet én gang; derefter læses de meget hurtigere."""
+    """Omdan aktivitetsdata fra CSV til Parquet, der er hurtigere.
+
+    Det skal kun gøres én gang; brug derefter Parquet-filen som aktivitet i datasættet.
+    """
+    from kmf.console import errors_to_exit, explain_stop, out_console
+    from kmf.danish import format_kr, format_pct
+    from kmf.errors import DataError, OutputError
     from kmf.io import convert_csv
+    from kmf.report.write import write_file
 
     start = time.perf_counter()
     explain_stop(parquet, f"'{parquet}' nåede at blive skrevet færdig.")
@@ -246,62 +328,29 @@ def convert_command(
 
 
 @app.command("validate")
-def validate_command(
-    dataset: Annotated[
-        Path,
-        typer.Argument(
-            help="Datasættet: en mappe med aktivitet og budget, eller en .xlsx-fil.",
-            readable=False,
-        ),
-    ],
-    aar: Annotated[
-        int | None,
-        typer.Option("--aar", help="Budgetåret T, der skal kontrolleres for.", show_default=False),
-    ] = None,
-) -> None:
-    """Kontrollér et datasæt og vis, hvad det indeholder (år, opgørelser, rækker, kommuner)."""
+def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) -> None:
+    """Kontrollér et datasæt, og vis hvad det indeholder.
+
+    Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, og
+    om datasættet kan give tabellerne for budgetåret.
+    """
+    from kmf.console import describe_dataset, errors_to_exit, out_console
+    from kmf.danish import format_kr
+    from kmf.forecast import build_cells, choose_year
+    from kmf.io import load, sample_dataset
+
     console = out_console()
     with errors_to_exit():
-        data = load(dataset)
-        cuts = data.cuts()
-        table = Table(title=f"Datasæt: {dataset}")
-        for header in (
-            "År",
-            "Opgørelse",
-            "Takstår",
-            "Rækker",
-            "Kommuner",
-            "Produktionsværdi, kr.",
-            "KMF, kr.",
-        ):
-            table.add_column(header, justify="right")
-        for r in cuts.iter_rows(named=True):
-            table.add_row(
-                str(r["aar"]),
-                codes.CUT_LABELS[r["opgoerelse"]],
-                str(r["takstaar"]),
-                format_kr(r["rows"]),
-                str(r["kommuner"]),
-                format_kr(r["produktionsvaerdi"]),
-                format_kr(r["kmf"]),
-            )
-        console.print(table)
-        for f in data.files:
-            console.print(f"  {f.table}: {f.display} ({format_kr(f.rows)} rækker)")
-        budget_years = sorted(set(data.budget["aar"].to_list()))
-        kind = "pr. kommune" if data.budget_per_kommune else "hele landet"
-        console.print(f"  budget ({kind}) for årene: {', '.join(map(str, budget_years))}")
-        if data.psykiatri_moved:
-            console.print(f"  {data.psykiatri_moved} psykiatrirækker er lagt i 'ej_aldersdiff'.")
-        for note in data.notes:
-            console.print(f"  Bemærk: {note}")
+        source = dataset if dataset is not None else sample_dataset()
+        data = load(source)
+        total = describe_dataset(console, data, "det medfølgende eksempel" if dataset is None
+                                 else str(dataset))  # fmt: skip
         year = choose_year(data, aar)
         cells = build_cells(data, year)
     used = sum(cells.rows_used.values())
-    total = int(cuts["rows"].sum())
     console.print(
-        f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner, "
-        f"{format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
+        f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner.\n"
+        f"  {format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
     )
 
 
@@ -312,18 +361,11 @@ def main() -> None:
 
     use_danish()
     try:
-        app()
-    except OSError as exc:
-        # a safety net: every command names its own paths; this one names what the error does
-        err_console().print(f"Fejl: {os_error_message(exc)}", markup=False)
-        sys.exit(2)
-    except pl.exceptions.PolarsError as exc:
-        if errno_of(exc) is not None:
-            err_console().print(f"Fejl: {os_error_message(exc)}", markup=False)
-            sys.exit(2)
-        unexpected(exc)
-    except Exception as exc:  # a fault in kmf itself, not in the data
-        unexpected(exc)
+        app(prog_name="kmf")
+    except Exception as exc:
+        from kmf.console import exit_on_error
+
+        exit_on_error(exc)
     finally:
         # The process ends here. Spare the collector its last pass over every object of
         # polars, pyarrow, numba and matplotlib at shutdown: about half a second.

@@ -1,4 +1,7 @@
-"""``kmf kommune``: one kommune's own report (SPEC §8). Registered on the app in kmf.cli."""
+"""``kmf kommune``: one kommune's own report (SPEC §8). Registered on the app in kmf.cli.
+
+Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this module too.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +10,27 @@ from typing import Annotated
 
 import typer
 
-from kmf.console import Stage, errors_to_exit, explain_stop, out_console
-from kmf.io import load, sample_dataset
-from kmf.kommune_report import kommune
-from kmf.kommune_tables import parse_codes, require_kommunekode
-from kmf.pipeline import run as run_pipeline
-from kmf.report.kommune import file_names
-from kmf.report.write import check_target
-
 
 def kommune_command(
-    kode: Annotated[int, typer.Argument(help="Kommunekoden, fx 851 for Aalborg.")],
+    kode: Annotated[int, typer.Argument(metavar="KODE", help="Kommunekoden, fx 851 for Aalborg.")],
     dataset: Annotated[
         Path | None,
         typer.Argument(
+            metavar="DATASÆT",
             help="Datasættet. Uden datasæt bruges det medfølgende eksempel.",
             show_default=False,
             readable=False,
         ),
     ] = None,
     aar: Annotated[
-        int | None, typer.Option("--aar", help="Budgetåret T.", show_default=False)
+        int | None,
+        typer.Option("--aar", metavar="ÅR", help="Budgetåret T.", show_default=False),
     ] = None,
     sammenlign: Annotated[
         str | None,
         typer.Option(
             "--sammenlign",
+            metavar="KODER",
             help="Sammenligningskommuner, kommunekoder adskilt af komma (fx 751,461,101). "
             "Standard: de 10 kommuner, hvis budget ligger nærmest kommunens.",
             show_default=False,
@@ -43,6 +41,7 @@ def kommune_command(
         typer.Option(
             "--out",
             "-o",
+            metavar="MAPPE",
             help="Mappen, rapporten skrives i. Standard: kmf-kommune-<KODE>.",
             show_default=False,
         ),
@@ -51,8 +50,19 @@ def kommune_command(
         bool, typer.Option("--force", help="Overskriv en rapport, der findes i forvejen.")
     ] = False,
 ) -> None:
-    """Én kommunes egen rapport: hvorfor afviger prognosen, hvilke borgere og områder driver
-    det, og hvordan ligger kommunen ift. region, land og sammenligningskommuner."""
+    """Skriv én kommunes egen rapport.
+
+    Hvorfor afviger prognosen, hvilke borgere og områder driver det, og hvordan ligger
+    kommunen ift. region, land og sammenligningskommuner.
+    """
+    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.io import load, sample_dataset
+    from kmf.kommune_report import kommune
+    from kmf.kommune_tables import parse_codes, require_kommunekode
+    from kmf.pipeline import run as run_pipeline
+    from kmf.report.kommune import file_names
+    from kmf.report.write import check_target
+
     console = out_console()
     target = out if out is not None else Path(f"kmf-kommune-{kode}")
     explain_stop(target, f"Rapporten nåede at blive skrevet færdig i '{target}'.")

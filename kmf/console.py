@@ -11,17 +11,21 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import typer
 from rich.console import Console
 
-from kmf import _signals
-from kmf.danish import format_kr, format_pct
+from kmf import _signals, codes
+from kmf.danish import format_kr, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
 from kmf.result import Result
+
+if TYPE_CHECKING:
+    from kmf.io import Dataset
 
 
 def out_console() -> Console:
@@ -123,30 +127,107 @@ def _restore_terminal() -> None:
 
 
 def summary(console: Console, result: Result, out: Path) -> None:
+    """Hele landet's change and effects, the largest rise and fall, and where the files are;
+    each line fits an 80-column terminal."""
     land = result.b1.row(0, named=True)
     kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
     low, high = kommuner.row(0, named=True), kommuner.row(-1, named=True)
+    budget, forecast = (format_pct(land[c] / 1e6, 1) for c in ("kmf_budget_kr", "kmf_prognose_kr"))
     console.print()
     console.print(
-        f"Hele landet, budgetår {result.aar}: budget {format_kr(land['kmf_budget_kr'])} kr., "
-        f"prognose {format_kr(land['kmf_prognose_kr'])} kr., "
-        f"ændring {_pct(land['aendring_pct'])} pct. af budgettet."
+        f"Hele landet, budgetår {result.aar}: budget {budget} og prognose {forecast} mio. kr."
     )
-    console.print(
-        f"  aktivitetseffekt {_pct(land['aktivitetseffekt_pct'])}, "
-        f"aldersgruppeeffekt {_pct(land['aldersgruppeeffekt_pct'])}, "
-        f"sundhedsområdeeffekt {_pct(land['sundhedsomraadeeffekt_pct'])}, "
-        f"øvrige {_pct(land['oevrige_pct'])} pct.-point."
-    )
-    console.print(
-        f"Største stigning: {high['navn']} {_pct(high['aendring_pct'])} pct. "
-        f"Største fald: {low['navn']} {_pct(low['aendring_pct'])} pct."
-    )
+    rows = [("Ændring", land["aendring_pct"], "pct. af budgettet")]
+    rows += [
+        (name, land[f"{column}_pct"], "pct.-point")
+        for column, name in SUMMARY_EFFECTS
+        if f"{column}_pct" in land
+    ]
+    for name, value, unit in rows:
+        console.print(f"  {name:<24}{_pct(value):>6} {unit}")
+    console.print(f"Største stigning: {high['navn']} {_pct(high['aendring_pct'])} pct.")
+    console.print(f"Største fald: {low['navn']} {_pct(low['aendring_pct'])} pct.")
     console.print(f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook_name(result.aar)}).")
 
 
+SUMMARY_EFFECTS = (
+    ("aktivitetseffekt", "A. Aktivitetseffekt"),
+    ("aldersgruppeeffekt", "B. Aldersgruppeeffekt"),
+    ("sundhedsomraadeeffekt", "C. Sundhedsområdeeffekt"),
+    ("omraademikseffekt", "   C1. Områdemiks"),
+    ("andelseffekt", "   C2. KMF-andel"),
+    ("oevrige", "Øvrige"),
+)
+
+
 def _pct(value: float) -> str:
-    return format_pct(value, 1, sign=True)
+    # a value that rounds to zero is shown as 0,0, not -0,0
+    return format_pct(value if round(value, 1) != 0 else 0.0, 1, sign=True)
+
+
+def exit_on_error(exc: Exception) -> None:
+    """The last word on an error no command caught: one Danish line and the exit code."""
+    # a safety net: every command names its own paths; this one names what the error does
+    if isinstance(exc, OSError | pl.exceptions.PolarsError) and (
+        isinstance(exc, OSError) or errno_of(exc) is not None
+    ):
+        err_console().print(f"Fejl: {os_error_message(exc)}", markup=False)
+        sys.exit(2)
+    unexpected(exc)
+
+
+def describe_dataset(console: Console, data: Dataset, name: str) -> int:
+    """What ``kmf validate`` shows of a dataset: its cuts as a table (amounts in mio. kr., so
+    that it fits 80 columns), its files and budget; returns the number of activity rows."""
+    from rich import box
+    from rich.table import Table
+
+    cuts = data.cuts()
+    console.print(f"Datasæt: {name}")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  caption="Beløb i mio. kr.", caption_justify="left")  # fmt: skip
+    for header in ("År", "Opgørelse", "Takstår", "Rækker", "Kommuner",
+                   "Produktions-\nværdi", "KMF"):  # fmt: skip
+        table.add_column(header, justify="left" if header == "Opgørelse" else "right",
+                         no_wrap=True)  # fmt: skip
+    for r in cuts.iter_rows(named=True):
+        table.add_row(
+            str(r["aar"]),
+            codes.CUT_LABELS[r["opgoerelse"]],
+            str(r["takstaar"]),
+            format_kr(r["rows"]),
+            str(r["kommuner"]),
+            format_number(r["produktionsvaerdi"] / 1e6, 1),
+            format_number(r["kmf"] / 1e6, 1),
+        )
+    console.print(table)
+    for f in data.files:
+        if f.table in ("aktivitet", "budget"):
+            count = f"{format_kr(f.rows)} {'række' if f.rows == 1 else 'rækker'}"
+            console.print(f"  {f.table}: {f.display} ({count})")
+        else:
+            console.print(f"  indstillinger: {f.display}{_settings(data)}")
+    budget_years = sorted(set(data.budget["aar"].to_list()))
+    kind = "pr. kommune" if data.budget_per_kommune else "hele landet"
+    console.print(f"  budget ({kind}) for {'året' if len(budget_years) == 1 else 'årene'}: "
+                  f"{', '.join(map(str, budget_years))}")  # fmt: skip
+    if data.psykiatri_moved:
+        console.print(
+            f"  {format_kr(data.psykiatri_moved)} psykiatrirækker er lagt i 'ej_aldersdiff'."
+        )
+    for note in data.notes:
+        console.print(f"  Bemærk: {note}")
+    return int(cuts["rows"].sum())
+
+
+def _settings(data: Dataset) -> str:
+    said = [
+        f"{label} {value}"
+        for label, value in (("budgetår", data.settings.aar), ("metode", data.settings.metode))
+        if value is not None
+    ]
+    text = f" ({', '.join(said)})" if said else ""
+    return text + (f"\n  titel: {data.settings.titel}" if data.settings.titel else "")
 
 
 def unexpected(exc: Exception) -> None:

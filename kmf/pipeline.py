@@ -26,18 +26,33 @@ def run(
 ) -> Result:
     """Decompose the gap between the KMF forecast and the budget for budget year ``aar``.
 
+    For every kommune, region and Hele landet the change from budget to forecast is split
+    into aktivitetseffekt (A), aldersgruppeeffekt (B), sundhedsområdeeffekt (C) and Øvrige,
+    in kr. and in pct. of the budget, as in the ministry's analysis "Udviklingen i den
+    kommunale medfinansiering 2018".
+
     Parameters
     ----------
     dataset
-        A loaded ``Dataset``, a path to one, or its tables as data frames
-        (``{"aktivitet": ..., "budget": ...}``; see ``kmf.load``).
+        A loaded ``Dataset``, a path to one (a folder with ``aktivitet`` and ``budget``, and
+        optionally ``kmf.toml``, or an .xlsx workbook), or its tables as data frames
+        (``{"aktivitet": ..., "budget": ...}``); see ``kmf.load``.
     aar
         Budget year T; default ``aar`` from ``kmf.toml``, else the latest year with a
         foreløbig cut.
     metode
-        ``"ministeriet"`` (SPEC §4, the default unless ``kmf.toml`` says otherwise), ``"lmdi"``
-        or ``"shapley"`` (exact, with C split into area mix and KMF share), or ``"alle"``
-        (the ministry's tables plus ``Result.metoder`` comparing all three).
+        ``"ministeriet"`` (the default unless ``kmf.toml`` says otherwise): the analysis'
+        own method, each factor held at its budget level in turn, the interaction left as
+        Øvrige. ``"lmdi"`` or ``"shapley"``: exact, no remainder, with C split into area mix
+        (C1) and KMF share (C2). ``"alle"``: the ministry's tables plus ``Result.metoder``
+        comparing all three.
+
+    Returns
+    -------
+    Result
+        Every table as a polars DataFrame (``result.b1``, ``result.tabel(4)``); in Jupyter
+        it shows Hele landet and the regions. ``result.write(folder)`` writes the same files
+        as ``kmf run``.
 
     Raises
     ------

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from kmf.display import overview_html, summary_text
 from kmf.errors import OutputError
 
 
@@ -73,21 +74,30 @@ class Manifest:
         return {"program": data.pop("program"), **data}
 
 
-Writer = Callable[["Result", Path, bool], list[Path]]
+#: ``writer(result, folder, force, csv=...)``, handed over by ``kmf.run``
+Writer = Callable[..., list[Path]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result:
     """The decomposition for one budget year: every table as a polars DataFrame.
+
+    In Jupyter a result shows Hele landet and the regions of tabel B1; ``print(result)``
+    gives one line. The tables are attributes (``result.b1``) or ``result.tabel("B1")``,
+    ``result.tabel(4)``. To work on in pandas: ``result.b1.to_pandas()`` (needs pandas:
+    ``pip install "kmf[pandas]"``).
 
     Attributes
     ----------
     aar
         Budget year T.
     metode
-        The decomposition method.
+        The decomposition method (``ministeriet``, ``lmdi``, ``shapley`` or ``alle``).
     b1, b2, b3, b4
-        Tables B1–B4 (SPEC §5).
+        Tables B1–B4: one row for Hele landet, each region and each kommune. B1 is the
+        decomposition (kr. and pct. of the budget), B2 the change in the age distribution of
+        consumption, B3 in the average KMF share per age group, B4 in the distribution on
+        sundhedsområder (pct.-point).
     tabeller
         Tabel 1–6, by number; also reached by ``tabel(n)``.
     celler
@@ -109,16 +119,36 @@ class Result:
     tabeller: dict[int, pl.DataFrame]
     celler: pl.DataFrame
     kommuner: pl.DataFrame
-    manifest: Manifest = field(repr=False)
+    manifest: Manifest
     titel: str | None = None
     metoder: pl.DataFrame | None = None
-    writer: Writer | None = field(default=None, repr=False, compare=False)
+    writer: Writer | None = field(default=None, compare=False)
 
-    def tabel(self, n: int) -> pl.DataFrame:
-        """Tabel ``n`` (1–6) of the report."""
-        if n not in self.tabeller:
-            raise KeyError(f"tabel {n} findes ikke; vælg 1–6")
-        return self.tabeller[n]
+    def __repr__(self) -> str:
+        return summary_text(self.aar, self.metode, self.kommuner.height, self.b1.row(0, named=True))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: B1 for Hele landet and the regions, formatted like the report."""
+        return overview_html(self.b1, self.aar, self.metode, self.kommuner.height)
+
+    def tabel(self, n: int | str) -> pl.DataFrame:
+        """A table of the report: ``"B1"`` … ``"B4"``, or tabel ``1`` … ``6`` (also ``"4"``).
+
+        Raises
+        ------
+        KeyError
+            With a Danish message naming the tables there are.
+        """
+        key = str(n).strip().upper()
+        frames = {"B1": self.b1, "B2": self.b2, "B3": self.b3, "B4": self.b4}
+        frames.update({str(k): v for k, v in self.tabeller.items()})
+        if key not in frames:
+            raise KeyError(
+                f'Tabel {n!r} findes ikke. Vælg en af "B1", "B2", "B3", "B4" '
+                f'eller tabel 1–{max(self.tabeller)}, fx resultat.tabel("B1") eller '
+                "resultat.tabel(4)."
+            )
+        return frames[key]
 
     def named_tables(self) -> dict[str, pl.DataFrame]:
         """Every table under its file name (without extension)."""
@@ -128,14 +158,26 @@ class Result:
             out["tabel_metoder"] = self.metoder
         return out
 
-    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
+    def write(
+        self, folder: str | Path, *, force: bool = False, csv: str = "standard"
+    ) -> list[Path]:
         """Write the tables (CSV and Parquet), the Excel workbook, the figures and
         ``manifest.json``, whose ``filer_skrevet`` lists the files written.
 
+        Parameters
+        ----------
+        folder
+            The output folder.
+        force
+            Replace kmf's files from an earlier run in ``folder``; files of your own stay.
+            Without it, a folder that is not empty is left alone.
+        csv
+            ``"standard"``: comma-separated with a decimal point, for other programs.
+            ``"dansk"``: semicolons, decimal commas and a UTF-8 byte order mark, so that the
+            files open as columns of numbers in Danish Excel.
+
         Everything is written to a hidden folder first and moved into place at the end, so a
-        failed or interrupted run leaves the folder as it was (see ``kmf.report.write``).
-        Existing output is only replaced with ``force=True``; then kmf's files from the
-        earlier run that this run does not write go too, and files of your own stay.
+        failed or interrupted run leaves the folder as it was.
 
         Raises
         ------
@@ -148,4 +190,4 @@ class Result:
                 "Dette resultat kan ikke skrives: det er ikke lavet af kmf.run. Brug "
                 "kmf.report.write_report(resultat, mappe)."
             )
-        return self.writer(self, Path(folder), force)
+        return self.writer(self, Path(folder), force, csv=csv)

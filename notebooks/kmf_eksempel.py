@@ -18,26 +18,40 @@
 # budgetår 2018 (alle 98 kommuner, kalibreret til ministeriets offentliggjorte tabeller —
 # tallene for den enkelte kommune er ikke rigtige). Byt `kmf.sample_dataset()` ud med stien
 # til jeres egne data.
+#
+# Hvert afsnit herunder står for sig selv og bruger kun `resultat` fra første celle.
 
 # %%
 # %matplotlib inline
 import polars as pl
 
 import kmf
+from kmf.display import vis
 from kmf.figures import kommune_overview, report_figure, unit_row, waterfall
 
 resultat = kmf.run(kmf.sample_dataset())
 print(f"Budgetår {resultat.aar}, metode: {resultat.metode}, {resultat.kommuner.height} kommuner")
 
 # %% [markdown]
-# ## Hele landet og regionerne (tabel 1)
+# ## Hele landet og regionerne
 #
-# Alle tal er i pct. af budgettet (ØA-niveauet); effekterne summer til ændringen.
+# Et resultat viser sig selv som tabel B1 for hele landet og regionerne: budget og prognose
+# i mio. kr., ændringen og effekterne i pct. af budgettet (ØA-niveauet). Effekterne summer
+# til ændringen.
+
+# %%
+resultat
+
+# %% [markdown]
+# Alle tabeller er polars DataFrames: `resultat.b1` … `resultat.b4`, eller
+# `resultat.tabel("B1")` og `resultat.tabel(1)` … `resultat.tabel(6)`. `vis(...)` viser en
+# tabel som i rapporten (decimalkomma, tusindtalspunktum, pct. med én decimal) uden at
+# ændre dataene. Her tabel 1:
 
 # %%
 effekter = ["aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
             "sundhedsomraadeeffekt_pct", "oevrige_pct"]  # fmt: skip
-resultat.tabel(1).select("navn", *effekter)
+vis(resultat.tabel(1).select("navn", *effekter))
 
 # %% [markdown]
 # ## Tabel B1 for én region
@@ -48,7 +62,7 @@ resultat.tabel(1).select("navn", *effekter)
 nordjylland = resultat.b1.filter(
     (pl.col("niveau") == "kommune") & (pl.col("region") == "Region Nordjylland")
 ).sort("aendring_pct", descending=True)
-nordjylland.select("navn", *effekter)
+vis(nordjylland.select("navn", *effekter))
 
 # %% [markdown]
 # ## To kommuner side om side
@@ -58,23 +72,24 @@ nordjylland.select("navn", *effekter)
 # %%
 to_kommuner = resultat.b1.filter(pl.col("kode").is_in(["751", "851"])).select(
     "navn",
-    (pl.col("kmf_budget_kr") / 1e6).round(1).alias("budget_mio_kr"),
-    (pl.col("aendring_kr") / 1e6).round(1).alias("aendring_mio_kr"),
-    *[pl.col(c).round(1) for c in effekter],
+    (pl.col("kmf_budget_kr") / 1e6).alias("budget, mio. kr."),
+    (pl.col("aendring_kr") / 1e6).alias("ændring, mio. kr."),
+    *effekter,
 )
-to_kommuner
+vis(to_kommuner)
 
 # %% [markdown]
 # Hvor meget af forskellen skyldes aldersfordelingen? Tabel B2 viser, hvordan forbruget
 # har flyttet sig mellem aldersgrupperne (pct.-point).
 
 # %%
-resultat.b2.filter(pl.col("kode").is_in(["751", "851"]))
+vis(resultat.tabel("B2").filter(pl.col("kode").is_in(["751", "851"])))
 
 # %% [markdown]
 # ## Figurer
 #
-# Figur 1 fra analysen (hele landet) og Aalborgs vej fra budget til prognose.
+# Figur 1 fra analysen (hele landet), Aalborgs vej fra budget til prognose, og alle
+# kommuner sorteret efter ændringen.
 
 # %%
 report_figure(resultat, 1)
@@ -88,15 +103,20 @@ kommune_overview(resultat)
 # %% [markdown]
 # ## Videre i pandas og Excel
 #
-# Tabellerne er polars DataFrames; `to_pandas()` giver en pandas DataFrame, og
-# `resultat.write(mappe)` skriver de samme filer som `kmf run`, med Excel-projektmappen.
+# `to_pandas()` giver en pandas DataFrame. Det kræver pandas, som ikke følger med kmf:
+# installér det med `pip install "kmf[pandas]"`.
 
 # %%
 b1_pandas = resultat.b1.to_pandas()
-b1_pandas.head()
+b1_pandas.shape
+
+# %% [markdown]
+# `resultat.write(mappe)` skriver de samme filer som `kmf run`: tabellerne som CSV og
+# Parquet, Excel-projektmappen, figurerne og `manifest.json`. Med `csv="dansk"` får
+# CSV-filerne semikolon og decimalkomma, så de åbner direkte i dansk Excel.
 
 # %%
 from pathlib import Path  # noqa: E402
 
-filer = resultat.write(Path("kmf-rapport-notebook"), force=True)
+filer = resultat.write(Path("kmf-rapport-notebook"), force=True, csv="dansk")
 [f.name for f in filer if f.suffix in (".xlsx", ".png")]

@@ -62,11 +62,13 @@ def test_validate_describes_the_dataset(tmp_path: Path) -> None:
 def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "ud"
     done = subprocess.run(
-        [sys.executable, "-m", "kmf.cli", "run", str(dataset(tmp_path, n=3)), "--out", str(out)],
+        [sys.executable, "-m", "kmf.cli", "run", str(dataset(tmp_path, n=3)), "--out", str(out),
+         "--csv", "dansk"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (out / "tabel_b1.csv").is_file()
+    # for Danish Excel: byte order mark, semicolons (the values: test_result_display)
+    assert (out / "tabel_b1.csv").read_bytes().startswith(b"\xef\xbb\xbfniveau;kode;navn;")
 
 
 def test_help_is_danish() -> None:
@@ -110,7 +112,12 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
         ("runx",): ("runx", "findes ikke"),
         ("run", "--aar", "to tusind"): ("Ugyldig værdi", "--aar"),
         ("run", "--out"): ("--out", "værdi"),
-        ("validate",): ("angler", "validate --help"),
+        ("konverter",): ("angler", "CSV-FIL", "konverter --help"),
+        ("synth", "--out", "x"): ("angler", "'--rækker' / '--raekker'"),
+        ("validate", "a", "b"): ("til overs", "b"),
+        ("run", "--force=ja"): ("--force", "ingen værdi"),
+        ("run", "--csv", "excel"): ("--csv", "'standard' eller 'dansk'"),
+        ("runn",): ("runn", "Mente du 'run'?"),
         ("synth", "--rækker", "0", "--out", "x"): ("Ugyldig værdi", "--rækker"),
     }
     for args, expected in cases.items():
@@ -119,5 +126,7 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.startswith("Fejl: "), (args, done.stderr)
         assert all(fragment in done.stderr for fragment in expected), (args, done.stderr)
-        for english in ("Usage", "Error", "Try '", "Input should"):
+        for english in ("Usage", "Error", "Try '", "Input should", "Did you mean", "Got ",
+                        "integer", "does not", "x>="):  # fmt: skip
             assert english not in done.stderr, (args, done.stderr)
+        assert done.stderr.count("Mente du") <= 1, (args, done.stderr)

@@ -181,7 +181,7 @@ def test_an_unreadable_input_file_gives_a_danish_message(
     def refuse(path: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(activity))
 
-    monkeypatch.setattr("kmf.cli.load", refuse)
+    monkeypatch.setattr("kmf.io.load", refuse)
     for command in (["run", data, "--out", tmp_path / "ud"], ["validate", data]):
         assert_refused(cli(*command), "ikke lov til at læse", f"'{activity}'")
     assert not (tmp_path / "ud").exists()
@@ -376,7 +376,7 @@ def test_a_rerun_without_force_stops_before_reading_the_data(
     def never(path: object) -> None:
         raise AssertionError("the data were read although the output cannot be written")
 
-    monkeypatch.setattr("kmf.cli.load", never)
+    monkeypatch.setattr("kmf.io.load", never)
     assert_refused(cli("run", data, "--out", old), "--force", f"'{old}'")
 
 

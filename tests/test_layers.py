@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.forecast",),
     ("kmf.decompose",),
     ("kmf.tables", "kmf.kommune_tables"),
-    ("kmf.result",),
+    ("kmf.result", "kmf.display"),
     ("kmf.report",),
     ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report"),
     ("kmf.console",),

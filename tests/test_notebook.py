@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -24,6 +25,14 @@ def test_py_and_ipynb_are_the_same_notebook() -> None:
     )
 
 
+def test_the_committed_notebook_shows_its_outputs() -> None:
+    # committed executed, so that it reads on GitHub without running it
+    notebook = nbformat.read(PAIR[1], as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.get("outputs") for c in code)
+    assert not any(o.output_type == "error" for c in code for o in c.outputs)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_notebook_runs(tmp_path: Path) -> None:
     notebook = nbformat.read(PAIR[1], as_version=4)
@@ -39,3 +48,10 @@ def test_notebook_runs(tmp_path: Path) -> None:
     images = [o for c in notebook.cells for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]  # fmt: skip
     assert len(images) == 3  # Figur 1, the waterfall and the overview, each shown once
+    tables = [o["data"]["text/html"] for c in notebook.cells for o in c.get("outputs", [])
+              if "text/html" in o.get("data", {})]  # fmt: skip
+    assert "Hele landet" in tables[0] and "Region Nordjylland" in tables[0]
+    for table in tables:
+        # numbers as in the report: decimal comma, no raw floats like 0.18287771461626487
+        assert not re.search(r">-?\d+\.\d+<", table), table[:300]
+        assert re.search(r">-?\d+,\d<", table), table[:300]

@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+from kmf.report.csvfile import check_csv_format, write_csv
 from kmf.report.labels import workbook_name
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.result import Result
@@ -22,15 +23,19 @@ __all__ = ["write_report"]
 logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
-def write_report(result: Result, folder: str | Path, force: bool = False) -> list[Path]:
+def write_report(
+    result: Result, folder: str | Path, force: bool = False, csv: str = "standard"
+) -> list[Path]:
     """Write every table (CSV and Parquet), the workbook, the figures and ``manifest.json``
-    into ``folder`` at once (see ``Result.write``)."""
-    return write_folder(folder, force, lambda staging: _fill(result, staging))
+    into ``folder`` at once (see ``Result.write``); ``csv="dansk"`` writes the CSV files for
+    Danish Excel."""
+    check_csv_format(csv)
+    return write_folder(folder, force, lambda staging: _fill(result, staging, csv))
 
 
-def _fill(result: Result, folder: Path) -> None:
+def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     for name, frame in result.named_tables().items():
-        frame.write_csv(folder / f"{name}.csv")
+        write_csv(frame, folder / f"{name}.csv", csv)
         frame.write_parquet(folder / f"{name}.parquet")
     # imported here: openpyxl and matplotlib are only loaded when a report is written
     from kmf.report.excel import write_workbook

@@ -1,0 +1,95 @@
+"""What a user meets at the command line is Danish, fits an 80-column terminal, and
+``kmf --help`` does not load the library."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from kmf.decompose import METHODS
+from kmf.io import sample_dataset
+
+COMMANDS = ("run", "kommune", "figur", "synth", "konverter", "validate")
+# what Click and Typer print in English where nothing translates it (in some version)
+ENGLISH = ("Usage", "[OPTIONS]", "COMMAND", "[ARGS]", "Show this message", "Options",
+           "Arguments", "Positional", "<int", "<path>", "<str", "<text>", "INTEGER", "TEXT", "PATH",
+           "x>=", "<=x", "default:", "required")  # fmt: skip
+
+
+def kmf(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80", "KMF_FEJLSPOR": ""}
+    return subprocess.run([sys.executable, "-m", "kmf", *args], capture_output=True,
+                          text=True, check=False, env=env)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [("--help",), ("-h",), *((c, "--help") for c in COMMANDS)])
+def test_help_pages_are_danish_and_fit_80_columns(args: tuple[str, ...]) -> None:
+    done = kmf(*args)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Brug: kmf "), done.stdout
+    assert "[TILVALG]" in done.stdout
+    assert "-h, --help  " in done.stdout and "Vis denne hjælp og afslut." in done.stdout
+    for english in ENGLISH:
+        assert english not in done.stdout, (english, done.stdout)
+    for line in done.stdout.splitlines():
+        assert len(line) <= 80, line
+        assert line == line.rstrip(), repr(line)
+
+
+def test_the_overview_gives_every_command_a_whole_sentence() -> None:
+    done = kmf("--help")
+    assert "Brug: kmf [TILVALG] KOMMANDO [ARGUMENTER]..." in done.stdout
+    listed = done.stdout.split("Kommandoer:")[1].strip().splitlines()
+    names = [line.split()[0] for line in listed]
+    assert set(COMMANDS) <= set(names)
+    for line in listed:  # a command's first sentence is short enough to stand whole
+        assert line.endswith(".") and not line.endswith("..."), line
+
+
+def test_run_help_gives_each_method_a_line() -> None:
+    text = kmf("run", "--help").stdout
+    for name in (*METHODS, "alle"):
+        assert re.search(rf"^ +{name} +\S", text, flags=re.MULTILINE), (name, text)
+    assert "--csv FORMAT" in text and "dansk" in text
+    # the argument's own help, with every supported Typer and Click
+    assert re.search(r"^Argumenter:\n +\[?DATASÆT\]? +En mappe med aktivitet", text,
+                     flags=re.MULTILINE), text  # fmt: skip
+
+
+def test_help_does_not_load_the_library() -> None:
+    # the help answers at once: nothing of polars, numpy, numba or matplotlib is imported
+    code = (
+        "import sys\nfrom kmf.__main__ import main\nsys.argv = ['kmf', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('polars', 'numpy', 'numba', 'matplotlib', 'pyarrow', "
+        "'openpyxl', 'kmf.io', 'kmf.result') if m in sys.modules)\nprint('LOADED', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert "LOADED []" in done.stdout, done.stdout + done.stderr
+
+
+def test_validate_without_a_dataset_checks_the_sample() -> None:
+    done = kmf("validate")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "det medfølgende eksempel" in out
+    assert "budget: budget.csv (1 række)" in out
+    assert "rækker)" in out and "(0 rækker)" not in out and "1 rækker" not in out
+    assert "…" not in out
+    # amounts in mio. kr. with one decimal, summed here from the sample's own file
+    with (sample_dataset() / "aktivitet.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    base = [r for r in rows if (r["aar"], r["opgoerelse"]) == ("2016", "endelig")]
+    amounts = [sum(float(r[c]) for r in base) / 1e6 for c in ("produktionsvaerdi", "kmf")]
+    shown = [f"{a:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".") for a in amounts]
+    assert "Beløb i mio. kr." in out
+    line = f"2016 endelig 2018 {len(base):,} 98 {shown[0]} {shown[1]}".replace(",", ".", 1)
+    assert line in [" ".join(x.split()) for x in out.splitlines()], (line, out)
+    for line in out.splitlines():
+        assert len(line) <= 80, line
