@@ -210,7 +210,7 @@ def figure_command(
     from kmf.errors import DataError, OutputError
     from kmf.io import sample_dataset
     from kmf.pipeline import run as run_pipeline
-    from kmf.report.figures import kommune_overview, waterfall
+    from kmf.report.figures import kommune_overview, unit_row, waterfall
     from kmf.report.write import check_file_target, write_file
 
     target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
@@ -233,7 +233,7 @@ def figure_command(
                     f"Kommune {kommune} er ikke i datasættet. Brug en af kommunekoderne i "
                     f"datasættet, fx {min(known)}."
                 )
-            figure = waterfall(result, kommune)
+            figure = waterfall(unit_row(result, kommune))
         else:
             figure = kommune_overview(result)
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")

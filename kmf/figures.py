@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
-from kmf.report.figures import kommune_overview, report_figure, save_figures, waterfall
+from kmf.report.figures import (
+    kommune_overview,
+    report_figure,
+    save_figures,
+    unit_row,
+    waterfall,
+)
 
-__all__ = ["kommune_overview", "report_figure", "save_figures", "waterfall"]
+__all__ = ["kommune_overview", "report_figure", "save_figures", "unit_row", "waterfall"]

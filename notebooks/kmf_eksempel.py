@@ -27,7 +27,7 @@ import polars as pl
 
 import kmf
 from kmf.display import vis
-from kmf.figures import kommune_overview, report_figure, waterfall
+from kmf.figures import kommune_overview, report_figure, unit_row, waterfall
 
 resultat = kmf.run(kmf.sample_dataset())
 print(f"Budgetår {resultat.aar}, metode: {resultat.metode}, {resultat.kommuner.height} kommuner")
@@ -95,7 +95,7 @@ vis(resultat.tabel("B2").filter(pl.col("kode").is_in(["751", "851"])))
 report_figure(resultat, 1)
 
 # %%
-waterfall(resultat, 851)
+waterfall(unit_row(resultat, 851))
 
 # %%
 kommune_overview(resultat)

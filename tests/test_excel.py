@@ -1,7 +1,11 @@
-"""The workbook: sheets, titles, unrounded values, number formats, layout and charts."""
+"""The workbook: sheets, titles, unrounded values, number formats, layout, notes and charts,
+read back with openpyxl and, where LibreOffice is installed, as LibreOffice shows it."""
 
 from __future__ import annotations
 
+import csv
+import itertools
+import math
 import re
 import shutil
 import subprocess
@@ -11,14 +15,21 @@ from pathlib import Path
 import polars as pl
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 import kmf
+from kmf.report.excel_pages import METHOD_TEXT
 from tests.factory import national_budget, random_rows, write_dataset
 
 SAMPLE = Path(__file__).parent.parent / "kmf" / "data" / "sample"
-SHEETS = ["Sammenfatning", "Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
-          "B1", "B2", "B3", "B4", "Figurer", "Metode", "Om kørslen"]  # fmt: skip
+KOMMUNER = Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv"
+TABLES = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
+          "B1", "B2", "B3", "B4"]  # fmt: skip
+SHEETS = ["Sammenfatning", *TABLES, "Figurer", "Vandfald", "Metode", "Om kørslen"]
 HEADER_ROW = 4
+# the report's regions in Tabel 1–3, by regionskode (SPEC §2): Nordjylland … Sjælland
+REGIONS = ["Region Nordjylland", "Region Midtjylland", "Region Syddanmark",
+           "Region Hovedstaden", "Region Sjælland"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -29,49 +40,178 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[kmf.Result, Path]
     return result, out / "kmf_dekomponering_2018.xlsx"
 
 
-def test_one_sheet_per_table_and_the_extra_sheets(written) -> None:
-    _, path = written
-    assert load_workbook(path).sheetnames == SHEETS
+@pytest.fixture(scope="module")
+def book(written):
+    return load_workbook(written[1])
 
 
-def test_b1_is_titled_and_laid_out_like_the_report(written) -> None:
-    _, path = written
-    ws = load_workbook(path)["B1"]
+def column_of(ws: Worksheet, header: str, row: int = HEADER_ROW) -> int:
+    return next(c.column for c in ws[row] if c.value == header)
+
+
+def first_column(ws: Worksheet, start: int) -> list[object]:
+    return [ws.cell(row=r, column=2).value for r in range(start, ws.max_row + 1)]
+
+
+def test_one_sheet_per_table_and_the_extra_sheets(book) -> None:
+    assert book.sheetnames == SHEETS
+
+
+def test_b1_is_titled_and_laid_out_like_the_report(book) -> None:
+    ws = book["B1"]
     assert ws["A1"].value == (
         "Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. ØA18 og dekomponering af "
         "effekterne for de enkelte kommuner"
     )
     assert ws["A2"].value == "Pct./pct.-point"
-    assert ws.freeze_panes == f"B{HEADER_ROW + 1}"
-    names = [ws.cell(row=r, column=1).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
+    assert [ws.cell(row=HEADER_ROW, column=c).value for c in (1, 2)] == ["Kode", "Kommune/region"]
+    assert ws.freeze_panes == f"C{HEADER_ROW + 1}"
+    names = [ws.cell(row=r, column=2).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
     assert names == ["Hele landet", "Region Hovedstaden", "København"]
-    assert ws.cell(row=HEADER_ROW + 3, column=1).alignment.indent == 1
-    assert ws.cell(row=HEADER_ROW + 2, column=1).font.bold
+    assert ws.cell(row=HEADER_ROW + 3, column=2).alignment.indent == 1
+    assert ws.cell(row=HEADER_ROW + 2, column=2).font.bold
 
 
-def test_values_are_unrounded_and_formatted_as_the_report(written) -> None:
-    result, path = written
-    wb = load_workbook(path)
-    b1 = wb["B1"]
-    headers = [c.value for c in b1[HEADER_ROW]]
+def test_every_kommune_can_be_looked_up_by_its_kommunekode(book) -> None:
+    # the 98 codes of the kommune list, as numbers beside the names, in B1–B4
+    reference = pl.read_csv(KOMMUNER)
+    expected = dict(zip(reference["kommunekode"].to_list(), reference["kommune"].to_list(),
+                        strict=True))  # fmt: skip
+    for sheet in ("B1", "B2", "B3", "B4"):
+        ws = book[sheet]
+        found = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value
+                 for r in range(HEADER_ROW + 1, HEADER_ROW + 105)}  # fmt: skip
+        assert {k: v for k, v in found.items() if isinstance(k, int) and k < 1000} == expected
+    assert book["Tabel 4"].cell(row=HEADER_ROW + 1, column=1).value == 187  # Vallensbæk
+
+
+def test_values_are_unrounded_and_formatted_as_the_report(written, book) -> None:
+    result, _ = written
+    b1 = book["B1"]
     land = result.b1.row(0, named=True)
-    activity = b1.cell(row=HEADER_ROW + 1, column=headers.index("A. Aktivitets-\neffekt") + 1)
+    activity = b1.cell(row=HEADER_ROW + 1, column=column_of(b1, "A. Aktivitets-\neffekt"))
     # stored unrounded (to the 15–17 significant digits a cell holds)
     assert activity.value == pytest.approx(land["aktivitetseffekt_pct"], rel=1e-14)
     assert activity.number_format == "0;[Red]-0"  # whole percent, negatives in red
-    budget = b1.cell(row=HEADER_ROW + 1, column=headers.index("Budget, kr.") + 1)
+    budget = b1.cell(row=HEADER_ROW + 1, column=column_of(b1, "Budget, kr."))
     assert budget.value == pytest.approx(land["kmf_budget_kr"], rel=1e-14)
-    assert budget.number_format == "#,##0;[Red]-#,##0"
-    b2 = wb["B2"]
-    b2_headers = [c.value for c in b2[HEADER_ROW]]
-    cell = b2.cell(row=HEADER_ROW + 1, column=b2_headers.index("80+ årige") + 1)
+    assert budget.number_format.startswith("#,##0;")
+    b2 = book["B2"]
+    cell = b2.cell(row=HEADER_ROW + 1, column=column_of(b2, "80+ årige"))
     assert cell.value == pytest.approx(result.b2.row(0, named=True)["80+"], rel=1e-14)
     assert cell.number_format == "0.0;[Red]-0.0"
-    rows = b1.max_row - HEADER_ROW
-    assert rows == result.b1.height == 1 + 5 + 98
+    rows = [r for r in range(HEADER_ROW + 1, b1.max_row + 1)
+            if b1.cell(row=r, column=3).value is not None]  # fmt: skip
+    assert len(rows) == result.b1.height == 1 + 5 + 98
 
 
-def test_b3_empty_shares_stay_empty(tmp_path: Path) -> None:
+def _decimals(fmt: str) -> int:
+    first = fmt.split(";")[0]
+    return len(first.split(".")[1]) if "." in first else 0
+
+
+def test_a_value_that_shows_as_zero_is_black_and_unsigned(book) -> None:
+    small_negatives = 0
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, float):
+                    continue
+                decimals = _decimals(cell.number_format)
+                if abs(cell.value) < 0.5 * 10**-decimals:
+                    # both parts without a minus sign or a colour: 0 or 0,0 in black
+                    assert "[Red]" not in cell.number_format and "-" not in cell.number_format
+                    small_negatives += cell.value < 0
+                elif cell.value < 0:
+                    assert "[Red]-" in cell.number_format
+    assert small_negatives > 10  # the sample has many (they showed as a red -0 before)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_shows_no_negative_zero(written, tmp_path: Path) -> None:
+    _, path = written
+    # CSV "as shown" (token 9), every sheet to its own file (token 12 = -1)
+    options = "44,34,76,1,,0,false,true,true,false,false,-1"
+    done = subprocess.run(
+        ["soffice", "--headless", "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}",
+         "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    files = sorted(tmp_path.glob("*.csv"))
+    assert len(files) == len(SHEETS)
+    lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+    shown = [c.strip() for row in csv.reader(lines) for c in row]
+    assert "Hele landet" in shown and "-4.8" in shown  # Tabel 1: A for Hele landet
+    assert [c for c in shown if re.fullmatch(r"-0([.,]0+)?", c)] == []
+
+
+def test_every_cell_is_in_calibri(book) -> None:
+    fonts = {c.font.name for ws in book.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None}  # fmt: skip
+    assert fonts == {"Calibri"}
+
+
+def _texts(ws: Worksheet) -> list[str]:
+    return [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+def test_every_table_has_its_notes_and_the_source_line(book) -> None:
+    for sheet in TABLES:
+        texts = _texts(book[sheet])
+        sources = [t for t in texts if t.startswith("Kilde: ")]
+        assert sources == [
+            "Kilde: Egne beregninger med kmf "
+            f"{kmf.__version__} efter Sundheds- og Ældreministeriets metode; eksempeldata, der "
+            "følger med kmf, prognose pr. 2018-09-10."  # the sample's forecast date
+        ], sheet
+        assert any(t.startswith("Anm.: ") for t in texts), sheet
+    assert any("Kilde: " in t for t in _texts(book["Figurer"]))
+
+
+def test_tabel_2_explains_why_its_counts_exceed_the_kommuner(book) -> None:
+    ws = book["Tabel 2"]
+    land = HEADER_ROW + 6  # after the five regions
+    assert ws.cell(row=land, column=2).value == "Hele landet"
+    counts = [ws.cell(row=land, column=c).value for c in range(3, 7)]
+    assert counts[0] == 98 and sum(counts[1:]) > 98  # a kommune counts under two effects
+    note = next(t for t in _texts(ws) if t.startswith("Anm.: "))
+    assert "overstige antallet af kommuner" in note
+
+
+def test_tabel_1_to_3_run_the_regions_as_the_report_with_hele_landet_last(book) -> None:
+    for sheet, start in (("Tabel 1", 5), ("Tabel 2", 5), ("Tabel 3", 6)):
+        names = first_column(book[sheet], start)[:6]
+        assert names == [*REGIONS, "Hele landet"], sheet
+
+
+def test_tabel_3_has_the_blocks_negativt_and_positivt_bidrag(book) -> None:
+    ws = book["Tabel 3"]
+    assert {str(r) for r in ws.merged_cells.ranges} >= {"D4:F4", "G4:I4"}
+    assert (ws["D4"].value, ws["G4"].value) == ("Negativt bidrag", "Positivt bidrag")
+    headers = [ws.cell(row=5, column=c).value for c in range(3, 10)]
+    assert headers[0] == "Antal kommuner"
+    effects = ["A. Aktivitets-\neffekt", "B. Aldersgruppe-\neffekt", "C. Sundheds-\nområdeeffekt"]
+    assert headers[1:4] == headers[4:7] == effects
+    # each effect: negative + positive ≤ the kommuner of the row (zero counts in neither)
+    for r in range(6, 12):
+        row = [ws.cell(row=r, column=c).value for c in range(3, 10)]
+        assert all(row[1 + i] + row[4 + i] <= row[0] for i in range(3))
+
+
+def test_tabel_4_to_6_are_in_rank_order_with_hele_landet_below(book) -> None:
+    for sheet in ("Tabel 4", "Tabel 5", "Tabel 6"):
+        ws = book[sheet]
+        ranks = [ws.cell(row=r, column=3).value for r in range(5, 15)]
+        change = [ws.cell(row=r, column=4).value for r in range(5, 15)]
+        assert ranks == sorted(ranks) and len(set(ranks)) == 10
+        assert change == sorted(change, reverse=True)
+        assert ws.cell(row=15, column=2).value == "Hele landet"
+    assert [book["Tabel 5"].cell(row=r, column=3).value for r in (5, 14)] == [45, 54]
+
+
+def test_b3_is_in_pct_point_and_its_empty_shares_stay_empty(tmp_path: Path, book) -> None:
+    assert book["B3"]["A2"].value == "Pct.-point"
     rows = [
         r
         for r in random_rows([101, 147], 2020, seed=4)
@@ -80,11 +220,12 @@ def test_b3_empty_shares_stay_empty(tmp_path: Path) -> None:
     result = kmf.run(write_dataset(tmp_path / "d", rows, national_budget(rows, 2020)), aar=2020)
     result.write(tmp_path / "ud")
     ws = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2020.xlsx")["B3"]
-    row = next(r for r in ws.iter_rows(min_row=HEADER_ROW + 1) if r[0].value == "Frederiksberg")
-    assert row[1].value is None  # 0-2: no production value in the budget
+    row = next(r for r in ws.iter_rows(min_row=HEADER_ROW + 1) if r[1].value == "Frederiksberg")
+    assert row[0].value == 147
+    assert row[2].value is None  # 0-2: no production value in the budget
 
 
-def test_figures_sheet_has_three_native_bar_charts_with_visible_axes(written) -> None:
+def test_figures_sheet_has_three_native_bar_charts_with_visible_axes(written, book) -> None:
     result, path = written
     with zipfile.ZipFile(path) as z:
         charts = sorted(n for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml", n))
@@ -93,14 +234,72 @@ def test_figures_sheet_has_three_native_bar_charts_with_visible_axes(written) ->
             xml = z.read(name).decode()
             assert "<barChart>" in xml
             assert xml.count('<delete val="0" />') == 2  # both axes shown
-    ws = load_workbook(path)["Figurer"]
+            # a one-line title in 10 pt (the sheet's title is 13 pt), black axis numbers
+            assert re.search(r'<a:defRPr sz="1000" b="1"', xml)
+            assert '<numFmt formatCode="0.0" sourceLinked="0" />' in xml
+    ws = book["Figurer"]
     values = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value
               for r in range(1, ws.max_row + 1)}  # fmt: skip
-    # the figure data blocks: Figur 1 (B2) is the first "80+ årige" row, Figur 3 holds Somatik
     assert values["Somatik"] == pytest.approx(result.b4.row(0, named=True)["somatik"], rel=1e-14)
     first_80 = next(ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)
                     if ws.cell(row=r, column=1).value == "80+ årige")  # fmt: skip
     assert first_80 == pytest.approx(result.b2.row(0, named=True)["80+"], rel=1e-14)
+
+
+def test_no_text_runs_under_a_chart_and_no_chart_is_split(book) -> None:
+    ws = book["Figurer"]
+    starts = sorted(c.anchor._from.row + 1 for c in ws._charts)  # 1-based first row
+    chart_rows = 16  # 8 cm at the default row height of 0.53 cm, rounded up
+    width_a = ws.column_dimensions["A"].width
+    for start in starts:
+        for r in range(start, start + chart_rows):
+            value = ws.cell(row=r, column=1).value
+            # column A's text fits column A: nothing overflows into the chart from D on
+            assert value is None or len(str(value)) <= width_a
+            assert all(ws.cell(row=r, column=c).value is None for c in range(3, 15))
+        assert all(not start <= b.id < start + chart_rows - 1 for b in ws.row_breaks.brk)
+    assert len(ws.row_breaks.brk) == 1  # Figur 1 and 2 on one page, Figur 3 on the next
+
+
+def test_the_waterfalls_of_hele_landet_and_the_regions_are_in_the_workbook(written, book):
+    _, path = written
+    ws = book["Vandfald"]
+    assert len(ws._images) == 6  # Hele landet and 5 regions
+    rows = sorted(i.anchor._from.row for i in ws._images)
+    for upper, lower in itertools.pairwise(rows):
+        assert lower - upper >= 19  # 366 px = 18.3 rows of 20 px: no overlap
+    with zipfile.ZipFile(path) as z:
+        media = [n for n in z.namelist() if n.startswith("xl/media/")]
+        folder = path.parent
+        assert sorted(z.read(n) for n in media) == sorted(
+            p.read_bytes() for p in folder.glob("vandfald_*.png")
+        )
+
+
+def test_method_sheet_is_an_upright_page_with_rows_tall_enough(book) -> None:
+    ws = book["Metode"]
+    assert ws.page_setup.orientation == "portrait"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    width = ws.column_dimensions["A"].width
+    assert width <= 75  # fits an upright A4 page in a wide substitute font too
+    wrapped = 0
+    for (cell,) in ws.iter_rows(max_col=1):
+        if isinstance(cell.value, str) and cell.alignment.wrap_text:
+            wrapped += 1
+            # Calibri 11 fits at most ~1,25 characters per unit of width, a line is 15 pt
+            size = cell.font.sz
+            lines = math.ceil(len(cell.value) / (1.25 * width * 11 / size))
+            assert ws.row_dimensions[cell.row].height >= 1.3 * size * lines, cell.value[:40]
+    assert wrapped > 10
+
+
+def test_om_koersel_names_the_bundled_sample_and_fits_one_page(book) -> None:
+    ws = book["Om kørslen"]
+    facts = {r[0].value: r[1].value for r in ws.iter_rows(max_col=2) if r[0].value}
+    assert facts["Datasæt"] == "eksempeldata, der følger med kmf"
+    assert facts["Budgetår"] == "2018"
+    assert not any("site-packages" in t or str(SAMPLE) in t for t in _texts(ws))
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path) -> None:
@@ -112,22 +311,46 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path: Path) -> No
     cell = next(r[1] for r in ws.iter_rows() if r[0].value == "Titel")
     assert cell.value == '=HYPERLINK("x")'
     assert cell.data_type == "s"
+    facts = {r[0].value: r[1].value for r in ws.iter_rows(max_col=2) if r[0].value}
+    assert facts["Datasæt"] == str(folder)  # a dataset of one's own: its folder
 
 
-def test_tabel_2_counts_are_whole_numbers(written) -> None:
-    result, path = written
-    ws = load_workbook(path)["Tabel 2"]
+def test_tabel_2_counts_are_whole_numbers(written, book) -> None:
+    result, _ = written
+    ws = book["Tabel 2"]
     land = result.tabel(2).filter(pl.col("kode") == "DK").row(0, named=True)
-    assert ws.cell(row=HEADER_ROW + 1, column=1).value == "Hele landet"
-    assert ws.cell(row=HEADER_ROW + 1, column=2).value == land["antal_kommuner"] == 98
+    assert ws.cell(row=HEADER_ROW + 6, column=2).value == "Hele landet"
+    assert ws.cell(row=HEADER_ROW + 6, column=3).value == land["antal_kommuner"] == 98
+    assert ws.cell(row=HEADER_ROW + 6, column=3).number_format.split(";")[0] == "0"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_opens_the_workbook(written, tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice or pdftotext is not installed",
+)
+def test_libreoffice_prints_the_workbook_page_by_page(written, tmp_path: Path) -> None:
     _, path = written
     done = subprocess.run(
         ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "kmf_dekomponering_2018.pdf").stat().st_size > 10_000
+    pdf = tmp_path / "kmf_dekomponering_2018.pdf"
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout.split("\f")  # fmt: skip
+    pages = [p for p in pages if p.strip()]
+    # "Om kørslen" is one page: the last, with the facts and the files
+    assert pages[-1].lstrip().startswith("Om kørslen")
+    assert "Program" in pages[-1] and "sha256" in pages[-1]
+    assert "Om kørslen" not in pages[-2]
+    # Tabel 1–3 each on one page, with its notes and source under it
+    for number in (1, 2, 3):
+        page = next(p for p in pages if p.lstrip().startswith(f"Tabel {number}."))
+        assert "Anm.:" in page and "Kilde:" in page
+    # the method box is one page, and no line of it is cut at the page's edge
+    method = [p for p in pages if "Metode: ministeriet" in p]
+    assert len(method) == 1
+    # (compared without spaces and hyphens: lines break at either)
+    printed = re.sub(r"[\s-]", "", method[0])
+    for paragraph, _ in METHOD_TEXT:
+        assert re.sub(r"[\s-]", "", paragraph) in printed, paragraph

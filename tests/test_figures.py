@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+from PIL import Image
 from typer.testing import CliRunner
 
 import kmf
 from kmf.cli import app
-from kmf.figures import kommune_overview, report_figure, waterfall
+from kmf.figures import kommune_overview, report_figure, unit_row, waterfall
+from kmf.report.figures import title_of
 from tests.factory import write_dataset
 from tests.test_hand_worked import AAL, BUDGET, KBH, ROWS
 
@@ -25,6 +29,11 @@ def result(folder: Path) -> kmf.Result:
     return kmf.run(folder, aar=2020)
 
 
+@pytest.fixture(scope="module")
+def sample() -> kmf.Result:
+    return kmf.run(Path(__file__).parent.parent / "kmf" / "data" / "sample")
+
+
 def bar_heights(figure: Figure) -> list[float]:
     return [patch.get_height() for patch in figure.axes[0].patches]
 
@@ -32,7 +41,7 @@ def bar_heights(figure: Figure) -> list[float]:
 def test_figur_1_shows_b2_for_the_country(result: kmf.Result) -> None:
     figure = report_figure(result, 1)
     ax = figure.axes[0]
-    assert ax.get_title(loc="left") == "Figur 1. Ændring i aldersfordelingen af forbruget"
+    assert title_of(figure) == "Figur 1. Ændring i aldersfordelingen af forbruget"
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "0-2 årige", "3-64 årige", "65-79 årige", "80+ årige", "Ej aldersdiff."]  # fmt: skip
     # 3-64 in the country: forecast 1460 of 2860, budget 3600 of 5900 (test_hand_worked)
@@ -50,18 +59,93 @@ def test_figur_2_marks_undefined_shares(result: kmf.Result) -> None:
     assert labels[3] == "10,0"
 
 
-def test_waterfall_steps_are_the_effects_in_millions(result: kmf.Result) -> None:
-    figure = waterfall(result, 851)
+def extents(figure: Figure) -> dict[str, Bbox]:
+    """Where the title, the subtitle and the axes are drawn (in pixels)."""
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    found = {t.get_gid(): t.get_window_extent() for t in ax.texts if t.get_gid()}
+    return {**found, "axes": ax.get_tightbbox(), "plot": ax.get_window_extent()}
+
+
+def assert_titles_clear(figure: Figure) -> None:
+    box = extents(figure)
+    assert box["title"].y0 >= box["subtitle"].y1  # the title above the grey line
+    assert box["subtitle"].y0 >= box["plot"].y1  # the grey line above the plot
+    assert box["title"].y1 <= figure.bbox.y1  # inside the figure
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_report_figures_titles_do_not_overlap(result: kmf.Result, number: int) -> None:
+    assert_titles_clear(report_figure(result, number))
+
+
+def test_figur_2_ticks_are_exact_with_one_decimal(sample: kmf.Result) -> None:
+    figure = report_figure(sample, 2)
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert len(ticks) >= 3
+    assert all(abs(t * 10 - round(t * 10)) < 1e-9 for t in ticks)  # 0,2 not 0,25
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert not any(label in ("-0,0", "-0") for label in labels)
+
+
+def test_waterfall_steps_are_the_effects_in_pct_of_the_budget(result: kmf.Result) -> None:
+    figure = waterfall(unit_row(result, 851))
     heights = bar_heights(figure)
-    assert heights[0] == pytest.approx(AAL["Kb"] / 1e6)
-    assert heights[1:5] == pytest.approx([AAL[k] / 1e6 for k in ("A", "B", "C", "O")])
-    assert heights[5] == pytest.approx(AAL["Kf"] / 1e6)
-    assert "Aalborg" in figure.axes[0].get_title(loc="left")
+    # budget = 100 and prognose first, then the steps A, B, C, Øvrige in pct.-point
+    assert heights[:2] == pytest.approx([100, 100 * AAL["Kf"] / AAL["Kb"]])
+    assert heights[2:6] == pytest.approx([100 * AAL[k] / AAL["Kb"] for k in "ABCO"])
+    assert title_of(figure) == "Aalborg: fra budget til prognose"
+    assert_titles_clear(figure)
+    # −75 pct. of the budget: the axis starts at 0, so no break mark
+    assert figure.axes[0].get_ylim()[0] == 0
+    assert not [a for a in figure.axes[0].get_children()
+                if a.get_gid() == "break" and a.get_visible()]  # fmt: skip
 
 
-def test_waterfall_of_an_unknown_kommune(result: kmf.Result) -> None:
+def test_waterfall_takes_a_dict_or_a_one_row_frame(result: kmf.Result) -> None:
+    from_dict = bar_heights(waterfall(unit_row(result, 101)))
+    from_frame = bar_heights(waterfall(result.b1.filter(pl.col("kode") == "101")))
+    assert from_dict == from_frame
+
+
+def test_waterfall_draws_into_a_given_axes(result: kmf.Result) -> None:
+    grid = Figure(figsize=(12, 4))
+    left, right = grid.subplots(1, 2)
+    assert waterfall(unit_row(result, 851), ax=right) is grid
+    assert len(right.patches) == 6 and not left.patches
+
+
+def test_waterfall_of_hele_landet_breaks_its_axis_and_shows_the_amounts(
+    sample: kmf.Result,
+) -> None:
+    land = unit_row(sample, "DK")
+    figure = waterfall(land)
+    ax = figure.axes[0]
+    bottom = ax.get_ylim()[0]
+    # the levels lie between 90 and 100 (change −0,1 pct.): the axis is cut, and says so
+    assert 0 < bottom < 100 + land["aendring_pct"] - 3
+    marks = [a for a in ax.get_children() if a.get_gid() == "break" and a.get_visible()]
+    assert len(marks) == 4  # a gap in the budget and the prognose bar, two slashes
+    texts = [t.get_text() for t in ax.texts]
+
+    def mio(kr: float) -> str:
+        return (
+            f"{kr / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".") + " mio. kr."
+        )
+
+    assert f"100\n{mio(land['kmf_budget_kr'])}" in texts
+    prognose = f"{100 + land['aendring_pct']:.1f}".replace(".", ",")
+    assert f"{prognose}\n{mio(land['kmf_prognose_kr'])}" in texts
+    activity = f"{land['aktivitetseffekt_pct']:.1f}".replace(".", ",")
+    assert activity in texts and activity.startswith("-")
+    assert_titles_clear(figure)
+
+
+def test_unit_row_of_an_unknown_kommune(result: kmf.Result) -> None:
     with pytest.raises(KeyError):
-        waterfall(result, 147)
+        unit_row(result, 147)
 
 
 def test_overview_sorts_kommuner_by_change(result: kmf.Result) -> None:
@@ -72,10 +156,20 @@ def test_overview_sorts_kommuner_by_change(result: kmf.Result) -> None:
     assert KBH["d"] / KBH["Kb"] > AAL["d"] / AAL["Kb"]
 
 
-def test_run_writes_the_report_figures(result: kmf.Result, tmp_path: Path) -> None:
+def test_run_writes_the_report_figures_and_the_waterfalls(
+    result: kmf.Result, tmp_path: Path
+) -> None:
     result.write(tmp_path / "ud")
-    for name in ("figur_1.png", "figur_2.png", "figur_3.png"):
+    units = result.b1.filter(pl.col("niveau") != "kommune")["kode"].to_list()
+    assert "DK" in units and len(units) >= 2  # Hele landet and the regions of the data
+    names = ["figur_1.png", "figur_2.png", "figur_3.png", *(f"vandfald_{k}.png" for k in units)]
+    for name in names:
         assert (tmp_path / "ud" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in (tmp_path / "ud").glob("*.png")) == sorted(names)
+    # a palette of at most 64 colours keeps the files (and the workbook holding them) small
+    with Image.open(tmp_path / "ud" / "vandfald_DK.png") as png:
+        assert png.mode == "P" and len(png.getcolors(256) or []) <= 64
+        assert png.size == (7 * 110, 4 * 110)
 
 
 def test_cli_figur_for_one_kommune(folder: Path, tmp_path: Path) -> None:

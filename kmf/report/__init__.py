@@ -42,8 +42,10 @@ def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     from kmf.report.figures import save_figures
     from kmf.report.text import national_markdown
 
-    write_workbook(result, folder / workbook_name(result.aar))
-    save_figures(result, folder)
+    # the figures first: the workbook shows the waterfalls drawn for the folder
+    paths = save_figures(result, folder)
+    images = {p.stem.removeprefix("vandfald_"): p for p in paths if p.stem.startswith("vandfald_")}
+    write_workbook(result, folder / workbook_name(result.aar), images)
     (folder / "sammenfatning.md").write_text(national_markdown(result), encoding="utf-8")
     names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
     manifest = {**result.manifest.as_json(), FILES_KEY: names}

@@ -19,8 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kmf import codes
 from kmf.danish import format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
-from kmf.report.excel import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT, _text
-from kmf.report.figures import BLUE, GREY, RED, waterfall
+from kmf.report.excel_style import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT
+from kmf.report.excel_style import text as _text
+from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
@@ -382,7 +383,7 @@ def kommune_page(report: KommuneReport) -> Figure:
     t = report.tabeller
     figure = Figure(figsize=(11.7, 8.3), layout="constrained")
     grid = figure.add_gridspec(2, 2, height_ratios=[1.15, 1])
-    waterfall(report.result, t.kode, ax=figure.add_subplot(grid[0, :]))
+    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]))
     for position, table, title in (
         (grid[1, 0], "B2", "Ændring i aldersfordelingen af forbruget (B2)"),
         (grid[1, 1], "B4", "Ændring i fordelingen på sundhedsområder (B4)"),

@@ -66,3 +66,8 @@ FIGURES: dict[int, FigureSpec] = {
 def workbook_name(year: int) -> str:
     """The workbook's file name for budget year ``year``."""
     return f"kmf_dekomponering_{year}.xlsx"
+
+
+def waterfall_name(kode: str) -> str:
+    """The PNG file of a unit's waterfall in the output folder (``kode`` as in B1)."""
+    return f"vandfald_{kode}.png"

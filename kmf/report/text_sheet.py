@@ -30,9 +30,9 @@ def write_lines(
         if columns > 1:
             ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
         if kind == "title":
-            c.font = Font(bold=True, size=13)
+            c.font = Font(name="Calibri", bold=True, size=13)
         elif kind == "heading":
-            c.font = Font(bold=True)
+            c.font = Font(name="Calibri", bold=True)
         else:
             # rows do not grow to their text in every program: room for the wrapped lines
             ws.row_dimensions[row].height = 15 * (len(shown) // int(width * 0.95) + 1)

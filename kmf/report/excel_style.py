@@ -1,0 +1,154 @@
+"""The workbook's look, written once: fonts (Calibri everywhere, so no cell falls back to a
+serif font), fills, number formats that never show a red ``-0``, text cells, source and
+note lines, print setup. Read by :mod:`kmf.report.excel` and :mod:`kmf.report.excel_pages`.
+"""
+
+from __future__ import annotations
+
+import math
+from copy import copy
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: plain number formats (negatives in red) for writers that format a column at once
+KR = "#,##0;[Red]-#,##0"
+ONE_DECIMAL = "0.0;[Red]-0.0"
+FONT_NAME = "Calibri"
+TITLE_FONT = Font(name=FONT_NAME, size=13, bold=True)
+BODY = Font(name=FONT_NAME, size=11)
+BOLD = Font(name=FONT_NAME, size=11, bold=True)
+ITALIC = Font(name=FONT_NAME, size=11, italic=True)
+NOTE_FONT = Font(name=FONT_NAME, size=9)
+SMALL = Font(name=FONT_NAME, size=9)
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+LAND_FILL = PatternFill("solid", fgColor="F2F2F2")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+#: points per line of 11 pt text, and characters of a wrapped line per unit of column width
+LINE_HEIGHT = 15.0
+CHARS_PER_WIDTH = 1.1
+
+
+def number_format(value: Any, decimals: int, thousands: bool = False) -> str:
+    """The format of a number cell: negatives in red, except a value that shows as zero,
+    which shows as ``0`` (``0,0``) in black: Excel shows ``-0`` for a small negative
+    value under a one-part format, so such a value gets a format whose negative part has
+    no minus sign."""
+    base = ("#,##0" if thousands else "0") + ("." + "0" * decimals if decimals else "")
+    if isinstance(value, int | float) and abs(value) < 0.5 * 10.0**-decimals:
+        return f"{base};{base}"
+    return f"{base};[Red]-{base}"
+
+
+# per workbook: the style of each combination of font, fill, format and alignment used so
+# far. Styling a cell through openpyxl's attributes hashes the style objects every time;
+# copying the ready index array makes the workbook several times quicker to fill. The
+# objects are kept with their array, so their ids (the key) stay theirs.
+_STYLES: WeakKeyDictionary[Workbook, dict[tuple[Any, ...], tuple[StyleArray, Any]]] = (
+    WeakKeyDictionary()
+)
+
+
+def style(
+    cell: Any,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    fmt: str | None = None,
+    align: Alignment | None = None,
+    quote: bool = False,
+) -> Any:
+    """Give ``cell`` these styles (``None``: the default) and return it."""
+    cache = _STYLES.setdefault(cell.parent.parent, {})
+    key = (id(font), id(fill), fmt, id(align), quote)
+    found = cache.get(key)
+    if found is None:
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if fmt is not None:
+            cell.number_format = fmt
+        if align is not None:
+            cell.alignment = align
+        if quote:
+            cell.quotePrefix = True
+        cache[key] = found = (copy(cell._style), (font, fill, align))
+    else:
+        cell._style = copy(found[0])
+    return cell
+
+
+def text(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    value: str | None,
+    font: Font = BODY,
+    align: Alignment | None = None,
+    fill: PatternFill | None = None,
+) -> Any:
+    """A text cell that Excel never reads as a formula; control characters, which a
+    workbook cannot hold, are shown as '?'."""
+    if value is not None:
+        value = ILLEGAL_CHARACTERS_RE.sub("?", value)
+    cell = ws.cell(row=row, column=col, value=value)
+    if value is not None:
+        cell.data_type = "s"
+    quote = value is not None and value[:1] in ("=", "+", "-", "@")
+    return style(cell, font, fill, None, align, quote)
+
+
+def number(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **styles: Any) -> Any:
+    """A number cell with its format (and other styles)."""
+    return style(ws.cell(row=row, column=col, value=value), fmt=fmt, **styles)
+
+
+def lines_needed(value: str, width: float) -> int:
+    """How many lines ``value`` takes wrapped in a column ``width`` wide (estimated on the
+    safe side, so that no line is cut or overlaps the next)."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n"))
+
+
+def paragraph(
+    ws: Worksheet, row: int, value: str, width: float, last_col: int = 1, font: Font = BODY
+) -> None:
+    """A wrapped paragraph in ``row`` over columns 1…``last_col`` (``width`` wide in all),
+    its row made tall enough for every line."""
+    text(ws, row, 1, value, font, WRAP_TOP)
+    if last_col > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+    size = font.sz or 11
+    ws.row_dimensions[row].height = lines_needed(value, width * 11 / size) * size * 1.36
+
+
+def notes(ws: Worksheet, row: int, lines: list[str], width: float, last_col: int) -> int:
+    """The "Anm.:" lines and the "Kilde:" line under a table, from ``row``; returns the row
+    after them."""
+    for line in lines:
+        paragraph(ws, row, line, width, last_col, NOTE_FONT)
+        row += 1
+    return row
+
+
+def print_setup(ws: Worksheet, title_rows: str | None, landscape: bool = True) -> None:
+    """A4, one page wide, the table header repeated on every printed page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def page_break(ws: Worksheet, after_row: int) -> None:
+    """A printed page ends after ``after_row``."""
+    ws.row_breaks.append(Break(id=after_row))
