@@ -77,6 +77,11 @@ class Dataset:
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
         (null where undated) with rows and kommuner."""
+        return self._cuts
+
+    @cached_property
+    def _cuts(self) -> pl.DataFrame:
+        # summed once: choosing the cuts of every forecast date looks at them many times
         return (
             self.aktivitet.group_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
             .agg(
