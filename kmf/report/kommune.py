@@ -12,14 +12,23 @@ import polars as pl
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.danish import format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
-from kmf.report.excel_style import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT
+from kmf.report.excel_style import (
+    BOLD,
+    HEADER_FILL,
+    ITALIC,
+    KR,
+    LAND_FILL,
+    ONE_DECIMAL,
+    TITLE_FONT,
+    number_format,
+)
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
@@ -112,6 +121,14 @@ def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _zero_black(fmt: str, value: Any) -> str:
+    """``fmt``, but a value that shows as zero gets ``0,0`` in black, never a red ``-0,0``."""
+    base = fmt.split(";")[0]
+    if ";" not in fmt or value is None:
+        return fmt
+    return number_format(value, len(base.partition(".")[2]), base.startswith("#,##0"))
+
+
 def _table(
     ws: Worksheet,
     top: int,
@@ -133,7 +150,7 @@ def _table(
                 cell = _text(ws, i, j, None if value is None else str(value))
             else:
                 cell = ws.cell(row=i, column=j, value=value)
-                cell.number_format = fmt
+                cell.number_format = _zero_black(fmt, value)
             if i - top - 1 in bold:
                 cell.font = BOLD
     return top + len(rows) + 2
@@ -151,10 +168,10 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
     top = write_lines(ws, report.linjer, _text, columns=len(columns), width=sum(widths))
     if report.result.titel:
-        _text(ws, top, 1, report.result.titel).font = Font(italic=True)
+        _text(ws, top, 1, report.result.titel).font = ITALIC
         top += 1
     _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
-    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = Font(italic=True)
+    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = ITALIC
     rows = t.overblik.to_dicts()
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
     strong.add(0)
@@ -223,7 +240,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
     _text(ws, 2, 1, "Ministeriets metode pr. aldersgruppe (summer præcist til A, B og C) og "
           "LMDI pr. celle (summer til A, B, C1 og C2). Største bidrag først; kr. og pct.-point "
-          "af budgettet.").font = Font(italic=True)  # fmt: skip
+          "af budgettet.").font = ITALIC  # fmt: skip
     rows = [
         {
             **r,
@@ -242,7 +259,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
         *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
     ]
-    for j, w in enumerate([12, 15, 15] + [12] * 10, start=1):
+    for j, w in enumerate([12, 15, 17] + [12] * 10, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     _table(ws, 4, rows, columns)
     ws.freeze_panes = "D5"
@@ -326,9 +343,7 @@ def _track_sheet(
             row[e] = own[f"{e}_pct"][0] if own.height else None
         rows.append(row)
     _text(ws, 1, 1, title).font = TITLE_FONT
-    _text(ws, 2, 1, "Ændring i pct. af budgettet; kommunens effekter i pct.-point").font = Font(
-        italic=True
-    )
+    _text(ws, 2, 1, "Ændring i pct. af budgettet; kommunens effekter i pct.-point").font = ITALIC
     columns: list[tuple[str, str, str | None]] = [
         (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
