@@ -170,7 +170,7 @@ def _compare_b1(frame: pl.DataFrame, want: dict, where: str) -> None:
 
 
 def test_the_dataset_has_dates_with_and_without_a_basis(case: tuple) -> None:
-    _, rows, _, _, folder = case
+    _, rows, _, _, _folder = case
     for year in YEARS:
         with_basis = oracle_time.dates_with_basis(rows, year)
         assert with_basis, year
@@ -178,7 +178,7 @@ def test_the_dataset_has_dates_with_and_without_a_basis(case: tuple) -> None:
 
 
 def test_run_defaults_to_the_oracles_date_and_numbers(case: tuple) -> None:
-    data, rows, _, budgets, folder = case
+    data, rows, _, budgets, _folder = case
     for year in YEARS:
         result = kmf.run(data, aar=year)
         d = oracle_time.default_date(rows, year)
@@ -188,7 +188,7 @@ def test_run_defaults_to_the_oracles_date_and_numbers(case: tuple) -> None:
 
 
 def test_run_on_every_date_with_a_basis(case: tuple) -> None:
-    data, rows, _, budgets, folder = case
+    data, rows, _, budgets, _folder = case
     year = 2020  # its dates include 29 February
     for d in oracle_time.dates_with_basis(rows, year):
         result = kmf.run(data, aar=year, dato=d)
@@ -197,7 +197,7 @@ def test_run_on_every_date_with_a_basis(case: tuple) -> None:
 
 
 def test_run_on_a_date_without_a_basis_stops_and_lists_the_dates(case: tuple) -> None:
-    data, rows, _, _, folder = case
+    data, rows, _, _, _folder = case
     for year in YEARS:
         fore_1 = sorted(
             {r["opgoerelsesdato"] for r in rows
@@ -214,7 +214,7 @@ def test_run_on_a_date_without_a_basis_stops_and_lists_the_dates(case: tuple) ->
 
 
 def test_the_track_is_the_oracles(case: tuple) -> None:
-    data, rows, _, budgets, folder = case
+    data, rows, _, budgets, _folder = case
     for year in YEARS:
         spor = kmf.spor(data, aar=year)
         want = oracle_time.track(rows, year, budgets[year])
@@ -229,7 +229,7 @@ def test_the_track_is_the_oracles(case: tuple) -> None:
 
 
 def test_the_accuracy_is_the_oracles(case: tuple) -> None:
-    data, rows, _, budgets, folder = case
+    data, rows, _, budgets, _folder = case
     for year in YEARS:
         spor = kmf.spor(data, aar=year)
         units, summary = oracle_time.accuracy(rows, year, budgets[year])
@@ -258,7 +258,7 @@ def test_the_accuracy_is_the_oracles(case: tuple) -> None:
 
 
 def test_the_history_is_the_oracles(case: tuple) -> None:
-    data, rows, _, budgets, folder = case
+    data, rows, _, budgets, _folder = case
     historik = kmf.historik(data)
     want = oracle_time.history(rows, budgets)
     assert list(want) == list(YEARS)
@@ -272,7 +272,7 @@ def test_the_history_is_the_oracles(case: tuple) -> None:
 
 
 def test_a_kommunes_contributions_group_and_rank(case: tuple) -> None:
-    data, rows, kommuner, budgets, folder = case
+    data, rows, kommuner, budgets, _folder = case
     year = 2021
     result = kmf.run(data, aar=year)
     cells = oracle_time.cells_at(rows, year, result.dato, budgets[year])
@@ -304,7 +304,7 @@ def test_a_kommunes_contributions_group_and_rank(case: tuple) -> None:
 
 
 def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
-    data, rows, kommuner, budgets, folder = case
+    _data, rows, kommuner, budgets, folder = case
     folder = str(folder)
     runner = CliRunner()
     year = 2021
@@ -358,7 +358,7 @@ def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
 
 
 def test_cli_errors_exit_2(case: tuple, tmp_path: Path) -> None:
-    data, rows, _, _, folder = case
+    _data, rows, _, _, folder = case
     folder = str(folder)
     runner = CliRunner()
     year = 2021
