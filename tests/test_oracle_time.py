@@ -405,3 +405,41 @@ def test_an_impossible_date_in_the_csv_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(kmf.DataError) as info:
         kmf.load(folder)
     assert "41" in str(info.value) or "40" in str(info.value), str(info.value)
+
+
+def _truth_rows(rows: list[dict], year: int) -> list[dict]:
+    latest = max(oracle_time._dates(rows, year, "endelig", year))
+    return [
+        r
+        for r in rows
+        if (r["aar"], r["opgoerelse"], r["takstaar"], r["opgoerelsesdato"])
+        == (year, "endelig", year, latest)
+    ]
+
+
+@pytest.mark.parametrize("fault", ["missing", "extra", "zero"])
+def test_a_truth_without_the_tracks_kommuner_stops(tmp_path: Path, fault: str) -> None:
+    """SPEC §6 on the T endelig cut the track is measured against: a kommune missing from it,
+    one it has that the forecasts lack (both would make a region's or the land's K^e sum other
+    kommuner than its K^f), or a zero K^e (fejl_pct's denominator) is an error, not a table."""
+    rows, kommuner, budgets = dated_rows(3)
+    truth = _truth_rows(rows, 2021)
+    k = kommuner[2]
+    if fault == "missing":
+        rows = [r for r in rows if not (r in truth and r["kommunekode"] == k)]
+        named = str(k)
+    elif fault == "extra":
+        assert 851 not in kommuner
+        rows = rows + [{**r, "kommunekode": 851} for r in truth if r["kommunekode"] == k]
+        named = "851"
+    else:
+        rows = [{**r, "kmf": 0.0} if r in truth and r["kommunekode"] == k else r for r in rows]
+        named = str(k)
+    folder = write(tmp_path / "data", rows, budgets, "parquet")
+    with pytest.raises(kmf.DataError) as info:
+        kmf.spor(folder, aar=2021)
+    assert named in str(info.value) and "2021 endelig" in str(info.value), str(info.value)
+    done = CliRunner().invoke(app, ["spor", str(folder), "--aar", "2021", "--out",
+                                    str(tmp_path / "ud")])  # fmt: skip
+    assert done.exit_code == 2, done.output
+    assert not (tmp_path / "ud").exists()
