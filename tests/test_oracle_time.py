@@ -183,6 +183,8 @@ def test_run_defaults_to_the_oracles_date_and_numbers(case: tuple) -> None:
         result = kmf.run(data, aar=year)
         d = oracle_time.default_date(rows, year)
         assert result.dato == d
+        later = [x.isoformat() for x in oracle_time.forecast_dates(rows, year) if x > d]
+        assert set(later) <= set(result.manifest.as_json()["datoer_uden_grundlag"])
         want = oracle_time.b1(oracle_time.cells_at(rows, year, d, budgets[year]))
         _compare_b1(result.b1, want, f"{year} default")
 
@@ -278,7 +280,7 @@ def test_a_kommunes_contributions_group_and_rank(case: tuple) -> None:
     cells = oracle_time.cells_at(rows, year, result.dato, budgets[year])
     b1 = oracle_time.b1(cells)
     kb = {k: b1[("kommune", str(k))]["kmf_budget_kr"] for k in kommuner}
-    for k in kommuner[::4]:
+    for k in kommuner:
         report = kmf.kommune(result, k)
         assert list(report.sammenligning) == oracle_time.comparison_group(kb, k)
         mine = report.bidrag.filter(pl.col("metode") == "ministeriet")
@@ -321,7 +323,19 @@ def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
     for name in ("kmf_prognosespor_2021.xlsx", "figur_spor.png"):
         assert (out / name).is_file(), name
     enheder = pl.read_csv(out / "tabel_traefsikkerhed_enheder.csv")
-    assert enheder.columns[:5] == ["opgoerelsesdato", "niveau", "kode", "navn", "region"]
+    assert enheder.columns == [
+        "opgoerelsesdato", "niveau", "kode", "navn", "region",
+        "kmf_prognose_kr", "kmf_endelig_kr", "fejl_pct",
+    ]  # fmt: skip
+    # output writes ISO dates
+    iso = [d.isoformat() for d in want]
+    assert (
+        pl.read_csv(out / "tabel_spor.csv", infer_schema=False)["opgoerelsesdato"]
+        .unique(maintain_order=True)
+        .to_list()
+        == iso
+    )
+    assert enheder["opgoerelsesdato"].cast(pl.String).unique(maintain_order=True).to_list() == iso
     summary = pl.read_csv(out / "tabel_traefsikkerhed.csv")
     assert summary.columns == [
         "opgoerelsesdato", "land_fejl_pct", "kommuner_mae_pct", "kommuner_median_abs_pct",
@@ -340,6 +354,16 @@ def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
         _compare_b1(history.filter(pl.col("aar") == year_), b1, f"historik csv {year_}")
     for name in ("tabel_historik.parquet", "kmf_historik.xlsx", "figur_historik.png"):
         assert (out / name).is_file(), name
+
+    out = tmp_path / "run"
+    done = runner.invoke(app, ["run", folder, "--aar", str(year), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    last = max(want)
+    later = [d.isoformat() for d in oracle_time.forecast_dates(rows, year) if d > last]
+    flat = " ".join(done.output.split())
+    assert all(d in flat for d in later), (later, done.output)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["opgoerelsesdato"] == last.isoformat()
 
     k = kommuner[0]
     out = tmp_path / "kommune"
