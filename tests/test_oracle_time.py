@@ -271,6 +271,8 @@ def test_the_history_is_the_oracles(case: tuple) -> None:
         assert historik.datoer[year] == d
         _compare_b1(frame.filter(pl.col("aar") == year), b1, f"historik {year}")
     assert [y for y, _ in historik.aar_uden_grundlag] == [2019]
+    assert kmf.historik(data, fra=2021).historik["aar"].unique().to_list() == [2021]
+    assert kmf.historik(data, til=2020).historik["aar"].unique().to_list() == [2020]
 
 
 def test_a_kommunes_contributions_group_and_rank(case: tuple) -> None:
@@ -415,20 +417,24 @@ def test_a_cut_mixing_dated_and_undated_rows_stops(tmp_path: Path) -> None:
     assert done.exit_code == 2, done.output
 
 
-def test_an_impossible_date_in_the_csv_names_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "bad", ["30.02.2020", "29-02-2021", "2020-03-10T00:00", "1.9.2020", "20200310"]
+)
+def test_a_date_that_is_no_date_in_the_csv_names_its_line(tmp_path: Path, bad: str) -> None:
     rows, _, budgets = dated_rows(7)
     folder = write(tmp_path / "data", rows, budgets, "csv")
     path = folder / "aktivitet.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
-    head = lines[0].split(",")
-    col = head.index("opgoerelsesdato")
+    col = lines[0].split(",").index("opgoerelsesdato")
     cells = lines[40].split(",")
-    cells[col] = "30.02.2020"
-    lines[40] = ",".join(cells)
+    cells[col] = bad
+    lines[40] = ",".join(cells)  # line 41 of the file, the header being line 1
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(kmf.DataError) as info:
         kmf.load(folder)
-    assert "41" in str(info.value) or "40" in str(info.value), str(info.value)
+    text = str(info.value)
+    assert "aktivitet.csv" in text and "opgoerelsesdato" in text and bad in text, text
+    assert "41" in text, text
 
 
 def _truth_rows(rows: list[dict], year: int) -> list[dict]:
