@@ -346,6 +346,8 @@ def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     missing = [d.isoformat() for d in oracle_time.forecast_dates(rows, year) if d not in want]
     assert all(d in json.dumps(manifest) for d in missing)
+    flat = " ".join(done.output.split())
+    assert all(d in flat for d in missing), (missing, done.output)  # printed, too
 
     out = tmp_path / "historik"
     done = runner.invoke(app, ["historik", folder, "--out", str(out)])
