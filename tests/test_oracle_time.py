@@ -302,6 +302,15 @@ def test_a_kommunes_contributions_group_and_rank(case: tuple) -> None:
             assert row["omraademikseffekt_kr"] is None and row["andelseffekt_kr"] is None
         ranks = report.overblik.filter(pl.col("kode") == str(k))["rang"].to_list()
         assert ranks == [oracle_time.rank(b1, k)]
+        # the text's numbers are table values rounded to one decimal, with a decimal comma
+        mine_b1 = b1[("kommune", str(k))]
+        flat = " ".join(report.tekst.split())
+        for number in (
+            f"{abs(mine_b1['aendring_pct']):.1f} pct.",
+            f"{abs(mine_b1['aendring_kr']) / 1e6:.1f} mio. kr.",
+            f"{mine_b1['kmf_budget_kr'] / 1e6:.1f} mio. kr.",
+        ):
+            assert number.replace(".", ",", 1) in flat, (k, number, flat[:400])
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -374,6 +383,14 @@ def test_cli_writes_the_files_spec_names(case: tuple, tmp_path: Path) -> None:
     done = runner.invoke(app, ["kommune", str(k), folder, "--aar", "2021", "--out", str(out)])
     assert done.exit_code == 0, done.output
     bidrag = pl.read_csv(out / f"kommune_{k}_bidrag.csv")
+    result = kmf.run(folder, aar=2021)
+    want = oracle_time.contributions(
+        oracle_time.cells_at(rows, 2021, result.dato, budgets[2021])[k]
+    )
+    for row in bidrag.filter(pl.col("metode") == "ministeriet").iter_rows(named=True):
+        got = (row["aktivitetseffekt_kr"], row["aldersgruppeeffekt_kr"],
+               row["sundhedsomraadeeffekt_kr"])  # fmt: skip
+        assert all(map(_close, got, want[row["aldersgruppe"]], ["_kr"] * 3)), row
     assert bidrag.columns == [
         "metode", "aldersgruppe", "sundhedsomraade", "aktivitetseffekt_kr",
         "aldersgruppeeffekt_kr", "sundhedsomraadeeffekt_kr", "omraademikseffekt_kr",
