@@ -492,3 +492,29 @@ def test_a_truth_without_the_tracks_kommuner_stops(tmp_path: Path, fault: str) -
                                     str(tmp_path / "ud")])  # fmt: skip
     assert done.exit_code == 2, done.output
     assert not (tmp_path / "ud").exists()
+
+
+@pytest.mark.parametrize("metode", ["lmdi", "shapley"])
+def test_the_track_by_an_exact_method(case: tuple, metode: str) -> None:
+    """Per kommune and date: A, B, and C = C1 + C2 of the oracle's exact method, Øvrige 0."""
+    data, rows, kommuner, budgets, _folder = case
+    year = 2021
+    frame = kmf.spor(data, aar=year, metode=metode).spor.filter(pl.col("niveau") == "kommune")
+    exact = oracle.lmdi if metode == "lmdi" else oracle.shapley
+    for d in oracle_time.dates_with_basis(rows, year)[-2:]:
+        cells = oracle_time.cells_at(rows, year, d, budgets[year])
+        got = {
+            int(r["kode"]): r
+            for r in frame.filter(pl.col("opgoerelsesdato") == d).iter_rows(named=True)
+        }
+        for k in kommuner:
+            a, b, c1, c2 = exact(cells[k])
+            row = got[k]
+            want = {
+                "aktivitetseffekt_kr": a,
+                "aldersgruppeeffekt_kr": b,
+                "sundhedsomraadeeffekt_kr": c1 + c2,
+                "oevrige_kr": 0.0,
+            }
+            for name, value in want.items():
+                assert _close(row[name], value, name), (d, k, name, row[name], value)
