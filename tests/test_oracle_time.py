@@ -518,3 +518,19 @@ def test_the_track_by_an_exact_method(case: tuple, metode: str) -> None:
             }
             for name, value in want.items():
                 assert _close(row[name], value, name), (d, k, name, row[name], value)
+
+
+def test_the_comparison_group_breaks_ties_by_kode(tmp_path: Path) -> None:
+    """Three kommuner copy a fourth's rows: four equal budgets, so equal distances."""
+    rows, kommuner, budgets = dated_rows(3)
+    source, twins = kommuner[0], kommuner[1:4]
+    rows = [r for r in rows if r["kommunekode"] not in twins] + [
+        {**r, "kommunekode": t} for r in rows if r["kommunekode"] == source for t in twins
+    ]
+    result = kmf.run(write(tmp_path / "data", rows, budgets, "parquet"), aar=2021)
+    b1 = oracle_time.b1(oracle_time.cells_at(rows, 2021, result.dato, budgets[2021]))
+    kb = {k: b1[("kommune", str(k))]["kmf_budget_kr"] for k in kommuner}
+    assert len({kb[k] for k in (source, *twins)}) == 1
+    for k in (twins[1], kommuner[-1]):
+        want = oracle_time.comparison_group(kb, k)
+        assert list(kmf.kommune(result, k).sammenligning) == want, k
