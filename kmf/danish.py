@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def format_number(value: float, decimals: int = 0) -> str:
-    """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``). A value that rounds to
-    zero has no sign: ``-0.01`` → ``0,0`` (with ``decimals=1``), never ``-0,0``."""
+    """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``); a value that rounds to
+    zero is ``0,0``, never ``-0,0``."""
     text = f"{value:,.{decimals}f}"
     if text.startswith("-") and not text.strip("-0.,"):
         text = text[1:]
