@@ -81,9 +81,12 @@ def spor_command(
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = track.write(out, force=force)
             done(f"{len(written)} filer")
-    land = track.spor.filter(track.spor["niveau"] == "land")
-    console.print(f"Prognosespor for {track.aar}, hele landet (ændring ift. budgettet):")
-    for d, pct in zip(land["opgoerelsesdato"], land["aendring_pct"], strict=True):
+    from kmf.report.track import track_rows
+
+    shown = track_rows(track)  # the unit the figure shows: Hele landet or the kommune
+    who = "hele landet" if track.kommune is None else shown["navn"][0]
+    console.print(f"Prognosespor for {track.aar}, {who} (ændring ift. budgettet):")
+    for d, pct in zip(shown["opgoerelsesdato"], shown["aendring_pct"], strict=True):
         console.print(f"  {'uden dato' if d is None else d.isoformat()}: "
                       f"{format_pct(pct, 1, sign=True)} pct.")  # fmt: skip
     for d, why in track.datoer_uden_grundlag:

@@ -460,3 +460,22 @@ def test_the_figures_show_the_tables(folder: Path, tmp_path: Path) -> None:
     bars = [p.get_height() for p in ax.patches]
     land_a = history.historik.filter(pl.col("niveau") == "land")["aktivitetseffekt_pct"]
     assert bars[:2] == pytest.approx(land_a.to_list())
+
+
+def test_cli_spor_prints_the_chosen_kommune(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kmf.cli import app
+
+    done = CliRunner().invoke(app, ["spor", "--kommune", "851", "--out", str(tmp_path / "s")])
+    assert done.exit_code == 0, done.output
+    assert "Prognosespor for 2018, Aalborg (ændring ift. budgettet):" in done.stdout
+    table = pl.read_csv(tmp_path / "s" / "tabel_spor.csv", schema_overrides={"kode": pl.String})
+    aalborg = table.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == "851"))
+    land = table.filter(pl.col("niveau") == "land")
+    assert aalborg.height == land.height > 0
+    # the printed numbers are Aalborg's, to one decimal, not Hele landet's
+    for pct in aalborg["aendring_pct"].to_list():
+        shown = f"{abs(pct):.1f}".replace(".", ",")
+        assert f"{shown} pct." in done.stdout
+    assert aalborg["aendring_pct"].round(1).to_list() != land["aendring_pct"].round(1).to_list()
