@@ -55,9 +55,14 @@ LEFT = Alignment(horizontal="left")
 def dataset_label(result: Result) -> str:
     """The dataset as a reader should read it: the bundled sample by that name, not by the
     folder it happens to be installed in."""
-    if result.manifest.datasaet is None:
+    return dataset_name(result.manifest.datasaet)
+
+
+def dataset_name(datasaet: str | None) -> str:
+    """:func:`dataset_label` of a manifest's ``datasaet`` (a path, or None for frames)."""
+    if datasaet is None:
         return FRAMES_LABEL
-    path = Path(result.manifest.datasaet)
+    path = Path(datasaet)
     try:
         if path.resolve() == sample_dataset().resolve():
             return SAMPLE_LABEL
@@ -274,7 +279,8 @@ def about_sheet(ws: Worksheet, result: Result) -> None:
     for i, f in enumerate(result.manifest.filer, start=top + 1):
         text(ws, i, 1, f.tabel)
         text(ws, i, 2, f.fil)
-        number(ws, i, 3, f.raekker_laest, "#,##0")
+        if f.tabel != "kmf.toml":  # a settings file has no rows to count
+            number(ws, i, 3, f.raekker_laest, "#,##0")
         if f.raekker_brugt is not None:
             number(ws, i, 4, f.raekker_brugt, "#,##0")
         text(ws, i, 5, f.sha256, SMALL)

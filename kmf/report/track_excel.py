@@ -9,14 +9,24 @@ from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.report.excel import Col, Table, _effect_columns, table_sheet
-from kmf.report.excel_style import BOLD, TITLE_FONT, number, print_setup, text
+from kmf.report.excel_pages import dataset_name
+from kmf.report.excel_style import (
+    BOLD,
+    LINE_HEIGHT,
+    TITLE_FONT,
+    WRAP_TOP,
+    lines_needed,
+    number,
+    print_setup,
+    text,
+)
 from kmf.series import Historik, Spor
 
 SOURCE = "Kilde: Egne beregninger med kmf."
+ABOUT_WIDTHS = (34, 60, 14, 66)
 
 
 def _iso_dates(frame: pl.DataFrame) -> pl.DataFrame:
@@ -96,13 +106,9 @@ def track_workbook(spor: Spor, path: Path) -> None:
             ),
         )
     facts: list[tuple[str, Any]] = [
-        ("Budgetår", spor.aar),
+        ("Budgetår", str(spor.aar)),
         ("Opgørelsesdatoer", ", ".join(_iso(d) for d in spor.datoer)),
-        (
-            "Datoer uden grundlag",
-            "; ".join(f"{d.isoformat()}: mangler {why}" for d, why in spor.datoer_uden_grundlag)
-            or "ingen",
-        ),
+        *((f"Uden grundlag: {_iso(d)}", f"mangler {why}") for d, why in spor.datoer_uden_grundlag),
         (
             "Endelig opgørelse (træfsikkerhed)",
             "ingen i data" if spor.traefsikkerhed is None else _iso(spor.endelig_dato),
@@ -147,10 +153,7 @@ def history_workbook(historik: Historik, path: Path) -> None:
             "Opgørelsesdato pr. år",
             ", ".join(f"{y}: {_iso(d)}" for y, d in historik.datoer.items()),
         ),
-        (
-            "År uden grundlag",
-            "; ".join(f"{y}: {why}" for y, why in historik.aar_uden_grundlag) or "ingen",
-        ),
+        *((f"Uden grundlag: {y}", why) for y, why in historik.aar_uden_grundlag),
     ]
     _about(wb.create_sheet("Om kørslen"), historik.manifest, historik.titel, facts)
     wb.save(path)
@@ -171,21 +174,24 @@ def _about(ws: Worksheet, manifest: dict[str, Any], titel: str | None, extra: li
         ("Metode", manifest["metode"]),
         *extra,
         ("Titel", titel or ""),
-        ("Datasæt", manifest["datasaet"] or "tabeller givet fra Python"),
+        ("Datasæt", dataset_name(manifest["datasaet"])),
         ("Budget", manifest["budget"]),
     ]
     for i, (key, value) in enumerate(facts, start=3):
-        text(ws, i, 1, key, BOLD)
-        cell = text(ws, i, 2, value) if isinstance(value, str) else ws.cell(i, 2, value)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        text(ws, i, 1, key, BOLD, WRAP_TOP)
+        text(ws, i, 2, str(value), align=WRAP_TOP)
+        lines = max(lines_needed(key, ABOUT_WIDTHS[0]), lines_needed(str(value), ABOUT_WIDTHS[1]))
+        if lines > 1:  # tall enough that a long value does not run into the next row
+            ws.row_dimensions[i].height = lines * LINE_HEIGHT
     top = len(facts) + 5
     for j, header in enumerate(["Tabel", "Fil", "Rækker læst", "sha256"], start=1):
         text(ws, top, j, header, BOLD)
     for i, f in enumerate(manifest["filer"], start=top + 1):
         text(ws, i, 1, f["tabel"])
         text(ws, i, 2, f["fil"])
-        number(ws, i, 3, f["raekker_laest"], "#,##0")
+        if f["tabel"] != "kmf.toml":  # a settings file has no rows to count
+            number(ws, i, 3, f["raekker_laest"], "#,##0")
         text(ws, i, 4, f["sha256"])
-    for col, width in zip("ABCD", (34, 60, 14, 66), strict=True):
+    for col, width in zip("ABCD", ABOUT_WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     print_setup(ws, None)

@@ -1,0 +1,52 @@
+"""The workbooks of ``kmf spor`` and ``kmf historik`` on the bundled sample, as a reader sees
+them: the facts of "Om kørslen", the accuracy sheet, the Kilde and Anm. lines, the layout."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+import kmf
+from kmf.io import sample_dataset
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Workbook]:
+    folder = tmp_path_factory.mktemp("tid")
+    sample = sample_dataset()
+    kmf.spor(sample).write(folder / "s")
+    kmf.historik(sample).write(folder / "h")
+    return {
+        "spor": load_workbook(folder / "s" / "kmf_prognosespor_2018.xlsx"),
+        "historik": load_workbook(folder / "h" / "kmf_historik.xlsx"),
+    }
+
+
+@pytest.mark.parametrize("name", ["spor", "historik"])
+def test_about_names_the_sample_and_no_value_runs_into_the_next_row(books, name) -> None:
+    ws = books[name]["Om kørslen"]
+    facts = {r[0].value: r[1] for r in ws.iter_rows(max_col=2) if r[0].value}
+    assert facts["Datasæt"].value == "eksempeldata, der følger med kmf"
+    assert all(cell.data_type == "s" for cell in facts.values() if cell.value is not None)
+    assert not any("site-packages" in str(c.value) for c in facts.values())
+    width = ws.column_dimensions["B"].width
+    for cell in facts.values():
+        # Calibri 11 fits at most ~1,25 characters per unit of width, a line is 15 pt
+        lines = math.ceil(len(str(cell.value or "")) / (1.25 * width))
+        if lines > 1:
+            assert cell.alignment.wrap_text
+            assert ws.row_dimensions[cell.row].height >= 15 * lines, cell.value
+    rows = {r[0].value: r[2].value for r in ws.iter_rows(max_col=3) if r[0].value}
+    assert rows["kmf.toml"] is None  # a settings file: no rows to count
+    assert rows["aktivitet"] > 0
+
+
+def test_spor_about_lists_each_date_without_a_cut_on_its_own_row(books) -> None:
+    ws = books["spor"]["Om kørslen"]
+    keys = [r[0].value for r in ws.iter_rows(max_col=1) if r[0].value]
+    lacking = [k for k in keys if k.startswith("Uden grundlag")]
+    assert len(lacking) == 3  # the sample's 10 January, February and March 2018
