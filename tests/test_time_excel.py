@@ -4,7 +4,6 @@ them: the facts of "Om kørslen", the accuracy sheet, the Kilde and Anm. lines, 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
