@@ -49,3 +49,26 @@ def test_spor_about_lists_each_date_without_a_cut_on_its_own_row(books) -> None:
     keys = [r[0].value for r in ws.iter_rows(max_col=1) if r[0].value]
     lacking = [k for k in keys if k.startswith("Uden grundlag")]
     assert len(lacking) == 3  # the sample's 10 January, February and March 2018
+
+
+def test_accuracy_sheet_is_a_table_of_dates_with_notes_for_each_column(books) -> None:
+    ws = books["spor"]["Træfsikkerhed"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    flat = [str(v) for row in values for v in row if v is not None]
+    assert "Kode" not in flat and "Enhed" not in flat
+    header = [str(v or "").replace("\n", " ") for v in values[4]]
+    assert header[0] == "Opgørelses- dato"
+    assert values[3][0:3] == [None, "Hele landet", "Kommunerne"]
+    assert "numerisk" in header[2] and "Median" in header[3] and "Største" in header[4]
+    assert "pct. af kommunerne" in header[5]
+    dates = [row[0] for row in values[5:] if row[0] and str(row[0])[:1].isdigit()]
+    assert len(dates) == 6  # the sample's six dates with a cut
+    # a share of the 98 kommuner is a whole number of kommuner over 98, in pct.
+    for row in values[5 : 5 + len(dates)]:
+        assert 0 <= row[5] <= 100
+        assert abs(row[5] * 98 / 100 - round(row[5] * 98 / 100)) < 1e-9
+        assert row[2] <= row[4] and row[3] <= row[4]  # mean and median at most the largest
+    anm = [t for t in flat if t.startswith(("Anm.", "Hele landet:", "Kommunerne:", "Inden"))]
+    assert any("uden fortegn" in t for t in anm)  # numerisk is defined
+    assert any("pct. af alle kommuner" in t for t in anm)
+    assert flat[-1].startswith("Kilde:")

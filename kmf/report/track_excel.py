@@ -9,17 +9,23 @@ from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.report.excel import Col, Table, _effect_columns, table_sheet
+from kmf.accuracy import WITHIN_PCT
+from kmf.report.excel import CENTRED, Col, Table, _effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name
 from kmf.report.excel_style import (
     BOLD,
+    HEADER_FILL,
+    ITALIC,
     LINE_HEIGHT,
     TITLE_FONT,
     WRAP_TOP,
     lines_needed,
+    notes,
     number,
+    number_format,
     print_setup,
     text,
 )
@@ -67,28 +73,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
     )
     if spor.traefsikkerhed is not None and spor.traefsikkerhed_enheder is not None:
         truth = "" if spor.endelig_dato is None else f" pr. {spor.endelig_dato.isoformat()}"
-        summary = spor.traefsikkerhed.with_columns(
-            pl.lit("Hele landet").alias("navn"), pl.lit("land").alias("niveau")
-        )
-        _sheet(
-            wb,
-            "Træfsikkerhed",
-            Table(
-                f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse{truth}",
-                "Pct. af den endelige opgørelse",
-                _iso_dates(summary),
-                [
-                    *dated,
-                    Col("land_fejl_pct", "Hele landet,\nafvigelse", 1, 12),
-                    Col("kommuner_mae_pct", "Kommuner,\ngns. numerisk", 1, 13),
-                    Col("kommuner_median_abs_pct", "Kommuner,\nmedian numerisk", 1, 14),
-                    Col("kommuner_max_abs_pct", "Kommuner,\nstørste numerisk", 1, 14),
-                    Col("andel_kommuner_inden_for_2pct", "Pct. kommuner\ninden for ±2", 1, 14),
-                ],
-                names="Enhed",
-                notes=[SOURCE],
-            ),
-        )
+        _accuracy_sheet(wb.create_sheet("Træfsikkerhed"), spor, truth)
         _sheet(
             wb,
             "Træfsikkerhed, enheder",
@@ -195,3 +180,50 @@ def _about(ws: Worksheet, manifest: dict[str, Any], titel: str | None, extra: li
     for col, width in zip("ABCD", ABOUT_WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     print_setup(ws, None)
+
+
+ACCURACY_COLUMNS = [
+    ("opgoerelsesdato", "Opgørelses-\ndato", 12, None),
+    ("land_fejl_pct", "Afvigelse,\npct.", 14, "Hele landet"),
+    ("kommuner_mae_pct", "Gennemsnitlig\nnumerisk\nafvigelse, pct.", 15, "Kommunerne"),
+    ("kommuner_median_abs_pct", "Median af\nnumerisk\nafvigelse, pct.", 15, "Kommunerne"),
+    ("kommuner_max_abs_pct", "Største\nnumeriske\nafvigelse, pct.", 15, "Kommunerne"),
+    ("andel_kommuner_inden_for_2pct", "Inden for ±2 pct.,\npct. af\nkommunerne", 17,
+     "Kommunerne"),
+]  # fmt: skip
+
+
+def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str) -> None:
+    """One row per forecast date: Hele landet's error, then the kommuner's spread; a
+    table of dates, not of units, so it has no Kode or name column."""
+    assert spor.traefsikkerhed is not None
+    text(ws, 1, 1, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
+         TITLE_FONT)  # fmt: skip
+    text(ws, 2, 1, f"Pct. af den endelige opgørelse{truth}; sidste kolonne pct. af kommunerne",
+         ITALIC)  # fmt: skip
+    for j, (_, header, width, group) in enumerate(ACCURACY_COLUMNS, start=1):
+        text(ws, 4, j, group, BOLD, CENTRED, HEADER_FILL)
+        text(ws, 5, j, header, BOLD, CENTRED, HEADER_FILL)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.merge_cells(start_row=4, start_column=3, end_row=4, end_column=len(ACCURACY_COLUMNS))
+    ws.row_dimensions[5].height = 46
+    rows = spor.traefsikkerhed.iter_rows(named=True)
+    row = 5
+    for row, values in enumerate(rows, start=6):
+        text(ws, row, 1, _iso(values["opgoerelsesdato"]))
+        for j, (name, *_) in enumerate(ACCURACY_COLUMNS[1:], start=2):
+            number(ws, row, j, values[name], number_format(values[name], 1))
+    width = sum(c[2] for c in ACCURACY_COLUMNS)
+    lines = [
+        "Anm.: Afvigelsen er prognosen pr. opgørelsesdatoen minus den endelige opgørelse i "
+        "pct. af den endelige opgørelse; positiv: prognosen var for høj.",
+        "Hele landet: afvigelsen for alle kommuner under ét.",
+        "Kommunerne: den numeriske afvigelse er afvigelsen uden fortegn (en prognose 3 pct. "
+        "for lav tæller som 3); gennemsnit, median og største er over alle kommuner.",
+        f"Inden for ±2 pct.: andelen af kommunerne, hvis prognose afveg højst {WITHIN_PCT:g} pct. "
+        "fra den endelige opgørelse, i pct. af alle kommuner.",
+        SOURCE,
+    ]
+    notes(ws, row + 2, lines, width, len(ACCURACY_COLUMNS))
+    ws.freeze_panes = ws.cell(row=6, column=2)
+    print_setup(ws, "4:5", landscape=False)
