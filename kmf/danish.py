@@ -1,6 +1,10 @@
-"""Numbers the Danish way: decimal comma, thousands dot. Used by messages and figures."""
+"""Numbers and dates the Danish way: decimal comma, thousands dot, ``10. september 2018``.
+Used by messages, notes and figures."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
 
 
 def format_number(value: float, decimals: int = 0) -> str:
@@ -26,3 +30,39 @@ def format_pct(value: float, decimals: int = 1, sign: bool = False) -> str:
 def format_mio(value: float) -> str:
     """A kr. amount in mio. kr. with one decimal: ``-12345678`` → ``-12,3``."""
     return format_number(value / 1e6, 1)
+
+
+MONTHS = (
+    "januar", "februar", "marts", "april", "maj", "juni",
+    "juli", "august", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def format_date(value: date | None) -> str:
+    """A date in Danish prose: ``2018-09-10`` → ``10. september 2018``; ``None`` (an
+    undated cut) → ``uden dato``. Files (CSV, Parquet, JSON) keep ISO dates."""
+    if value is None:
+        return "uden dato"
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_dates(values: Sequence[date | None]) -> str:
+    """Several dates in Danish prose, the year said once per run of dates in the same year:
+    ``10. januar, 10. februar og 10. marts 2018``."""
+    parts = []
+    for i, value in enumerate(values):
+        following = values[i + 1] if i + 1 < len(values) else None
+        same_year = value is not None and following is not None and following.year == value.year
+        parts.append(
+            f"{value.day}. {MONTHS[value.month - 1]}"
+            if same_year and value is not None
+            else format_date(value)
+        )
+    return join_and(parts)
+
+
+def join_and(parts: Sequence[str]) -> str:
+    """``a``, ``a og b``, ``a, b og c``."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} og {parts[-1]}"

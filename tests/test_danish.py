@@ -1,10 +1,20 @@
-"""Numbers the Danish way (kmf.danish): decimal comma, thousands dot, no minus on a zero."""
+"""Numbers and dates the Danish way (kmf.danish): decimal comma, thousands dot, no minus on a
+zero; ``10. september 2018``."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from kmf.danish import format_kr, format_mio, format_number, format_pct
+from kmf.danish import (
+    format_date,
+    format_dates,
+    format_kr,
+    format_mio,
+    format_number,
+    format_pct,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +44,27 @@ def test_kr_and_mio() -> None:
     assert format_kr(-21_500_000_000) == "-21.500.000.000"
     assert format_mio(747_812_345) == "747,8"
     assert format_mio(-40_000) == "0,0"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (date(2018, 9, 10), "10. september 2018"),
+        (date(2018, 1, 1), "1. januar 2018"),
+        (date(2020, 2, 29), "29. februar 2020"),
+        (date(2017, 5, 31), "31. maj 2017"),
+        (date(2019, 12, 24), "24. december 2019"),
+        (None, "uden dato"),
+    ],
+)
+def test_format_date(value: date | None, shown: str) -> None:
+    assert format_date(value) == shown
+
+
+def test_format_dates_says_each_year_once() -> None:
+    assert format_dates([]) == ""
+    assert format_dates([date(2018, 4, 10)]) == "10. april 2018"
+    jan, feb, mar = date(2018, 1, 10), date(2018, 2, 10), date(2018, 3, 10)
+    assert format_dates([jan, feb, mar]) == "10. januar, 10. februar og 10. marts 2018"
+    assert format_dates([date(2017, 12, 10), jan]) == "10. december 2017 og 10. januar 2018"
+    assert format_dates([None, jan]) == "uden dato og 10. januar 2018"
