@@ -136,8 +136,11 @@ def run_command(
     Skriver tabel B1–B4 og tabel 1–6 (CSV og Parquet), en Excel-projektmappe, figur 1–3 og
     manifest.json i mappen (standard: kmf-rapport).
     """
+    import textwrap
+    from datetime import date
+
     from kmf.console import Stage, errors_to_exit, explain_stop, out_console, summary
-    from kmf.danish import format_kr
+    from kmf.danish import format_dates, format_kr
     from kmf.io import load, sample_dataset
     from kmf.pipeline import run as run_pipeline
     from kmf.report.write import check_target
@@ -160,8 +163,12 @@ def run_command(
             when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
             done(f"budgetår {result.aar}{when}, {result.kommuner.height} kommuner, "
                  f"metode {result.metode}")  # fmt: skip
-        for later in result.manifest.datoer_uden_grundlag:
-            console.print(f"  Bemærk: {later} har ikke alle opgørelser, en prognose kræver.")
+        if result.manifest.datoer_uden_grundlag:
+            later = [date.fromisoformat(d) for d in result.manifest.datoer_uden_grundlag]
+            note = (f"Bemærk: {format_dates(later)} har ikke alle opgørelser, en prognose "
+                    "kræver; prognosen er den seneste dato, der har.")  # fmt: skip
+            console.print("\n".join(textwrap.wrap(note, 80, initial_indent="  ",
+                                                   subsequent_indent="    ")))  # fmt: skip
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = result.write(out, force=force, csv=csv)
             done(f"{len(written)} filer")

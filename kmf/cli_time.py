@@ -7,6 +7,7 @@ Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this modu
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -89,18 +90,39 @@ def spor_command(
     for d, pct in zip(shown["opgoerelsesdato"], shown["aendring_pct"], strict=True):
         console.print(f"  {'uden dato' if d is None else d.isoformat()}: "
                       f"{format_pct(pct, 1, sign=True)} pct.")  # fmt: skip
-    for d, why in track.datoer_uden_grundlag:
-        console.print(f"  Bemærk: {d.isoformat()} har intet grundlag: mangler {why}.")
+    for line in lacking_lines(track.datoer_uden_grundlag):
+        console.print(line)
     if track.traefsikkerhed is not None:
         last = track.traefsikkerhed.row(-1, named=True)
-        console.print(
+        import textwrap
+
+        line = (
             f"Træfsikkerhed mod den endelige opgørelse: seneste prognose afviger "
             f"{format_pct(last['land_fejl_pct'], 1, sign=True)} pct. for hele landet; "
             f"kommunerne i gennemsnit {format_pct(last['kommuner_mae_pct'], 1)} pct."
         )
+        console.print("\n".join(textwrap.wrap(line, 80, subsequent_indent="  ")))
     else:
         console.print(f"Ingen endelig opgørelse for {track.aar} i data: ingen træfsikkerhed.")
     console.print(f"Resultaterne er skrevet i {out}")
+
+
+def lacking_lines(lacking: tuple[tuple[date, str], ...]) -> list[str]:
+    """The dates without a basis, grouped by what they lack, each group one note wrapped to
+    80 columns."""
+    import textwrap
+
+    from kmf.danish import format_dates
+
+    grouped: dict[str, list[date]] = {}
+    for d, why in lacking:
+        grouped.setdefault(why, []).append(d)
+    lines = []
+    for why, days in grouped.items():
+        subject = "har" if len(days) == 1 else "har alle"
+        note = f"Bemærk: {format_dates(days)} {subject} intet grundlag; der mangler {why}."
+        lines += textwrap.wrap(note, 80, initial_indent="  ", subsequent_indent="    ")
+    return lines
 
 
 def historik_command(

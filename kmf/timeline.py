@@ -15,6 +15,7 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.danish import format_dates
 from kmf.errors import DataError
 from kmf.io import Dataset
 from kmf.io.schema import date_expr
@@ -68,6 +69,8 @@ class Basis:
     dato: date | None
     cuts: tuple[Cut, ...]  # the cuts found, by role
     missing: tuple[str, ...] = ()  # Danish: what is lacking, when the date has no basis
+    # the same, each said for any date ("dateret på eller før datoen"): to group dates by
+    lacks: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -95,7 +98,7 @@ def forecast_dates(dataset: Dataset, year: int) -> list[Basis]:
     out = []
     for d in have["prognose"]:
         chosen = [Cut(**{**template[0].__dict__, "dato": d})]
-        missing = []
+        missing, lacks = [], []
         for spec in template[1:]:
             options = have[spec.name]
             if d is None:
@@ -107,34 +110,64 @@ def forecast_dates(dataset: Dataset, year: int) -> list[Basis]:
                 pick = max(earlier) if earlier else _MISSING
             if pick is _MISSING:
                 missing.append(_lack(spec, d, options))
+                lacks.append(_lack_kind(spec, d, options))
             else:
                 chosen.append(Cut(spec.name, spec.aar, spec.opgoerelse, spec.takstaar, pick))
-        out.append(Basis(year, d, tuple(chosen), tuple(missing)))
+        out.append(Basis(year, d, tuple(chosen), tuple(missing), tuple(lacks)))
     return out
 
 
 _MISSING = date.min
 
 
-def _dates_phrase(dated: list[str]) -> str:
-    """``datoen 2018-04-10`` or ``datoerne 2018-04-10, 2018-05-10``."""
-    return f"datoen {dated[0]}" if len(dated) == 1 else f"datoerne {', '.join(dated)}"
+def _dates_phrase(dated: list[date]) -> str:
+    """``datoen 10. april 2018`` or ``datoerne 10. april og 10. maj 2018``."""
+    return f"{'datoen' if len(dated) == 1 else 'datoerne'} {format_dates(dated)}"
+
+
+def _exists(options: list[date | None], prose: bool = True) -> str:
+    """Whether data has the cut, and on which dates: in Danish prose, or (``prose`` False)
+    as ISO dates a user can give with --dato."""
+    dated = [o for o in options if o is not None]
+    if not options:
+        return "den findes ikke i data"
+    if not dated:
+        return "data har den kun uden dato"
+    if prose:
+        return f"data har {_dates_phrase(dated)}"
+    listed = ", ".join(o.isoformat() for o in dated)
+    return f"data har {'datoen' if len(dated) == 1 else 'datoerne'} {listed}"
+
+
+def _lack_kind(spec: Cut, d: date | None, options: list[date | None]) -> str:
+    """What a date lacks, said for any date: dates that lack the same are listed together."""
+    if d is None:
+        return _lack(spec, d, options)
+    what = f"{spec.aar} {codes.CUT_LABELS[spec.opgoerelse]} i {spec.takstaar}-takster"
+    rule = (
+        "pr. samme dag året før"
+        if spec.name == "efterreg_foreloebig"
+        else "dateret senest samme dag"
+    )
+    return f"{what} {rule} ({_exists(options)})"
+
+
+def group_lacks(bases: list[Basis]) -> list[tuple[list[date | None], str]]:
+    """What the dates without a basis lack, one entry per kind of missing cut with the dates
+    that lack it, in the order first met."""
+    grouped: dict[str, list[date | None]] = {}
+    for b in bases:
+        for lack in b.lacks:
+            grouped.setdefault(lack, []).append(b.dato)
+    return [(dates, lack) for lack, dates in grouped.items()]
 
 
 def _lack(spec: Cut, d: date | None, options: list[date | None]) -> str:
+    """What date ``d`` lacks, for an error: the dates as ISO, as they are given with --dato."""
     what = f"{spec.aar} {codes.CUT_LABELS[spec.opgoerelse]} i {spec.takstaar}-takster"
-    dated = [o.isoformat() for o in options if o is not None]
-    exists = (
-        "den findes ikke i data"
-        if not options
-        else "data har den kun uden dato"
-        if not dated
-        else f"data har {_dates_phrase(dated)}"
-    )
+    exists = _exists(options, prose=False)
     if d is None:
-        if not options:
-            return f"{what} uden dato (den findes ikke i data)"
-        return f"{what} uden dato (data har {_dates_phrase(dated)})"
+        return f"{what} uden dato ({exists})"
     if spec.name == "efterreg_foreloebig":
         return f"{what} pr. {year_before(d).isoformat()} ({exists})"
     return f"{what} dateret {d.isoformat()} eller før ({exists})"
@@ -178,9 +211,14 @@ def choose_basis(dataset: Dataset, year: int, dato: date | None) -> tuple[Basis,
     if not complete:
         if len(bases) == 1:
             raise DataError(no_basis_message(bases[0], bases))
+        every = [b.dato for b in bases]
         raise DataError(
-            f"Ingen af datoerne for {year} foreløbig har de opgørelser, en prognose kræver:\n"
-            + "\n".join(f"- {b.dato}: mangler {'; '.join(b.missing)}" for b in bases)
+            f"Ingen af de {len(bases)} datoer for {year} foreløbig ({format_dates(every)}) har "
+            "de opgørelser, en prognose kræver. Der mangler:\n"
+            + "\n".join(
+                f"- {lack}, for {'alle datoerne' if dates == every else format_dates(dates)}"
+                for dates, lack in group_lacks(bases)
+            )
             + "\nTilføj de manglende opgørelser, eller vælg et andet budgetår med --aar."
         )
     chosen = complete[-1]

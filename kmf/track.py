@@ -73,7 +73,10 @@ def spor(
     if not complete:  # the errors of kmf run: what is missing, and the dates that exist
         build_cells(data, year, basis_for(data, year)[0])
         raise DataError(no_basis_message(bases[0], bases))  # pragma: no cover - raised above
-    lacking = tuple((b.dato, "; ".join(b.missing)) for b in bases if not b.complete and b.dato)
+    # said for any date, so that the dates lacking the same are listed together
+    lacking = tuple((b.dato, "; ".join(b.lacks)) for b in bases if not b.complete and b.dato)
+    # the manifest names each date's own missing cuts, dated as in the data
+    missing = {b.dato.isoformat(): "; ".join(b.missing) for b in bases if not b.complete and b.dato}
     cells = build_keyed_cells(data, complete)
     b1 = _keyed_b1(cells, method)
     dates = pl.DataFrame(
@@ -96,7 +99,7 @@ def spor(
         units = accuracy_units(track, found[0])
         summary = accuracy_summary(units)
         truth_date = found[1]
-    manifest = _track_manifest(data, year, method, cells, lacking, found is not None, truth_date)
+    manifest = _track_manifest(data, year, method, cells, missing, found is not None, truth_date)
     return Spor(
         aar=year,
         metode=method,
@@ -227,7 +230,7 @@ def _track_manifest(
     year: int,
     method: str,
     cells: Cells,
-    lacking: tuple[tuple[Any, str], ...],
+    lacking: dict[str, str],
     has_truth: bool,
     truth_date: date | None,
 ) -> dict[str, Any]:
@@ -237,8 +240,8 @@ def _track_manifest(
         None if b.dato is None else b.dato.isoformat() for b in cells.bases
     ]
     # as in kmf run's manifest: the dates, ISO; what each lacks beside them
-    manifest["datoer_uden_grundlag"] = [d.isoformat() for d, _ in lacking]
-    manifest["mangler_pr_dato"] = {d.isoformat(): why for d, why in lacking}
+    manifest["datoer_uden_grundlag"] = list(lacking)
+    manifest["mangler_pr_dato"] = lacking
     if has_truth:
         manifest["traefsikkerhed"] = {
             "opgoerelse": f"{year} {codes.CUT_LABELS['endelig']} i {year}-takster",

@@ -311,7 +311,7 @@ def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["spor", str(folder), "--aar", "2020", "--out", str(tmp_path / "s")])
     assert done.exit_code == 0, done.output
-    assert "2020-09-10 har intet grundlag" in done.stdout
+    assert "10. september 2020 har intet grundlag" in done.stdout
     assert (tmp_path / "s" / "figur_spor.png").is_file()
     assert (tmp_path / "s" / "figur_traefsikkerhed.png").is_file()
     done = runner.invoke(app, ["historik", str(folder), "--fra", "2020", "-o", str(tmp_path / "h")])
@@ -326,6 +326,10 @@ def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     manifest = json.loads((run_out / "manifest.json").read_text())
     assert manifest["opgoerelsesdato"] == "2020-03-10"
+    done = runner.invoke(app, args[:5] + ["--out", str(tmp_path / "r2")])  # the latest date
+    assert done.exit_code == 0, done.output
+    assert done.stdout.count("Bemærk") == 1
+    assert "10. september 2020 har ikke alle opgørelser" in done.stdout
     missing = runner.invoke(app, [*args[:5], "2020-09-10", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2
     assert "2019-09-10" in missing.stderr
@@ -479,3 +483,30 @@ def test_cli_spor_prints_the_chosen_kommune(tmp_path: Path) -> None:
         shown = f"{abs(pct):.1f}".replace(".", ",")
         assert f"{shown} pct." in done.stdout
     assert aalborg["aendring_pct"].round(1).to_list() != land["aendring_pct"].round(1).to_list()
+
+
+def test_dates_without_a_basis_are_grouped_by_what_they_lack(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kmf.cli import app
+
+    runner = CliRunner()
+    # the sample's 2018 track: 10 January, February and March lack 2017 endelig (dated 10 April)
+    done = runner.invoke(app, ["spor", "--out", str(tmp_path / "s")])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.count("Bemærk") == 1
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Bemærk:" in line)
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    note = " ".join(" ".join(lines[start:end]).split())
+    assert "10. januar, 10. februar og 10. marts 2018 har alle intet grundlag" in note
+    assert "2017 endelig i 2017-takster" in note
+    assert all(len(line) <= 80 for line in lines[start:end])
+    # 2017 in the sample has nine dates and none of the three cuts a forecast reads
+    failed = runner.invoke(app, ["run", "--aar", "2017", "--out", str(tmp_path / "r")])
+    assert failed.exit_code == 2
+    listed = [line for line in failed.stderr.splitlines() if line.startswith("- ")]
+    assert len(listed) == 3
+    assert all(line.endswith("for alle datoerne") for line in listed)
+    assert "2016 foreløbig i 2016-takster" in listed[0]
+    assert "10. januar" in failed.stderr and "10. september 2017" in failed.stderr
