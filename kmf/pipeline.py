@@ -22,7 +22,7 @@ ALL_METHODS = "alle"
 
 
 def run(
-    dataset: Dataset | str | Path | Frames,
+    dataset: Dataset | str | Path | Frames | None = None,
     aar: int | None = None,
     metode: str | None = None,
     dato: date | str | None = None,
@@ -37,7 +37,8 @@ def run(
     Parameters
     ----------
     dataset
-        A loaded ``Dataset``, a path to one (a folder with ``aktivitet`` and ``budget``, and
+        Default: the bundled sample, as the command line without a dataset. A loaded
+        ``Dataset``, a path to one (a folder with ``aktivitet`` and ``budget``, and
         optionally ``kmf.toml``, or an .xlsx workbook), or its tables as data frames
         (``{"aktivitet": ..., "budget": ...}``); see ``kmf.load``.
     aar

@@ -18,6 +18,14 @@ from kmf.display import overview_html, summary_text
 from kmf.errors import OutputError
 
 
+class UnknownTable(KeyError):
+    """A table that is not in the result. A ``KeyError`` (``except KeyError`` still catches
+    it) whose message reads as written: a plain KeyError shows its message in quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 @dataclass(frozen=True)
 class ManifestFile:
     """An input file: where it is, its sha256, the rows read and (for tables) used."""
@@ -141,17 +149,16 @@ class Result:
 
         Raises
         ------
-        KeyError
-            With a Danish message naming the tables there are.
+        UnknownTable
+            A ``KeyError`` with a Danish message naming the tables there are.
         """
         key = str(n).strip().upper()
         frames = {"B1": self.b1, "B2": self.b2, "B3": self.b3, "B4": self.b4}
         frames.update({str(k): v for k, v in self.tabeller.items()})
         if key not in frames:
-            raise KeyError(
-                f'Tabel {n!r} findes ikke. Vælg en af "B1", "B2", "B3", "B4" '
-                f'eller tabel 1–{max(self.tabeller)}, fx resultat.tabel("B1") eller '
-                "resultat.tabel(4)."
+            raise UnknownTable(
+                f"Tabel {n} findes ikke. Vælg en af B1, B2, B3, B4 eller tabel "
+                f'1–{max(self.tabeller)}, fx resultat.tabel("B1") eller resultat.tabel(4).'
             )
         return frames[key]
 

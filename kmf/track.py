@@ -41,7 +41,7 @@ _UNIT_STEP = 1000
 
 
 def spor(
-    dataset: Dataset | str | Path | Frames,
+    dataset: Dataset | str | Path | Frames | None = None,
     aar: int | None = None,
     kommune: int | None = None,
     metode: str | None = None,
@@ -52,7 +52,7 @@ def spor(
     Parameters
     ----------
     dataset
-        A loaded ``Dataset`` or a path to one.
+        A loaded ``Dataset`` or a path to one; default the bundled sample.
     aar
         Budget year T; default as in ``kmf.run``.
     kommune
@@ -116,7 +116,7 @@ def spor(
 
 
 def historik(
-    dataset: Dataset | str | Path | Frames,
+    dataset: Dataset | str | Path | Frames | None = None,
     fra: int | None = None,
     til: int | None = None,
     metode: str | None = None,

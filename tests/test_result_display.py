@@ -41,6 +41,9 @@ def test_repr_is_one_short_line(result: Result) -> None:
     assert len(text) < 300 and "\n" not in text
     assert "budgetår 2021" in text and "metode ministeriet" in text
     assert "12 kommuner" in text and ".tabel(" in text
+    # the budget in mio. kr. with one decimal, as the HTML view and the CLI show it
+    land = result.b1.row(0, named=True)
+    assert f"budget {danish(land['kmf_budget_kr'] / 1e6)} mio. kr." in text
 
 
 def test_html_shows_hele_landet_and_the_regions_of_b1_as_in_the_report(result: Result) -> None:
@@ -80,8 +83,27 @@ def test_tables_by_name_and_number(result: Result) -> None:
         assert result.tabel(n) is result.tabeller[n]
         assert result.tabel(str(n)) is result.tabeller[n]
     for wrong in ("B5", 7, "tabel 1", 0):
-        with pytest.raises(KeyError, match=r"findes ikke\. Vælg en af"):
+        with pytest.raises(KeyError, match=r"findes ikke\. Vælg en af") as info:
             result.tabel(wrong)
+        # read as written: no quotes around the message, no escaped quotes inside it
+        shown = str(info.value)
+        assert shown.startswith(f"Tabel {wrong} findes ikke.") and "\\" not in shown
+        assert 'resultat.tabel("B1")' in shown
+
+
+def test_the_python_api_defaults_to_the_sample_like_the_cli() -> None:
+    result = kmf.run()
+    assert result.aar == 2018 and result.kommuner.height == 98
+    assert kmf.spor().aar == 2018
+    assert kmf.historik().aar == [2018, 2019]
+    data = kmf.load()
+    text = repr(data)
+    assert "\n" not in text and len(text) < 200 and "DataFrame" not in text
+    assert text.startswith("<kmf.Dataset: eksempeldata, der følger med kmf; aktivitet ")
+    # what was read: the activity file and its rows, the cuts
+    rows = sum(f.rows for f in data.files if f.table == "aktivitet")
+    assert f"{rows:,} rækker i 1 fil".replace(",", ".") in text
+    assert f"{data.cuts().height} opgørelser" in text
 
 
 def test_what_a_user_reads_in_help_explains_itself() -> None:

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 import polars as pl
 
+from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.aggregate import aggregate_activity
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
@@ -103,6 +104,28 @@ class Dataset:
         """Whether the budget has one row per kommune (else one for the whole country)."""
         return self.budget.height > 0 and self.budget["kommunekode"].null_count() == 0
 
+    def __repr__(self) -> str:
+        """A line on what was read, not the frames: source, files, rows, cuts, years."""
+        if self.source is None:
+            where = "tabeller givet fra Python"
+        else:
+            try:
+                sample = self.source.resolve() == sample_dataset().resolve()
+            except DataError:  # no sample in this installation
+                sample = False
+            where = "eksempeldata, der følger med kmf" if sample else str(self.source)
+        files = [f for f in self.files if f.table == "aktivitet"]
+        rows = sum(f.rows for f in files)
+        cuts = self.cuts()
+        years = sorted(set(cuts["aar"].to_list()))
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else "".join(map(str, years))
+        budget = "pr. kommune" if self.budget_per_kommune else "hele landet"
+        return (
+            f"<kmf.Dataset: {where}; aktivitet {format_kr(rows)} rækker i {len(files)} "
+            f"{'fil' if len(files) == 1 else 'filer'}, {cuts.height} "
+            f"{'opgørelse' if cuts.height == 1 else 'opgørelser'} for {span}; budget {budget}>"
+        )
+
     def latest_foreloebig_year(self) -> int | None:
         years = self.aktivitet.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
         return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
@@ -121,13 +144,14 @@ def sample_dataset() -> Path:
     return sample
 
 
-def load(path: str | Path | Frames) -> Dataset:
+def load(path: str | Path | Frames | None = None) -> Dataset:
     """Read and validate a dataset.
 
     Parameters
     ----------
     path
-        A dataset folder, a file inside one (``aktivitet.csv``), or an ``.xlsx`` workbook;
+        Default: the bundled sample (:func:`sample_dataset`), as ``kmf run`` without a
+        dataset. A dataset folder, a file inside one (``aktivitet.csv``), or an ``.xlsx`` workbook;
         or the tables themselves as data frames (polars or pandas):
         ``{"aktivitet": frame, "budget": frame}``, where ``aktivitet`` may also be a list of
         frames (they are read as one). The frames have the columns of the files.
@@ -139,7 +163,7 @@ def load(path: str | Path | Frames) -> Dataset:
     """
     if isinstance(path, Mapping):
         return _validated(None, *_frame_pieces(path), Settings(), None)
-    source = Path(path)
+    source = sample_dataset() if path is None else Path(path)
     require_utf8_path(source, DataError)
     try:
         return _load(source)
