@@ -139,7 +139,14 @@ def run_command(
     import textwrap
     from datetime import date
 
-    from kmf.console import Stage, errors_to_exit, explain_stop, out_console, summary
+    from kmf.console import (
+        Stage,
+        check_method,
+        errors_to_exit,
+        explain_stop,
+        out_console,
+        summary,
+    )
     from kmf.danish import format_dates, format_kr
     from kmf.io import load, sample_dataset
     from kmf.pipeline import run as run_pipeline
@@ -148,8 +155,9 @@ def run_command(
     console = out_console()
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
-        # at once, before the data are read: a rerun without --force stops here
+        # at once, before the data are read: a rerun without --force or a wrong method
         check_target(out, force)
+        check_method(metode)
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser og kontrollerer data") as done:
             data = load(source)
@@ -326,9 +334,11 @@ def synth_command(
         start = time.perf_counter()
         written = synthesize(rows, out, year=aar, seed=seed, dates=datoer, years=aar_antal)
     seconds = format_pct(time.perf_counter() - start, 1)
+    # the command the data are made for: dates for spor, several years for historik
+    command = "spor" if datoer else "historik" if aar_antal > 1 else "run"
     out_console().print(
         f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "
-        f"{out} ({seconds} s). Kør: kmf run {out}"
+        f"{out} ({seconds} s). Kør: kmf {command} {out}"
     )
 
 

@@ -62,7 +62,14 @@ def spor_command(
     Skriver tabel B1 for hver dato (tabel_spor), og hvor tæt prognoserne ramte den endelige
     opgørelse (træfsikkerhed), hvis den findes; en Excel-projektmappe og figurer.
     """
-    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.console import (
+        Stage,
+        check_method,
+        errors_to_exit,
+        explain_stop,
+        out_console,
+        written_line,
+    )
     from kmf.danish import format_kr, format_pct
     from kmf.io import load, sample_dataset
     from kmf.report.write import check_target
@@ -72,17 +79,18 @@ def spor_command(
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         check_target(out, force)
+        check_method(metode)
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser og kontrollerer data") as done:
             data = load(source)
             done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
         with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
             track = spor(data, aar=aar, kommune=kommune, metode=metode)
-            done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode: {track.metode}")
+            done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode {track.metode}")
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = track.write(out, force=force)
             done(f"{len(written)} filer")
-    from kmf.report.track import track_rows
+    from kmf.report.track import track_rows, track_workbook_name
 
     shown = track_rows(track)  # the unit the figure shows: Hele landet or the kommune
     who = "hele landet" if track.kommune is None else shown["navn"][0]
@@ -104,7 +112,7 @@ def spor_command(
         console.print("\n".join(textwrap.wrap(line, 80, subsequent_indent="  ")))
     else:
         console.print(f"Ingen endelig opgørelse for {track.aar} i data: ingen træfsikkerhed.")
-    console.print(f"Resultaterne er skrevet i {out}")
+    console.print(written_line(out, track_workbook_name(track.aar)))
 
 
 def lacking_lines(lacking: tuple[tuple[date, str], ...]) -> list[str]:
@@ -155,9 +163,17 @@ def historik_command(
     Hvert år på sin seneste opgørelsesdato med grundlag og med sit eget budget; skriver
     tabel_historik, en Excel-projektmappe og en figur.
     """
-    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.console import (
+        Stage,
+        check_method,
+        errors_to_exit,
+        explain_stop,
+        out_console,
+        written_line,
+    )
     from kmf.danish import format_kr, format_pct
     from kmf.io import load, sample_dataset
+    from kmf.report.track import history_workbook_name
     from kmf.report.write import check_target
     from kmf.track import historik
 
@@ -165,13 +181,14 @@ def historik_command(
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         check_target(out, force)
+        check_method(metode)
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser og kontrollerer data") as done:
             data = load(source)
             done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
         with Stage(console, "Beregner hvert budgetår") as done:
             history = historik(data, fra=fra, til=til, metode=metode)
-            done(f"{len(history.aar)} budgetår, metode: {history.metode}")
+            done(f"{len(history.aar)} budgetår, metode {history.metode}")
         with Stage(console, "Skriver tabeller, Excel og figur") as done:
             written = history.write(out, force=force)
             done(f"{len(written)} filer")
@@ -183,4 +200,4 @@ def historik_command(
         console.print(f"  {year}{when}: {format_pct(pct, 1, sign=True)} pct.")
     for year, why in history.aar_uden_grundlag:
         console.print(f"  Bemærk: {year} er ikke med: {why}.")
-    console.print(f"Resultaterne er skrevet i {out}")
+    console.print(written_line(out, history_workbook_name()))

@@ -147,7 +147,7 @@ def summary(console: Console, result: Result, out: Path) -> None:
         console.print(f"  {name:<24}{_pct(value):>6} {unit}")
     console.print(f"Største stigning: {high['navn']} {_pct(high['aendring_pct'])} pct.")
     console.print(f"Største fald: {low['navn']} {_pct(low['aendring_pct'])} pct.")
-    console.print(f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook_name(result.aar)}).")
+    console.print(written_line(out, workbook_name(result.aar)))
 
 
 SUMMARY_EFFECTS = (
@@ -158,6 +158,22 @@ SUMMARY_EFFECTS = (
     ("andelseffekt", "   C2. KMF-andel"),
     ("oevrige", "Øvrige"),
 )
+
+
+def check_method(metode: str | None) -> None:
+    """Reject an unknown --metode before any data are read (the library checks it too, but
+    only after loading). ``None``: the method of kmf.toml, checked when it is read."""
+    from kmf.decompose import METHODS
+    from kmf.pipeline import ALL_METHODS
+
+    known = (*METHODS, ALL_METHODS)
+    if metode is not None and metode not in known:
+        raise DataError(f"Metoden '{metode}' findes ikke. Vælg en af: {', '.join(known)}.")
+
+
+def written_line(out: Path, workbook: str) -> str:
+    """The last line of kmf run, spor and historik: where the results are, and the workbook."""
+    return f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook})."
 
 
 def _pct(value: float) -> str:

@@ -9,7 +9,7 @@ import html
 import polars as pl
 
 from kmf import codes
-from kmf.danish import format_kr, format_pct
+from kmf.danish import format_mio, format_pct
 
 # (column, header) of the B1 overview; with the exact methods C1 and C2 come after C
 _COLUMNS: tuple[tuple[str, str], ...] = (
@@ -109,7 +109,7 @@ def overview_html(b1: pl.DataFrame, aar: int, metode: str, kommuner: int) -> str
         body.append(f"<tr><td style='text-align:left'>{name}</td>{cells}</tr>")
     caption = (
         f"KMF, budgetår {aar}: ændring fra budget til prognose og effekterne i pct. af "
-        f"budgettet (metode: {html.escape(metode)})"
+        f"budgettet (metode {html.escape(metode)})"
     )
     return (
         "<div><table>"
@@ -127,7 +127,7 @@ def summary_text(aar: int, metode: str, kommuner: int, land: dict[str, float]) -
     the tables."""
     return (
         f"<kmf.Result: budgetår {aar}, metode {metode}, {kommuner} kommuner; Hele landet: "
-        f"budget {format_kr(land['kmf_budget_kr'])} kr., ændring "
+        f"budget {format_mio(land['kmf_budget_kr'])} mio. kr., ændring "
         f"{format_pct(land['aendring_pct'], 1, sign=True)} pct. "
         "Tabellerne: .b1 … .b4, .tabel(1) … .tabel(6)>"
     )

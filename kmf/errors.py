@@ -66,6 +66,30 @@ _BOTH = {
     "og kør igen.",
     errno.EBUSY: "'{p}' er i brug af et andet program. Luk det, og kør igen.",
     errno.ETXTBSY: "'{p}' er i brug af et andet program. Luk det, og kør igen.",
+    errno.EEXIST: "'{p}' findes allerede, så den kan ikke oprettes. Flyt eller slet den, "
+    "eller vælg et andet navn.",
+    errno.ENOTDIR: "En del af stien '{p}' er en fil, ikke en mappe. Ret stien.",
+    errno.ENOTEMPTY: "Mappen '{p}' er ikke tom, så den kan ikke erstattes. Flyt eller slet "
+    "indholdet, eller {alt}.",
+    errno.EXDEV: "'{p}' kan ikke flyttes på plads, fordi den skal over på et andet drev. "
+    "{Alt} på samme drev.",
+    errno.ELOOP: "Stien '{p}' har genveje (symbolske links), der peger i ring. Ret stien.",
+    errno.EINVAL: "Stien '{p}' kan ikke bruges her (fx et tegn, drevet ikke tillader i "
+    "filnavne). Vælg et andet navn.",
+    errno.EAGAIN: "'{p}' er midlertidigt optaget. Vent lidt, og kør igen.",
+    errno.ESTALE: "Netværksdrevet, hvor '{p}' ligger, har mistet forbindelsen. Åbn drevet "
+    "igen, og kør igen.",
+    errno.ETIMEDOUT: "Drevet, hvor '{p}' ligger, svarede ikke i tide. Kontrollér "
+    "netværksforbindelsen, og kør igen.",
+    errno.ENODEV: "Drevet, hvor '{p}' ligger, findes ikke (længere). Tilslut drevet, eller "
+    "ret stien.",
+    errno.ENXIO: "Drevet, hvor '{p}' ligger, findes ikke (længere). Tilslut drevet, eller "
+    "ret stien.",
+    errno.ENOMEM: "Der er ikke hukommelse nok til at arbejde med '{p}'. Luk andre programmer, "
+    "og kør igen.",
+    errno.ENOLCK: "'{p}' kan ikke låses (drevet tillader ikke fillåse). {Alt} på et andet drev.",
+    errno.EPIPE: "Forbindelsen brød, mens der blev skrevet til '{p}'. Kør igen.",
+    errno.ECONNRESET: "Forbindelsen til drevet, hvor '{p}' ligger, blev afbrudt. Kør igen.",
 }
 
 
@@ -105,6 +129,7 @@ def os_error_message(
         return texts[code].format(
             p=p, alt=alternative, Alt=alternative[:1].upper() + alternative[1:]
         )
+    # the last resort, for an errno kmf does not meet in normal use: the system's own words
     reason = os.strerror(code) if code is not None else (str(exc) or type(exc).__name__)
     verb = "skrive i" if writing else "læse"
     return (

@@ -30,7 +30,7 @@ from kmf.display import vis
 from kmf.figures import kommune_overview, report_figure, unit_row, waterfall
 
 resultat = kmf.run(kmf.sample_dataset())
-print(f"Budgetår {resultat.aar}, metode: {resultat.metode}, {resultat.kommuner.height} kommuner")
+print(f"Budgetår {resultat.aar}, metode {resultat.metode}, {resultat.kommuner.height} kommuner")
 
 # %% [markdown]
 # ## Hele landet og regionerne

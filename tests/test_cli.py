@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,38 @@ def test_command_lines_that_cannot_be_parsed_get_one_danish_line() -> None:
                         "integer", "does not", "x>="):  # fmt: skip
             assert english not in done.stderr, (args, done.stderr)
         assert done.stderr.count("Mente du") <= 1, (args, done.stderr)
+
+
+def test_an_unknown_method_is_rejected_before_the_data_are_read(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = tmp_path / "findes-ikke"  # were it read first, the error would be about it
+    for command in ("run", "spor", "historik"):
+        args = [command, str(missing), "--metode", "foo", "--out", str(tmp_path / command)]
+        done = runner.invoke(app, args)
+        assert done.exit_code == 2, done.output
+        assert "Metoden 'foo' findes ikke" in done.stderr
+        assert "findes-ikke" not in done.stderr
+
+
+def test_run_spor_and_historik_end_alike_naming_the_workbook(tmp_path: Path) -> None:
+    runner = CliRunner()
+    names = {"run": "kmf_dekomponering_2018.xlsx", "spor": "kmf_prognosespor_2018.xlsx",
+             "historik": "kmf_historik.xlsx"}  # fmt: skip
+    for command, workbook in names.items():
+        out = tmp_path / command
+        done = runner.invoke(app, [command, "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        last = done.stdout.strip().splitlines()[-1]
+        assert last == f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook}).", last
+        assert (out / workbook).is_file()
+        assert "metode: " not in done.stdout and "metode ministeriet" in done.stdout
+
+
+def test_synth_suggests_the_command_its_data_are_for(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for extra, command in ((["--datoer", "2"], "spor"), (["--aar-antal", "2"], "historik"),
+                           ([], "run")):  # fmt: skip
+        out = tmp_path / command
+        done = runner.invoke(app, ["synth", "--rækker", "2000", "--out", str(out), *extra])
+        assert done.exit_code == 0, done.output
+        assert done.stdout.strip().endswith(f"Kør: kmf {command} {out}")

@@ -583,3 +583,25 @@ def test_convert_with_force_replaces_and_keeps_the_old_file_on_failure(
     assert_refused(cli("konverter", csv, target, "--force"), "plads", f"'{target}'")
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aktivitet.parquet"]
+
+
+EVERYDAY_ERRNOS = [
+    "EACCES", "EPERM", "ENOENT", "EISDIR", "ENOSPC", "EDQUOT", "EFBIG", "EROFS",
+    "ENAMETOOLONG", "EIO", "EMFILE", "ENFILE", "EBUSY", "ETXTBSY", "EEXIST", "ENOTDIR",
+    "ENOTEMPTY", "EXDEV", "ELOOP", "EINVAL", "EAGAIN", "ESTALE", "ETIMEDOUT", "ENODEV",
+    "ENXIO", "ENOMEM", "ENOLCK", "EPIPE", "ECONNRESET",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", EVERYDAY_ERRNOS)
+@pytest.mark.parametrize("writing", [False, True])
+def test_every_everyday_os_error_is_said_in_danish(name: str, writing: bool, tmp_path) -> None:
+    from kmf.errors import os_error_message
+
+    code = getattr(errno, name)
+    english = os.strerror(code)
+    where = tmp_path / "ud"  # a path with nothing in the way
+    text = os_error_message(OSError(code, english, str(where)), where, writing=writing)
+    assert english not in text and f"fejl {code}" not in text, text
+    assert str(where) in text
+    assert text.endswith(".")
