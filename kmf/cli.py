@@ -147,7 +147,7 @@ def run_command(
         out_console,
         summary,
     )
-    from kmf.danish import format_dates, format_kr
+    from kmf.danish import format_date, format_dates, format_kr
     from kmf.io import load, sample_dataset
     from kmf.pipeline import run as run_pipeline
     from kmf.report.write import check_target
@@ -168,7 +168,7 @@ def run_command(
             console.print(f"  Bemærk: {note}")
         with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
-            when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
+            when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
             done(f"budgetår {result.aar}{when}, {result.kommuner.height} kommuner, "
                  f"metode {result.metode}")  # fmt: skip
         if result.manifest.datoer_uden_grundlag:

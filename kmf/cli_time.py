@@ -70,7 +70,7 @@ def spor_command(
         out_console,
         written_line,
     )
-    from kmf.danish import format_kr, format_pct
+    from kmf.danish import format_date, format_kr, format_pct
     from kmf.io import load, sample_dataset
     from kmf.report.write import check_target
     from kmf.track import spor
@@ -96,7 +96,7 @@ def spor_command(
     who = "hele landet" if track.kommune is None else shown["navn"][0]
     console.print(f"Prognosespor for {track.aar}, {who} (ændring ift. budgettet):")
     for d, pct in zip(shown["opgoerelsesdato"], shown["aendring_pct"], strict=True):
-        console.print(f"  {'uden dato' if d is None else d.isoformat()}: "
+        console.print(f"  {format_date(d)}: "
                       f"{format_pct(pct, 1, sign=True)} pct.")  # fmt: skip
     for line in lacking_lines(track.datoer_uden_grundlag):
         console.print(line)
@@ -171,7 +171,7 @@ def historik_command(
         out_console,
         written_line,
     )
-    from kmf.danish import format_kr, format_pct
+    from kmf.danish import format_date, format_kr, format_pct
     from kmf.io import load, sample_dataset
     from kmf.report.track import history_workbook_name
     from kmf.report.write import check_target
@@ -196,7 +196,7 @@ def historik_command(
     console.print("Hele landet, ændring ift. budgettet:")
     for year, pct in zip(land["aar"], land["aendring_pct"], strict=True):
         d = history.datoer[year]
-        when = "" if d is None else f" (pr. {d.isoformat()})"
+        when = "" if d is None else f" (pr. {format_date(d)})"
         console.print(f"  {year}{when}: {format_pct(pct, 1, sign=True)} pct.")
     for year, why in history.aar_uden_grundlag:
         console.print(f"  Bemærk: {year} er ikke med: {why}.")

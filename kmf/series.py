@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from kmf.danish import format_date
 from kmf.errors import OutputError
 
 
@@ -59,12 +60,12 @@ class Spor:
 
     def __repr__(self) -> str:
         days = [d for d in self.datoer if d is not None]
-        span = f"{days[0].isoformat()} … {days[-1].isoformat()}" if days else "uden dato"
+        span = f"{format_date(days[0])} … {format_date(days[-1])}" if days else "uden dato"
         truth = (
             "ingen endelig opgørelse at måle mod"
             if self.traefsikkerhed is None
             else "træfsikkerhed mod den endelige opgørelse"
-            + ("" if self.endelig_dato is None else f" pr. {self.endelig_dato.isoformat()}")
+            + ("" if self.endelig_dato is None else f" pr. {format_date(self.endelig_dato)}")
         )
         missing = len(self.datoer_uden_grundlag)
         lacking = f"; {_dates(missing)} uden grundlag" if missing else ""

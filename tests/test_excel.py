@@ -163,7 +163,7 @@ def test_every_table_has_its_notes_and_the_source_line(book) -> None:
         assert sources == [
             "Kilde: Egne beregninger med kmf "
             f"{kmf.__version__} efter Sundheds- og Ældreministeriets metode; eksempeldata, der "
-            "følger med kmf, prognose pr. 2018-09-10."  # the sample's forecast date
+            "følger med kmf, prognose pr. 10. september 2018."  # the sample's forecast date
         ], sheet
         assert any(t.startswith("Anm.: ") for t in texts), sheet
     assert any("Kilde: " in t for t in _texts(book["Figurer"]))

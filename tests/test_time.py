@@ -165,9 +165,9 @@ def test_the_tracks_latest_row_is_the_run_on_that_date(folder: Path) -> None:
 def test_accuracy_against_the_latest_endelig_cut(folder: Path) -> None:
     track = kmf.spor(folder)
     assert repr(track) == (
-        "Prognosespor for budgetår 2020 (metode ministeriet): 3 datoer, 2020-02-29 … "
-        "2020-06-10; 1 dato uden grundlag; træfsikkerhed mod den endelige opgørelse pr. "
-        "2021-04-10."
+        "Prognosespor for budgetår 2020 (metode ministeriet): 3 datoer, 29. februar 2020 … "
+        "10. juni 2020; 1 dato uden grundlag; træfsikkerhed mod den endelige opgørelse pr. "
+        "10. april 2021."
     )
     assert track.endelig_dato == D("2021-04-10")
     units = track.traefsikkerhed_enheder
@@ -474,6 +474,8 @@ def test_cli_spor_prints_the_chosen_kommune(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["spor", "--kommune", "851", "--out", str(tmp_path / "s")])
     assert done.exit_code == 0, done.output
     assert "Prognosespor for 2018, Aalborg (ændring ift. budgettet):" in done.stdout
+    assert "\n  10. april 2018: " in done.stdout  # dates in Danish prose, not ISO
+    assert "2018-04-10" not in done.stdout
     table = pl.read_csv(tmp_path / "s" / "tabel_spor.csv", schema_overrides={"kode": pl.String})
     aalborg = table.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == "851"))
     land = table.filter(pl.col("niveau") == "land")

@@ -72,3 +72,16 @@ def test_accuracy_sheet_is_a_table_of_dates_with_notes_for_each_column(books) ->
     assert any("uden fortegn" in t for t in anm)  # numerisk is defined
     assert any("pct. af alle kommuner" in t for t in anm)
     assert flat[-1].startswith("Kilde:")
+
+
+def test_dates_in_the_notes_and_facts_are_danish_prose(books) -> None:
+    ws = books["spor"]["Om kørslen"]
+    facts = {r[0].value: r[1].value for r in ws.iter_rows(max_col=2) if r[0].value}
+    # the sample's T foreløbig dates with a cut: the 10th of April to September 2018
+    months = ["april", "maj", "juni", "juli", "august", "september"]
+    assert facts["Opgørelsesdatoer"] == ", ".join(f"10. {m} 2018" for m in months)
+    assert facts["Endelig opgørelse (træfsikkerhed)"] == "10. april 2019"
+    title = books["spor"]["Træfsikkerhed"]["A2"].value
+    assert "pr. 10. april 2019" in title
+    # the table cells keep ISO dates, as the CSV files do
+    assert books["spor"]["Prognosespor"]["C6"].value == "2018-04-10"

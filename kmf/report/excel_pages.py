@@ -24,6 +24,7 @@ from openpyxl.drawing.text import (
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kmf.danish import format_date
 from kmf.io.dataset import sample_dataset
 from kmf.report.excel_style import (
     BOLD,
@@ -81,7 +82,7 @@ def source_line(result: Result) -> str:
     )
     name = dataset_label(result)
     data = name if name in (SAMPLE_LABEL, FRAMES_LABEL) else f"datasættet {Path(name).name}"
-    when = "" if result.dato is None else f", prognose pr. {result.dato.isoformat()}"
+    when = "" if result.dato is None else f", prognose pr. {format_date(result.dato)}"
     return f"Kilde: Egne beregninger med kmf {result.manifest.version} efter {how}; {data}{when}."
 
 

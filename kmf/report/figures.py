@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from kmf.danish import format_number
+from kmf.danish import format_date, format_number
 from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS, waterfall_name
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure
     ax.bar_label(bars, labels=["–" if v is None else shown(v, 1) for v in values],
                  padding=2, fontsize=9)  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)
-    when = "" if result.dato is None else f" (prognose pr. {result.dato.isoformat()})"
+    when = "" if result.dato is None else f" (prognose pr. {format_date(result.dato)})"
     _titles(ax, spec.title, f"Hele landet, {result.aar}{when} ift. budgettet (ØA). Pct.-point")
     ax.set_ylabel("Pct.-point", fontsize=9)
     ax.margins(y=0.15)

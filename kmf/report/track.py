@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from kmf.danish import format_number
+from kmf.danish import format_date, format_number
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.series import Historik, Spor
@@ -179,7 +179,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     ax.set_xticks(
         x, labels, rotation=45 if len(x) > 6 else 0, ha="right" if len(x) > 6 else "center"
     )
-    truth = "" if spor.endelig_dato is None else f" pr. {_date_label(spor.endelig_dato)}"
+    truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
     _style(ax, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
            f"Prognose minus endelig opgørelse{truth}, pct. af den endelige", "Pct.")  # fmt: skip
     ax.legend(fontsize=8, loc="best", frameon=False)

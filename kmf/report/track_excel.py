@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.accuracy import WITHIN_PCT
+from kmf.danish import format_date
 from kmf.report.excel import CENTRED, Col, Table, _effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name
 from kmf.report.excel_style import (
@@ -72,7 +73,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
         ),
     )
     if spor.traefsikkerhed is not None and spor.traefsikkerhed_enheder is not None:
-        truth = "" if spor.endelig_dato is None else f" pr. {spor.endelig_dato.isoformat()}"
+        truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
         _accuracy_sheet(wb.create_sheet("Træfsikkerhed"), spor, truth)
         _sheet(
             wb,
@@ -149,7 +150,8 @@ def _sheet(wb: Workbook, name: str, table: Table) -> None:
 
 
 def _iso(d: Any) -> str:
-    return "uden dato" if d is None else d.isoformat()
+    """A date in a note or a fact of "Om kørslen": Danish prose (the tables keep ISO)."""
+    return format_date(d)
 
 
 def _about(ws: Worksheet, manifest: dict[str, Any], titel: str | None, extra: list) -> None:
