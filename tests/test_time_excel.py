@@ -85,3 +85,27 @@ def test_dates_in_the_notes_and_facts_are_danish_prose(books) -> None:
     assert "pr. 10. april 2019" in title
     # the table cells keep ISO dates, as the CSV files do
     assert books["spor"]["Prognosespor"]["C6"].value == "2018-04-10"
+
+
+@pytest.mark.parametrize("name", ["spor", "historik"])
+def test_every_table_sheet_has_anm_and_a_kilde_naming_data_and_dates(books, name) -> None:
+    book = books[name]
+    for ws in book.worksheets:
+        if ws.title == "Om kørslen":
+            continue
+        texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        sources = [t for t in texts if t.startswith("Kilde:")]
+        assert len(sources) == 1, ws.title
+        source = sources[0]
+        assert f"kmf {kmf.__version__}" in source
+        assert "Sundheds- og Ældreministeriets metode" in source
+        assert "eksempeldata, der følger med kmf" in source
+        if name == "spor":  # the six dates with a cut, in Danish prose
+            assert (
+                "prognoser pr. 10. april, 10. maj, 10. juni, 10. juli, 10. august og "
+                "10. september 2018" in source
+            ), source
+        else:
+            assert "seneste opgørelsesdato" in source
+        assert any(t.startswith("Anm.:") for t in texts), ws.title
+        assert texts.index(source) == len(texts) - 1, ws.title  # the last line, as in the report

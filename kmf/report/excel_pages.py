@@ -75,15 +75,19 @@ def dataset_name(datasaet: str | None) -> str:
 def source_line(result: Result) -> str:
     """The "Kilde:" line under every table: whose numbers these are and how they are made
     (the report's line names the ministry; these are computed by kmf from the user's data)."""
+    when = "" if result.dato is None else f"prognose pr. {format_date(result.dato)}"
+    return source_text(result.manifest.version, result.metode, result.manifest.datasaet, when)
+
+
+def source_text(version: str, metode: str, datasaet: str | None, when: str = "") -> str:
+    """:func:`source_line` from its parts; ``when`` says the date(s) of the forecast(s)."""
     how = (
-        "Sundheds- og Ældreministeriets metode"
-        if result.metode == "ministeriet"
-        else f"metoden {result.metode}"
+        "Sundheds- og Ældreministeriets metode" if metode == "ministeriet" else f"metoden {metode}"
     )
-    name = dataset_label(result)
+    name = dataset_name(datasaet)
     data = name if name in (SAMPLE_LABEL, FRAMES_LABEL) else f"datasættet {Path(name).name}"
-    when = "" if result.dato is None else f", prognose pr. {format_date(result.dato)}"
-    return f"Kilde: Egne beregninger med kmf {result.manifest.version} efter {how}; {data}{when}."
+    when = f", {when}" if when else ""
+    return f"Kilde: Egne beregninger med kmf {version} efter {how}; {data}{when}."
 
 
 def _chart_title(value: str) -> Title:

@@ -13,9 +13,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.accuracy import WITHIN_PCT
-from kmf.danish import format_date
+from kmf.danish import format_date, format_dates
 from kmf.report.excel import CENTRED, Col, Table, _effect_columns, table_sheet
-from kmf.report.excel_pages import dataset_name
+from kmf.report.excel_pages import dataset_name, source_text
 from kmf.report.excel_style import (
     BOLD,
     HEADER_FILL,
@@ -32,7 +32,7 @@ from kmf.report.excel_style import (
 )
 from kmf.series import Historik, Spor
 
-SOURCE = "Kilde: Egne beregninger med kmf."
+KR_NOTE = "Kolonnerne i kr. er med, så tallene kan efterregnes."
 ABOUT_WIDTHS = (34, 60, 14, 66)
 
 
@@ -49,6 +49,12 @@ def track_workbook(spor: Spor, path: Path) -> None:
     dated = [Col("opgoerelsesdato", "Opgørelses-\ndato", 0, 12)]
     effects = _effect_columns(1, split="omraademikseffekt_pct" in spor.spor.columns)
     top = spor.spor.filter(pl.col("niveau") != "kommune")
+    days = [d for d in spor.datoer if d is not None]
+    source = source_text(
+        spor.manifest["version"], spor.metode, spor.manifest["datasaet"],
+        f"prognoser pr. {format_dates(days)}" if days else "",
+    )  # fmt: skip
+    change = _change_note(spor.aar, oea)
     _sheet(
         wb,
         "Prognosespor",
@@ -58,23 +64,32 @@ def track_workbook(spor: Spor, path: Path) -> None:
             "Pct./pct.-point",
             _iso_dates(top),
             dated + effects,
-            notes=[SOURCE],
+            notes=[
+                "Anm.: Hver række er prognosen pr. opgørelsesdatoen (tabel B1 for hele landet og "
+                f"regionerne), datoerne i tidsorden. {change} {KR_NOTE}",
+                source,
+            ],
         ),
     )
     _sheet(
         wb,
         "Alle enheder",
         Table(
-            f"Prognosespor {spor.aar}: tabel B1 pr. opgørelsesdato for alle kommuner",
+            f"Prognosespor {spor.aar}: tabel B1 pr. opgørelsesdato, hele landet, regioner og "
+            "kommuner",
             "Pct./pct.-point",
             _iso_dates(spor.spor),
             dated + effects,
-            notes=[SOURCE],
+            notes=[
+                "Anm.: For hver opgørelsesdato tabel B1: hele landet, derefter hver region med "
+                f"sine kommuner efter kommunekode. {change} {KR_NOTE}",
+                source,
+            ],
         ),
     )
     if spor.traefsikkerhed is not None and spor.traefsikkerhed_enheder is not None:
         truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
-        _accuracy_sheet(wb.create_sheet("Træfsikkerhed"), spor, truth)
+        _accuracy_sheet(wb.create_sheet("Træfsikkerhed"), spor, truth, source)
         _sheet(
             wb,
             "Træfsikkerhed, enheder",
@@ -88,7 +103,13 @@ def track_workbook(spor: Spor, path: Path) -> None:
                     Col("kmf_endelig_kr", "Endelig, kr.", 0, 16, thousands=True),
                     Col("fejl_pct", "Afvigelse, pct.", 1, 12),
                 ],
-                notes=[SOURCE],
+                notes=[
+                    "Anm.: For hver opgørelsesdato hele landet, regionerne og kommunerne. "
+                    "Prognose og endelig er KMF-afregningen i kr. efter prognosen pr. datoen og "
+                    "efter den endelige opgørelse; afvigelsen er prognosen minus den endelige i "
+                    "pct. af den endelige (positiv: prognosen var for høj).",
+                    source,
+                ],
             ),
         )
     facts: list[tuple[str, Any]] = [
@@ -110,6 +131,15 @@ def history_workbook(historik: Historik, path: Path) -> None:
     wb.remove(wb.active)
     year = [Col("aar", "Budgetår", 0, 9)]
     effects = _effect_columns(1, split="omraademikseffekt_pct" in historik.historik.columns)
+    source = source_text(
+        historik.manifest["version"], historik.metode, historik.manifest["datasaet"],
+        "hvert budgetår pr. sin seneste opgørelsesdato med grundlag (se Om kørslen)"
+        if any(d is not None for d in historik.datoer.values()) else "",
+    )  # fmt: skip
+    change = (
+        "Ændringen er årets forventede KMF-afregning (prognosen) minus årets budget (ØA) i pct. "
+        "af budgettet; effekterne er pct.-point af budgettet, og A + B + C + Øvrige = ændringen."
+    )
     _sheet(
         wb,
         "Historik",
@@ -119,18 +149,26 @@ def history_workbook(historik: Historik, path: Path) -> None:
             "Pct./pct.-point",
             historik.historik.filter(pl.col("niveau") != "kommune"),
             year + effects,
-            notes=[SOURCE],
+            notes=[
+                "Anm.: Hver række er tabel B1 for hele landet eller en region i ét budgetår, "
+                f"med årets eget budget; årene i tidsorden. {change} {KR_NOTE}",
+                source,
+            ],
         ),
     )
     _sheet(
         wb,
         "Alle enheder",
         Table(
-            "Historik: tabel B1 pr. budgetår for alle kommuner",
+            "Historik: tabel B1 pr. budgetår, hele landet, regioner og kommuner",
             "Pct./pct.-point",
             historik.historik,
             year + effects,
-            notes=[SOURCE],
+            notes=[
+                "Anm.: For hvert budgetår tabel B1: hele landet, derefter hver region med sine "
+                f"kommuner efter kommunekode. {change} {KR_NOTE}",
+                source,
+            ],
         ),
     )
     facts: list[tuple[str, Any]] = [
@@ -195,7 +233,15 @@ ACCURACY_COLUMNS = [
 ]  # fmt: skip
 
 
-def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str) -> None:
+def _change_note(year: int, oea: str) -> str:
+    return (
+        f"Ændringen er den forventede KMF-afregning {year} (prognosen) minus budgettet ({oea}) "
+        "i pct. af budgettet; effekterne er pct.-point af budgettet, og A + B + C + Øvrige = "
+        "ændringen."
+    )
+
+
+def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str, source: str) -> None:
     """One row per forecast date: Hele landet's error, then the kommuner's spread; a
     table of dates, not of units, so it has no Kode or name column."""
     assert spor.traefsikkerhed is not None
@@ -224,7 +270,7 @@ def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str) -> None:
         "for lav tæller som 3); gennemsnit, median og største er over alle kommuner.",
         f"Inden for ±2 pct.: andelen af kommunerne, hvis prognose afveg højst {WITHIN_PCT:g} pct. "
         "fra den endelige opgørelse, i pct. af alle kommuner.",
-        SOURCE,
+        source,
     ]
     notes(ws, row + 2, lines, width, len(ACCURACY_COLUMNS))
     ws.freeze_panes = ws.cell(row=6, column=2)
