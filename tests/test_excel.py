@@ -72,6 +72,38 @@ def test_b1_is_titled_and_laid_out_like_the_report(book) -> None:
     assert ws.cell(row=HEADER_ROW + 2, column=2).font.bold
 
 
+def _bold_by_level(ws: Worksheet) -> dict[str, set[bool]]:
+    """Whether the name cell is bold, by the kind of row: land, region or kommune."""
+    regions = {1081, 1082, 1083, 1084, 1085}  # the five regionskoder
+    out: dict[str, set[bool]] = {}
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, max_col=3):
+        code, name, value = row
+        if name.value is None or not isinstance(value.value, int | float):
+            continue  # a header row, or the notes under the table
+        level = ("land" if name.value == "Hele landet"
+                 else "region" if code.value in regions else "kommune")  # fmt: skip
+        out.setdefault(level, set()).add(bool(name.font.bold))
+        assert bool(value.font.bold) == bool(name.font.bold), name.value  # the whole row
+    return out
+
+
+def test_only_hele_landet_and_regions_over_their_kommuner_are_bold(book) -> None:
+    # B1 as the report: Hele landet and each region (over its kommuner) bold, kommuner plain
+    assert _bold_by_level(book["B1"]) == {"land": {True}, "region": {True}, "kommune": {False}}
+    # Tabel 1, 2, 3: a row per region, the regions plain and the total bold as in the report
+    for sheet in ("Tabel 1", "Tabel 2", "Tabel 3"):
+        assert _bold_by_level(book[sheet]) == {"land": {True}, "region": {False}}, sheet
+
+
+def test_kr_columns_leave_room_for_the_national_budget(book) -> None:
+    # "21.500.000.000" is 14 characters: a column holds it with a gap at width 17
+    ws = book["Tabel 1"]
+    headers = {ws.cell(row=HEADER_ROW, column=c).value: c for c in range(1, ws.max_column + 1)}
+    for header in ("Budget, kr.", "Prognose, kr."):
+        letter = ws.cell(row=HEADER_ROW, column=headers[header]).column_letter
+        assert ws.column_dimensions[letter].width >= 17
+
+
 def test_every_kommune_can_be_looked_up_by_its_kommunekode(book) -> None:
     # the 98 codes of the kommune list, as numbers beside the names, in B1–B4
     reference = pl.read_csv(KOMMUNER)

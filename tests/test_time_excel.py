@@ -109,3 +109,15 @@ def test_every_table_sheet_has_anm_and_a_kilde_naming_data_and_dates(books, name
             assert "seneste opgørelsesdato" in source
         assert any(t.startswith("Anm.:") for t in texts), ws.title
         assert texts.index(source) == len(texts) - 1, ws.title  # the last line, as in the report
+
+
+@pytest.mark.parametrize(("name", "sheet"), [("spor", "Prognosespor"), ("historik", "Historik")])
+def test_only_hele_landet_is_bold_among_the_regions(books, name, sheet) -> None:
+    ws = books[name][sheet]
+    seen = {}
+    for row in ws.iter_rows(min_row=5, max_col=4):
+        if not isinstance(row[3].value, int | float):
+            continue  # the header and the notes
+        seen.setdefault(row[1].value == "Hele landet", set()).add(bool(row[1].font.bold))
+        assert bool(row[3].font.bold) == bool(row[1].font.bold)
+    assert seen == {True: {True}, False: {False}}

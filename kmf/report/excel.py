@@ -243,8 +243,9 @@ def _effect_columns(decimals: int, *, split: bool = False) -> list[Col]:
         Col("aendring_pct", "Ændring i alt", decimals, 11),
         *(Col(f"{e}_pct", EFFECTS[e].header, decimals, 14) for e in MAIN_EFFECTS),
         *(c_split if split else []),
-        Col("oevrige_pct", "Øvrige", decimals, 9),
-        *(Col(name, header, 0, 15, thousands=True) for name, header in kr),
+        Col("oevrige_pct", "Øvrige", decimals, 10),
+        # wide enough that 21.500.000.000 keeps a gap to the column before it
+        *(Col(name, header, 0, 17, thousands=True) for name, header in kr),
     ]
 
 
@@ -293,9 +294,12 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
     ws.row_dimensions[header].height = 46
     formats = [(col.name, col.decimals, col.thousands) for col in columns]
     row_number = header
+    # as in the report: Hele landet bold, and a region bold where its kommuner follow it (B1);
+    # in a table of regions only (Tabel 1) the regions are plain body rows
+    bold = ("land", "region") if _has_kommuner(table.frame) else ("land",)
     for row_number, row in enumerate(table.frame.iter_rows(named=True), start=header + 1):
         level = row.get("niveau")
-        font = BOLD if level in ("land", "region") else None
+        font = BOLD if level in bold else None
         fill = LAND_FILL if level == "land" else None
         number(ws, row_number, 1, _code(row), "0", font=font, fill=fill, align=CODE_ALIGN)
         indent = level == "kommune" and "rang" not in row
@@ -311,6 +315,10 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
     ws.freeze_panes = ws.cell(row=header + 1, column=3)
     # the wide tables (B1, Tabel 1 and 4–6 with their kr.) across, the narrow ones upright
     print_setup(ws, f"{HEADER_ROW}:{header}", landscape=len(columns) > 8)
+
+
+def _has_kommuner(frame: pl.DataFrame) -> bool:
+    return "niveau" in frame.columns and (frame["niveau"] == "kommune").any()
 
 
 def _group_headers(ws: Worksheet, columns: list[Col]) -> None:
