@@ -95,6 +95,21 @@ def test_only_hele_landet_and_regions_over_their_kommuner_are_bold(book) -> None
         assert _bold_by_level(book[sheet]) == {"land": {True}, "region": {False}}, sheet
 
 
+def test_long_tables_break_pages_between_regions_and_repeat_their_header(book) -> None:
+    regions = {1081, 1082, 1083, 1084, 1085}
+    for sheet in ("B1", "B2", "B3", "B4"):
+        ws = book[sheet]
+        assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", sheet
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        breaks = [b.id for b in ws.row_breaks.brk]
+        assert breaks, sheet  # 104 rows do not fit one page
+        # each page begins with a region: its kommuner are never cut off from it
+        assert all(ws.cell(row=b + 1, column=1).value in regions for b in breaks), sheet
+        # and no page holds more rows than a landscape A4 page has room for at 15 pt a row
+        edges = [HEADER_ROW, *breaks, ws.max_row]
+        assert all(b - a <= 60 for a, b in itertools.pairwise(edges)), (sheet, edges)
+
+
 def test_kr_columns_leave_room_for_the_national_budget(book) -> None:
     # "21.500.000.000" is 14 characters: a column holds it with a gap at width 17
     ws = book["Tabel 1"]
@@ -290,7 +305,9 @@ def test_no_text_runs_under_a_chart_and_no_chart_is_split(book) -> None:
             assert value is None or len(str(value)) <= width_a
             assert all(ws.cell(row=r, column=c).value is None for c in range(3, 15))
         assert all(not start <= b.id < start + chart_rows - 1 for b in ws.row_breaks.brk)
-    assert len(ws.row_breaks.brk) == 1  # Figur 1 and 2 on one page, Figur 3 on the next
+    # Figur 1–3 on one page: no manual break, and no figure left alone on a page of its own
+    assert len(ws.row_breaks.brk) == 0
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
 
 
 def test_the_waterfalls_of_hele_landet_and_the_regions_are_in_the_workbook(written, book):

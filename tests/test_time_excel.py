@@ -121,3 +121,15 @@ def test_only_hele_landet_is_bold_among_the_regions(books, name, sheet) -> None:
         seen.setdefault(row[1].value == "Hele landet", set()).add(bool(row[1].font.bold))
         assert bool(row[3].font.bold) == bool(row[1].font.bold)
     assert seen == {True: {True}, False: {False}}
+
+
+def test_every_page_of_all_units_begins_with_hele_landet_or_a_region(books) -> None:
+    regions = {1081, 1082, 1083, 1084, 1085}
+    for sheet in ("Alle enheder", "Træfsikkerhed, enheder"):
+        ws = books["spor"][sheet]
+        breaks = [b.id for b in ws.row_breaks.brk]
+        assert len(breaks) >= 6, sheet  # six dates of 104 rows each
+        for b in breaks:
+            code, name = ws.cell(row=b + 1, column=1).value, ws.cell(row=b + 1, column=2).value
+            assert code in regions or name == "Hele landet", (sheet, b, name)
+        assert ws.print_title_rows == "$4:$4"

@@ -29,7 +29,10 @@ from kmf.report.excel_style import (
     HEADER_FILL,
     ITALIC,
     LAND_FILL,
+    LINE_HEIGHT,
     TITLE_FONT,
+    column_width_pt,
+    keep_blocks_together,
     notes,
     number,
     number_format,
@@ -310,11 +313,31 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
             value = row.get(key)
             number(ws, row_number, j, value, number_format(value, decimals, thousands),
                    font=font, fill=fill)  # fmt: skip
-    width = sum(ws.column_dimensions[get_column_letter(j)].width for j in range(1, last + 1))
-    notes(ws, row_number + 2, table.notes, width, last)
+    widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, last + 1)]
+    notes(ws, row_number + 2, table.notes, sum(widths), last)
     ws.freeze_panes = ws.cell(row=header + 1, column=3)
     # the wide tables (B1, Tabel 1 and 4–6 with their kr.) across, the narrow ones upright
-    print_setup(ws, f"{HEADER_ROW}:{header}", landscape=len(columns) > 8)
+    landscape = len(columns) > 8
+    print_setup(ws, f"{HEADER_ROW}:{header}", landscape=landscape)
+    repeated = sum(
+        ws.row_dimensions[r].height or LINE_HEIGHT for r in range(HEADER_ROW, header + 1)
+    )
+    keep_blocks_together(ws, [header + 1 + i for i in _block_starts(table.frame)], row_number,
+                         sum(column_width_pt(w) for w in widths), repeated, landscape)  # fmt: skip
+
+
+def _block_starts(frame: pl.DataFrame) -> list[int]:
+    """The rows (0-based) where a block begins that a printed page should not split: Hele
+    landet with what follows it (a date of a track), and each region with its kommuner."""
+    if "niveau" not in frame.columns or frame.height == 0:
+        return [0] if frame.height else []
+    levels = frame["niveau"].to_list()
+    kommuner = "kommune" in levels
+    return [
+        i for i, level in enumerate(levels)
+        if i == 0 or level == "land"
+        or (kommuner and level == "region" and levels[i - 1] != "land")
+    ]  # fmt: skip
 
 
 def _has_kommuner(frame: pl.DataFrame) -> bool:

@@ -100,7 +100,7 @@ def _chart_title(value: str) -> Title:
 
 def figures_sheet(ws: Worksheet, result: Result) -> None:
     """Figur 1–3 as native Excel bar charts, each beside its data block for Hele landet;
-    no text runs under a chart, and no chart is split over two pages."""
+    no text runs under a chart, and the three share one printed page."""
     tables = {"b2": result.b2, "b3": result.b3, "b4": result.b4}
     oea = f"ØA{result.aar % 100:02d}"
     text(ws, 1, 1, f"Figur 1–3. Hele landet, {result.aar} ift. {oea}", TITLE_FONT)
@@ -131,11 +131,10 @@ def figures_sheet(ws: Worksheet, result: Result) -> None:
         chart.set_categories(cats)
         chart.height, chart.width = 8, 17.5
         ws.add_chart(chart, f"D{top}")
-        if figure == 2:
-            page_break(ws, top + FIGURE_ROWS - 2)
         top += FIGURE_ROWS
     notes(ws, top, [source_line(result)], 16 + 11 + 2 + 80, 12)
     print_setup(ws, None, landscape=False)
+    ws.page_setup.fitToHeight = 1  # the three figures on one page: none left alone
 
 
 def waterfall_sheet(ws: Worksheet, result: Result, images: dict[str, Path] | None) -> None:

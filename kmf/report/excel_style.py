@@ -152,3 +152,54 @@ def print_setup(ws: Worksheet, title_rows: str | None, landscape: bool = True) -
 def page_break(ws: Worksheet, after_row: int) -> None:
     """A printed page ends after ``after_row``."""
     ws.row_breaks.append(Break(id=after_row))
+
+
+#: an A4 page in points, (width, height) upright
+A4_PT = (595.0, 842.0)
+#: the share of the printable width a table is taken to fill (a wider font, as LibreOffice's,
+#: makes the real scale smaller and the page hold more rows, never fewer)
+WIDTH_SLACK = 0.95
+
+
+def column_width_pt(width: float) -> float:
+    """A column ``width`` wide (characters of Calibri 11) in points: 7 px a character and 5 px
+    of padding, 0.75 pt a pixel."""
+    return (7 * width + 5) * 0.75
+
+
+def keep_blocks_together(
+    ws: Worksheet,
+    starts: list[int],
+    last_row: int,
+    width_pt: float,
+    repeated_pt: float,
+    landscape: bool,
+) -> None:
+    """Print a long table one page wide, each page ending where a block (a region with its
+    kommuner, a date) ends, so no page holds a few rows cut off from their block.
+
+    ``starts``: the first row of each block, in order; ``repeated_pt``: the height of the
+    header rows repeated on every page. The page stays one page wide and as many tall as
+    needed (fitToHeight 0: Excel and LibreOffice then keep manual breaks); the scale that
+    width gives is estimated on the large side, so a page is never asked to hold more rows
+    than it can. A block longer than a page is broken where the page ends.
+    """
+    if not starts:
+        return
+    page_w, page_h = A4_PT[::-1] if landscape else A4_PT
+    printable_w = page_w - (ws.page_margins.left + ws.page_margins.right) * 72
+    printable_h = page_h - (ws.page_margins.top + ws.page_margins.bottom) * 72
+    scale = min(1.0, WIDTH_SLACK * printable_w / width_pt)
+    capacity = int((printable_h / scale - repeated_pt) / LINE_HEIGHT)
+    # the first page also holds the title and the unit above the header
+    room = capacity - (starts[0] - 1)
+    if capacity < 1 or last_row - starts[0] + 1 <= room:
+        return
+    page_start = starts[0]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else last_row
+        if end - page_start + 1 > room and start > page_start:
+            page_break(ws, start - 1)
+            page_start, room = start, capacity
+        while end - page_start + 1 > room:  # a block longer than a page
+            page_start, room = page_start + room, capacity
