@@ -216,6 +216,20 @@ def test_every_table_has_its_notes_and_the_source_line(book) -> None:
     assert any("Kilde: " in t for t in _texts(book["Figurer"]))
 
 
+def test_tabel_1_and_4_to_6_define_the_change_and_speak_of_the_analysis(book) -> None:
+    for sheet in ("Tabel 1", "Tabel 4", "Tabel 5", "Tabel 6"):
+        note = next(t for t in _texts(book[sheet]) if t.startswith("Anm.: "))
+        assert (
+            "Ændringen er den forventede KMF-afregning 2018 (prognosen) minus budgettet "
+            "(ØA18) i pct. af budgettet" in note
+        ), sheet
+        assert "A + B + C + Øvrige = ændringen" in note, sheet
+        assert "rapportens" not in note, sheet
+    assert "analysens rækkefølge" in next(
+        t for t in _texts(book["Tabel 1"]) if t.startswith("Anm.: ")
+    )
+
+
 def test_tabel_2_explains_why_its_counts_exceed_the_kommuner(book) -> None:
     ws = book["Tabel 2"]
     land = HEADER_ROW + 6  # after the five regions

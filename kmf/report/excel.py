@@ -129,9 +129,9 @@ def table_sheets(result: Result) -> dict[str, Table]:
     pct = _effect_columns(1)
     source = excel_pages.source_line(result)
     exact = "omraademikseffekt_pct" in result.b1.columns
-    order_note = "Regionerne står i rapportens rækkefølge med hele landet sidst."
+    order_note = "Regionerne står i analysens rækkefølge med hele landet sidst."
     stored = "Tallene er vist afrundet; cellerne har de uafrundede værdier."
-    kr_note = "Kolonnerne i kr. er ikke i rapportens tabel; de er med, så tallene kan efterregnes."
+    kr_note = "Kolonnerne i kr. er ikke i analysens tabel; de er med, så tallene kan efterregnes."
     change_note = (
         f"Ændringen er den forventede KMF-afregning {result.aar} (prognosen) minus budgettet "
         f"({oea}) i pct. af budgettet; effekterne er pct.-point af budgettet, og A + B + C + "
@@ -171,11 +171,13 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "Tabel 5": Table(
             "Tabel 5. De 10 kommuner i midten af fordelingen af ændringen i forventet "
             f"KMF-afregning ift. {oea}", "Pct./pct.-point", result.tabel(5), rank + pct,
-            "Kommune", [f"Anm.: {ranked} {_middle_note(result)} {kr_note}", source]),
+            "Kommune",
+            [f"Anm.: {ranked} {_middle_note(result)} {change_note} {kr_note}", source]),
         "Tabel 6": Table(
             f"Tabel 6. De 10 kommuner med det største fald i forventet KMF-afregning ift. {oea}",
             "Pct./pct.-point", result.tabel(6), rank + pct, "Kommune",
-            [f"Anm.: {ranked} Det største fald står nederst. {kr_note}", source]),
+            [f"Anm.: {ranked} Det største fald står nederst. {change_note} {kr_note}",
+             source]),
         "B1": Table(
             f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
             "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
