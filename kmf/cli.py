@@ -377,7 +377,15 @@ def convert_command(
             )
         rows = write_file(parquet, force, lambda path: convert_csv(csv, path))
     seconds = format_pct(time.perf_counter() - start, 1)
-    out_console().print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")
+    console = out_console()
+    console.print(f"{format_kr(rows)} rækker skrevet til {parquet} ({seconds} s).")
+    both = {csv.name, parquet.name} == {"aktivitet.csv", "aktivitet.parquet"}
+    if both and csv.parent.resolve() == parquet.parent.resolve():
+        # a dataset folder with both is ambiguous: kmf run would stop and ask which to use
+        console.print(
+            f"Bemærk: Mappen har nu både '{csv.name}' og '{parquet.name}', og kmf run kan kun "
+            f"bruge én af dem. Flyt eller slet '{csv}', før du kører kmf run på mappen."
+        )
 
 
 @app.command("validate")

@@ -93,3 +93,28 @@ def test_bench_worker_runs_each_task(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert '"peak_rss_mib"' in done.stdout.strip().splitlines()[-1]
+
+
+def test_konverter_in_the_dataset_folder_says_to_move_the_csv(tmp_path: Path) -> None:
+    import shutil
+
+    from kmf.io import sample_dataset
+
+    folder = tmp_path / "data"
+    shutil.copytree(sample_dataset(), folder)
+    csv, parquet = folder / "aktivitet.csv", folder / "aktivitet.parquet"
+    runner = CliRunner()
+    done = runner.invoke(app, ["konverter", str(csv), str(parquet)])
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.stdout.split())
+    assert f"Flyt eller slet '{csv}', før du kører kmf run" in said
+    # as it says: with both, kmf run stops and names the way out; without the CSV it runs
+    stopped = runner.invoke(app, ["run", str(folder), "--out", str(tmp_path / "r1")])
+    assert stopped.exit_code == 2 and "flyt eller slet CSV-filen" in stopped.stderr
+    # converted into another folder: nothing to move
+    elsewhere = runner.invoke(app, ["konverter", str(csv), str(tmp_path / "aktivitet.parquet")])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert "Flyt eller slet" not in elsewhere.output
+    csv.unlink()
+    done = runner.invoke(app, ["run", str(folder), "--out", str(tmp_path / "r2")])
+    assert done.exit_code == 0, done.output

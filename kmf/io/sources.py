@@ -167,7 +167,8 @@ def activity_pieces(folder: Path) -> list[Piece]:
         names = ", ".join(f"'{c.name}'" for c in candidates)
         raise DataError(
             f"Mappen '{folder}' har aktivitetsdata flere steder ({names}). "
-            "Behold kun ét af dem, så det er entydigt, hvad der skal bruges."
+            "Behold kun ét af dem, så det er entydigt, hvad der skal bruges (er Parquet-filen "
+            "lavet med kmf konverter, så flyt eller slet CSV-filen)."
         )
     chosen = candidates[0]
     if chosen.is_file():
