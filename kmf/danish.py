@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def format_number(value: float, decimals: int = 0) -> str:
     """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``)."""
@@ -23,3 +25,12 @@ def format_pct(value: float, decimals: int = 1, sign: bool = False) -> str:
 def format_mio(value: float) -> str:
     """A kr. amount in mio. kr. with one decimal: ``-12345678`` → ``-12,3``."""
     return format_number(value / 1e6, 1)
+
+
+MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+          "september", "oktober", "november", "december")  # fmt: skip
+
+
+def format_date(value: date) -> str:
+    """A date in words: ``2018-09-10`` → ``10. september 2018``."""
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"

@@ -4,6 +4,7 @@ page), ``kommune_<KODE>_bidrag.csv`` and ``sammenfatning.md``, written as one fo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,22 @@ import polars as pl
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.danish import format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
-from kmf.report.excel_style import BOLD, HEADER_FILL, KR, LAND_FILL, ONE_DECIMAL, TITLE_FONT
+from kmf.report.excel_style import (
+    BOLD,
+    HEADER_FILL,
+    ITALIC,
+    KR,
+    LAND_FILL,
+    ONE_DECIMAL,
+    TITLE_FONT,
+)
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
@@ -28,7 +37,6 @@ from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
 from kmf.result import Result
 
-MIO = "#,##0.0;[Red]-#,##0.0"
 LAND = "#7f7f7f"
 
 
@@ -151,10 +159,10 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
     top = write_lines(ws, report.linjer, _text, columns=len(columns), width=sum(widths))
     if report.result.titel:
-        _text(ws, top, 1, report.result.titel).font = Font(italic=True)
+        _text(ws, top, 1, report.result.titel).font = ITALIC
         top += 1
     _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
-    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = Font(italic=True)
+    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = ITALIC
     rows = t.overblik.to_dicts()
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
     strong.add(0)
@@ -169,36 +177,34 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
 
 
 def _waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
-    """A waterfall as a stacked bar chart: an invisible base carries each step."""
-    _text(ws, top, 1, "Fra budget til prognose, mio. kr.").font = BOLD
+    """The waterfall of :func:`kmf.report.figures.waterfall` as a native chart, in pct. of
+    the budget (budget = 100): a stacked bar chart whose invisible base carries each step."""
+    _text(ws, top, 1, "Fra budget til prognose, pct. af budgettet (budget = 100)", BOLD)
     headers = ["Trin", "Grundlag", "Niveau", "Stigning", "Fald"]
     for j, h in enumerate(headers, start=1):
-        _text(ws, top + 1, j, h).font = BOLD
-    level = row["kmf_budget_kr"] / 1e6
-    steps = [("Budget (ØA)", None)] + [
-        (EFFECTS[e].step.replace("\n", ""), row[f"{e}_kr"] / 1e6)
-        for e in (*MAIN_EFFECTS, "oevrige")
-    ]
+        _text(ws, top + 1, j, h, BOLD)
+    level = 100.0
     data: list[tuple[str, float, float, float, float]] = [("Budget (ØA)", 0.0, level, 0.0, 0.0)]
     lows = [level]
-    for label, delta in steps[1:]:
-        assert delta is not None
+    for e in (*MAIN_EFFECTS, "oevrige"):
+        delta = row[f"{e}_pct"]
         new = level + delta
-        data.append((label, min(level, new), 0.0, max(delta, 0.0), max(-delta, 0.0)))
+        data.append((EFFECTS[e].step.replace("\n", " "), min(level, new), 0.0, max(delta, 0.0),
+                     max(-delta, 0.0)))  # fmt: skip
         lows.append(min(level, new))
         level = new
-    data.append(("Prognose", 0.0, row["kmf_prognose_kr"] / 1e6, 0.0, 0.0))
+    data.append(("Prognose", 0.0, 100.0 + row["aendring_pct"], 0.0, 0.0))
     for i, values in enumerate(data, start=top + 2):
         _text(ws, i, 1, values[0])
         for j, v in enumerate(values[1:], start=2):
-            ws.cell(row=i, column=j, value=v).number_format = MIO
+            ws.cell(row=i, column=j, value=v).number_format = ONE_DECIMAL
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
     chart.title = f"{name}: fra budget til prognose"
-    chart.y_axis.title = "Mio. kr."
-    chart.y_axis.number_format = "#,##0"
+    chart.y_axis.title = "Pct. af budgettet"
+    chart.y_axis.number_format = "0"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend = None
@@ -214,7 +220,7 @@ def _waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) ->
         series.graphicalProperties.line.solidFill = colour.lstrip("#")
     highest = max(max(r[1] + r[2] + r[3] + r[4] for r in data), 0.0)
     spread = highest - min(lows) or highest * 0.05
-    chart.y_axis.scaling.min = max(0.0, round(min(lows) - 1.5 * spread))
+    chart.y_axis.scaling.min = max(0.0, math.floor(min(lows) - 1.5 * spread))
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, f"G{top}")
 
@@ -223,7 +229,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
     _text(ws, 2, 1, "Ministeriets metode pr. aldersgruppe (summer præcist til A, B og C) og "
           "LMDI pr. celle (summer til A, B, C1 og C2). Største bidrag først; kr. og pct.-point "
-          "af budgettet.").font = Font(italic=True)  # fmt: skip
+          "af budgettet.").font = ITALIC  # fmt: skip
     rows = [
         {
             **r,
@@ -311,9 +317,11 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
 def _track_sheet(
     ws: Worksheet, t: KommuneTables, frame: pl.DataFrame, key: str, title: str
 ) -> None:
-    """The kommune's, region's and land's change by date (or year), and the kommune's effects."""
+    """The kommune's, region's and land's change by date (or year), the kommune's effects
+    and, where the track has accuracy, the kommune's and land's error against T endelig."""
     keys = frame.select(key).unique().sort(key)[key].to_list()
     units = [("kommune", t.navn), ("region", t.region), ("land", codes.LAND_NAME)]
+    accuracy = "fejl_pct" in frame.columns
     rows = []
     for k in keys:
         at = frame.filter(pl.col(key) == k)
@@ -321,27 +329,37 @@ def _track_sheet(
         for level, name in units:
             found = at.filter(pl.col("niveau") == level)
             row[name] = found["aendring_pct"][0] if found.height else None
+            if accuracy and level != "region":
+                row[f"fejl_{level}"] = found["fejl_pct"][0] if found.height else None
         own = at.filter(pl.col("niveau") == "kommune")
         for e in (*MAIN_EFFECTS, "oevrige"):
             row[e] = own[f"{e}_pct"][0] if own.height else None
         rows.append(row)
-    _text(ws, 1, 1, title).font = TITLE_FONT
-    _text(ws, 2, 1, "Ændring i pct. af budgettet; kommunens effekter i pct.-point").font = Font(
-        italic=True
-    )
+    _text(ws, 1, 1, title, TITLE_FONT)
+    note = "Ændring i pct. af budgettet; kommunens effekter i pct.-point"
+    if accuracy:
+        note += f"; afvigelse fra den endelige afregning for {t.aar} i pct. af den"
+    _text(ws, 2, 1, note + ".", ITALIC)
     columns: list[tuple[str, str, str | None]] = [
         (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
         *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
     ]
+    if accuracy:
+        columns += [
+            ("fejl_kommune", f"Afvigelse fra endelig, {t.navn}", ONE_DECIMAL),
+            ("fejl_land", f"Afvigelse fra endelig, {codes.LAND_NAME}", ONE_DECIMAL),
+        ]
     for j in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 16
     _table(ws, 4, rows, columns)
+    ws.row_dimensions[4].height = 45
     chart = LineChart()
     chart.title = title
     chart.y_axis.title = "Pct. af budgettet"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.legend.position = "b"
     chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=4, max_row=4 + len(rows)),
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=4 + len(rows)))
