@@ -152,3 +152,25 @@ def test_kommune_takes_spor_and_historik_objects(data: kmf.Dataset) -> None:
         kmf.kommune(result, 101, prognosespor=kmf.spor(data, aar=2019))
     with pytest.raises(kmf.DataError, match="opgoerelsesdato"):
         kmf.kommune(result, 101, prognosespor=result.b1)
+
+
+def test_the_overview_waterfall_is_in_pct_of_the_budget_and_every_cell_calibri(
+    cli_report: Path,
+) -> None:
+    wb = load_workbook(cli_report / "kommune_851_2018.xlsx")
+    ws = wb["Overblik"]
+    top = next(c.row for c in ws["A"] if c.value == "Trin")
+    steps = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value
+             for r in range(top + 1, top + 7)}  # fmt: skip
+    own = kmf.run(kmf.sample_dataset(), dato="2018-06-10").b1.filter(pl.col("kode") == "851")
+    row = own.row(0, named=True)
+    assert steps["Budget (ØA)"] == 100
+    assert steps["A. Aktivitet"] == pytest.approx(row["aktivitetseffekt_pct"], abs=1e-9)
+    assert steps["Øvrige"] == pytest.approx(row["oevrige_pct"], abs=1e-9)
+    assert steps["Prognose"] == pytest.approx(100 + row["aendring_pct"], abs=1e-9)
+    # budget + steps = prognose (the waterfall closes)
+    assert 100 + sum(v for k, v in steps.items() if k not in ("Budget (ØA)", "Prognose")) == (
+        pytest.approx(steps["Prognose"], abs=1e-9)
+    )
+    fonts = {c.font.name for s in wb for r in s.iter_rows() for c in r if c.value is not None}
+    assert fonts == {"Calibri"}

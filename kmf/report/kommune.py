@@ -4,7 +4,6 @@ page), ``kommune_<KODE>_bidrag.csv`` and ``sammenfatning.md``, written as one fo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
-from kmf.danish import format_number
+from kmf.danish import format_date, format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.report.excel_style import (
     BOLD,
@@ -28,9 +27,13 @@ from kmf.report.excel_style import (
     LAND_FILL,
     ONE_DECIMAL,
     TITLE_FONT,
+    lines_needed,
+    number_format,
+    page_break,
 )
 from kmf.report.excel_style import text as _text
-from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
+from kmf.report.figures import BLUE, unit_row, waterfall
+from kmf.report.kommune_chart import waterfall_chart
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
@@ -133,7 +136,11 @@ def _table(
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-    ws.row_dimensions[top].height = 32
+    widths = [
+        ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(columns) + 1)
+    ]
+    wrapped = max(lines_needed(h, w - 2) for (_, h, _), w in zip(columns, widths, strict=True))
+    ws.row_dimensions[top].height = 15 * max(2, wrapped) + 2
     for i, row in enumerate(rows, start=top + 1):
         for j, (name, _, fmt) in enumerate(columns, start=1):
             value = row.get(name)
@@ -141,7 +148,12 @@ def _table(
                 cell = _text(ws, i, j, None if value is None else str(value))
             else:
                 cell = ws.cell(row=i, column=j, value=value)
-                cell.number_format = fmt
+                # a value that shows as 0,0 is never a red -0,0
+                cell.number_format = (
+                    number_format(value, 1) if fmt == ONE_DECIMAL
+                    else number_format(value, 0, thousands=True) if fmt == KR
+                    else fmt
+                )  # fmt: skip
             if i - top - 1 in bold:
                 cell.font = BOLD
     return top + len(rows) + 2
@@ -161,6 +173,8 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     if report.result.titel:
         _text(ws, top, 1, report.result.titel).font = ITALIC
         top += 1
+    page_break(ws, top)  # the table and the chart together on the next page
+    top += 1
     _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
     _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = ITALIC
     rows = t.overblik.to_dicts()
@@ -172,57 +186,8 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
                 ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
-    _waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
+    waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
     _print_setup(ws)
-
-
-def _waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
-    """The waterfall of :func:`kmf.report.figures.waterfall` as a native chart, in pct. of
-    the budget (budget = 100): a stacked bar chart whose invisible base carries each step."""
-    _text(ws, top, 1, "Fra budget til prognose, pct. af budgettet (budget = 100)", BOLD)
-    headers = ["Trin", "Grundlag", "Niveau", "Stigning", "Fald"]
-    for j, h in enumerate(headers, start=1):
-        _text(ws, top + 1, j, h, BOLD)
-    level = 100.0
-    data: list[tuple[str, float, float, float, float]] = [("Budget (ØA)", 0.0, level, 0.0, 0.0)]
-    lows = [level]
-    for e in (*MAIN_EFFECTS, "oevrige"):
-        delta = row[f"{e}_pct"]
-        new = level + delta
-        data.append((EFFECTS[e].step.replace("\n", " "), min(level, new), 0.0, max(delta, 0.0),
-                     max(-delta, 0.0)))  # fmt: skip
-        lows.append(min(level, new))
-        level = new
-    data.append(("Prognose", 0.0, 100.0 + row["aendring_pct"], 0.0, 0.0))
-    for i, values in enumerate(data, start=top + 2):
-        _text(ws, i, 1, values[0])
-        for j, v in enumerate(values[1:], start=2):
-            ws.cell(row=i, column=j, value=v).number_format = ONE_DECIMAL
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.title = f"{name}: fra budget til prognose"
-    chart.y_axis.title = "Pct. af budgettet"
-    chart.y_axis.number_format = "0"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    last = top + 1 + len(data)
-    chart.add_data(Reference(ws, min_col=2, max_col=5, min_row=top + 1, max_row=last),
-                   titles_from_data=True)  # fmt: skip
-    chart.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=last))
-    base, levels, up, down = chart.series
-    base.graphicalProperties.noFill = True
-    base.graphicalProperties.line.noFill = True
-    for series, colour in ((levels, GREY), (up, BLUE), (down, RED)):
-        series.graphicalProperties.solidFill = colour.lstrip("#")
-        series.graphicalProperties.line.solidFill = colour.lstrip("#")
-    highest = max(max(r[1] + r[2] + r[3] + r[4] for r in data), 0.0)
-    spread = highest - min(lows) or highest * 0.05
-    chart.y_axis.scaling.min = max(0.0, math.floor(min(lows) - 1.5 * spread))
-    chart.height, chart.width = 8, 18
-    ws.add_chart(chart, f"G{top}")
 
 
 def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -248,7 +213,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
         *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
     ]
-    for j, w in enumerate([12, 15, 15] + [12] * 10, start=1):
+    for j, w in enumerate([12, 15, 18] + [12] * 10, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     _table(ws, 4, rows, columns)
     ws.freeze_panes = "D5"
@@ -312,6 +277,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
     _print_setup(ws)
+    ws.page_setup.fitToHeight = 1  # three tables and two charts: one page
 
 
 def _track_sheet(
@@ -353,10 +319,10 @@ def _track_sheet(
     for j in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 16
     _table(ws, 4, rows, columns)
-    ws.row_dimensions[4].height = 45
     chart = LineChart()
-    chart.title = title
+    chart.title = "Ændring i pct. af budgettet"
     chart.y_axis.title = "Pct. af budgettet"
+    chart.x_axis.tickLblPos = "low"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
@@ -424,6 +390,8 @@ def kommune_page(report: KommuneReport) -> Figure:
         ax.margins(y=0.15)
         ax.legend(fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-    figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar} ift. budgettet",
+    d = report.result.dato
+    when = "" if d is None else f" pr. {format_date(d)}"
+    figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar}{when} ift. budgettet",
                     x=0.01, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
     return figure
