@@ -40,6 +40,17 @@ _HEADERS: dict[str, str] = {
     **{c: h for c, h in _COLUMNS if c.endswith("_pct")},
     **codes.AGE_LABELS,
     **codes.AREA_LABELS,
+    # the track, its accuracy and the history (kmf.spor, kmf.historik)
+    "opgoerelsesdato": "Opgørelsesdato",
+    "aar": "Budgetår",
+    "rang": "Rang",
+    "kmf_endelig_kr": "Endelig, kr.",
+    "fejl_pct": "Afvigelse fra endelig, pct.",
+    "land_fejl_pct": "Hele landet, afvigelse, pct.",
+    "kommuner_mae_pct": "Kommuner, gns. afvigelse (abs.), pct.",
+    "kommuner_median_abs_pct": "Kommuner, median afvigelse (abs.), pct.",
+    "kommuner_max_abs_pct": "Kommuner, største afvigelse (abs.), pct.",
+    "andel_kommuner_inden_for_2pct": "Kommuner inden for 2 pct., andel i pct.",
 }
 
 
