@@ -9,6 +9,7 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
 
 UNIT_COLUMNS: tuple[str, ...] = (
@@ -51,6 +52,40 @@ def truth(dataset: Dataset, year: int) -> tuple[pl.DataFrame, date | None] | Non
         .sort("kommunekode")
     )
     return per_kommune, latest  # type: ignore[return-value]
+
+
+def require_truth_for(
+    truth_by_kommune: pl.DataFrame, kommuner: list[int], year: int, dato: date | None
+) -> None:
+    """The truth has exactly the track's kommuner, each with KMF above 0: else a region's or
+    the land's error would compare unlike sets of kommuner, and a kommune's has no
+    denominator (SPEC §6: a kommune missing from a cut, a zero KMF denominator)."""
+    have = dict(truth_by_kommune.select("kommunekode", "kmf_endelig_kr").iter_rows())
+    missing = sorted(set(kommuner) - set(have))
+    extra = sorted(set(have) - set(kommuner))
+    zero = sorted(k for k in kommuner if k in have and have[k] <= 0)
+    if not (missing or extra or zero):
+        return
+    when = f" pr. {dato.isoformat()}" if dato is not None else ""
+    cut = f"{year} endelig opgørelse{when} i {year}-takster"
+    gaps = [
+        *([f"- mangler kommune(r) {_kommuner(missing)}"] if missing else []),
+        *([f"- har kommune(r) {_kommuner(extra)}, som prognosen ikke har"] if extra else []),
+        *([f"- har KMF 0 eller under for kommune(r) {_kommuner(zero)}"] if zero else []),
+    ]
+    raise DataError(
+        f"Aktivitetsdata (kolonnen 'kommunekode'): {cut}, som prognosesporets "
+        "træfsikkerhed måles mod, passer ikke til prognoserne:\n"
+        + "\n".join(gaps)
+        + f"\nDen skal have de samme kommuner som prognoserne for {year}, hver med KMF over 0. "
+        f"Ret opgørelsen, eller fjern rækkerne med aar = {year}, opgoerelse = endelig og "
+        f"takstaar = {year}, så laves sporet uden træfsikkerhed."
+    )
+
+
+def _kommuner(kommunekoder: list[int], most: int = 10) -> str:
+    shown = ", ".join(codes.kommune_label(k) for k in kommunekoder[:most])
+    return shown + (" …" if len(kommunekoder) > most else "")
 
 
 def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.DataFrame:

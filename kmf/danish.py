@@ -6,8 +6,11 @@ from datetime import date
 
 
 def format_number(value: float, decimals: int = 0) -> str:
-    """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``)."""
+    """``-1234567.891`` → ``-1.234.567,89`` (with ``decimals=2``); a value that rounds to
+    zero is ``0,0``, never ``-0,0``."""
     text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
@@ -19,7 +22,7 @@ def format_kr(value: float) -> str:
 def format_pct(value: float, decimals: int = 1, sign: bool = False) -> str:
     """A percentage (already in pct.): ``-4,7`` or, with ``sign``, ``+1,4``."""
     text = format_number(value, decimals)
-    return f"+{text}" if sign and value > 0 else text
+    return f"+{text}" if sign and value > 0 and text.strip("0,.") else text
 
 
 def format_mio(value: float) -> str:

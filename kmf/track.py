@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from kmf import codes, tables
-from kmf.accuracy import accuracy_summary, accuracy_units, truth
+from kmf.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
 from kmf.decompose import METHODS, effects
 from kmf.errors import DataError
 from kmf.forecast import (
@@ -91,6 +91,8 @@ def spor(
     units = summary = None
     truth_date = None
     if found is not None:
+        kommuner = track.filter(pl.col("niveau") == "kommune")["kode"].cast(pl.Int64).unique()
+        require_truth_for(found[0], kommuner.to_list(), year, found[1])
         units = accuracy_units(track, found[0])
         summary = accuracy_summary(units)
         truth_date = found[1]

@@ -18,6 +18,7 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kmf.danish import format_number
@@ -78,7 +79,12 @@ def _titles(ax: Axes, title: str, subtitle: str) -> None:
 
 def title_of(figure: Figure) -> str:
     """The title a figure of this module carries (for tests and other modules)."""
-    return next(t.get_text() for t in figure.axes[0].texts if t.get_gid() == "title")
+    return next(t.get_text() for t in _texts(figure.axes[0]) if t.get_gid() == "title")
+
+
+def _texts(ax: Axes) -> list[Text]:
+    # typed explicitly: how mypy infers ``Axes.texts`` varies between its runs and versions
+    return [t for t in ax.texts if isinstance(t, Text)]
 
 
 def _comma_axis(ax: Axes, decimals: int = 1) -> None:
@@ -170,7 +176,7 @@ class _Waterfall:
         ax.set_ylabel("Pct. af budgettet", fontsize=9)
         _comma_axis(ax, 0)
         _titles(ax, "", "")
-        self.title, self.subtitle = ax.texts[-2:]
+        self.title, self.subtitle = _texts(ax)[-2:]
         _plain(ax)
 
     def show(self, row: Mapping[str, Any]) -> None:
