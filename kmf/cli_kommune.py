@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from kmf.cli_time import DATE_HELP, METHOD_HELP
+
 T = TypeVar("T")
 
 
@@ -34,10 +36,13 @@ def kommune_command(
         typer.Option(
             "--dato",
             metavar="DATO",
-            help="Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
-            "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag.",
+            help=DATE_HELP,
             show_default=False,
         ),
+    ] = None,
+    metode: Annotated[
+        str | None,
+        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
     ] = None,
     sammenlign: Annotated[
         str | None,
@@ -88,7 +93,7 @@ def kommune_command(
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser data og beregner") as done:
             data = load(source)  # read once: the run, the track and the history share it
-            result = run_pipeline(data, aar=aar, dato=dato)
+            result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
             notes: list[str] = []
             track = _optional(notes, "Prognosespor", lambda: spor(data, aar=result.aar,
                               metode=result.metode)) if result.dato else None  # fmt: skip

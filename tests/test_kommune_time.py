@@ -174,3 +174,38 @@ def test_the_overview_waterfall_is_in_pct_of_the_budget_and_every_cell_calibri(
     )
     fonts = {c.font.name for s in wb for r in s.iter_rows() for c in r if c.value is not None}
     assert fonts == {"Calibri"}
+
+
+def test_dates_without_several_years_give_only_the_track_and_years_only_the_history(
+    tmp_path: Path,
+) -> None:
+    from kmf.synth import synthesize
+
+    runner = CliRunner()
+    synthesize(40_000, tmp_path / "dated", year=2018, seed=5, dates=2)
+    synthesize(40_000, tmp_path / "years", year=2018, seed=5, years=2)
+    for name, sheet in (("dated", "Prognosespor"), ("years", "Historik")):
+        out = tmp_path / f"ud_{name}"
+        done = runner.invoke(app, ["kommune", "851", str(tmp_path / name), "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        wb = load_workbook(out / "kommune_851_2018.xlsx")
+        assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", sheet]
+        text = (out / "sammenfatning.md").read_text(encoding="utf-8")
+        # synthetic data have no 2018 endelig: a track without accuracy
+        assert ("Prognosen gennem året" in text) == (name == "dated")
+        assert "den faktiske afregning" not in text
+        if name == "dated":
+            assert "Afvigelse fra endelig, Aalborg" not in [c.value for c in wb[sheet][4]]
+
+
+def test_metode_is_handed_to_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "lmdi"
+    done = CliRunner().invoke(app, ["kommune", "851", "--metode", "lmdi", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    ws = load_workbook(out / "kommune_851_2018.xlsx")["Overblik"]
+    header = next(c.row for c in ws["A"] if c.value == "Kommune, region, gruppe")
+    own = _table(ws, header)[0]
+    expected = kmf.run(kmf.sample_dataset(), metode="lmdi").b1.filter(pl.col("kode") == "851")
+    assert own["C1. Områdemiks"] == pytest.approx(expected["omraademikseffekt_pct"][0], abs=1e-9)
+    bad = CliRunner().invoke(app, ["kommune", "851", "--metode", "x", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "Metoden 'x' findes ikke" in bad.stderr
