@@ -311,11 +311,13 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     result.write(tmp_path / "ud")
     text = (tmp_path / "ud" / "sammenfatning.md").read_text(encoding="utf-8")
     counts = result.tabel(3).drop("niveau", "kode", "navn", "region")
-    integers = {result.aar, *(v for row in counts.rows() for v in row)}
+    assert result.dato is not None  # the text names the forecast date: its day and year
+    integers = {result.aar, result.dato.day, *(v for row in counts.rows() for v in row)}
     numbers = _numbers(text)
     assert len(numbers) >= 20
     assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
     assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
+    assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]
     assert sheet["A1"].value == text.splitlines()[0].removeprefix("# ")
 

@@ -209,3 +209,27 @@ def test_metode_is_handed_to_the_run(tmp_path: Path) -> None:
     assert own["C1. Områdemiks"] == pytest.approx(expected["omraademikseffekt_pct"][0], abs=1e-9)
     bad = CliRunner().invoke(app, ["kommune", "851", "--metode", "x", "--out", str(tmp_path / "b")])
     assert bad.exit_code == 2 and "Metoden 'x' findes ikke" in bad.stderr
+
+
+def test_the_records_are_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kmf.io
+
+    calls: list[object] = []
+    real = kmf.io.load
+
+    def counted(*args: object, **kwargs: object) -> kmf.Dataset:
+        calls.append(args[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    import kmf.pipeline
+    import kmf.track
+
+    # wherever the name was imported: the CLI, kmf.run and kmf.spor / kmf.historik
+    for module in (kmf.io, kmf.pipeline, kmf.track):
+        monkeypatch.setattr(module, "load", counted)
+    done = CliRunner().invoke(app, ["kommune", "851", "--out", str(tmp_path / "k")])
+    assert done.exit_code == 0, done.output
+    # the run, the track and the history all work on the one Dataset
+    assert len(calls) == 1
+    wb = load_workbook(tmp_path / "k" / "kommune_851_2018.xlsx")
+    assert {"Prognosespor", "Historik"} <= set(wb.sheetnames)

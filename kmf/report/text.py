@@ -314,8 +314,9 @@ def national_lines(result: Result) -> list[Line]:
     change = land["aendring_pct"]
     opening = (
         f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
-        f"{mio(land['kmf_prognose_kr'])} mio. kr. mod {mio(land['kmf_budget_kr'])} mio. kr. "
-        "forudsat i økonomiaftalen. "
+        f"{mio(land['kmf_prognose_kr'])} mio. kr."
+        f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
+        f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen. "
     )
     if _is_zero(change):
         opening += "Der er altså stort set ingen ændring mellem forudsat og forventet afregning."
