@@ -15,6 +15,11 @@ import polars as pl
 from kmf.errors import OutputError
 
 
+def _dates(n: int) -> str:
+    """``1 dato`` or ``3 datoer``."""
+    return f"{n} dato" if n == 1 else f"{n} datoer"
+
+
 @dataclass(frozen=True, repr=False)
 class Spor:
     """The forecast track (prognosespor) of budget year T: B1 for every forecast date.
@@ -62,10 +67,10 @@ class Spor:
             + ("" if self.endelig_dato is None else f" pr. {self.endelig_dato.isoformat()}")
         )
         missing = len(self.datoer_uden_grundlag)
-        lacking = f"; {missing} dato(er) uden grundlag" if missing else ""
+        lacking = f"; {_dates(missing)} uden grundlag" if missing else ""
         return (
             f"Prognosespor for budgetår {self.aar} (metode {self.metode}): "
-            f"{len(self.datoer)} dato(er), {span}{lacking}; {truth}."
+            f"{_dates(len(self.datoer))}, {span}{lacking}; {truth}."
         )
 
     @property

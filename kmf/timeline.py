@@ -116,6 +116,11 @@ def forecast_dates(dataset: Dataset, year: int) -> list[Basis]:
 _MISSING = date.min
 
 
+def _dates_phrase(dated: list[str]) -> str:
+    """``datoen 2018-04-10`` or ``datoerne 2018-04-10, 2018-05-10``."""
+    return f"datoen {dated[0]}" if len(dated) == 1 else f"datoerne {', '.join(dated)}"
+
+
 def _lack(spec: Cut, d: date | None, options: list[date | None]) -> str:
     what = f"{spec.aar} {codes.CUT_LABELS[spec.opgoerelse]} i {spec.takstaar}-takster"
     dated = [o.isoformat() for o in options if o is not None]
@@ -124,12 +129,12 @@ def _lack(spec: Cut, d: date | None, options: list[date | None]) -> str:
         if not options
         else "data har den kun uden dato"
         if not dated
-        else f"data har datoerne {', '.join(dated)}"
+        else f"data har {_dates_phrase(dated)}"
     )
     if d is None:
         if not options:
             return f"{what} uden dato (den findes ikke i data)"
-        return f"{what} uden dato ({'data har datoerne ' + ', '.join(dated)})"
+        return f"{what} uden dato (data har {_dates_phrase(dated)})"
     if spec.name == "efterreg_foreloebig":
         return f"{what} pr. {year_before(d).isoformat()} ({exists})"
     return f"{what} dateret {d.isoformat()} eller før ({exists})"

@@ -165,8 +165,8 @@ def test_the_tracks_latest_row_is_the_run_on_that_date(folder: Path) -> None:
 def test_accuracy_against_the_latest_endelig_cut(folder: Path) -> None:
     track = kmf.spor(folder)
     assert repr(track) == (
-        "Prognosespor for budgetår 2020 (metode ministeriet): 3 dato(er), 2020-02-29 … "
-        "2020-06-10; 1 dato(er) uden grundlag; træfsikkerhed mod den endelige opgørelse pr. "
+        "Prognosespor for budgetår 2020 (metode ministeriet): 3 datoer, 2020-02-29 … "
+        "2020-06-10; 1 dato uden grundlag; træfsikkerhed mod den endelige opgørelse pr. "
         "2021-04-10."
     )
     assert track.endelig_dato == D("2021-04-10")

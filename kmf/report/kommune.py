@@ -123,6 +123,14 @@ def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _zero_black(fmt: str, value: Any) -> str:
+    """``fmt``, but a value that shows as zero gets ``0,0`` in black, never a red ``-0,0``."""
+    base = fmt.split(";")[0]
+    if ";" not in fmt or value is None:
+        return fmt
+    return number_format(value, len(base.partition(".")[2]), base.startswith("#,##0"))
+
+
 def _table(
     ws: Worksheet,
     top: int,
@@ -148,12 +156,7 @@ def _table(
                 cell = _text(ws, i, j, None if value is None else str(value))
             else:
                 cell = ws.cell(row=i, column=j, value=value)
-                # a value that shows as 0,0 is never a red -0,0
-                cell.number_format = (
-                    number_format(value, 1) if fmt == ONE_DECIMAL
-                    else number_format(value, 0, thousands=True) if fmt == KR
-                    else fmt
-                )  # fmt: skip
+                cell.number_format = _zero_black(fmt, value)
             if i - top - 1 in bold:
                 cell.font = BOLD
     return top + len(rows) + 2

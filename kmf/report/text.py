@@ -382,11 +382,11 @@ def _largest_changes(result: Result) -> str:
     parts = []
     if up:
         parts.append("Den største stigning i forhold til budgettet ses i " + _and(
-            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
+            [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
     if down:
         verb = "" if up else " i forhold til budgettet ses"
         parts.append(f"det største fald{verb} i " + _and(
-            [f"{r['navn']} ({signed(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
+            [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
     if not parts:
         return "Ingen kommune har en ændring, der afrundet er forskellig fra 0,0 pct."
     return _first_upper(", ".join(parts)) + "."
