@@ -17,6 +17,7 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 
 #: the first of the hidden columns that hold the waterfall's stacked series
 _HIDDEN = 20
+STEPS = (*MAIN_EFFECTS, "oevrige")
 
 
 def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
@@ -28,8 +29,10 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     _text(ws, top + 1, 2, "Pct.", BOLD)
     level = 100.0
     shown: list[tuple[str, float]] = [("Budget (ØA)", 100.0)]
+    # on the axis a long step breaks after its hyphen, as in the figure; in the table not
+    axis = ["Budget (ØA)", *(EFFECTS[e].step.replace("\n", " ") for e in STEPS), "Prognose"]
     data: list[tuple[float, float, float, float]] = [(0.0, level, 0.0, 0.0)]
-    for e in (*MAIN_EFFECTS, "oevrige"):
+    for e in STEPS:
         delta = row[f"{e}_pct"]
         new = level + delta
         shown.append((EFFECTS[e].step.replace("-\n", "-").replace("\n", " "), delta))
@@ -37,7 +40,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
         level = new
     shown.append(("Prognose", 100.0 + row["aendring_pct"]))
     data.append((0.0, 100.0 + row["aendring_pct"], 0.0, 0.0))
-    for j, h in enumerate(["Grundlag", "Niveau", "Stigning", "Fald"], start=_HIDDEN):
+    for j, h in enumerate(["Grundlag", "Niveau", "Stigning", "Fald", "Akse"], start=_HIDDEN):
         _text(ws, top + 1, j, h)
         ws.column_dimensions[get_column_letter(j)].hidden = True
     for i, ((label, value), values) in enumerate(zip(shown, data, strict=True), start=top + 2):
@@ -45,6 +48,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
         ws.cell(row=i, column=2, value=value).number_format = number_format(value, 1)
         for j, v in enumerate(values, start=_HIDDEN):
             ws.cell(row=i, column=j, value=v)
+        _text(ws, i, _HIDDEN + 4, axis[i - top - 2])
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "stacked"
@@ -61,7 +65,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
         Reference(ws, min_col=_HIDDEN, max_col=_HIDDEN + 3, min_row=top + 1, max_row=last),
         titles_from_data=True,
     )
-    chart.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=last))
+    chart.set_categories(Reference(ws, min_col=_HIDDEN + 4, min_row=top + 2, max_row=last))
     base, levels, up, down = chart.series
     base.graphicalProperties.noFill = True
     base.graphicalProperties.line.noFill = True
