@@ -16,7 +16,7 @@ import typer
 
 from kmf import _signals
 from kmf.cli_kommune import kommune_command
-from kmf.cli_time import historik_command, spor_command
+from kmf.cli_time import DATE_HELP, historik_command, spor_command
 
 app = typer.Typer(
     name="kmf",
@@ -125,8 +125,7 @@ def run_command(
         typer.Option(
             "--dato",
             metavar="DATO",
-            help="Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
-            "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag.",
+            help=DATE_HELP,
             show_default=False,
         ),
     ] = None,

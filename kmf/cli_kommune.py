@@ -5,10 +5,15 @@ Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this modu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+
+from kmf.cli_time import DATE_HELP, METHOD_HELP
+
+T = TypeVar("T")
 
 
 def kommune_command(
@@ -25,6 +30,19 @@ def kommune_command(
     aar: Annotated[
         int | None,
         typer.Option("--aar", metavar="ÅR", help="Budgetåret T.", show_default=False),
+    ] = None,
+    dato: Annotated[
+        str | None,
+        typer.Option(
+            "--dato",
+            metavar="DATO",
+            help=DATE_HELP,
+            show_default=False,
+        ),
+    ] = None,
+    metode: Annotated[
+        str | None,
+        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
     ] = None,
     sammenlign: Annotated[
         str | None,
@@ -53,7 +71,8 @@ def kommune_command(
     """Skriv én kommunes egen rapport.
 
     Hvorfor afviger prognosen, hvilke borgere og områder driver det, og hvordan ligger
-    kommunen ift. region, land og sammenligningskommuner.
+    kommunen ift. region, land og sammenligningskommuner. Har data opgørelsesdatoer, får
+    projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
     from kmf.console import Stage, errors_to_exit, explain_stop, out_console
     from kmf.io import load, sample_dataset
@@ -62,6 +81,7 @@ def kommune_command(
     from kmf.pipeline import run as run_pipeline
     from kmf.report.kommune import file_names
     from kmf.report.write import check_target
+    from kmf.track import historik, spor
 
     console = out_console()
     target = out if out is not None else Path(f"kmf-kommune-{kode}")
@@ -72,9 +92,17 @@ def kommune_command(
         group = parse_codes(sammenlign) if sammenlign is not None else None
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser data og beregner") as done:
-            result = run_pipeline(load(source), aar=aar)
-            report = kommune(result, kode, group)
-            done(f"budgetår {result.aar}, {report.tabeller.navn}")
+            data = load(source)  # read once: the run, the track and the history share it
+            result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
+            notes: list[str] = []
+            track = _optional(notes, "Prognosespor", lambda: spor(data, aar=result.aar,
+                              metode=result.metode)) if result.dato else None  # fmt: skip
+            years = _optional(notes, "Historik", lambda: historik(data, metode=result.metode))
+            report = kommune(result, kode, group, prognosespor=track, historik=years)
+            when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
+            done(f"budgetår {result.aar}{when}, {report.tabeller.navn}")
+        for note in notes:
+            console.print(f"  Bemærk: {note}")
         with Stage(console, "Skriver rapporten") as done:
             written = report.write(target, force=force)
             done(f"{len(written)} filer")
@@ -82,3 +110,15 @@ def kommune_command(
     console.print()
     console.print(report.tekst, markup=False)
     console.print(f"Rapporten ligger i {target} (Excel: {names['workbook']}).")
+
+
+def _optional(notes: list[str], sheet: str, make: Callable[[], T]) -> T | None:
+    """The track or the history for its sheet; where the data cannot give it, the report
+    goes on without the sheet and ``notes`` says why."""
+    from kmf.errors import DataError
+
+    try:
+        return make()
+    except DataError as error:
+        notes.append(f"Arket {sheet} er udeladt: {error}")
+        return None

@@ -18,6 +18,11 @@ DATASET_HELP = (
     "datasæt bruges det medfølgende eksempel."
 )
 # the names are those of kmf.decompose.METHODS (importing it here would slow the help)
+#: --dato of kmf run and kmf kommune: parsed, with its Danish errors, by kmf.run
+DATE_HELP = (
+    "Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
+    "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag."
+)
 METHOD_HELP = "Hvordan ændringen deles op: ministeriet, lmdi eller shapley. Standard: ministeriet."
 
 

@@ -5,11 +5,12 @@ dots, pct. with one decimal and a decimal comma). ``vis(frame)`` shows any table
 from __future__ import annotations
 
 import html
+from datetime import date
 
 import polars as pl
 
 from kmf import codes
-from kmf.danish import format_mio, format_pct
+from kmf.danish import format_date, format_mio, format_pct
 
 # (column, header) of the B1 overview; with the exact methods C1 and C2 come after C
 _COLUMNS: tuple[tuple[str, str], ...] = (
@@ -39,6 +40,17 @@ _HEADERS: dict[str, str] = {
     **{c: h for c, h in _COLUMNS if c.endswith("_pct")},
     **codes.AGE_LABELS,
     **codes.AREA_LABELS,
+    # the track, its accuracy and the history (kmf.spor, kmf.historik)
+    "opgoerelsesdato": "Opgørelsesdato",
+    "aar": "Budgetår",
+    "rang": "Rang",
+    "kmf_endelig_kr": "Endelig, kr.",
+    "fejl_pct": "Afvigelse fra endelig, pct.",
+    "land_fejl_pct": "Hele landet, afvigelse, pct.",
+    "kommuner_mae_pct": "Kommuner, gns. afvigelse (abs.), pct.",
+    "kommuner_median_abs_pct": "Kommuner, median afvigelse (abs.), pct.",
+    "kommuner_max_abs_pct": "Kommuner, største afvigelse (abs.), pct.",
+    "andel_kommuner_inden_for_2pct": "Kommuner inden for 2 pct., andel i pct.",
 }
 
 
@@ -83,9 +95,13 @@ def vis(frame: pl.DataFrame, decimaler: int = 1) -> Vis:
     return Vis(frame, decimaler)
 
 
-def _number(value: float, decimals: int) -> str:
+def _zeroed(value: float, decimals: int) -> float:
     # a value that rounds to zero is 0,0, not -0,0
-    return format_pct(value if round(value, decimals) != 0 else 0.0, decimals)
+    return value if round(value, decimals) != 0 else 0.0
+
+
+def _number(value: float, decimals: int) -> str:
+    return format_pct(_zeroed(value, decimals), decimals)
 
 
 def _cell(column: str, value: float | None) -> str:
@@ -94,9 +110,11 @@ def _cell(column: str, value: float | None) -> str:
     return _number(value / 1e6 if column.endswith("_kr") else value, 1)
 
 
-def overview_html(b1: pl.DataFrame, aar: int, metode: str, kommuner: int) -> str:
-    """B1 for Hele landet and the regions as an HTML table, with a caption and a line on
-    where to find the rest."""
+def overview_html(
+    b1: pl.DataFrame, aar: int, metode: str, kommuner: int, dato: date | None = None
+) -> str:
+    """B1 for Hele landet and the regions as an HTML table, with a caption (naming the
+    forecast date where there is one) and a line on where to find the rest."""
     columns = [(c, h) for c, h in _COLUMNS if c in b1.columns]
     rows = b1.filter(pl.col("niveau") != "kommune")
     head = "".join(f"<th style='text-align:right'>{html.escape(h)}</th>" for _, h in columns)
@@ -108,7 +126,8 @@ def overview_html(b1: pl.DataFrame, aar: int, metode: str, kommuner: int) -> str
         cells = "".join(f"<td style='text-align:right'>{_cell(c, row[c])}</td>" for c, _ in columns)
         body.append(f"<tr><td style='text-align:left'>{name}</td>{cells}</tr>")
     caption = (
-        f"KMF, budgetår {aar}: ændring fra budget til prognose og effekterne i pct. af "
+        f"KMF, budgetår {aar}{'' if dato is None else f', prognosen pr. {format_date(dato)}'}: "
+        "ændring fra budget til prognose og effekterne i pct. af "
         f"budgettet (metode {html.escape(metode)})"
     )
     return (
@@ -122,12 +141,15 @@ def overview_html(b1: pl.DataFrame, aar: int, metode: str, kommuner: int) -> str
     )
 
 
-def summary_text(aar: int, metode: str, kommuner: int, land: dict[str, float]) -> str:
-    """One line on the result: year, method, kommuner, Hele landet's change, and how to see
-    the tables."""
+def summary_text(
+    aar: int, metode: str, kommuner: int, land: dict[str, float], dato: date | None = None
+) -> str:
+    """One line on the result: year (and forecast date), method, kommuner, Hele landet's
+    change, and how to see the tables."""
+    when = "" if dato is None else f" pr. {format_date(dato)}"
     return (
-        f"<kmf.Result: budgetår {aar}, metode {metode}, {kommuner} kommuner; Hele landet: "
+        f"<kmf.Result: budgetår {aar}{when}, metode {metode}, {kommuner} kommuner; Hele landet: "
         f"budget {format_mio(land['kmf_budget_kr'])} mio. kr., ændring "
-        f"{format_pct(land['aendring_pct'], 1, sign=True)} pct. "
+        f"{format_pct(_zeroed(land['aendring_pct'], 1), 1, sign=True)} pct. "
         "Tabellerne: .b1 … .b4, .tabel(1) … .tabel(6)>"
     )

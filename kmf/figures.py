@@ -10,5 +10,17 @@ from kmf.report.figures import (
     unit_row,
     waterfall,
 )
+from kmf.report.kommune import kommune_page
+from kmf.report.track import accuracy_figure, history_figure, track_figure
 
-__all__ = ["kommune_overview", "report_figure", "save_figures", "unit_row", "waterfall"]
+__all__ = [
+    "accuracy_figure",
+    "history_figure",
+    "kommune_overview",
+    "kommune_page",
+    "report_figure",
+    "save_figures",
+    "track_figure",
+    "unit_row",
+    "waterfall",
+]

@@ -6,8 +6,10 @@ import polars as pl
 
 from kmf.kommune_tables import kommune_tables, parse_codes
 from kmf.report.kommune import KommuneReport
+from kmf.report.kommune_time import history_frame, time_lines, track_frame
 from kmf.report.text import kommune_lines
 from kmf.result import Result
+from kmf.series import Historik, Spor
 
 __all__ = ["KommuneReport", "kommune"]
 
@@ -17,8 +19,8 @@ def kommune(
     kode: int | str,
     sammenlign: list[int] | str | None = None,
     *,
-    prognosespor: pl.DataFrame | None = None,
-    historik: pl.DataFrame | None = None,
+    prognosespor: Spor | pl.DataFrame | None = None,
+    historik: Historik | pl.DataFrame | None = None,
 ) -> KommuneReport:
     """One kommune's report: why its forecast differs from its budget, who and what drive
     it, and how it compares with its comparison group.
@@ -32,9 +34,20 @@ def kommune(
     sammenlign
         The comparison kommuner (codes, or text like ``"851,860"``); default the 10 other
         kommuner nearest in budget.
-    prognosespor, historik
-        Optional: a forecast track (``opgoerelsesdato`` + the B1 columns) or a history
-        (``aar`` + the B1 columns); each gives the workbook a sheet.
+    prognosespor
+        Optional: the forecast track of the same data and budget year, as ``kmf.spor``
+        returns it (a ``Spor``; with its accuracy where the data have T endelig) or as a
+        frame (``opgoerelsesdato`` + the B1 columns, optionally ``fejl_pct``). Its dated
+        forecasts up to the result's date give the workbook the sheet "Prognosespor" (the
+        kommune, its region and Hele landet by date; the kommune's error against the final
+        settlement where known) and the text a section on how the forecast moved.
+    historik
+        Optional: the history, as ``kmf.historik`` returns it (a ``Historik``) or as a frame
+        (``aar`` + the B1 columns). With more than one budget year it gives the sheet
+        "Historik".
+
+    Example: ``data = kmf.load(path)``, then ``kmf.kommune(kmf.run(data), 851,
+    prognosespor=kmf.spor(data), historik=kmf.historik(data))``.
 
     Returns
     -------
@@ -55,7 +68,8 @@ def kommune(
         result.aar,
         result.metode,
         sammenlign=None if group is None else [int(g) for g in group],
-        prognosespor=prognosespor,
-        historik=historik,
+        prognosespor=track_frame(prognosespor, result.aar, result.dato),
+        historik=history_frame(historik),
     )
-    return KommuneReport(tables, tuple(kommune_lines(tables)), result)
+    lines = kommune_lines(tables, result.dato) + time_lines(tables)
+    return KommuneReport(tables, tuple(lines), result)

@@ -138,11 +138,12 @@ class Result:
     writer: Writer | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
-        return summary_text(self.aar, self.metode, self.kommuner.height, self.b1.row(0, named=True))
+        land = self.b1.row(0, named=True)
+        return summary_text(self.aar, self.metode, self.kommuner.height, land, self.dato)
 
     def _repr_html_(self) -> str:
         """Jupyter's view: B1 for Hele landet and the regions, formatted like the report."""
-        return overview_html(self.b1, self.aar, self.metode, self.kommuner.height)
+        return overview_html(self.b1, self.aar, self.metode, self.kommuner.height, self.dato)
 
     def tabel(self, n: int | str) -> pl.DataFrame:
         """A table of the report: ``"B1"`` … ``"B4"``, or tabel ``1`` … ``6`` (also ``"4"``).

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -19,7 +21,8 @@
 # tallene for den enkelte kommune er ikke rigtige). Byt `kmf.sample_dataset()` ud med stien
 # til jeres egne data.
 #
-# Hvert afsnit herunder står for sig selv og bruger kun `resultat` fra første celle.
+# Hvert afsnit herunder står for sig selv og bruger kun `data` og `resultat` fra første
+# celle: data læses én gang med `kmf.load` og gives derefter til hver beregning.
 
 # %%
 # %matplotlib inline
@@ -27,10 +30,21 @@ import polars as pl
 
 import kmf
 from kmf.display import vis
-from kmf.figures import kommune_overview, report_figure, unit_row, waterfall
+from kmf.figures import (
+    accuracy_figure,
+    history_figure,
+    kommune_overview,
+    kommune_page,
+    report_figure,
+    track_figure,
+    unit_row,
+    waterfall,
+)
 
-resultat = kmf.run(kmf.sample_dataset())
-print(f"Budgetår {resultat.aar}, metode {resultat.metode}, {resultat.kommuner.height} kommuner")
+data = kmf.load(kmf.sample_dataset())
+resultat = kmf.run(data)
+print(f"Budgetår {resultat.aar}, metode: {resultat.metode}, {resultat.kommuner.height} kommuner")
+print(f"Prognosen pr. {resultat.dato}")
 
 # %% [markdown]
 # ## Hele landet og regionerne
@@ -99,6 +113,69 @@ waterfall(unit_row(resultat, 851))
 
 # %%
 kommune_overview(resultat)
+
+# %% [markdown]
+# ## Prognosen gennem året
+#
+# Eksemplets aktivitetsdata har en opgørelsesdato pr. opgørelse, som kommunernes egne data
+# ved budgetopfølgningen: en ny foreløbig opgørelse hver måned. `resultat` ovenfor er
+# prognosen pr. den seneste dato, der har alle fire opgørelser (`kmf.run(data,
+# dato="2018-06-10")` giver en anden dato). `kmf.spor` laver prognosen for hver dato på én
+# gang. Her Aalborgs ændring og effekter pr. dato:
+
+# %%
+spor = kmf.spor(data, aar=resultat.aar)
+print(spor)
+vis(spor.spor.filter(pl.col("kode") == "851").select("opgoerelsesdato", *effekter))
+
+# %%
+track_figure(spor)
+
+# %% [markdown]
+# ### Træfsikkerhed
+#
+# Eksemplet har også den endelige opgørelse for 2018, så hver prognose kan holdes op mod
+# den faktiske afregning: afvigelsen for hele landet og, over kommunerne, den
+# gennemsnitlige, mediane og største afvigelse og andelen af kommuner inden for 2 pct.
+
+# %%
+vis(spor.traefsikkerhed)
+
+# %%
+accuracy_figure(spor)
+
+# %% [markdown]
+# ## Historik
+#
+# `kmf.historik` giver B1 for hvert budgetår, data rækker til, hvert år på sin seneste
+# opgørelsesdato og med sit eget budget. Her hele landet:
+
+# %%
+historik = kmf.historik(data)
+print(historik)
+vis(historik.historik.filter(pl.col("niveau") == "land").select("aar", *effekter))
+
+# %%
+history_figure(historik)
+
+# %% [markdown]
+# ## En kommunes egen rapport
+#
+# `kmf.kommune` samler én kommunes tal: teksten til et notat, B1 for kommunen, regionen,
+# hele landet og de 10 kommuner med det nærmeste budget, bidragene pr. aldersgruppe og
+# celle, og, når prognosesporet og historikken gives med, hvordan prognosen har flyttet sig
+# og hvor langt den lå fra den endelige afregning. `rapport.write(mappe)` skriver de samme
+# filer som `kmf kommune`.
+
+# %%
+rapport = kmf.kommune(resultat, 851, prognosespor=spor, historik=historik)
+rapport
+
+# %%
+vis(rapport.overblik.select("navn", "rang", *effekter))
+
+# %%
+kommune_page(rapport)
 
 # %% [markdown]
 # ## Videre i pandas og Excel

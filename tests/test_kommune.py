@@ -284,16 +284,26 @@ def _numbers(text: str) -> list[str]:
     ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
 )
 def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: str) -> None:
-    sample = kmf.run(kmf.sample_dataset(), metode=metode)
-    report = kmf.kommune(sample, kode)
+    data = kmf.load(kmf.sample_dataset())
+    sample = kmf.run(data, metode=metode)
+    report = kmf.kommune(sample, kode, prognosespor=kmf.spor(data, metode=metode))
     t = report.tabeller
+    assert t.prognosespor is not None and sample.dato is not None
+    # the sheet "Prognosespor" shows the change of each unit and the kommune's effects and
+    # error; the text names the dates in words (day and year are its only other numbers)
+    track = t.prognosespor.select(pl.col("^.*_pct$"))
+    days = [*t.prognosespor["opgoerelsesdato"].to_list(), sample.dato]
     shown = _shown(
-        [t.overblik, t.bidrag, t.fordelinger],
-        {sample.aar, t.antal_kommuner, t.rang, len(t.sammenligning)},
+        [t.overblik, t.bidrag, t.fordelinger, track],
+        {sample.aar, t.antal_kommuner, t.rang, len(t.sammenligning)}
+        | {d.day for d in days}
+        | {d.year for d in days},
     )
     numbers = _numbers(report.tekst)
-    assert len(numbers) >= 15
+    assert len(numbers) >= 25
     assert [n for n in numbers if n not in shown] == []
+    assert "## Prognosen gennem året" in report.tekst
+    assert "kan holdes op mod den faktiske afregning" in report.tekst
 
 
 def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> None:
@@ -301,11 +311,13 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     result.write(tmp_path / "ud")
     text = (tmp_path / "ud" / "sammenfatning.md").read_text(encoding="utf-8")
     counts = result.tabel(3).drop("niveau", "kode", "navn", "region")
-    integers = {result.aar, *(v for row in counts.rows() for v in row)}
+    assert result.dato is not None  # the text names the forecast date: its day and year
+    integers = {result.aar, result.dato.day, *(v for row in counts.rows() for v in row)}
     numbers = _numbers(text)
     assert len(numbers) >= 20
     assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
     assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
+    assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]
     assert sheet["A1"].value == text.splitlines()[0].removeprefix("# ")
 

@@ -43,11 +43,14 @@ def test_notebook_runs(tmp_path: Path) -> None:
     text = "\n".join(
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
     )
-    assert "Budgetår 2018, metode ministeriet, 98 kommuner" in text
+    assert "Budgetår 2018, metode: ministeriet, 98 kommuner" in text
+    assert "Prognosen pr. 2018-09-10" in text
     assert (tmp_path / "kmf-rapport-notebook" / "kmf_dekomponering_2018.xlsx").is_file()
     images = [o for c in notebook.cells for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]  # fmt: skip
-    assert len(images) == 3  # Figur 1, the waterfall and the overview, each shown once
+    # Figur 1, the waterfall, the overview, the track, its accuracy, the history and the
+    # kommune's page, each shown once
+    assert len(images) == 7
     tables = [o["data"]["text/html"] for c in notebook.cells for o in c.get("outputs", [])
               if "text/html" in o.get("data", {})]  # fmt: skip
     assert "Hele landet" in tables[0] and "Region Nordjylland" in tables[0]

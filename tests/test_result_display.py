@@ -149,3 +149,14 @@ def test_an_unknown_csv_format_is_refused_before_anything_is_written(
     with pytest.raises(kmf.OutputError, match=r"'standard'.*'dansk'"):
         result.write(tmp_path / "ud", csv="excel")
     assert not (tmp_path / "ud").exists()
+
+
+def test_a_dated_result_names_its_forecast_date(result: Result) -> None:
+    dated = kmf.run(kmf.sample_dataset(), dato="10-06-2018")
+    assert "budgetår 2018 pr. 10. juni 2018, metode" in repr(dated)  # Danish prose
+    assert "KMF, budgetår 2018, prognosen pr. 10. juni 2018: ændring" in dated._repr_html_()
+    # undated data: no date, and the caption as before
+    assert " pr. " not in repr(result)
+    assert "KMF, budgetår 2021: ændring" in result._repr_html_()
+    # Hele landet's change of the sample rounds to 0,0 and is shown so, never as -0,0
+    assert "ændring 0,0 pct." in repr(kmf.run(kmf.sample_dataset()))

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
-from kmf.danish import format_number
+from kmf.danish import format_date, format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.report.excel_style import (
     BOLD,
@@ -27,17 +27,19 @@ from kmf.report.excel_style import (
     LAND_FILL,
     ONE_DECIMAL,
     TITLE_FONT,
+    lines_needed,
     number_format,
+    page_break,
 )
 from kmf.report.excel_style import text as _text
-from kmf.report.figures import BLUE, GREY, RED, unit_row, waterfall
+from kmf.report.figures import BLUE, unit_row, waterfall
+from kmf.report.kommune_chart import waterfall_chart
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
 from kmf.result import Result
 
-MIO = "#,##0.0;[Red]-#,##0.0"
 LAND = "#7f7f7f"
 
 
@@ -142,7 +144,11 @@ def _table(
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-    ws.row_dimensions[top].height = 32
+    widths = [
+        ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(columns) + 1)
+    ]
+    wrapped = max(lines_needed(h, w - 2) for (_, h, _), w in zip(columns, widths, strict=True))
+    ws.row_dimensions[top].height = 15 * max(2, wrapped) + 2
     for i, row in enumerate(rows, start=top + 1):
         for j, (name, _, fmt) in enumerate(columns, start=1):
             value = row.get(name)
@@ -170,6 +176,8 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     if report.result.titel:
         _text(ws, top, 1, report.result.titel).font = ITALIC
         top += 1
+    page_break(ws, top)  # the table and the chart together on the next page
+    top += 1
     _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
     _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = ITALIC
     rows = t.overblik.to_dicts()
@@ -181,59 +189,8 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
                 ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
-    _waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
+    waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
     _print_setup(ws)
-
-
-def _waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
-    """A waterfall as a stacked bar chart: an invisible base carries each step."""
-    _text(ws, top, 1, "Fra budget til prognose, mio. kr.").font = BOLD
-    headers = ["Trin", "Grundlag", "Niveau", "Stigning", "Fald"]
-    for j, h in enumerate(headers, start=1):
-        _text(ws, top + 1, j, h).font = BOLD
-    level = row["kmf_budget_kr"] / 1e6
-    steps = [("Budget (ØA)", None)] + [
-        (EFFECTS[e].step.replace("\n", ""), row[f"{e}_kr"] / 1e6)
-        for e in (*MAIN_EFFECTS, "oevrige")
-    ]
-    data: list[tuple[str, float, float, float, float]] = [("Budget (ØA)", 0.0, level, 0.0, 0.0)]
-    lows = [level]
-    for label, delta in steps[1:]:
-        assert delta is not None
-        new = level + delta
-        data.append((label, min(level, new), 0.0, max(delta, 0.0), max(-delta, 0.0)))
-        lows.append(min(level, new))
-        level = new
-    data.append(("Prognose", 0.0, row["kmf_prognose_kr"] / 1e6, 0.0, 0.0))
-    for i, values in enumerate(data, start=top + 2):
-        _text(ws, i, 1, values[0])
-        for j, v in enumerate(values[1:], start=2):
-            ws.cell(row=i, column=j, value=v).number_format = MIO
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.title = f"{name}: fra budget til prognose"
-    chart.y_axis.title = "Mio. kr."
-    chart.y_axis.number_format = "#,##0"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    last = top + 1 + len(data)
-    chart.add_data(Reference(ws, min_col=2, max_col=5, min_row=top + 1, max_row=last),
-                   titles_from_data=True)  # fmt: skip
-    chart.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=last))
-    base, levels, up, down = chart.series
-    base.graphicalProperties.noFill = True
-    base.graphicalProperties.line.noFill = True
-    for series, colour in ((levels, GREY), (up, BLUE), (down, RED)):
-        series.graphicalProperties.solidFill = colour.lstrip("#")
-        series.graphicalProperties.line.solidFill = colour.lstrip("#")
-    highest = max(max(r[1] + r[2] + r[3] + r[4] for r in data), 0.0)
-    spread = highest - min(lows) or highest * 0.05
-    chart.y_axis.scaling.min = max(0.0, round(min(lows) - 1.5 * spread))
-    chart.height, chart.width = 8, 18
-    ws.add_chart(chart, f"G{top}")
 
 
 def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -259,7 +216,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
         *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
     ]
-    for j, w in enumerate([12, 15, 17] + [12] * 10, start=1):
+    for j, w in enumerate([12, 15, 18] + [12] * 10, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     _table(ws, 4, rows, columns)
     ws.freeze_panes = "D5"
@@ -323,14 +280,17 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
     _print_setup(ws)
+    ws.page_setup.fitToHeight = 1  # three tables and two charts: one page
 
 
 def _track_sheet(
     ws: Worksheet, t: KommuneTables, frame: pl.DataFrame, key: str, title: str
 ) -> None:
-    """The kommune's, region's and land's change by date (or year), and the kommune's effects."""
+    """The kommune's, region's and land's change by date (or year), the kommune's effects
+    and, where the track has accuracy, the kommune's and land's error against T endelig."""
     keys = frame.select(key).unique().sort(key)[key].to_list()
     units = [("kommune", t.navn), ("region", t.region), ("land", codes.LAND_NAME)]
+    accuracy = "fejl_pct" in frame.columns
     rows = []
     for k in keys:
         at = frame.filter(pl.col(key) == k)
@@ -338,25 +298,37 @@ def _track_sheet(
         for level, name in units:
             found = at.filter(pl.col("niveau") == level)
             row[name] = found["aendring_pct"][0] if found.height else None
+            if accuracy and level != "region":
+                row[f"fejl_{level}"] = found["fejl_pct"][0] if found.height else None
         own = at.filter(pl.col("niveau") == "kommune")
         for e in (*MAIN_EFFECTS, "oevrige"):
             row[e] = own[f"{e}_pct"][0] if own.height else None
         rows.append(row)
-    _text(ws, 1, 1, title).font = TITLE_FONT
-    _text(ws, 2, 1, "Ændring i pct. af budgettet; kommunens effekter i pct.-point").font = ITALIC
+    _text(ws, 1, 1, title, TITLE_FONT)
+    note = "Ændring i pct. af budgettet; kommunens effekter i pct.-point"
+    if accuracy:
+        note += f"; afvigelse fra den endelige afregning for {t.aar} i pct. af den"
+    _text(ws, 2, 1, note + ".", ITALIC)
     columns: list[tuple[str, str, str | None]] = [
         (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
         *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
     ]
+    if accuracy:
+        columns += [
+            ("fejl_kommune", f"Afvigelse fra endelig, {t.navn}", ONE_DECIMAL),
+            ("fejl_land", f"Afvigelse fra endelig, {codes.LAND_NAME}", ONE_DECIMAL),
+        ]
     for j in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 16
     _table(ws, 4, rows, columns)
     chart = LineChart()
-    chart.title = title
+    chart.title = "Ændring i pct. af budgettet"
     chart.y_axis.title = "Pct. af budgettet"
+    chart.x_axis.tickLblPos = "low"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.legend.position = "b"
     chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=4, max_row=4 + len(rows)),
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=4 + len(rows)))
@@ -421,6 +393,8 @@ def kommune_page(report: KommuneReport) -> Figure:
         ax.margins(y=0.15)
         ax.legend(fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
-    figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar} ift. budgettet",
+    d = report.result.dato
+    when = "" if d is None else f" pr. {format_date(d)}"
+    figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar}{when} ift. budgettet",
                     x=0.01, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
     return figure

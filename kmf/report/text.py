@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import polars as pl
 
 from kmf import codes
-from kmf.danish import format_mio, format_number
+from kmf.danish import format_date, format_mio, format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.result import Result
 
@@ -139,8 +140,9 @@ def _rows(t: KommuneTables) -> _Rows:
     )
 
 
-def kommune_lines(t: KommuneTables) -> list[Line]:
-    """The text of one kommune's report, as lines (see ``to_markdown``)."""
+def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
+    """The text of one kommune's report, as lines (see ``to_markdown``); ``dato`` is the
+    forecast date, named where there is one."""
     r = _rows(t)
     own, name = r.own, t.navn
     lines: list[Line] = [("title", f"{name}: KMF-prognosen for {t.aar} sammenlignet med budgettet")]
@@ -158,8 +160,10 @@ def kommune_lines(t: KommuneTables) -> list[Line]:
         (
             "text",
             f"Den forventede KMF-afregning for {name} i {t.aar} er "
-            f"{mio(own['kmf_prognose_kr'])} mio. kr., mens budgettet (det forudsatte niveau "
-            f"fra økonomiaftalen) er {mio(own['kmf_budget_kr'])} mio. kr. {verdict}",
+            f"{mio(own['kmf_prognose_kr'])} mio. kr."
+            f"{'' if dato is None else f' (prognosen pr. {format_date(dato)})'}, mens "
+            "budgettet (det forudsatte niveau fra økonomiaftalen) er "
+            f"{mio(own['kmf_budget_kr'])} mio. kr. {verdict}",
         )
     )
     lines.append(("heading", "Hvad driver ændringen"))
@@ -310,8 +314,9 @@ def national_lines(result: Result) -> list[Line]:
     change = land["aendring_pct"]
     opening = (
         f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
-        f"{mio(land['kmf_prognose_kr'])} mio. kr. mod {mio(land['kmf_budget_kr'])} mio. kr. "
-        "forudsat i økonomiaftalen. "
+        f"{mio(land['kmf_prognose_kr'])} mio. kr."
+        f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
+        f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen. "
     )
     if _is_zero(change):
         opening += "Der er altså stort set ingen ændring mellem forudsat og forventet afregning."
