@@ -5,6 +5,7 @@ Hele landet and the regions, the method box, and "Om kørslen" (what was run on 
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from openpyxl.drawing.text import (
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.danish import format_date
+from kmf.danish import format_date, format_dates
 from kmf.io.dataset import sample_dataset
 from kmf.report.excel_style import (
     BOLD,
@@ -256,8 +257,12 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
         # dated data: the forecast's date and the later dates that lack a cut
         *(
             [
-                ("Opgørelsesdato", m.opgoerelsesdato),
-                ("Senere datoer uden grundlag", ", ".join(m.datoer_uden_grundlag) or "ingen"),
+                ("Opgørelsesdato", format_date(date.fromisoformat(m.opgoerelsesdato))),
+                (
+                    "Senere datoer uden grundlag",
+                    format_dates([date.fromisoformat(d) for d in m.datoer_uden_grundlag])
+                    or "ingen",
+                ),
             ]
             if m.opgoerelsesdato is not None
             else []
