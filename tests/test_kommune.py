@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -378,3 +379,10 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     assert spor.cell(row=6, column=2).value == pytest.approx(own + 1)
     assert wb["Historik"].cell(row=7, column=1).value == "2018"
     assert len(wb["Historik"]._charts) == 1
+    # every value axis has its own number format, not the cells' (whose negatives are red)
+    with zipfile.ZipFile(tmp_path / "b" / "kommune_851_2018.xlsx") as book:
+        charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/")]
+    axes = [a for c in charts for a in re.findall(r"<valAx>.*?</valAx>", c)]
+    assert len(charts) == 6 and len(axes) == 6
+    formats = [re.search(r'<numFmt formatCode="([^"]*)" sourceLinked="0"', a) for a in axes]
+    assert all(f is not None and "Red" not in f[1] for f in formats), axes

@@ -18,6 +18,9 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 #: the first of the hidden columns that hold the waterfall's stacked series
 _HIDDEN = 20
 STEPS = (*MAIN_EFFECTS, "oevrige")
+#: the value axes' own number format: without it an axis takes its source cells' format,
+#: and their red negatives turn the tick labels red
+AXIS_FORMAT = "0.0"
 
 
 def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
@@ -56,7 +59,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     chart.visible_cells_only = False  # the series are in hidden columns
     chart.title = f"{name}: fra budget til prognose"
     chart.y_axis.title = "Pct. af budgettet"
-    chart.y_axis.number_format = "0"
+    chart.y_axis.number_format = "0"  # its own format, not linked to the cells
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend = None
