@@ -29,7 +29,13 @@ def kommune_command(
     ] = None,
     aar: Annotated[
         int | None,
-        typer.Option("--aar", metavar="ÅR", help="Budgetåret T.", show_default=False),
+        typer.Option(
+            "--aar",
+            metavar="ÅR",
+            help="Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en foreløbig "
+            "opgørelse.",
+            show_default=False,
+        ),
     ] = None,
     dato: Annotated[
         str | None,
@@ -60,7 +66,7 @@ def kommune_command(
             "--out",
             "-o",
             metavar="MAPPE",
-            help="Mappen, rapporten skrives i. Standard: kmf-kommune-<KODE>.",
+            help="Mappen til rapporten. Standard: kmf-kommune-<KODE>.",
             show_default=False,
         ),
     ] = None,
