@@ -81,6 +81,7 @@ def kommune_command(
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
     from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.danish import format_date
     from kmf.io import load, sample_dataset
     from kmf.kommune_report import kommune
     from kmf.kommune_tables import parse_codes, require_kommunekode
@@ -105,7 +106,7 @@ def kommune_command(
                               metode=result.metode)) if result.dato else None  # fmt: skip
             years = _optional(notes, "Historik", lambda: historik(data, metode=result.metode))
             report = kommune(result, kode, group, prognosespor=track, historik=years)
-            when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
+            when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
             done(f"budgetår {result.aar}{when}, {report.tabeller.navn}")
         for note in notes:
             console.print(f"  Bemærk: {note}")

@@ -244,7 +244,7 @@ def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> 
                                str(tmp_path / "a")])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert (tmp_path / "a" / "kommune_851_2018.xlsx").is_file()
-    assert "Sammenligningsgruppen er de kommuner, der er valgt: Odense, Aarhus." in done.stdout
+    assert "Sammenligningsgruppen er de valgte kommuner: Odense og Aarhus." in done.stdout
     refused = runner.invoke(app, ["kommune", "851", "--sammenlign", "751,4242", "--out",
                                   str(tmp_path / "b")])  # fmt: skip
     assert refused.exit_code == 2
@@ -281,6 +281,45 @@ def _numbers(text: str) -> list[str]:
     return [n.lstrip("-") for n in NUMBER.findall(LABELS.sub("", text))]
 
 
+# a word that gives the direction, then the number without its sign; or the number, then
+# the word ("2,2 pct. over budgettet", "mellem 2,8 og 12,7 pct.-point negativt")
+SIGN_WORDS = {"positivt": 1, "steget": 1, "stigning": 1, "stiger": 1, "over": 1,
+              "negativt": -1, "faldet": -1, "fald": -1, "falder": -1, "under": -1}  # fmt: skip
+_VALUE = r"(\d{1,3}(?:\.\d{3})*,\d)"
+WORD_FIRST = re.compile(rf"\b({'|'.join(SIGN_WORDS)})(?: bidrag)? (?:med|på) {_VALUE}")
+WORD_AFTER = re.compile(rf"{_VALUE} (?:mio\. kr\.|pct\.(?:-point)?) ({'|'.join(SIGN_WORDS)})\b")
+
+
+def _signs(frames: list[pl.DataFrame]) -> dict[str, set[int]]:
+    """Every non-zero value of the frames as the text shows it, with the signs it has."""
+    out: dict[str, set[int]] = {}
+    for frame in frames:
+        for name, dtype in frame.schema.items():
+            if dtype.is_float():
+                scale = 1e6 if name.endswith("_kr") else 1.0
+                for v in frame[name].drop_nulls().to_list():
+                    shown = f"{abs(v) / scale:,.1f}".replace(",", "_").replace(".", ",")
+                    out.setdefault(shown.replace("_", "."), set()).add(1 if v > 0 else -1)
+    return out
+
+
+def check_signs(text: str, frames: list[pl.DataFrame]) -> int:
+    """No signed number after a word that gives the direction, and the word agrees with the
+    sign of a table value shown so. Returns how many numbers had their direction checked."""
+    assert re.search(r"\b(negativt|positivt) (med|på) -", text) is None, text
+    assert re.search(r"bidrag på -", text) is None, text
+    # a signed number only where the sentence says what the minus means
+    for line in text.splitlines():
+        if re.search(r"(?<![\w,.])-\d", line):
+            assert "(minus er et negativt bidrag)" in line, line
+    signs = _signs(frames)
+    found = [(w, n) for w, n in WORD_FIRST.findall(text)]
+    found += [(w, n) for n, w in WORD_AFTER.findall(text)]
+    wrong = [(w, n) for w, n in found if SIGN_WORDS[w] not in signs.get(n, set())]
+    assert wrong == [], text
+    return len(found)
+
+
 @pytest.mark.parametrize(
     ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
 )
@@ -303,6 +342,12 @@ def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: st
     numbers = _numbers(report.tekst)
     assert len(numbers) >= 25
     assert [n for n in numbers if n not in shown] == []
+    assert check_signs(report.tekst, [t.overblik, t.bidrag, t.fordelinger, track]) >= 8
+    if kode == 851:  # B of 65-79 årige (24,0 mio. kr.) is offset by 3-64 årige (sample data)
+        assert "Det modsvares af, at aldersgruppeeffekten er negativ for 3-64 årige (" in (
+            report.tekst
+        )
+        assert "så aldersgruppeeffekten i alt bidrager positivt med" in report.tekst
     assert "## Prognosen gennem året" in report.tekst
     assert "kan holdes op mod den faktiske afregning" in report.tekst
 
@@ -317,6 +362,7 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     numbers = _numbers(text)
     assert len(numbers) >= 20
     assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
+    assert check_signs(text, [result.b1]) >= 5
     assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
     assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]

@@ -66,6 +66,25 @@ def _contributes(value: float) -> str:
     return f"bidrager {'positivt' if value > 0 else 'negativt'} med {pct(value)} pct.-point"
 
 
+def _against(value: float) -> str:
+    """Hele landet's contribution beside the kommune's: its direction in words."""
+    if _is_zero(value):
+        return "mod stort set intet bidrag (0,0 pct.-point) for hele landet under ét"
+    way = "positivt" if value > 0 else "negativt"
+    return f"mod et {way} bidrag på {pct(value)} pct.-point for hele landet under ét"
+
+
+def _change(value: float, unit: str = "pct.") -> str:
+    """A change in words: ``en stigning på 2,1 pct.``, ``et fald på 0,9 pct.``."""
+    if _is_zero(value):
+        return f"stort set ingen ændring (0,0 {unit})"
+    return f"{'en stigning' if value > 0 else 'et fald'} på {pct(value)} {unit}"
+
+
+def _age_label(age: str) -> str:
+    return "aktivitet uden aldersopdeling" if age == "ej_aldersdiff" else codes.AGE_LABELS[age]
+
+
 def _meaning(effect: str, value: float, whose: str) -> str:
     """What an effect's direction means, in the ministry's words."""
     up = value > 0
@@ -105,9 +124,10 @@ def _first_upper(text: str) -> str:
 
 def _split_item(effect: str, value: float) -> str:
     """C1 or C2 of an exact method: its part of the sundhedsområdeeffekt and what it means."""
-    text = (
-        f"Af sundhedsområdeeffekten kommer {signed(value)} pct.-point fra {EFFECT_NAMES[effect]}."
-    )
+    way = "positivt" if value > 0 else "negativt"
+    part = f"et {way} bidrag på {pct(value)} pct.-point"
+    part = "stort set intet (0,0 pct.-point)" if _is_zero(value) else part
+    text = f"Af sundhedsområdeeffekten kommer {part} fra {EFFECT_NAMES[effect]}."
     return text if _is_zero(value) else f"{text} {_meaning(effect, value, '')}"
 
 
@@ -172,8 +192,7 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
         value = own[f"{effect}_pct"]
         text = (
             f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
-            f"({mio(own[f'{effect}_kr'])} mio. kr.) mod {signed(r.land[f'{effect}_pct'])} "
-            "pct.-point for hele landet under ét."
+            f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "kommunens borgere")
@@ -185,8 +204,7 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
         lines.append(
             (
                 "item",
-                f"Samspillet mellem effekterne (Øvrige) udgør {signed(own['oevrige_pct'])} "
-                "pct.-point.",
+                f"Samspillet mellem effekterne (Øvrige) {_contributes(own['oevrige_pct'])}.",
             )
         )
     lines.append(("heading", "Hvilke borgere og områder"))
@@ -211,8 +229,14 @@ def _distribution_note(t: KommuneTables, effect: str) -> str:
     return (
         f" Størst er ændringen for {label}, hvor {whose} andel af forbruget er "
         f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
-        f"pct.-point (hele landet: {signed(top['hele_landet'])} pct.-point)."
+        f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
     )
+
+
+def _moved(value: float) -> str:
+    if _is_zero(value):
+        return "stort set uændret"
+    return f"{'steget' if value > 0 else 'faldet'} med {pct(value)} pct.-point"
 
 
 def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any], str]:
@@ -227,26 +251,48 @@ def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any
     return best[1], best[2]
 
 
+def _way(value: float) -> str:
+    return "positivt" if value > 0 else "negativt"
+
+
 def _drivers(t: KommuneTables) -> list[str]:
     ages = t.bidrag.filter(pl.col("metode") == "ministeriet")
     row, effect = _largest(ages, _MAIN)
-    label = codes.AGE_LABELS[row["aldersgruppe"]]
-    out = [
-        f"Fordelt på aldersgrupper (ministeriets metode) er det største enkeltbidrag "
-        f"{EFFECT_NAMES[effect]} for {label}: {mio(row[f'{effect}_kr'])} mio. kr. "
-        f"({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, {pct(row[f'{effect}_pct'])} "
-        "pct.-point af budgettet)."
-    ]
+    top = row[f"{effect}_kr"]
+    name = EFFECT_NAMES[effect]
+    text = (
+        f"Fordelt på aldersgrupper (ministeriets metode) kommer det største enkeltbidrag fra "
+        f"{name} for {_age_label(row['aldersgruppe'])}, der bidrager {_way(top)} med "
+        f"{mio(top)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af budgettet)."
+    )
+    against = [
+        r for r in ages.sort(pl.col(f"{effect}_kr").abs(), descending=True).to_dicts()
+        if r[f"{effect}_kr"] * top < 0 and not _is_zero(r[f"{effect}_kr"] / 1e6)
+    ][:3]  # fmt: skip
+    if against:
+        items = _and([f"{_age_label(r['aldersgruppe'])} ({mio(r[f'{effect}_kr'])} mio. kr.)"
+                      for r in against])  # fmt: skip
+        text += f" Det modsvares af, at {name} er {_way(-top).removesuffix('t')} for {items}"
+        # the sum of the age groups is the table's effect only for the run's own method
+        total = t.overblik.filter(pl.col("kode") == str(t.kode)).row(0, named=True)
+        if t.metode == "ministeriet":
+            text += (
+                f", så {name} i alt bidrager {_way(total[f'{effect}_kr'])} med "
+                f"{mio(total[f'{effect}_kr'])} mio. kr."
+            )
+        else:
+            text += "."
+    out = [text]
     cells = t.bidrag.filter(pl.col("metode") == "lmdi")
     row, effect = _largest(cells, ("aktivitetseffekt", "aldersgruppeeffekt", "omraademikseffekt",
                                    "andelseffekt"))  # fmt: skip
+    value = row[f"{effect}_kr"]
     out.append(
-        "Fordelt på cellerne (aldersgruppe og sundhedsområde, LMDI) kommer det største "
-        f"bidrag fra {EFFECT_NAMES[effect]} for {codes.AGE_LABELS[row['aldersgruppe']]} i "
-        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()}: {mio(row[f'{effect}_kr'])} mio. "
-        f"kr. ({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, "
-        f'{pct(row[f"{effect}_pct"])} pct.-point). Arket "Bidrag" viser alle bidrag, '
-        "største først."
+        "Fordelt på celler (aldersgruppe og sundhedsområde, LMDI) kommer det største "
+        f"bidrag fra {EFFECT_NAMES[effect]} for {_age_label(row['aldersgruppe'])} i "
+        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()}, der bidrager {_way(value)} med "
+        f'{mio(value)} mio. kr. ({pct(row[f"{effect}_pct"])} pct.-point). Arket "Bidrag" '
+        "viser alle bidrag, største først."
     )
     return out
 
@@ -261,14 +307,16 @@ def _compare(own: float, other: float) -> str:
 
 
 def _placement(t: KommuneTables, r: _Rows) -> str:
-    own = r.own["aendring_pct"]
+    own, region, land = r.own["aendring_pct"], r.region["aendring_pct"], r.land["aendring_pct"]
+    if _compare(own, region) == _compare(own, land):
+        than = f"{_compare(own, region)} både regionens og landets"
+    else:
+        than = f"{_compare(own, region)} regionens og {_compare(own, land)} landets"
     return (
         f"Målt på ændringen i pct. af budgettet ligger {t.navn} som nr. {t.rang} af "
-        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). I {t.region} er "
-        f"ændringen {signed(r.region['aendring_pct'])} pct. og for hele landet under ét "
-        f"{signed(r.land['aendring_pct'])} pct., så {genitive(t.navn)} ændring er "
-        f"{_compare(own, r.region['aendring_pct'])} regionens og "
-        f"{_compare(own, r.land['aendring_pct'])} landets."
+        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). {t.region} har "
+        f"{_change(region)}, og hele landet under ét har {_change(land)}. "
+        f"{genitive(t.navn)} ændring er dermed {than}."
     )
 
 
@@ -276,9 +324,9 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     n = len(r.members)
     if n == 0:
         return "Datasættet har ingen andre kommuner at sammenligne med."
-    names = ", ".join(m["navn"] for m in r.members)
+    names = _and([m["navn"] for m in r.members])
     if t.valgt:
-        how = "de kommuner, der er valgt" if n > 1 else "den kommune, der er valgt"
+        how = "de valgte kommuner" if n > 1 else "den valgte kommune"
     elif n > 1:
         how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
     else:
@@ -286,16 +334,17 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     low = min(r.members, key=lambda m: m["aendring_pct"])
     high = max(r.members, key=lambda m: m["aendring_pct"])
     spread = (
-        f"I gruppen går ændringen fra {signed(low['aendring_pct'])} pct. ({low['navn']}) til "
-        f"{signed(high['aendring_pct'])} pct. ({high['navn']})."
-        if len(r.members) > 1
+        f"I gruppen går ændringen fra {_change(low['aendring_pct'])} ({low['navn']}) til "
+        f"{_change(high['aendring_pct'])} ({high['navn']})."
+        if n > 1
         else ""
     )
+    group = r.group["aendring_pct"]
+    kr = "" if _is_zero(group) else f" ({mio(r.group['aendring_kr'])} mio. kr.)"
     return (
-        f"Sammenligningsgruppen er {how}: {names}. Under ét er ændringen i gruppen "
-        f"{signed(r.group['aendring_pct'])} pct. ({signed_mio(r.group['aendring_kr'])} mio. "
-        f"kr.), og {genitive(t.navn)} ændring er "
-        f"{_compare(r.own['aendring_pct'], r.group['aendring_pct'])} gruppens. {spread}"
+        f"Sammenligningsgruppen er {how}: {names}. Under ét har gruppen {_change(group)}{kr}, "
+        f"så {genitive(t.navn)} ændring er {_compare(r.own['aendring_pct'], group)} gruppens. "
+        f"{spread}"
     ).strip()
 
 
@@ -355,12 +404,7 @@ def national_lines(result: Result) -> list[Line]:
         values = regions[f"{effect}_pct"].to_list()
         name = EFFECT_NAMES[effect]
         subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
-        text = f"{subject} {_contributes(value)} for hele landet under ét" + (
-            f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point "
-            "på regionsniveau."
-            if len(values) > 1
-            else "."
-        )
+        text = f"{subject} {_contributes(value)} for hele landet under ét{_regions(values)}."
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "borgerne")
         text += (
@@ -371,6 +415,23 @@ def national_lines(result: Result) -> list[Line]:
     lines.append(("heading", "Kommunerne"))
     lines.append(("text", _largest_changes(result)))
     return lines
+
+
+def _regions(values: Sequence[float]) -> str:
+    """The range of an effect over the regions, its direction in words where it is one."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    if (low > 0 and not _is_zero(low)) or (high < 0 and not _is_zero(high)):
+        small, large = sorted((abs(low), abs(high)))
+        return (
+            f" og ligger mellem {pct(small)} og {pct(large)} pct.-point "
+            f"{_way(high)} på regionsniveau"
+        )
+    return (
+        f" og ligger på regionsniveau mellem {signed(low)} og {signed(high)} pct.-point "
+        "(minus er et negativt bidrag)"
+    )
 
 
 def _largest_changes(result: Result) -> str:
