@@ -167,6 +167,8 @@ def test_the_overview_waterfall_is_in_pct_of_the_budget_and_every_cell_calibri(
     assert steps["Budget (ØA)"] == 100
     assert steps["A. Aktivitet"] == pytest.approx(row["aktivitetseffekt_pct"], abs=1e-9)
     assert steps["Øvrige"] == pytest.approx(row["oevrige_pct"], abs=1e-9)
+    assert steps["B. Aldersgrupper"] == pytest.approx(row["aldersgruppeeffekt_pct"], abs=1e-9)
+    assert steps["C. Sundhedsområder"] == pytest.approx(row["sundhedsomraadeeffekt_pct"], abs=1e-9)
     assert steps["Prognose"] == pytest.approx(100 + row["aendring_pct"], abs=1e-9)
     # budget + steps = prognose (the waterfall closes)
     assert 100 + sum(v for k, v in steps.items() if k not in ("Budget (ØA)", "Prognose")) == (

@@ -32,13 +32,14 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     _text(ws, top + 1, 2, "Pct.", BOLD)
     level = 100.0
     shown: list[tuple[str, float]] = [("Budget (ØA)", 100.0)]
-    # on the axis a long step breaks after its hyphen, as in the figure; in the table not
+    # on the axis a long step breaks after its hyphen, as in the figure; the table has
+    # the whole word ("B. Aldersgrupper")
     axis = ["Budget (ØA)", *(EFFECTS[e].step.replace("\n", " ") for e in STEPS), "Prognose"]
     data: list[tuple[float, float, float, float]] = [(0.0, level, 0.0, 0.0)]
     for e in STEPS:
         delta = row[f"{e}_pct"]
         new = level + delta
-        shown.append((EFFECTS[e].step.replace("-\n", "-").replace("\n", " "), delta))
+        shown.append((EFFECTS[e].step.replace("-\n", "").replace("\n", " "), delta))
         data.append((min(level, new), 0.0, max(delta, 0.0), max(-delta, 0.0)))
         level = new
     shown.append(("Prognose", 100.0 + row["aendring_pct"]))
