@@ -344,7 +344,7 @@ def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: st
     assert [n for n in numbers if n not in shown] == []
     assert check_signs(report.tekst, [t.overblik, t.bidrag, t.fordelinger, track]) >= 8
     if kode == 851:  # B of 65-79 årige (24,0 mio. kr.) is offset by 3-64 årige (sample data)
-        assert "Det modsvares af, at aldersgruppeeffekten er negativ for 3-64 årige (" in (
+        assert "Det modsvares delvist af, at effekten er negativ for de 3-64 årige (" in (
             report.tekst
         )
         assert "så aldersgruppeeffekten i alt bidrager positivt med" in report.tekst

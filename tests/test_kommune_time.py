@@ -65,7 +65,7 @@ def test_dato_chooses_the_cuts_of_kmf_run(cli_report: Path) -> None:
     first = april["aendring_pct"][0]
     words = f"{abs(first):.1f}".replace(".", ",") + f" pct. {'over' if first > 0 else 'under'}"
     june = f"{abs(own['Ændring i alt, pct.']):.1f}".replace(".", ",")  # type: ignore[arg-type]
-    assert f"Pr. 10. april 2018 lå den {words} budgettet, pr. 10. juni 2018 {june} pct." in text
+    assert f"Pr. 10. april 2018 lå den {words} budgettet og pr. 10. juni 2018 {june} pct." in text
 
 
 def test_the_track_sheet_holds_the_dates_up_to_dato_and_their_errors(

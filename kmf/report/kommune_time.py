@@ -112,7 +112,7 @@ def time_lines(t: KommuneTables) -> list[Line]:
         high = max(rows, key=lambda r: r["aendring_pct"])["aendring_pct"]
         moved = (
             f"Prognosen er lavet igen ved hver ny foreløbig opgørelse. Pr. {when[0]} lå den "
-            f"{_level(first['aendring_pct'])}, pr. {when[1]} {_level(last['aendring_pct'])}"
+            f"{_level(first['aendring_pct'])} og pr. {when[1]} {_level(last['aendring_pct'])}"
         )
         ends = (first["aendring_pct"], last["aendring_pct"])
         beyond = signed(low) != signed(min(ends)) or signed(high) != signed(max(ends))

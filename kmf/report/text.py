@@ -81,8 +81,11 @@ def _change(value: float, unit: str = "pct.") -> str:
     return f"{'en stigning' if value > 0 else 'et fald'} på {pct(value)} {unit}"
 
 
-def _age_label(age: str) -> str:
-    return "aktivitet uden aldersopdeling" if age == "ej_aldersdiff" else codes.AGE_LABELS[age]
+def _age_label(age: str, article: str = "") -> str:
+    """An age group in a sentence: ``de 65-79 årige`` (with ``article="de "``)."""
+    if age == "ej_aldersdiff":
+        return "aktivitet uden aldersopdeling"
+    return article + codes.AGE_LABELS[age]
 
 
 def _meaning(effect: str, value: float, whose: str) -> str:
@@ -255,27 +258,35 @@ def _way(value: float) -> str:
     return "positivt" if value > 0 else "negativt"
 
 
+#: what the exact methods' split of C is, where a sentence names one cell's part of it
+_CELL_EFFECT = {
+    "omraademikseffekt": "områdemikseffekten (C1: forbruget flytter mellem sundhedsområder)",
+    "andelseffekt": "andelseffekten (C2: KMF-andelen inden for området ændres)",
+}
+
+
 def _drivers(t: KommuneTables) -> list[str]:
     ages = t.bidrag.filter(pl.col("metode") == "ministeriet")
     row, effect = _largest(ages, _MAIN)
     top = row[f"{effect}_kr"]
     name = EFFECT_NAMES[effect]
     text = (
-        f"Fordelt på aldersgrupper (ministeriets metode) kommer det største enkeltbidrag fra "
-        f"{name} for {_age_label(row['aldersgruppe'])}, der bidrager {_way(top)} med "
+        f"Fordelt på aldersgrupper (ministeriets metode) vejer {name} for "
+        f"{_age_label(row['aldersgruppe'], 'de ')} tungest: Den bidrager {_way(top)} med "
         f"{mio(top)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af budgettet)."
     )
-    against = [
-        r for r in ages.sort(pl.col(f"{effect}_kr").abs(), descending=True).to_dicts()
-        if r[f"{effect}_kr"] * top < 0 and not _is_zero(r[f"{effect}_kr"] / 1e6)
-    ][:3]  # fmt: skip
+    ordered = ages.sort(pl.col(f"{effect}_kr").abs(), descending=True).to_dicts()
+    against = [r for r in ordered if r[f"{effect}_kr"] * top < 0
+               and not _is_zero(r[f"{effect}_kr"] / 1e6)]  # fmt: skip
     if against:
-        items = _and([f"{_age_label(r['aldersgruppe'])} ({mio(r[f'{effect}_kr'])} mio. kr.)"
-                      for r in against])  # fmt: skip
-        text += f" Det modsvares af, at {name} er {_way(-top).removesuffix('t')} for {items}"
-        # the sum of the age groups is the table's effect only for the run's own method
-        total = t.overblik.filter(pl.col("kode") == str(t.kode)).row(0, named=True)
+        items = _and([f"{_age_label(r['aldersgruppe'], 'de ')} ({mio(r[f'{effect}_kr'])} mio. kr.)"
+                      for r in against[:3]])  # fmt: skip
+        whole = sum(r[f"{effect}_kr"] for r in ordered)  # the method's effect, for the word
+        how = "delvist " if whole * top > 0 else ""
+        text += f" Det modsvares {how}af, at effekten er {_way(-top).removesuffix('t')} for {items}"
+        # the age groups sum to the table's effect only where the run's method is theirs
         if t.metode == "ministeriet":
+            total = t.overblik.filter(pl.col("kode") == str(t.kode)).row(0, named=True)
             text += (
                 f", så {name} i alt bidrager {_way(total[f'{effect}_kr'])} med "
                 f"{mio(total[f'{effect}_kr'])} mio. kr."
@@ -288,11 +299,12 @@ def _drivers(t: KommuneTables) -> list[str]:
                                    "andelseffekt"))  # fmt: skip
     value = row[f"{effect}_kr"]
     out.append(
-        "Fordelt på celler (aldersgruppe og sundhedsområde, LMDI) kommer det største "
-        f"bidrag fra {EFFECT_NAMES[effect]} for {_age_label(row['aldersgruppe'])} i "
-        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()}, der bidrager {_way(value)} med "
-        f'{mio(value)} mio. kr. ({pct(row[f"{effect}_pct"])} pct.-point). Arket "Bidrag" '
-        "viser alle bidrag, største først."
+        "Fordelt på celler (aldersgruppe og sundhedsområde, LMDI) vejer "
+        f"{_CELL_EFFECT.get(effect, EFFECT_NAMES[effect])} for "
+        f"{_age_label(row['aldersgruppe'], 'de ')} i "
+        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()} tungest: Den bidrager "
+        f"{_way(value)} med {mio(value)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af "
+        'budgettet). Arket "Bidrag" viser alle bidrag, største først.'
     )
     return out
 
@@ -313,7 +325,7 @@ def _placement(t: KommuneTables, r: _Rows) -> str:
     else:
         than = f"{_compare(own, region)} regionens og {_compare(own, land)} landets"
     return (
-        f"Målt på ændringen i pct. af budgettet ligger {t.navn} som nr. {t.rang} af "
+        f"Målt på ændringen i pct. af budgettet er {t.navn} nr. {t.rang} af "
         f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). {t.region} har "
         f"{_change(region)}, og hele landet under ét har {_change(land)}. "
         f"{genitive(t.navn)} ændring er dermed {than}."
@@ -343,8 +355,7 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     kr = "" if _is_zero(group) else f" ({mio(r.group['aendring_kr'])} mio. kr.)"
     return (
         f"Sammenligningsgruppen er {how}: {names}. Under ét har gruppen {_change(group)}{kr}, "
-        f"så {genitive(t.navn)} ændring er {_compare(r.own['aendring_pct'], group)} gruppens. "
-        f"{spread}"
+        f"mens {t.navn} har {_change(r.own['aendring_pct']).removesuffix('.')}. {spread}"
     ).strip()
 
 
@@ -368,7 +379,13 @@ def national_lines(result: Result) -> list[Line]:
         f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen. "
     )
     if _is_zero(change):
-        opening += "Der er altså stort set ingen ændring mellem forudsat og forventet afregning."
+        kr = land["aendring_kr"]
+        opening += (
+            "Forudsat og forventet afregning er dermed stort set ens (0,0 pct.)."
+            if _is_zero(kr / 1e6)
+            else f"Det er {'en stigning' if kr > 0 else 'et fald'} på {mio(kr)} mio. kr., "
+            "svarende til 0,0 pct., så forudsat og forventet afregning er stort set ens."
+        )
     else:
         opening += (
             f"Det er {'en stigning' if change > 0 else 'et fald'} på {pct(change)} pct. "
@@ -424,12 +441,9 @@ def _regions(values: Sequence[float]) -> str:
     low, high = min(values), max(values)
     if (low > 0 and not _is_zero(low)) or (high < 0 and not _is_zero(high)):
         small, large = sorted((abs(low), abs(high)))
-        return (
-            f" og ligger mellem {pct(small)} og {pct(large)} pct.-point "
-            f"{_way(high)} på regionsniveau"
-        )
+        return f" og {_way(high)} med mellem {pct(small)} og {pct(large)} pct.-point i regionerne"
     return (
-        f" og ligger på regionsniveau mellem {signed(low)} og {signed(high)} pct.-point "
+        f" og ligger i regionerne mellem {signed(low)} og {signed(high)} pct.-point "
         "(minus er et negativt bidrag)"
     )
 
