@@ -432,3 +432,31 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     assert len(charts) == 6 and len(axes) == 6
     formats = [re.search(r'<numFmt formatCode="([^"]*)" sourceLinked="0"', a) for a in axes]
     assert all(f is not None and "Red" not in f[1] for f in formats), axes
+
+
+def test_directions_are_words_and_a_mixed_range_says_what_minus_means() -> None:
+    from kmf.report.text import _against, _change, _regions
+
+    # all regions negative: unsigned, smallest first, the direction in a word
+    assert _regions([-2.84, -12.71, -5.0]) == (
+        " og negativt med mellem 2,8 og 12,7 pct.-point i regionerne"
+    )
+    assert _regions([1.46, 2.1]) == " og positivt med mellem 1,5 og 2,1 pct.-point i regionerne"
+    # signs differ across regions: signed, with what the minus means
+    assert _regions([-1.24, 3.36]) == (
+        " og ligger i regionerne mellem -1,2 og 3,4 pct.-point (minus er et negativt bidrag)"
+    )
+    assert _regions([2.0]) == ""
+    assert _against(-4.91) == "mod et negativt bidrag på 4,9 pct.-point for hele landet under ét"
+    assert _against(0.04).startswith("mod stort set intet bidrag (0,0 pct.-point)")
+    assert _change(-0.94) == "et fald på 0,9 pct."
+    assert _change(-0.04) == "stort set ingen ændring (0,0 pct.)"
+
+
+def test_a_change_under_a_tenth_of_a_million_is_given_in_pct_only(sample: kmf.Result) -> None:
+    # Læsø's budget is 9,6 mio. kr.; its change rounds to 0,0 mio. kr. but not to 0,0 pct.
+    own = sample.b1.filter(pl.col("kode") == "825").row(0, named=True)
+    assert abs(own["aendring_kr"]) < 5e4 and abs(own["aendring_pct"]) >= 0.05
+    text = kmf.kommune(sample, 825).tekst
+    assert "0,0 mio. kr." not in text
+    assert f"Prognosen ligger dermed {abs(own['aendring_pct']):.1f}".replace(".", ",") in text

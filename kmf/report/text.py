@@ -173,8 +173,13 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
     if _is_zero(change):
         verdict = "Prognosen svarer dermed stort set til budgettet (0,0 pct.)."
     else:
+        kr = (
+            ""
+            if _is_zero(own["aendring_kr"] / 1e6)
+            else f"{mio(own['aendring_kr'])} mio. kr. eller "
+        )
         verdict = (
-            f"Prognosen ligger dermed {mio(own['aendring_kr'])} mio. kr. eller {pct(change)} "
+            f"Prognosen ligger dermed {kr}{pct(change)} "
             f"pct. {'over' if change > 0 else 'under'} budgettet. Det betyder, at kommunen "
             f"skal forvente at betale {'mere' if change > 0 else 'mindre'} i kommunal "
             "medfinansiering end budgetteret."
@@ -227,10 +232,11 @@ def _distribution_note(t: KommuneTables, effect: str) -> str:
     top = rows.sort(pl.col("kommune").abs(), descending=True).row(0, named=True)
     if _is_zero(top["kommune"]):
         return ""
-    whose = "gruppens" if table == "B2" else "områdets"
-    label = top["navn"] if table == "B2" else top["navn"].lower()
+    label = top["navn"].lower()
+    if table == "B2":
+        label = "aktivitet uden aldersopdeling" if label.startswith("ej") else f"de {label}"
     return (
-        f" Størst er ændringen for {label}, hvor {whose} andel af forbruget er "
+        f" Størst er ændringen for {label}, hvis andel af forbruget er "
         f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
         f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
     )
