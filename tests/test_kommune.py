@@ -370,7 +370,7 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
 
 
 def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) -> None:
-    from kmf.report.text import national_markdown
+    from kmf.report.text_national import national_markdown
 
     # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
     text = national_markdown(hand)
@@ -435,7 +435,8 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
 
 
 def test_directions_are_words_and_a_mixed_range_says_what_minus_means() -> None:
-    from kmf.report.text import _against, _change, _regions
+    from kmf.report.text import _against, _change
+    from kmf.report.text_national import _regions
 
     # all regions negative: unsigned, smallest first, the direction in a word
     assert _regions([-2.84, -12.71, -5.0]) == (
