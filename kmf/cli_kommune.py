@@ -29,7 +29,13 @@ def kommune_command(
     ] = None,
     aar: Annotated[
         int | None,
-        typer.Option("--aar", metavar="ÅR", help="Budgetåret T.", show_default=False),
+        typer.Option(
+            "--aar",
+            metavar="ÅR",
+            help="Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en foreløbig "
+            "opgørelse.",
+            show_default=False,
+        ),
     ] = None,
     dato: Annotated[
         str | None,
@@ -60,7 +66,7 @@ def kommune_command(
             "--out",
             "-o",
             metavar="MAPPE",
-            help="Mappen, rapporten skrives i. Standard: kmf-kommune-<KODE>.",
+            help="Mappen til rapporten. Standard: kmf-kommune-<KODE>.",
             show_default=False,
         ),
     ] = None,
@@ -75,6 +81,7 @@ def kommune_command(
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
     from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.danish import format_date
     from kmf.io import load, sample_dataset
     from kmf.kommune_report import kommune
     from kmf.kommune_tables import parse_codes, require_kommunekode
@@ -99,7 +106,7 @@ def kommune_command(
                               metode=result.metode)) if result.dato else None  # fmt: skip
             years = _optional(notes, "Historik", lambda: historik(data, metode=result.metode))
             report = kommune(result, kode, group, prognosespor=track, historik=years)
-            when = "" if result.dato is None else f" pr. {result.dato.isoformat()}"
+            when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
             done(f"budgetår {result.aar}{when}, {report.tabeller.navn}")
         for note in notes:
             console.print(f"  Bemærk: {note}")

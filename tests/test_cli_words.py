@@ -61,6 +61,13 @@ def test_run_help_gives_each_method_a_line() -> None:
                      flags=re.MULTILINE), text  # fmt: skip
 
 
+def test_kommune_help_keeps_the_folder_whole_and_says_the_year_default() -> None:
+    text = kmf("kommune", "--help").stdout
+    assert "kmf-kommune-<KODE>" in text  # not broken after a hyphen at 80 columns
+    words = " ".join(text.split())
+    assert "--aar ÅR Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en" in words
+
+
 def test_help_does_not_load_the_library() -> None:
     # the help answers at once: nothing of polars, numpy, numba or matplotlib is imported
     code = (

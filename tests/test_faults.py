@@ -490,10 +490,10 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
     expected = 128 + signum
     seen: list[tuple[float, int, str]] = []
     # from the first moment kmf handles signals (imports) to past the end of a run; then, as
-    # long as no try has stopped the writing itself (a short part of a quick run), a
-    # stepwise scan of the second half of the run
-    delays = [duration * (i + rng.random()) / tries for i in range(tries)]
-    delays += [duration * (0.4 + 0.08 * k) for k in range(8)]
+    # long as no try has stopped the writing itself (a short part of a quick run, easily
+    # missed on a busy machine), tries that wait until the run has begun to write
+    delays: list[float | None] = [duration * (i + rng.random()) / tries for i in range(tries)]
+    delays += [None] * 3
     for i, delay in enumerate(delays):
         if i >= tries and any(f"Intet er ændret i '{out}'" in err for *_, err in seen):
             break
@@ -502,7 +502,16 @@ def test_a_signal_at_any_moment(tmp_path: Path, data: Path, signum: int, tries: 
         deadline = time.monotonic() + 10
         while not handlers_installed(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.001)
-        time.sleep(delay)
+        if delay is None:
+            staging = out.parent / f".{out.name}.kmf-{proc.pid}"
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if staging.is_dir() and any(staging.iterdir()):
+                    break
+                time.sleep(0.002)
+            delay = 0.0
+        else:
+            time.sleep(delay)
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=120)
         seen.append((round(delay, 2), proc.returncode, err.strip()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -243,7 +244,7 @@ def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> 
                                str(tmp_path / "a")])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert (tmp_path / "a" / "kommune_851_2018.xlsx").is_file()
-    assert "Sammenligningsgruppen er de kommuner, der er valgt: Odense, Aarhus." in done.stdout
+    assert "Sammenligningsgruppen er de valgte kommuner: Odense og Aarhus." in done.stdout
     refused = runner.invoke(app, ["kommune", "851", "--sammenlign", "751,4242", "--out",
                                   str(tmp_path / "b")])  # fmt: skip
     assert refused.exit_code == 2
@@ -280,6 +281,45 @@ def _numbers(text: str) -> list[str]:
     return [n.lstrip("-") for n in NUMBER.findall(LABELS.sub("", text))]
 
 
+# a word that gives the direction, then the number without its sign; or the number, then
+# the word ("2,2 pct. over budgettet", "mellem 2,8 og 12,7 pct.-point negativt")
+SIGN_WORDS = {"positivt": 1, "steget": 1, "stigning": 1, "stiger": 1, "over": 1,
+              "negativt": -1, "faldet": -1, "fald": -1, "falder": -1, "under": -1}  # fmt: skip
+_VALUE = r"(\d{1,3}(?:\.\d{3})*,\d)"
+WORD_FIRST = re.compile(rf"\b({'|'.join(SIGN_WORDS)})(?: bidrag)? (?:med|på) {_VALUE}")
+WORD_AFTER = re.compile(rf"{_VALUE} (?:mio\. kr\.|pct\.(?:-point)?) ({'|'.join(SIGN_WORDS)})\b")
+
+
+def _signs(frames: list[pl.DataFrame]) -> dict[str, set[int]]:
+    """Every non-zero value of the frames as the text shows it, with the signs it has."""
+    out: dict[str, set[int]] = {}
+    for frame in frames:
+        for name, dtype in frame.schema.items():
+            if dtype.is_float():
+                scale = 1e6 if name.endswith("_kr") else 1.0
+                for v in frame[name].drop_nulls().to_list():
+                    shown = f"{abs(v) / scale:,.1f}".replace(",", "_").replace(".", ",")
+                    out.setdefault(shown.replace("_", "."), set()).add(1 if v > 0 else -1)
+    return out
+
+
+def check_signs(text: str, frames: list[pl.DataFrame]) -> int:
+    """No signed number after a word that gives the direction, and the word agrees with the
+    sign of a table value shown so. Returns how many numbers had their direction checked."""
+    assert re.search(r"\b(negativt|positivt) (med|på) -", text) is None, text
+    assert re.search(r"bidrag på -", text) is None, text
+    # a signed number only where the sentence says what the minus means
+    for line in text.splitlines():
+        if re.search(r"(?<![\w,.])-\d", line):
+            assert "(minus er et negativt bidrag)" in line, line
+    signs = _signs(frames)
+    found = [(w, n) for w, n in WORD_FIRST.findall(text)]
+    found += [(w, n) for n, w in WORD_AFTER.findall(text)]
+    wrong = [(w, n) for w, n in found if SIGN_WORDS[w] not in signs.get(n, set())]
+    assert wrong == [], text
+    return len(found)
+
+
 @pytest.mark.parametrize(
     ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
 )
@@ -302,6 +342,12 @@ def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: st
     numbers = _numbers(report.tekst)
     assert len(numbers) >= 25
     assert [n for n in numbers if n not in shown] == []
+    assert check_signs(report.tekst, [t.overblik, t.bidrag, t.fordelinger, track]) >= 8
+    if kode == 851:  # B of 65-79 årige (24,0 mio. kr.) is offset by 3-64 årige (sample data)
+        assert "Det modsvares delvist af, at effekten er negativ for de 3-64 årige (" in (
+            report.tekst
+        )
+        assert "så aldersgruppeeffekten i alt bidrager positivt med" in report.tekst
     assert "## Prognosen gennem året" in report.tekst
     assert "kan holdes op mod den faktiske afregning" in report.tekst
 
@@ -316,6 +362,7 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     numbers = _numbers(text)
     assert len(numbers) >= 20
     assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
+    assert check_signs(text, [result.b1]) >= 5
     assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
     assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]
@@ -323,7 +370,7 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
 
 
 def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) -> None:
-    from kmf.report.text import national_markdown
+    from kmf.report.text_national import national_markdown
 
     # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
     text = national_markdown(hand)
@@ -378,3 +425,39 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     assert spor.cell(row=6, column=2).value == pytest.approx(own + 1)
     assert wb["Historik"].cell(row=7, column=1).value == "2018"
     assert len(wb["Historik"]._charts) == 1
+    # every value axis has its own number format, not the cells' (whose negatives are red)
+    with zipfile.ZipFile(tmp_path / "b" / "kommune_851_2018.xlsx") as book:
+        charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/")]
+    axes = [a for c in charts for a in re.findall(r"<valAx>.*?</valAx>", c)]
+    assert len(charts) == 6 and len(axes) == 6
+    formats = [re.search(r'<numFmt formatCode="([^"]*)" sourceLinked="0"', a) for a in axes]
+    assert all(f is not None and "Red" not in f[1] for f in formats), axes
+
+
+def test_directions_are_words_and_a_mixed_range_says_what_minus_means() -> None:
+    from kmf.report.text import _against, _change
+    from kmf.report.text_national import _regions
+
+    # all regions negative: unsigned, smallest first, the direction in a word
+    assert _regions([-2.84, -12.71, -5.0]) == (
+        " og negativt med mellem 2,8 og 12,7 pct.-point i regionerne"
+    )
+    assert _regions([1.46, 2.1]) == " og positivt med mellem 1,5 og 2,1 pct.-point i regionerne"
+    # signs differ across regions: signed, with what the minus means
+    assert _regions([-1.24, 3.36]) == (
+        " og ligger i regionerne mellem -1,2 og 3,4 pct.-point (minus er et negativt bidrag)"
+    )
+    assert _regions([2.0]) == ""
+    assert _against(-4.91) == "mod et negativt bidrag på 4,9 pct.-point for hele landet under ét"
+    assert _against(0.04).startswith("mod stort set intet bidrag (0,0 pct.-point)")
+    assert _change(-0.94) == "et fald på 0,9 pct."
+    assert _change(-0.04) == "stort set ingen ændring (0,0 pct.)"
+
+
+def test_a_change_under_a_tenth_of_a_million_is_given_in_pct_only(sample: kmf.Result) -> None:
+    # Læsø's budget is 9,6 mio. kr.; its change rounds to 0,0 mio. kr. but not to 0,0 pct.
+    own = sample.b1.filter(pl.col("kode") == "825").row(0, named=True)
+    assert abs(own["aendring_kr"]) < 5e4 and abs(own["aendring_pct"]) >= 0.05
+    text = kmf.kommune(sample, 825).tekst
+    assert "0,0 mio. kr." not in text
+    assert f"Prognosen ligger dermed {abs(own['aendring_pct']):.1f}".replace(".", ",") in text

@@ -65,7 +65,7 @@ def test_dato_chooses_the_cuts_of_kmf_run(cli_report: Path) -> None:
     first = april["aendring_pct"][0]
     words = f"{abs(first):.1f}".replace(".", ",") + f" pct. {'over' if first > 0 else 'under'}"
     june = f"{abs(own['Ændring i alt, pct.']):.1f}".replace(".", ",")  # type: ignore[arg-type]
-    assert f"Pr. 10. april 2018 lå den {words} budgettet, pr. 10. juni 2018 {june} pct." in text
+    assert f"Pr. 10. april 2018 lå den {words} budgettet og pr. 10. juni 2018 {june} pct." in text
 
 
 def test_the_track_sheet_holds_the_dates_up_to_dato_and_their_errors(
@@ -167,6 +167,8 @@ def test_the_overview_waterfall_is_in_pct_of_the_budget_and_every_cell_calibri(
     assert steps["Budget (ØA)"] == 100
     assert steps["A. Aktivitet"] == pytest.approx(row["aktivitetseffekt_pct"], abs=1e-9)
     assert steps["Øvrige"] == pytest.approx(row["oevrige_pct"], abs=1e-9)
+    assert steps["B. Aldersgrupper"] == pytest.approx(row["aldersgruppeeffekt_pct"], abs=1e-9)
+    assert steps["C. Sundhedsområder"] == pytest.approx(row["sundhedsomraadeeffekt_pct"], abs=1e-9)
     assert steps["Prognose"] == pytest.approx(100 + row["aendring_pct"], abs=1e-9)
     # budget + steps = prognose (the waterfall closes)
     assert 100 + sum(v for k, v in steps.items() if k not in ("Budget (ØA)", "Prognose")) == (

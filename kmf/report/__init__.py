@@ -40,7 +40,7 @@ def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     # imported here: openpyxl and matplotlib are only loaded when a report is written
     from kmf.report.excel import write_workbook
     from kmf.report.figures import save_figures
-    from kmf.report.text import national_markdown
+    from kmf.report.text_national import national_markdown
 
     # the figures first: the workbook shows the waterfalls drawn for the folder
     paths = save_figures(result, folder)

@@ -33,7 +33,7 @@ from kmf.report.excel_style import (
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
-from kmf.report.kommune_chart import waterfall_chart
+from kmf.report.kommune_chart import AXIS_FORMAT, waterfall_chart
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
@@ -229,6 +229,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.x_axis.tickLblPos = "low"
+    chart.y_axis.number_format = AXIS_FORMAT  # not the red negatives of the cells
     chart.add_data(Reference(ws, min_col=4, max_col=6, min_row=4, max_row=4 + ages),
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + ages))
@@ -268,6 +269,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
             chart.x_axis.delete = False
             chart.y_axis.delete = False
             chart.x_axis.tickLblPos = "low"
+            chart.y_axis.number_format = AXIS_FORMAT
             last = top + 1 + len(rows)
             data = Reference(ws, min_col=2, max_col=4, min_row=top + 1, max_row=last)
             chart.add_data(data, titles_from_data=True)
@@ -328,6 +330,7 @@ def _track_sheet(
     chart.x_axis.tickLblPos = "low"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.y_axis.number_format = AXIS_FORMAT
     chart.legend.position = "b"
     chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=4, max_row=4 + len(rows)),
                    titles_from_data=True)  # fmt: skip

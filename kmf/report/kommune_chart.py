@@ -18,6 +18,9 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 #: the first of the hidden columns that hold the waterfall's stacked series
 _HIDDEN = 20
 STEPS = (*MAIN_EFFECTS, "oevrige")
+#: the value axes' own number format: without it an axis takes its source cells' format,
+#: and their red negatives turn the tick labels red
+AXIS_FORMAT = "0.0"
 
 
 def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
@@ -29,13 +32,14 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     _text(ws, top + 1, 2, "Pct.", BOLD)
     level = 100.0
     shown: list[tuple[str, float]] = [("Budget (ØA)", 100.0)]
-    # on the axis a long step breaks after its hyphen, as in the figure; in the table not
+    # on the axis a long step breaks after its hyphen, as in the figure; the table has
+    # the whole word ("B. Aldersgrupper")
     axis = ["Budget (ØA)", *(EFFECTS[e].step.replace("\n", " ") for e in STEPS), "Prognose"]
     data: list[tuple[float, float, float, float]] = [(0.0, level, 0.0, 0.0)]
     for e in STEPS:
         delta = row[f"{e}_pct"]
         new = level + delta
-        shown.append((EFFECTS[e].step.replace("-\n", "-").replace("\n", " "), delta))
+        shown.append((EFFECTS[e].step.replace("-\n", "").replace("\n", " "), delta))
         data.append((min(level, new), 0.0, max(delta, 0.0), max(-delta, 0.0)))
         level = new
     shown.append(("Prognose", 100.0 + row["aendring_pct"]))
@@ -56,7 +60,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     chart.visible_cells_only = False  # the series are in hidden columns
     chart.title = f"{name}: fra budget til prognose"
     chart.y_axis.title = "Pct. af budgettet"
-    chart.y_axis.number_format = "0"
+    chart.y_axis.number_format = "0"  # its own format, not linked to the cells
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend = None

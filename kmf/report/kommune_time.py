@@ -112,14 +112,12 @@ def time_lines(t: KommuneTables) -> list[Line]:
         high = max(rows, key=lambda r: r["aendring_pct"])["aendring_pct"]
         moved = (
             f"Prognosen er lavet igen ved hver ny foreløbig opgørelse. Pr. {when[0]} lå den "
-            f"{_level(first['aendring_pct'])}, pr. {when[1]} {_level(last['aendring_pct'])}"
+            f"{_level(first['aendring_pct'])} og pr. {when[1]} {_level(last['aendring_pct'])}"
         )
         ends = (first["aendring_pct"], last["aendring_pct"])
         beyond = signed(low) != signed(min(ends)) or signed(high) != signed(max(ends))
         moved += (
-            f"; undervejs har ændringen ligget mellem {signed(low)} og {signed(high)} pct."
-            if beyond
-            else "."
+            f"; undervejs har den ligget mellem {_level(low)} og {_level(high)}." if beyond else "."
         )
     lines.append(("text", moved + ' Arket "Prognosespor" viser hver dato.'))
     if "fejl_pct" in own.columns and own["fejl_pct"].null_count() == 0:
@@ -129,7 +127,7 @@ def time_lines(t: KommuneTables) -> list[Line]:
             f"den faktiske afregning: prognosen pr. {when[0]} {_miss(first['fejl_pct'])}"
         )
         if len(rows) > 1:
-            text += f", prognosen pr. {when[1]} {_miss(last['fejl_pct'])}"
+            text += f", og prognosen pr. {when[1]} {_miss(last['fejl_pct'])}"
         text += "."
         if len(rows) > 2 and worst is not first and worst is not last:
             text += (

@@ -1,6 +1,6 @@
 """The Danish summaries in the register of the ministry's analysis: one kommune's
-(``sammenfatning.md`` and the top of "Overblik" in ``kmf kommune``) and the national one
-(``sammenfatning.md`` and the sheet "Sammenfatning" of ``kmf run``).
+(``sammenfatning.md`` and the top of "Overblik" in ``kmf kommune``), and the words both it
+and the national one (:mod:`kmf.report.text_national`) are made of.
 
 Every number in a text is a value of the tables it sits beside, rounded as shown: pct. and
 pct.-point with one decimal, kr. in mio. kr. with one decimal, with a decimal comma. A
@@ -20,7 +20,6 @@ import polars as pl
 from kmf import codes
 from kmf.danish import format_date, format_mio, format_number
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
-from kmf.result import Result
 
 #: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
 Line = tuple[str, str]
@@ -66,6 +65,28 @@ def _contributes(value: float) -> str:
     return f"bidrager {'positivt' if value > 0 else 'negativt'} med {pct(value)} pct.-point"
 
 
+def _against(value: float) -> str:
+    """Hele landet's contribution beside the kommune's: its direction in words."""
+    if _is_zero(value):
+        return "mod stort set intet bidrag (0,0 pct.-point) for hele landet under ét"
+    way = "positivt" if value > 0 else "negativt"
+    return f"mod et {way} bidrag på {pct(value)} pct.-point for hele landet under ét"
+
+
+def _change(value: float, unit: str = "pct.") -> str:
+    """A change in words: ``en stigning på 2,1 pct.``, ``et fald på 0,9 pct.``."""
+    if _is_zero(value):
+        return f"stort set ingen ændring (0,0 {unit})"
+    return f"{'en stigning' if value > 0 else 'et fald'} på {pct(value)} {unit}"
+
+
+def _age_label(age: str, article: str = "") -> str:
+    """An age group in a sentence: ``de 65-79 årige`` (with ``article="de "``)."""
+    if age == "ej_aldersdiff":
+        return "aktivitet uden aldersopdeling"
+    return article + codes.AGE_LABELS[age]
+
+
 def _meaning(effect: str, value: float, whose: str) -> str:
     """What an effect's direction means, in the ministry's words."""
     up = value > 0
@@ -99,15 +120,20 @@ def _meaning(effect: str, value: float, whose: str) -> str:
     )
 
 
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
+
+
 def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def _split_item(effect: str, value: float) -> str:
     """C1 or C2 of an exact method: its part of the sundhedsområdeeffekt and what it means."""
-    text = (
-        f"Af sundhedsområdeeffekten kommer {signed(value)} pct.-point fra {EFFECT_NAMES[effect]}."
-    )
+    way = "positivt" if value > 0 else "negativt"
+    part = f"et {way} bidrag på {pct(value)} pct.-point"
+    part = "stort set intet (0,0 pct.-point)" if _is_zero(value) else part
+    text = f"Af sundhedsområdeeffekten kommer {part} fra {EFFECT_NAMES[effect]}."
     return text if _is_zero(value) else f"{text} {_meaning(effect, value, '')}"
 
 
@@ -150,8 +176,13 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
     if _is_zero(change):
         verdict = "Prognosen svarer dermed stort set til budgettet (0,0 pct.)."
     else:
+        kr = (
+            ""
+            if _is_zero(own["aendring_kr"] / 1e6)
+            else f"{mio(own['aendring_kr'])} mio. kr. eller "
+        )
         verdict = (
-            f"Prognosen ligger dermed {mio(own['aendring_kr'])} mio. kr. eller {pct(change)} "
+            f"Prognosen ligger dermed {kr}{pct(change)} "
             f"pct. {'over' if change > 0 else 'under'} budgettet. Det betyder, at kommunen "
             f"skal forvente at betale {'mere' if change > 0 else 'mindre'} i kommunal "
             "medfinansiering end budgetteret."
@@ -172,8 +203,7 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
         value = own[f"{effect}_pct"]
         text = (
             f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
-            f"({mio(own[f'{effect}_kr'])} mio. kr.) mod {signed(r.land[f'{effect}_pct'])} "
-            "pct.-point for hele landet under ét."
+            f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "kommunens borgere")
@@ -185,8 +215,7 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
         lines.append(
             (
                 "item",
-                f"Samspillet mellem effekterne (Øvrige) udgør {signed(own['oevrige_pct'])} "
-                "pct.-point.",
+                f"Samspillet mellem effekterne (Øvrige) {_contributes(own['oevrige_pct'])}.",
             )
         )
     lines.append(("heading", "Hvilke borgere og områder"))
@@ -206,13 +235,20 @@ def _distribution_note(t: KommuneTables, effect: str) -> str:
     top = rows.sort(pl.col("kommune").abs(), descending=True).row(0, named=True)
     if _is_zero(top["kommune"]):
         return ""
-    whose = "gruppens" if table == "B2" else "områdets"
-    label = top["navn"] if table == "B2" else top["navn"].lower()
+    label = top["navn"].lower()
+    if table == "B2":
+        label = "aktivitet uden aldersopdeling" if label.startswith("ej") else f"de {label}"
     return (
-        f" Størst er ændringen for {label}, hvor {whose} andel af forbruget er "
+        f" Størst er ændringen for {label}, hvis andel af forbruget er "
         f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
-        f"pct.-point (hele landet: {signed(top['hele_landet'])} pct.-point)."
+        f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
     )
+
+
+def _moved(value: float) -> str:
+    if _is_zero(value):
+        return "stort set uændret"
+    return f"{'steget' if value > 0 else 'faldet'} med {pct(value)} pct.-point"
 
 
 def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any], str]:
@@ -227,26 +263,57 @@ def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any
     return best[1], best[2]
 
 
+def _way(value: float) -> str:
+    return "positivt" if value > 0 else "negativt"
+
+
+#: what the exact methods' split of C is, where a sentence names one cell's part of it
+_CELL_EFFECT = {
+    "omraademikseffekt": "områdemikseffekten (C1: forbruget flytter mellem sundhedsområder)",
+    "andelseffekt": "andelseffekten (C2: KMF-andelen inden for området ændres)",
+}
+
+
 def _drivers(t: KommuneTables) -> list[str]:
     ages = t.bidrag.filter(pl.col("metode") == "ministeriet")
     row, effect = _largest(ages, _MAIN)
-    label = codes.AGE_LABELS[row["aldersgruppe"]]
-    out = [
-        f"Fordelt på aldersgrupper (ministeriets metode) er det største enkeltbidrag "
-        f"{EFFECT_NAMES[effect]} for {label}: {mio(row[f'{effect}_kr'])} mio. kr. "
-        f"({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, {pct(row[f'{effect}_pct'])} "
-        "pct.-point af budgettet)."
-    ]
+    top = row[f"{effect}_kr"]
+    name = EFFECT_NAMES[effect]
+    text = (
+        f"Fordelt på aldersgrupper (ministeriets metode) vejer {name} for "
+        f"{_age_label(row['aldersgruppe'], 'de ')} tungest: Den bidrager {_way(top)} med "
+        f"{mio(top)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af budgettet)."
+    )
+    ordered = ages.sort(pl.col(f"{effect}_kr").abs(), descending=True).to_dicts()
+    against = [r for r in ordered if r[f"{effect}_kr"] * top < 0
+               and not _is_zero(r[f"{effect}_kr"] / 1e6)]  # fmt: skip
+    if against:
+        items = _and([f"{_age_label(r['aldersgruppe'], 'de ')} ({mio(r[f'{effect}_kr'])} mio. kr.)"
+                      for r in against[:3]])  # fmt: skip
+        whole = sum(r[f"{effect}_kr"] for r in ordered)  # the method's effect, for the word
+        how = "delvist " if whole * top > 0 else ""
+        text += f" Det modsvares {how}af, at effekten er {_way(-top).removesuffix('t')} for {items}"
+        # the age groups sum to the table's effect only where the run's method is theirs
+        if t.metode == "ministeriet":
+            total = t.overblik.filter(pl.col("kode") == str(t.kode)).row(0, named=True)
+            text += (
+                f", så {name} i alt bidrager {_way(total[f'{effect}_kr'])} med "
+                f"{mio(total[f'{effect}_kr'])} mio. kr."
+            )
+        else:
+            text += "."
+    out = [text]
     cells = t.bidrag.filter(pl.col("metode") == "lmdi")
     row, effect = _largest(cells, ("aktivitetseffekt", "aldersgruppeeffekt", "omraademikseffekt",
                                    "andelseffekt"))  # fmt: skip
+    value = row[f"{effect}_kr"]
     out.append(
-        "Fordelt på cellerne (aldersgruppe og sundhedsområde, LMDI) kommer det største "
-        f"bidrag fra {EFFECT_NAMES[effect]} for {codes.AGE_LABELS[row['aldersgruppe']]} i "
-        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()}: {mio(row[f'{effect}_kr'])} mio. "
-        f"kr. ({'positivt' if row[f'{effect}_kr'] > 0 else 'negativt'}, "
-        f'{pct(row[f"{effect}_pct"])} pct.-point). Arket "Bidrag" viser alle bidrag, '
-        "største først."
+        "Fordelt på celler (aldersgruppe og sundhedsområde, LMDI) vejer "
+        f"{_CELL_EFFECT.get(effect, EFFECT_NAMES[effect])} for "
+        f"{_age_label(row['aldersgruppe'], 'de ')} i "
+        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()} tungest: Den bidrager "
+        f"{_way(value)} med {mio(value)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af "
+        'budgettet). Arket "Bidrag" viser alle bidrag, største først.'
     )
     return out
 
@@ -261,14 +328,16 @@ def _compare(own: float, other: float) -> str:
 
 
 def _placement(t: KommuneTables, r: _Rows) -> str:
-    own = r.own["aendring_pct"]
+    own, region, land = r.own["aendring_pct"], r.region["aendring_pct"], r.land["aendring_pct"]
+    if _compare(own, region) == _compare(own, land):
+        than = f"{_compare(own, region)} både regionens og landets"
+    else:
+        than = f"{_compare(own, region)} regionens og {_compare(own, land)} landets"
     return (
-        f"Målt på ændringen i pct. af budgettet ligger {t.navn} som nr. {t.rang} af "
-        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). I {t.region} er "
-        f"ændringen {signed(r.region['aendring_pct'])} pct. og for hele landet under ét "
-        f"{signed(r.land['aendring_pct'])} pct., så {genitive(t.navn)} ændring er "
-        f"{_compare(own, r.region['aendring_pct'])} regionens og "
-        f"{_compare(own, r.land['aendring_pct'])} landets."
+        f"Målt på ændringen i pct. af budgettet er {t.navn} nr. {t.rang} af "
+        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). {t.region} har "
+        f"{_change(region)}, og hele landet under ét har {_change(land)}. "
+        f"{genitive(t.navn)} ændring er dermed {than}."
     )
 
 
@@ -276,9 +345,9 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     n = len(r.members)
     if n == 0:
         return "Datasættet har ingen andre kommuner at sammenligne med."
-    names = ", ".join(m["navn"] for m in r.members)
+    names = _and([m["navn"] for m in r.members])
     if t.valgt:
-        how = "de kommuner, der er valgt" if n > 1 else "den kommune, der er valgt"
+        how = "de valgte kommuner" if n > 1 else "den valgte kommune"
     elif n > 1:
         how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
     else:
@@ -286,114 +355,17 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     low = min(r.members, key=lambda m: m["aendring_pct"])
     high = max(r.members, key=lambda m: m["aendring_pct"])
     spread = (
-        f"I gruppen går ændringen fra {signed(low['aendring_pct'])} pct. ({low['navn']}) til "
-        f"{signed(high['aendring_pct'])} pct. ({high['navn']})."
-        if len(r.members) > 1
+        f"I gruppen går ændringen fra {_change(low['aendring_pct'])} ({low['navn']}) til "
+        f"{_change(high['aendring_pct'])} ({high['navn']})."
+        if n > 1
         else ""
     )
+    group = r.group["aendring_pct"]
+    kr = "" if _is_zero(group) else f" ({mio(r.group['aendring_kr'])} mio. kr.)"
     return (
-        f"Sammenligningsgruppen er {how}: {names}. Under ét er ændringen i gruppen "
-        f"{signed(r.group['aendring_pct'])} pct. ({signed_mio(r.group['aendring_kr'])} mio. "
-        f"kr.), og {genitive(t.navn)} ændring er "
-        f"{_compare(r.own['aendring_pct'], r.group['aendring_pct'])} gruppens. {spread}"
+        f"Sammenligningsgruppen er {how}: {names}. Under ét har gruppen {_change(group)}{kr}, "
+        f"mens {t.navn} har {_change(r.own['aendring_pct']).removesuffix('.')}. {spread}"
     ).strip()
-
-
-# --- Hele landet and the regions ------------------------------------------------------------
-
-
-def national_lines(result: Result) -> list[Line]:
-    """The national summary of ``kmf run``: Hele landet, the regions, A, B, C and what each
-    means, and the kommuner with the largest changes."""
-    b1 = result.b1
-    land = b1.filter(pl.col("niveau") == "land").row(0, named=True)
-    regions = b1.filter(pl.col("niveau") == "region").sort("aendring_pct", descending=True)
-    lines: list[Line] = [
-        ("title", f"Sammenfatning: KMF-prognosen for {result.aar} sammenlignet med budgettet")
-    ]
-    change = land["aendring_pct"]
-    opening = (
-        f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
-        f"{mio(land['kmf_prognose_kr'])} mio. kr."
-        f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
-        f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen. "
-    )
-    if _is_zero(change):
-        opening += "Der er altså stort set ingen ændring mellem forudsat og forventet afregning."
-    else:
-        opening += (
-            f"Det er {'en stigning' if change > 0 else 'et fald'} på {pct(change)} pct. "
-            f"({mio(land['aendring_kr'])} mio. kr.)."
-        )
-    lines.append(("text", opening))
-    up = [
-        r for r in regions.to_dicts() if r["aendring_pct"] > 0 and not _is_zero(r["aendring_pct"])
-    ]
-    down = [
-        r for r in regions.to_dicts() if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])
-    ]
-    parts = []
-    if up:
-        parts.append(
-            "stige i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up])
-        )
-    if down:
-        parts.append(
-            "falde i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down])
-        )
-    if parts:
-        lines.append(
-            ("text", "På regionsniveau forventes afregningen at " + " og at ".join(parts) + ".")
-        )
-    lines.append(("heading", "Effekterne"))
-    counts = result.tabel(3).filter(pl.col("niveau") == "land").row(0, named=True)
-    for effect in _effects_of(b1.columns):
-        value = land[f"{effect}_pct"]
-        if effect not in _MAIN:
-            lines.append(("item", _split_item(effect, value)))
-            continue
-        values = regions[f"{effect}_pct"].to_list()
-        name = EFFECT_NAMES[effect]
-        subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
-        text = f"{subject} {_contributes(value)} for hele landet under ét" + (
-            f" og ligger mellem {signed(min(values))} og {signed(max(values))} pct.-point "
-            "på regionsniveau."
-            if len(values) > 1
-            else "."
-        )
-        if not _is_zero(value):
-            text += " " + _meaning(effect, value, "borgerne")
-        text += (
-            f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
-            f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
-        )
-        lines.append(("item", text))
-    lines.append(("heading", "Kommunerne"))
-    lines.append(("text", _largest_changes(result)))
-    return lines
-
-
-def _largest_changes(result: Result) -> str:
-    """The (up to) three largest increases and falls among the kommuner (tabel 4 and 6)."""
-    top = result.tabel(4).filter(pl.col("niveau") == "kommune").head(3).to_dicts()
-    bottom = result.tabel(6).filter(pl.col("niveau") == "kommune").tail(3).to_dicts()[::-1]
-    up = [r for r in top if r["aendring_pct"] > 0 and not _is_zero(r["aendring_pct"])]
-    down = [r for r in bottom if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])]
-    parts = []
-    if up:
-        parts.append("Den største stigning i forhold til budgettet ses i " + _and(
-            [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
-    if down:
-        verb = "" if up else " i forhold til budgettet ses"
-        parts.append(f"det største fald{verb} i " + _and(
-            [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
-    if not parts:
-        return "Ingen kommune har en ændring, der afrundet er forskellig fra 0,0 pct."
-    return _first_upper(", ".join(parts)) + "."
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -408,8 +380,3 @@ def to_markdown(lines: Sequence[Line]) -> str:
             out.append("")
         out.append(prefix + text)
     return "\n".join(out) + "\n"
-
-
-def national_markdown(result: Result) -> str:
-    """``sammenfatning.md`` of ``kmf run``."""
-    return to_markdown(national_lines(result))

@@ -8,7 +8,8 @@ from typing import Any
 
 from openpyxl.styles import Alignment, Font
 
-from kmf.report.text import Line, national_lines
+from kmf.report.text import Line
+from kmf.report.text_national import national_lines
 from kmf.result import Result
 
 
