@@ -43,8 +43,7 @@ from kmf.figures import (
 
 data = kmf.load(kmf.sample_dataset())
 resultat = kmf.run(data)
-print(f"Budgetår {resultat.aar}, metode: {resultat.metode}, {resultat.kommuner.height} kommuner")
-print(f"Prognosen pr. {resultat.dato}")
+print(repr(resultat))
 
 # %% [markdown]
 # ## Hele landet og regionerne

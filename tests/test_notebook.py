@@ -43,8 +43,7 @@ def test_notebook_runs(tmp_path: Path) -> None:
     text = "\n".join(
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
     )
-    assert "Budgetår 2018, metode: ministeriet, 98 kommuner" in text
-    assert "Prognosen pr. 2018-09-10" in text
+    assert "budgetår 2018 pr. 10. september 2018, metode ministeriet, 98 kommuner" in text
     assert (tmp_path / "kmf-rapport-notebook" / "kmf_dekomponering_2018.xlsx").is_file()
     images = [o for c in notebook.cells for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]  # fmt: skip
