@@ -168,7 +168,8 @@ def manifest_for(
         raekker_ikke_brugt=sum(c.raekker for c in cuts if c.brugt_som is None),
         opgoerelser=cuts,
         filer=tuple(files),
-        kommuner=cells.kommuner.height,
+        # several forecasts (a track, a history) hold each kommune once per forecast
+        kommuner=cells.kommuner["kommunekode"].n_unique(),
         bemaerkninger=tuple(data.notes),
         aldersgrupper=tuple(codes.AGE_GROUPS),
         opgoerelsesdato=None if dato is None else dato.isoformat(),

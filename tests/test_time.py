@@ -255,6 +255,7 @@ def test_the_track_is_written(tmp_path: Path, folder: Path) -> None:
     assert manifest["opgoerelsesdatoer"] == ["2020-02-29", "2020-03-10", "2020-06-10"]
     assert manifest["datoer_uden_grundlag"] == ["2020-09-10"]
     assert "2019-09-10" in manifest["mangler_pr_dato"]["2020-09-10"]
+    assert manifest["kommuner"] == 2  # 101 and 851, not once per date
     csv = pl.read_csv(tmp_path / "ud" / "tabel_spor.csv")
     assert csv["opgoerelsesdato"][0] == "2020-02-29"
 
