@@ -140,31 +140,19 @@ def run_command(
 
     from kmf.console import (
         Stage,
-        check_method,
         errors_to_exit,
         explain_stop,
         out_console,
+        read_for_output,
         summary,
     )
-    from kmf.danish import format_date, format_dates, format_kr
-    from kmf.io import load, sample_dataset
+    from kmf.danish import format_date, format_dates
     from kmf.pipeline import run as run_pipeline
-    from kmf.report.write import check_target
 
     console = out_console()
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
-        # at once, before the data are read: a rerun without --force or a wrong method
-        check_target(out, force)
-        check_method(metode)
-        source = dataset if dataset is not None else sample_dataset()
-        with Stage(console, "Læser og kontrollerer data") as done:
-            data = load(source)
-            rows = sum(f.rows for f in data.files if f.table == "aktivitet")
-            files = sum(1 for f in data.files if f.table == "aktivitet")
-            done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")
-        for note in data.notes:
-            console.print(f"  Bemærk: {note}")
+        data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
             when = "" if result.dato is None else f" pr. {format_date(result.dato)}"

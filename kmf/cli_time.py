@@ -69,26 +69,19 @@ def spor_command(
     """
     from kmf.console import (
         Stage,
-        check_method,
         errors_to_exit,
         explain_stop,
         out_console,
+        read_for_output,
         written_line,
     )
-    from kmf.danish import format_date, format_kr, format_pct
-    from kmf.io import load, sample_dataset
-    from kmf.report.write import check_target
+    from kmf.danish import format_date, format_pct
     from kmf.track import spor
 
     console = out_console()
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
-        check_target(out, force)
-        check_method(metode)
-        source = dataset if dataset is not None else sample_dataset()
-        with Stage(console, "Læser og kontrollerer data") as done:
-            data = load(source)
-            done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
+        data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
             track = spor(data, aar=aar, kommune=kommune, metode=metode)
             done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode {track.metode}")
@@ -170,27 +163,20 @@ def historik_command(
     """
     from kmf.console import (
         Stage,
-        check_method,
         errors_to_exit,
         explain_stop,
         out_console,
+        read_for_output,
         written_line,
     )
-    from kmf.danish import format_date, format_kr, format_pct
-    from kmf.io import load, sample_dataset
+    from kmf.danish import format_date, format_pct
     from kmf.report.track import history_workbook_name
-    from kmf.report.write import check_target
     from kmf.track import historik
 
     console = out_console()
     explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
-        check_target(out, force)
-        check_method(metode)
-        source = dataset if dataset is not None else sample_dataset()
-        with Stage(console, "Læser og kontrollerer data") as done:
-            data = load(source)
-            done(f"{format_kr(sum(f.rows for f in data.files if f.table == 'aktivitet'))} rækker")
+        data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner hvert budgetår") as done:
             history = historik(data, fra=fra, til=til, metode=metode)
             done(f"{len(history.aar)} budgetår, metode {history.metode}")

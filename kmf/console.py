@@ -171,6 +171,28 @@ def check_method(metode: str | None) -> None:
         raise DataError(f"Metoden '{metode}' findes ikke. Vælg en af: {', '.join(known)}.")
 
 
+def read_for_output(
+    console: Console, dataset: Path | None, out: Path, force: bool, metode: str | None
+) -> Dataset:
+    """What kmf run, spor and historik do first: check the output folder and the method
+    before the data are read (a rerun without --force fails at once), then read the dataset
+    (the bundled sample without one) and print its notes."""
+    from kmf.io import load, sample_dataset
+    from kmf.report.write import check_target
+
+    check_target(out, force)
+    check_method(metode)
+    source = dataset if dataset is not None else sample_dataset()
+    with Stage(console, "Læser og kontrollerer data") as done:
+        data = load(source)
+        rows = sum(f.rows for f in data.files if f.table == "aktivitet")
+        files = sum(1 for f in data.files if f.table == "aktivitet")
+        done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")
+    for note in data.notes:
+        console.print(f"  Bemærk: {note}")
+    return data
+
+
 def written_line(out: Path, workbook: str) -> str:
     """The last line of kmf run, spor and historik: where the results are, and the workbook."""
     return f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook})."
