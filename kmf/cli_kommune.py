@@ -5,6 +5,7 @@ Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this modu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -116,7 +117,7 @@ def kommune_command(
     names = file_names(report.tabeller.kode, report.tabeller.aar)
     console.print()
     console.print(report.tekst, markup=False)
-    console.print(f"Rapporten ligger i {target} (Excel: {names['workbook']}).")
+    console.print(f"Rapporten ligger i {target}{os.sep} (Excel: {names['workbook']}).")
 
 
 def _optional(notes: list[str], sheet: str, make: Callable[[], T]) -> T | None:

@@ -135,7 +135,7 @@ def test_waterfall_of_hele_landet_breaks_its_axis_and_shows_the_amounts(
             f"{kr / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".") + " mio. kr."
         )
 
-    assert f"100\n{mio(land['kmf_budget_kr'])}" in texts
+    assert f"100,0\n{mio(land['kmf_budget_kr'])}" in texts
     prognose = f"{100 + land['aendring_pct']:.1f}".replace(".", ",")
     assert f"{prognose}\n{mio(land['kmf_prognose_kr'])}" in texts
     activity = f"{land['aktivitetseffekt_pct']:.1f}".replace(".", ",")

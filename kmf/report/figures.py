@@ -205,7 +205,7 @@ class _Waterfall:
             line.set_ydata([level, level])
         self.ends[1].set_height(end)
         million = 1e6
-        amounts = ((self.ends[0], row["kmf_budget_kr"], "100"),
+        amounts = ((self.ends[0], row["kmf_budget_kr"], shown(100.0, 1)),
                    (self.ends[1], row["kmf_prognose_kr"], shown(end, 1)))  # fmt: skip
         for label, (bar, kr, shown_level) in zip(self.end_labels, amounts, strict=True):
             label.set_text(f"{shown_level}\n{shown(kr / million, 1)} mio. kr.")
