@@ -224,6 +224,25 @@ class _Waterfall:
         )
 
 
+def stacked_effects(
+    ax: Axes, x: Sequence[int], rows: pl.DataFrame, width: float
+) -> tuple[list[float], list[float]]:
+    """A, B, C and Øvrige (the rows' ``*_pct`` columns) as bars stacked from 0: positive
+    parts upwards, negative parts downwards. Returns each bar's top and bottom."""
+    positive = [0.0] * len(x)
+    negative = [0.0] * len(x)
+    for part in (EFFECTS[e] for e in (*MAIN_EFFECTS, "oevrige")):
+        values = rows[f"{part.column}_pct"].to_list()
+        bottoms = [positive[i] if v >= 0 else negative[i] for i, v in enumerate(values)]
+        ax.bar(x, values, bottom=bottoms, color=part.colour, label=part.name, width=width)
+        for i, v in enumerate(values):
+            if v >= 0:
+                positive[i] += v
+            else:
+                negative[i] += v
+    return positive, negative
+
+
 def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
     """Every kommune's decomposition in pct. of its budget, sorted by the total change."""
     kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
@@ -233,18 +252,7 @@ def kommune_overview(result: Result, ax: Axes | None = None) -> Figure:
         figure.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.27)
     names: Sequence[str] = kommuner["navn"].to_list()
     x = list(range(len(names)))
-    parts = [EFFECTS[e] for e in (*MAIN_EFFECTS, "oevrige")]
-    positive = [0.0] * len(x)
-    negative = [0.0] * len(x)
-    for part in parts:
-        values = kommuner[f"{part.column}_pct"].to_list()
-        bottoms = [positive[i] if v >= 0 else negative[i] for i, v in enumerate(values)]
-        ax.bar(x, values, bottom=bottoms, color=part.colour, label=part.name, width=0.8)
-        for i, v in enumerate(values):
-            if v >= 0:
-                positive[i] += v
-            else:
-                negative[i] += v
+    stacked_effects(ax, x, kommuner, width=0.8)
     ax.scatter(x, kommuner["aendring_pct"].to_list(), color="black", s=10, zorder=3,
                label="Ændring i alt")  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)

@@ -188,22 +188,13 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
 
 def history_figure(historik: Historik, ax: Axes | None = None) -> Figure:
     """Hele landet's A, B, C and Øvrige by budget year (stacked bars) with the total change."""
+    from kmf.report.figures import stacked_effects  # loads matplotlib
+
     land = historik.historik.filter(pl.col("niveau") == "land")
     years = land["aar"].to_list()
     x = list(range(len(years)))
     figure, ax = _axes(ax, (max(5.0, 1.4 * len(years) + 3), 4.5))
-    positive = [0.0] * len(x)
-    negative = [0.0] * len(x)
-    for part in PARTS:
-        effect = EFFECTS[part]
-        values = land[f"{part}_pct"].to_list()
-        bottoms = [positive[i] if v >= 0 else negative[i] for i, v in enumerate(values)]
-        ax.bar(x, values, bottom=bottoms, color=effect.colour, label=effect.name, width=0.6)
-        for i, v in enumerate(values):
-            if v >= 0:
-                positive[i] += v
-            else:
-                negative[i] += v
+    positive, negative = stacked_effects(ax, x, land, width=0.6)
     total = land["aendring_pct"].to_list()
     ax.scatter(x, total, color=BLACK, s=30, zorder=3, label="Ændring i alt")
     for i, v in enumerate(total):
