@@ -126,7 +126,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
     """The table sheets by sheet name: Tabel 1–6, B1–B4 and, with ``metode="alle"``,
     Metoder."""
     oea = _oea(result)
-    pct = _effect_columns(1)
+    pct = effect_columns(1)
     source = excel_pages.source_line(result)
     exact = "omraademikseffekt_pct" in result.b1.columns
     order_note = "Regionerne står i analysens rækkefølge med hele landet sidst."
@@ -181,7 +181,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "B1": Table(
             f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
             "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
-            result.b1, _effect_columns(0, split=exact),
+            result.b1, effect_columns(0, split=exact),
             notes=[f"Anm.: {change_note} Hele landet øverst, derefter hver region med sine "
                    f"kommuner efter kommunekode. {stored} {kr_note}", source]),
         "B2": Table(
@@ -232,7 +232,7 @@ def _middle_note(result: Result) -> str:
     return f"Midten er rang {int(ranks.min())}–{int(ranks.max())}."  # type: ignore[arg-type]
 
 
-def _effect_columns(decimals: int, *, split: bool = False) -> list[Col]:
+def effect_columns(decimals: int, *, split: bool = False) -> list[Col]:
     """The B1 columns; with ``split`` the exact methods' C1 and C2 right after C."""
     c_split = [
         Col("omraademikseffekt_pct", EFFECTS["omraademikseffekt"].name, decimals, 12),

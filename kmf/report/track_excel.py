@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.accuracy import WITHIN_PCT
 from kmf.danish import format_date, format_dates
-from kmf.report.excel import CENTRED, Col, Table, _effect_columns, table_sheet
+from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name, source_text
 from kmf.report.excel_style import (
     BOLD,
@@ -47,7 +47,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
     wb.remove(wb.active)
     oea = f"ØA{spor.aar % 100:02d}"
     dated = [Col("opgoerelsesdato", "Opgørelses-\ndato", 0, 12)]
-    effects = _effect_columns(1, split="omraademikseffekt_pct" in spor.spor.columns)
+    effects = effect_columns(1, split="omraademikseffekt_pct" in spor.spor.columns)
     top = spor.spor.filter(pl.col("niveau") != "kommune")
     days = [d for d in spor.datoer if d is not None]
     source = source_text(
@@ -130,7 +130,7 @@ def history_workbook(historik: Historik, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     year = [Col("aar", "Budgetår", 0, 9)]
-    effects = _effect_columns(1, split="omraademikseffekt_pct" in historik.historik.columns)
+    effects = effect_columns(1, split="omraademikseffekt_pct" in historik.historik.columns)
     source = source_text(
         historik.manifest["version"], historik.metode, historik.manifest["datasaet"],
         "hvert budgetår pr. sin seneste opgørelsesdato med grundlag (se Om kørslen)"
