@@ -10,18 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.text import RichText, Text
-from openpyxl.chart.title import Title
 from openpyxl.drawing.image import Image
-from openpyxl.drawing.text import (
-    CharacterProperties,
-    Paragraph,
-    ParagraphProperties,
-    RegularTextRun,
-)
-from openpyxl.drawing.text import (
-    Font as DrawingFont,
-)
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -29,9 +18,9 @@ from kmf.danish import format_date, format_dates
 from kmf.io.dataset import sample_dataset
 from kmf.report.excel_style import (
     BOLD,
-    FONT_NAME,
     SMALL,
     TITLE_FONT,
+    chart_axes,
     notes,
     number,
     number_format,
@@ -91,14 +80,6 @@ def source_text(version: str, metode: str, datasaet: str | None, when: str = "")
     return f"Kilde: Egne beregninger med kmf {version} efter {how}; {data}{when}."
 
 
-def _chart_title(value: str) -> Title:
-    """A one-line chart title in 10 pt bold: smaller than the sheet's title."""
-    props = CharacterProperties(sz=1000, b=True, latin=DrawingFont(typeface=FONT_NAME))
-    para = Paragraph(pPr=ParagraphProperties(defRPr=props),
-                     r=[RegularTextRun(rPr=props, t=value)])  # fmt: skip
-    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
-
-
 def figures_sheet(ws: Worksheet, result: Result) -> None:
     """Figur 1–3 as native Excel bar charts, each beside its data block for Hele landet;
     no text runs under a chart, and the three share one printed page."""
@@ -118,14 +99,9 @@ def figures_sheet(ws: Worksheet, result: Result) -> None:
             number(ws, i, 2, land[key], number_format(land[key], 1))
         chart = BarChart()
         chart.type = "col"
-        chart.title = _chart_title(spec.title)
-        chart.y_axis.title = "Pct.-point"
-        chart.y_axis.number_format = "0.0"  # black, not the cells' red negatives
+        chart_axes(chart, spec.title, "Pct.-point")
         chart.y_axis.majorGridlines = None
         chart.legend = None
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.x_axis.tickLblPos = "low"  # labels below negative bars
         data = Reference(ws, min_col=2, min_row=top, max_row=top + len(spec.keys))
         cats = Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(spec.keys))
         chart.add_data(data, titles_from_data=True)
