@@ -167,7 +167,9 @@ def chart_title(value: str) -> Title:
     return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
 
 
-def chart_axes(chart: ChartBase, title: str, y_title: str, y_format: str = "0.0") -> None:
+def chart_axes(
+    chart: ChartBase, title: str, y_title: str | None = None, y_format: str = "0.0"
+) -> None:
     """A native chart's title and axes as every workbook draws them: both axes shown
     (current Excel hides an axis without ``delete = False``), category labels below the
     lowest bar, and the value axis its own number format (linked to the cells, it would

@@ -27,13 +27,15 @@ from kmf.report.excel_style import (
     LAND_FILL,
     ONE_DECIMAL,
     TITLE_FONT,
+    chart_axes,
     lines_needed,
     number_format,
     page_break,
+    print_setup,
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
-from kmf.report.kommune_chart import AXIS_FORMAT, waterfall_chart
+from kmf.report.kommune_chart import waterfall_chart
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
@@ -190,7 +192,7 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
             for j in range(1, len(columns) + 1):
                 ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
     waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
-    _print_setup(ws)
+    print_setup(ws, None)
 
 
 def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -225,11 +227,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     chart.type = "bar"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = "Bidrag pr. aldersgruppe (ministeriet), pct.-point"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.x_axis.tickLblPos = "low"
-    chart.y_axis.number_format = AXIS_FORMAT  # not the red negatives of the cells
+    chart_axes(chart, "Bidrag pr. aldersgruppe (ministeriet), pct.-point")
     chart.add_data(Reference(ws, min_col=4, max_col=6, min_row=4, max_row=4 + ages),
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + ages))
@@ -237,7 +235,7 @@ def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         series.graphicalProperties.solidFill = EFFECTS[e].colour.lstrip("#")
     chart.height, chart.width = 8, 16
     ws.add_chart(chart, f"B{len(rows) + 7}")
-    _print_setup(ws)
+    print_setup(ws, None)
 
 
 def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -263,13 +261,9 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
         if table != "B3":
             chart = BarChart()
             chart.type = "col"
-            chart.title = {"B2": "Aldersfordelingen (B2)", "B4": "Sundhedsområder (B4)"}[table]
+            title = {"B2": "Aldersfordelingen (B2)", "B4": "Sundhedsområder (B4)"}[table]
+            chart_axes(chart, title, "Pct.-point")
             chart.legend.position = "b"
-            chart.y_axis.title = "Pct.-point"
-            chart.x_axis.delete = False
-            chart.y_axis.delete = False
-            chart.x_axis.tickLblPos = "low"
-            chart.y_axis.number_format = AXIS_FORMAT
             last = top + 1 + len(rows)
             data = Reference(ws, min_col=2, max_col=4, min_row=top + 1, max_row=last)
             chart.add_data(data, titles_from_data=True)
@@ -281,7 +275,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
                 series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
-    _print_setup(ws)
+    print_setup(ws, None)
     ws.page_setup.fitToHeight = 1  # three tables and two charts: one page
 
 
@@ -325,27 +319,14 @@ def _track_sheet(
         ws.column_dimensions[get_column_letter(j)].width = 16
     _table(ws, 4, rows, columns)
     chart = LineChart()
-    chart.title = "Ændring i pct. af budgettet"
-    chart.y_axis.title = "Pct. af budgettet"
-    chart.x_axis.tickLblPos = "low"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.y_axis.number_format = AXIS_FORMAT
+    chart_axes(chart, "Ændring i pct. af budgettet", "Pct. af budgettet")
     chart.legend.position = "b"
     chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=4, max_row=4 + len(rows)),
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=4 + len(rows)))
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, f"B{len(rows) + 7}")
-    _print_setup(ws)
-
-
-def _print_setup(ws: Worksheet) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    print_setup(ws, None)
 
 
 def write_kommune_workbook(report: KommuneReport, path: Path) -> None:

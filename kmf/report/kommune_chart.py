@@ -10,7 +10,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.report.excel_style import BOLD, number_format
+from kmf.report.excel_style import BOLD, chart_axes, number_format
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, GREY, RED
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
@@ -18,9 +18,6 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 #: the first of the hidden columns that hold the waterfall's stacked series
 _HIDDEN = 20
 STEPS = (*MAIN_EFFECTS, "oevrige")
-#: the value axes' own number format: without it an axis takes its source cells' format,
-#: and their red negatives turn the tick labels red
-AXIS_FORMAT = "0.0"
 
 
 def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
@@ -58,11 +55,7 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     chart.grouping = "stacked"
     chart.overlap = 100
     chart.visible_cells_only = False  # the series are in hidden columns
-    chart.title = f"{name}: fra budget til prognose"
-    chart.y_axis.title = "Pct. af budgettet"
-    chart.y_axis.number_format = "0"  # its own format, not linked to the cells
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
+    chart_axes(chart, f"{name}: fra budget til prognose", "Pct. af budgettet", "0")
     chart.legend = None
     last = top + 1 + len(data)
     chart.add_data(
