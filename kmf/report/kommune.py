@@ -43,6 +43,8 @@ from kmf.report.write import write_folder
 from kmf.result import Result
 
 LAND = "#7f7f7f"
+#: the kommune, its region and Hele landet in every chart of the workbook
+SERIES_COLOURS = (BLUE, "#9DC3E6", LAND)
 
 
 def file_names(kode: int, aar: int) -> dict[str, str]:
@@ -271,7 +273,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
                 Reference(ws, min_col=1, min_row=top + 2, max_row=top + 1 + len(rows))
             )
             chart.height, chart.width = 7.5, 16
-            for series, colour in zip(chart.series, (BLUE, "9DC3E6", LAND), strict=True):
+            for series, colour in zip(chart.series, SERIES_COLOURS, strict=True):
                 series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
@@ -325,6 +327,9 @@ def _track_sheet(
                    titles_from_data=True)  # fmt: skip
     chart.set_categories(Reference(ws, min_col=1, min_row=5, max_row=4 + len(rows)))
     chart.height, chart.width = 8, 18
+    for series, colour in zip(chart.series, SERIES_COLOURS, strict=True):
+        series.graphicalProperties.line.solidFill = colour.lstrip("#")
+        series.graphicalProperties.line.width = 28575  # 2.25 pt, in EMU
     ws.add_chart(chart, f"B{len(rows) + 7}")
     print_setup(ws, None)
 
