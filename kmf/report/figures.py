@@ -39,14 +39,6 @@ WATERFALL_SIZE = (7.0, 4.0)
 MARGINS = {"left": 0.1, "right": 0.98, "top": 0.82, "bottom": 0.16}
 
 
-def shown(value: float, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals and a decimal comma; a value that rounds to zero
-    is ``0`` (``0,0``), never ``-0``."""
-    if abs(value) < 0.5 * 10**-decimals:
-        value = 0.0
-    return format_number(value, decimals)
-
-
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         figure = ax.get_figure()
@@ -90,7 +82,7 @@ def _texts(ax: Axes) -> list[Text]:
 def _comma_axis(ax: Axes, decimals: int = 1) -> None:
     # ticks at steps of 1, 2 or 5 (never 0.25): every tick is exact with ``decimals`` decimals
     ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10], integer=decimals == 0))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: shown(v, decimals)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, decimals)))
 
 
 def _plain(ax: Axes) -> None:
@@ -108,7 +100,7 @@ def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure
     heights = [0.0 if v is None else v for v in values]
     bars = ax.bar([spec.labels[k] for k in spec.keys], heights,
                   color=[BLUE if h >= 0 else RED for h in heights])  # fmt: skip
-    ax.bar_label(bars, labels=["–" if v is None else shown(v, 1) for v in values],
+    ax.bar_label(bars, labels=["–" if v is None else format_number(v, 1) for v in values],
                  padding=2, fontsize=9)  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)
     when = "" if result.dato is None else f" (prognose pr. {format_date(result.dato)})"
@@ -198,17 +190,17 @@ class _Waterfall:
             bar.set_y(levels[i])
             bar.set_height(delta)
             bar.set_facecolor(BLUE if delta >= 0 else RED)
-            text = shown(delta, 1)
+            text = format_number(delta, 1)
             label.set_text(("+" if delta > 0 and text != "0,0" else "") + text)
             label.xy = (i + 1, max(levels[i], levels[i + 1]))
         for line, level in zip(self.connectors, levels, strict=True):
             line.set_ydata([level, level])
         self.ends[1].set_height(end)
         million = 1e6
-        amounts = ((self.ends[0], row["kmf_budget_kr"], shown(100.0, 1)),
-                   (self.ends[1], row["kmf_prognose_kr"], shown(end, 1)))  # fmt: skip
+        amounts = ((self.ends[0], row["kmf_budget_kr"], format_number(100.0, 1)),
+                   (self.ends[1], row["kmf_prognose_kr"], format_number(end, 1)))  # fmt: skip
         for label, (bar, kr, shown_level) in zip(self.end_labels, amounts, strict=True):
-            label.set_text(f"{shown_level}\n{shown(kr / million, 1)} mio. kr.")
+            label.set_text(f"{shown_level}\n{format_number(kr / million, 1)} mio. kr.")
             label.xy = (bar.get_x() + bar.get_width() / 2, bar.get_height())
         at, rise = bottom + 0.05 * (top - bottom), 0.02 * (top - bottom)
         for gap, bar in zip(self.gaps, self.ends, strict=True):
@@ -218,7 +210,7 @@ class _Waterfall:
             mark.set_visible(bottom > 0)
         self.base.set_ydata([bottom, bottom])
         self.title.set_text(f"{row['navn']}: fra budget til prognose")
-        change = shown(row["aendring_pct"], 1)
+        change = format_number(row["aendring_pct"], 1)
         self.subtitle.set_text(
             f"Budget = 100. Ændring {change} pct.; effekterne i pct.-point af budgettet"
         )

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
-from kmf.danish import format_date, format_mio, format_number
+from kmf.danish import format_date, format_mio, format_number, join_and
 from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 
 #: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
@@ -40,9 +40,8 @@ def pct(value: float) -> str:
 
 
 def signed(value: float) -> str:
-    """A percentage with its sign, one decimal; never ``-0,0``."""
-    text = format_number(value, 1)
-    return text.lstrip("-") if text.lstrip("-") == format_number(0, 1) else text
+    """A percentage with its sign, one decimal; never ``-0,0`` (as :func:`format_number`)."""
+    return format_number(value, 1)
 
 
 def signed_mio(value: float) -> str:
@@ -118,10 +117,6 @@ def _meaning(effect: str, value: float, whose: str) -> str:
         f"Det er den del, der skyldes, at KMF-andelen inden for det enkelte område er "
         f"{'højere' if up else 'lavere'} end forudsat (takster, lofter og regler)."
     )
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
 
 
 def _first_upper(text: str) -> str:
@@ -288,8 +283,10 @@ def _drivers(t: KommuneTables) -> list[str]:
     against = [r for r in ordered if r[f"{effect}_kr"] * top < 0
                and not _is_zero(r[f"{effect}_kr"] / 1e6)]  # fmt: skip
     if against:
-        items = _and([f"{_age_label(r['aldersgruppe'], 'de ')} ({mio(r[f'{effect}_kr'])} mio. kr.)"
-                      for r in against[:3]])  # fmt: skip
+        items = join_and([
+            f"{_age_label(r['aldersgruppe'], 'de ')} ({mio(r[f'{effect}_kr'])} mio. kr.)"
+            for r in against[:3]
+        ])  # fmt: skip
         whole = sum(r[f"{effect}_kr"] for r in ordered)  # the method's effect, for the word
         how = "delvist " if whole * top > 0 else ""
         text += f" Det modsvares {how}af, at effekten er {_way(-top).removesuffix('t')} for {items}"
@@ -345,7 +342,7 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     n = len(r.members)
     if n == 0:
         return "Datasættet har ingen andre kommuner at sammenligne med."
-    names = _and([m["navn"] for m in r.members])
+    names = join_and([m["navn"] for m in r.members])
     if t.valgt:
         how = "de valgte kommuner" if n > 1 else "den valgte kommune"
     elif n > 1:

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from kmf.danish import format_date
+from kmf.danish import format_date, join_and
 from kmf.report.text import (
     _MAIN,
     EFFECT_NAMES,
     Line,
-    _and,
     _contributes,
     _effects_of,
     _first_upper,
@@ -70,11 +69,11 @@ def national_lines(result: Result) -> list[Line]:
     parts = []
     if up:
         parts.append(
-            "stige i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up])
+            "stige i " + join_and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up])
         )
     if down:
         parts.append(
-            "falde i " + _and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down])
+            "falde i " + join_and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down])
         )
     if parts:
         lines.append(
@@ -125,11 +124,11 @@ def _largest_changes(result: Result) -> str:
     down = [r for r in bottom if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])]
     parts = []
     if up:
-        parts.append("Den største stigning i forhold til budgettet ses i " + _and(
+        parts.append("Den største stigning i forhold til budgettet ses i " + join_and(
             [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up]))  # fmt: skip
     if down:
         verb = "" if up else " i forhold til budgettet ses"
-        parts.append(f"det største fald{verb} i " + _and(
+        parts.append(f"det største fald{verb} i " + join_and(
             [f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down]))  # fmt: skip
     if not parts:
         return "Ingen kommune har en ændring, der afrundet er forskellig fra 0,0 pct."
