@@ -44,11 +44,6 @@ def signed(value: float) -> str:
     return format_number(value, 1)
 
 
-def signed_mio(value: float) -> str:
-    """A kr. amount in mio. kr. with its sign, one decimal; never ``-0,0``."""
-    return signed(value / 1e6)
-
-
 def mio(value: float) -> str:
     """A kr. amount in mio. kr. without its sign, one decimal."""
     return format_mio(abs(value))

@@ -137,9 +137,7 @@ def track_figure(spor: Spor, ax: Axes | None = None) -> Figure:
                 color=effect.colour, label=effect.name)  # fmt: skip
     ax.plot(x, rows["aendring_pct"].to_list(), marker="s", color=BLACK, linewidth=2.2,
             label="Ændring i alt")  # fmt: skip
-    ax.set_xticks(
-        x, labels, rotation=45 if len(x) > 6 else 0, ha="right" if len(x) > 6 else "center"
-    )
+    _date_ticks(ax, x, labels)
     name = rows["navn"][0] if rows.height else ""
     _style(ax, f"Prognosespor {spor.aar}: ændring ift. budgettet pr. opgørelsesdato",
            f"{name}, pct. af budgettet (ØA) efter metode {spor.metode}",
@@ -176,9 +174,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
                     label="Kommuner, midterste halvdel")  # fmt: skip
     ax.plot(x, land["fejl_pct"].to_list(), marker="o", color=EFFECTS["aktivitetseffekt"].colour,
             linewidth=2, label="Hele landet")  # fmt: skip
-    ax.set_xticks(
-        x, labels, rotation=45 if len(x) > 6 else 0, ha="right" if len(x) > 6 else "center"
-    )
+    _date_ticks(ax, x, labels)
     truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
     _style(ax, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
            f"Prognose minus endelig opgørelse{truth}, pct. af den endelige", "Pct.")  # fmt: skip
