@@ -16,7 +16,7 @@ import polars as pl
 
 from kmf import codes, tables
 from kmf.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
-from kmf.decompose import METHODS, effects
+from kmf.decompose import effects
 from kmf.errors import DataError
 from kmf.forecast import (
     KEY,
@@ -29,7 +29,7 @@ from kmf.forecast import (
     require_finite,
 )
 from kmf.io import Dataset, Frames, load
-from kmf.pipeline import manifest_for
+from kmf.pipeline import choose_method, manifest_for
 from kmf.report.track import write_history, write_track
 from kmf.series import Historik, Spor
 from kmf.timeline import forecast_dates, no_basis_message
@@ -66,7 +66,7 @@ def spor(
         Where no date of T has a basis, or the data cannot give the tables.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = _method(data, metode)
+    method = choose_method(metode, data.settings.metode, alle=False)
     year = choose_year(data, aar)
     bases = forecast_dates(data, year)
     complete = [b for b in bases if b.complete]
@@ -130,7 +130,7 @@ def historik(
         Where no year in the range has a basis.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = _method(data, metode)
+    method = choose_method(metode, data.settings.metode, alle=False)
     candidates = _budget_years(data, fra, til)
     if not candidates:
         every = _budget_years(data, None, None)
@@ -185,15 +185,6 @@ def historik(
         titel=data.settings.titel,
         writer=write_history,
     )
-
-
-def _method(data: Dataset, metode: str | None) -> str:
-    method = metode or data.settings.metode or "ministeriet"
-    if method == "alle":  # the comparison of methods belongs to kmf run
-        method = "ministeriet"
-    if method not in METHODS:
-        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(METHODS)}.")
-    return method
 
 
 def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
