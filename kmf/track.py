@@ -78,13 +78,8 @@ def spor(
     # the manifest names each date's own missing cuts, dated as in the data
     missing = {b.dato.isoformat(): "; ".join(b.missing) for b in bases if not b.complete and b.dato}
     cells = build_keyed_cells(data, complete)
-    b1 = _keyed_b1(cells, method)
-    dates = pl.DataFrame(
-        {KEY: range(len(complete)), "opgoerelsesdato": [b.dato for b in complete]},
-        schema={KEY: pl.UInt32, "opgoerelsesdato": pl.Date},
-    )
-    track = b1.join(dates, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
-    track = track.select("opgoerelsesdato", pl.exclude("opgoerelsesdato"))
+    dates = pl.Series("opgoerelsesdato", [b.dato for b in complete], dtype=pl.Date)
+    track = _keyed_b1(cells, method, dates)
     if kommune is not None and str(kommune) not in track["kode"].to_list():
         raise DataError(
             f"Kommunekoden {kommune} (--kommune) findes ikke i prognosesporet for {year}. "
@@ -161,13 +156,7 @@ def historik(
             "--fra og --til."
         )
     cells = build_keyed_cells(data, chosen)
-    b1 = _keyed_b1(cells, method)
-    years = pl.DataFrame(
-        {KEY: range(len(chosen)), "aar": [b.aar for b in chosen]},
-        schema={KEY: pl.UInt32, "aar": pl.Int64},
-    )
-    history = b1.join(years, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
-    history = history.select("aar", pl.exclude("aar"))
+    history = _keyed_b1(cells, method, pl.Series("aar", [b.aar for b in chosen], dtype=pl.Int64))
     manifest = manifest_for(data, chosen[-1].aar, method, cells).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest.pop("datoer_uden_grundlag", None)
@@ -201,8 +190,9 @@ def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
     return [y for y in years if (fra is None or y >= fra) and (til is None or y <= til)]
 
 
-def _keyed_b1(cells: Cells, method: str) -> pl.DataFrame:
-    """B1 of every key at once: the effects of every (key, kommune) in one call."""
+def _keyed_b1(cells: Cells, method: str, names: pl.Series) -> pl.DataFrame:
+    """B1 of every key at once: the effects of every (key, kommune) in one call. ``names``
+    (a date or year per key, in key order) replaces the key as the first column."""
     unit = pl.col(KEY).cast(pl.Int64) * _UNIT_STEP + pl.col("kommunekode").cast(pl.Int64)
     keyed = cells.cells.with_columns(unit.alias("_enhed")).drop(KEY, "kommunekode")
     found = effects(keyed, "_enhed", method)
@@ -213,7 +203,9 @@ def _keyed_b1(cells: Cells, method: str) -> pl.DataFrame:
     order = tables.units(cells.kommuner["kommunekode"].unique())
     b1 = tables.table_b1(found, order, keys=(KEY,))
     require_finite(b1, "kode", "tabel B1 for prognoserne")
-    return b1
+    keys = pl.DataFrame({KEY: pl.Series(range(len(names)), dtype=pl.UInt32), names.name: names})
+    b1 = b1.join(keys, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
+    return b1.select(names.name, pl.exclude(names.name))
 
 
 def _track_manifest(
