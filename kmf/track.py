@@ -22,7 +22,6 @@ from kmf.forecast import (
     KEY,
     Basis,
     Cells,
-    basis_for,
     build_cells,
     build_keyed_cells,
     choose_year,
@@ -71,7 +70,7 @@ def spor(
     bases = forecast_dates(data, year)
     complete = [b for b in bases if b.complete]
     if not complete:  # the errors of kmf run: what is missing, and the dates that exist
-        build_cells(data, year, basis_for(data, year)[0])
+        build_cells(data, year)
         raise DataError(no_basis_message(bases[0], bases))  # pragma: no cover - raised above
     # said for any date, so that the dates lacking the same are listed together
     lacking = tuple((b.dato, "; ".join(b.lacks)) for b in bases if not b.complete and b.dato)
