@@ -133,9 +133,16 @@ def choose_method(metode: str | None, default: str | None = None, *, alle: bool 
 
 
 def manifest_for(
-    data: Dataset, year: int, method: str, cells: Cells, later: list[Basis] | None = None
+    data: Dataset,
+    year: int,
+    method: str,
+    cells: Cells,
+    later: list[Basis] | None = None,
+    roles: dict[tuple, str] | None = None,
 ) -> Manifest:
-    """What a run read and used: the files, every cut with the role it played."""
+    """What a run read and used: the files, every cut with the role it played. ``roles``:
+    cuts used beside the forecasts' own, by (aar, opgoerelse, takstaar, opgoerelsesdato)
+    (the track's truth), so that their rows count as used."""
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):
@@ -154,7 +161,7 @@ def manifest_for(
                 used,
             )
         )
-    roles: dict[tuple, str] = {}
+    roles = dict(roles or {})
     for basis in cells.bases:
         for c in basis.cuts:
             key = (c.aar, c.opgoerelse, c.takstaar, c.dato)

@@ -216,7 +216,8 @@ def _track_manifest(
     has_truth: bool,
     truth_date: date | None,
 ) -> dict[str, Any]:
-    manifest = manifest_for(data, year, method, cells).as_json()
+    truth_role = {(year, "endelig", year, truth_date): "traefsikkerhed"} if has_truth else {}
+    manifest = manifest_for(data, year, method, cells, roles=truth_role).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest["opgoerelsesdatoer"] = [
         None if b.dato is None else b.dato.isoformat() for b in cells.bases
@@ -229,12 +230,4 @@ def _track_manifest(
             "opgoerelse": f"{year} {codes.CUT_LABELS['endelig']} i {year}-takster",
             "opgoerelsesdato": None if truth_date is None else truth_date.isoformat(),
         }
-        for cut in manifest["opgoerelser"]:
-            if (
-                cut["aar"] == year
-                and cut["opgoerelse"] == "endelig"
-                and cut["takstaar"] == year
-                and cut["opgoerelsesdato"] == (truth_date and truth_date.isoformat())
-            ):
-                cut["brugt_som"] = "traefsikkerhed"
     return manifest
