@@ -69,10 +69,11 @@ def require_truth_for(
         return
     when = f" pr. {dato.isoformat()}" if dato is not None else ""
     cut = f"{year} endelig opgørelse{when} i {year}-takster"
+    listed = codes.kommune_list
     gaps = [
-        *([f"- mangler kommune(r) {_kommuner(missing)}"] if missing else []),
-        *([f"- har kommune(r) {_kommuner(extra)}, som prognosen ikke har"] if extra else []),
-        *([f"- har KMF 0 eller under for kommune(r) {_kommuner(zero)}"] if zero else []),
+        *([f"- mangler kommune(r) {listed(missing)}"] if missing else []),
+        *([f"- har kommune(r) {listed(extra)}, som prognosen ikke har"] if extra else []),
+        *([f"- har KMF 0 eller under for kommune(r) {listed(zero)}"] if zero else []),
     ]
     raise DataError(
         f"Aktivitetsdata (kolonnen 'kommunekode'): {cut}, som prognosesporets "
@@ -82,11 +83,6 @@ def require_truth_for(
         f"Ret opgørelsen, eller fjern rækkerne med aar = {year}, opgoerelse = endelig og "
         f"takstaar = {year}, så laves sporet uden træfsikkerhed."
     )
-
-
-def _kommuner(kommunekoder: list[int], most: int = 10) -> str:
-    shown = ", ".join(codes.kommune_label(k) for k in kommunekoder[:most])
-    return shown + (" …" if len(kommunekoder) > most else "")
 
 
 def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.DataFrame:
