@@ -68,10 +68,7 @@ def run(
         With a Danish message when the data cannot give the tables.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = metode or data.settings.metode or "ministeriet"
-    known = (*METHODS, ALL_METHODS)
-    if method not in known:
-        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
+    method = choose_method(metode, data.settings.metode)
     year = choose_year(data, aar)
     wanted = parse_date(dato) if isinstance(dato, str) else dato
     if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
@@ -114,6 +111,25 @@ def run(
         dato=basis.dato,
         writer=write_report,
     )
+
+
+def choose_method(metode: str | None, default: str | None = None, *, alle: bool = True) -> str:
+    """The method: ``metode``, else ``default`` (kmf.toml's), else ``"ministeriet"``.
+
+    Without ``alle`` (the track and the history), ``"alle"`` means the ministry's method.
+
+    Raises
+    ------
+    DataError
+        For a method kmf does not know, naming the ones it does.
+    """
+    method = metode or default or "ministeriet"
+    if method == ALL_METHODS and not alle:  # the comparison of methods belongs to kmf run
+        method = "ministeriet"
+    known = (*METHODS, ALL_METHODS) if alle else tuple(METHODS)
+    if method not in known:
+        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
+    return method
 
 
 def manifest_for(
