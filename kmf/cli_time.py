@@ -13,33 +13,12 @@ from typing import Annotated
 
 import typer
 
-DATASET_HELP = (
-    "Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. Uden "
-    "datasæt bruges det medfølgende eksempel."
-)
-# the names are those of kmf.decompose.METHODS (importing it here would slow the help)
-#: --dato of kmf run and kmf kommune: parsed, with its Danish errors, by kmf.run
-DATE_HELP = (
-    "Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
-    "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag."
-)
-METHOD_HELP = "Hvordan ændringen deles op: ministeriet, lmdi eller shapley. Standard: ministeriet."
+from kmf.cli_options import DatasetArgument, ForceOption, MethodOption, OutFolderOption, YearOption
 
 
 def spor_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
-    ] = None,
-    aar: Annotated[
-        int | None,
-        typer.Option(
-            "--aar",
-            metavar="ÅR",
-            help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
-            show_default=False,
-        ),
-    ] = None,
+    dataset: DatasetArgument = None,
+    aar: YearOption = None,
     kommune: Annotated[
         int | None,
         typer.Option(
@@ -50,17 +29,9 @@ def spor_command(
             show_default=False,
         ),
     ] = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
-    ] = Path("kmf-prognosespor"),
-    force: Annotated[
-        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
-    ] = False,
+    metode: MethodOption = None,
+    out: OutFolderOption = Path("kmf-prognosespor"),
+    force: ForceOption = False,
 ) -> None:
     """Prognosen for hver opgørelsesdato i budgetåret.
 
@@ -132,10 +103,7 @@ def lacking_lines(lacking: tuple[tuple[date, str], ...]) -> list[str]:
 
 
 def historik_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
-    ] = None,
+    dataset: DatasetArgument = None,
     fra: Annotated[
         int | None,
         typer.Option("--fra", metavar="ÅR", help="Første budgetår.", show_default=False),
@@ -144,17 +112,9 @@ def historik_command(
         int | None,
         typer.Option("--til", metavar="ÅR", help="Sidste budgetår.", show_default=False),
     ] = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
-    ] = Path("kmf-historik"),
-    force: Annotated[
-        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
-    ] = False,
+    metode: MethodOption = None,
+    out: OutFolderOption = Path("kmf-historik"),
+    force: ForceOption = False,
 ) -> None:
     """Tabel B1 for hvert budgetår, data rækker til.
 
