@@ -97,7 +97,6 @@ def run_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         summary,
@@ -106,7 +105,6 @@ def run_command(
     from kmf.pipeline import run as run_pipeline
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner effekterne") as done:

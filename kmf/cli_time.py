@@ -41,7 +41,6 @@ def spor_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         written_line,
@@ -50,7 +49,6 @@ def spor_command(
     from kmf.track import spor
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
@@ -124,7 +122,6 @@ def historik_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         written_line,
@@ -134,7 +131,6 @@ def historik_command(
     from kmf.track import historik
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner hvert budgetår") as done:
