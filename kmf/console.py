@@ -163,12 +163,10 @@ SUMMARY_EFFECTS = (
 def check_method(metode: str | None) -> None:
     """Reject an unknown --metode before any data are read (the library checks it too, but
     only after loading). ``None``: the method of kmf.toml, checked when it is read."""
-    from kmf.decompose import METHODS
-    from kmf.pipeline import ALL_METHODS
+    from kmf.pipeline import choose_method
 
-    known = (*METHODS, ALL_METHODS)
-    if metode is not None and metode not in known:
-        raise DataError(f"Metoden '{metode}' findes ikke. Vælg en af: {', '.join(known)}.")
+    if metode is not None:
+        choose_method(metode)
 
 
 def read_for_output(

@@ -10,7 +10,7 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
-from kmf.danish import format_date, format_mio, format_pct
+from kmf.danish import format_date, format_mio, format_number, format_pct
 
 # (column, header) of the B1 overview; with the exact methods C1 and C2 come after C
 _COLUMNS: tuple[tuple[str, str], ...] = (
@@ -85,7 +85,7 @@ class Vis:
             return ""
         if isinstance(value, float):
             # kr. amounts whole, with thousands dots; pct. and shares with ``decimals``
-            return _number(value, 0 if column.endswith("_kr") else self.decimals)
+            return format_number(value, 0 if column.endswith("_kr") else self.decimals)
         return str(value)
 
 
@@ -95,19 +95,10 @@ def vis(frame: pl.DataFrame, decimaler: int = 1) -> Vis:
     return Vis(frame, decimaler)
 
 
-def _zeroed(value: float, decimals: int) -> float:
-    # a value that rounds to zero is 0,0, not -0,0
-    return value if round(value, decimals) != 0 else 0.0
-
-
-def _number(value: float, decimals: int) -> str:
-    return format_pct(_zeroed(value, decimals), decimals)
-
-
 def _cell(column: str, value: float | None) -> str:
     if value is None:
         return ""
-    return _number(value / 1e6 if column.endswith("_kr") else value, 1)
+    return format_number(value / 1e6 if column.endswith("_kr") else value, 1)
 
 
 def overview_html(
@@ -150,6 +141,6 @@ def summary_text(
     return (
         f"<kmf.Result: budgetår {aar}{when}, metode {metode}, {kommuner} kommuner; Hele landet: "
         f"budget {format_mio(land['kmf_budget_kr'])} mio. kr., ændring "
-        f"{format_pct(_zeroed(land['aendring_pct'], 1), 1, sign=True)} pct. "
+        f"{format_pct(land['aendring_pct'], 1, sign=True)} pct. "
         "Tabellerne: .b1 … .b4, .tabel(1) … .tabel(6)>"
     )

@@ -68,10 +68,7 @@ def run(
         With a Danish message when the data cannot give the tables.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = metode or data.settings.metode or "ministeriet"
-    known = (*METHODS, ALL_METHODS)
-    if method not in known:
-        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
+    method = choose_method(metode, data.settings.metode)
     year = choose_year(data, aar)
     wanted = parse_date(dato) if isinstance(dato, str) else dato
     if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
@@ -116,10 +113,36 @@ def run(
     )
 
 
+def choose_method(metode: str | None, default: str | None = None, *, alle: bool = True) -> str:
+    """The method: ``metode``, else ``default`` (kmf.toml's), else ``"ministeriet"``.
+
+    Without ``alle`` (the track and the history), ``"alle"`` means the ministry's method.
+
+    Raises
+    ------
+    DataError
+        For a method kmf does not know, naming the ones it does.
+    """
+    method = metode or default or "ministeriet"
+    if method == ALL_METHODS and not alle:  # the comparison of methods belongs to kmf run
+        method = "ministeriet"
+    known = (*METHODS, ALL_METHODS) if alle else tuple(METHODS)
+    if method not in known:
+        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(known)}.")
+    return method
+
+
 def manifest_for(
-    data: Dataset, year: int, method: str, cells: Cells, later: list[Basis] | None = None
+    data: Dataset,
+    year: int,
+    method: str,
+    cells: Cells,
+    later: list[Basis] | None = None,
+    roles: dict[tuple, str] | None = None,
 ) -> Manifest:
-    """What a run read and used: the files, every cut with the role it played."""
+    """What a run read and used: the files, every cut with the role it played. ``roles``:
+    cuts used beside the forecasts' own, by (aar, opgoerelse, takstaar, opgoerelsesdato)
+    (the track's truth), so that their rows count as used."""
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):
@@ -138,7 +161,7 @@ def manifest_for(
                 used,
             )
         )
-    roles: dict[tuple, str] = {}
+    roles = dict(roles or {})
     for basis in cells.bases:
         for c in basis.cuts:
             key = (c.aar, c.opgoerelse, c.takstaar, c.dato)

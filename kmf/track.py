@@ -16,20 +16,19 @@ import polars as pl
 
 from kmf import codes, tables
 from kmf.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
-from kmf.decompose import METHODS, effects
+from kmf.decompose import effects
 from kmf.errors import DataError
 from kmf.forecast import (
     KEY,
     Basis,
     Cells,
-    basis_for,
     build_cells,
     build_keyed_cells,
     choose_year,
     require_finite,
 )
 from kmf.io import Dataset, Frames, load
-from kmf.pipeline import manifest_for
+from kmf.pipeline import choose_method, manifest_for
 from kmf.report.track import write_history, write_track
 from kmf.series import Historik, Spor
 from kmf.timeline import forecast_dates, no_basis_message
@@ -66,25 +65,20 @@ def spor(
         Where no date of T has a basis, or the data cannot give the tables.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = _method(data, metode)
+    method = choose_method(metode, data.settings.metode, alle=False)
     year = choose_year(data, aar)
     bases = forecast_dates(data, year)
     complete = [b for b in bases if b.complete]
     if not complete:  # the errors of kmf run: what is missing, and the dates that exist
-        build_cells(data, year, basis_for(data, year)[0])
+        build_cells(data, year)
         raise DataError(no_basis_message(bases[0], bases))  # pragma: no cover - raised above
     # said for any date, so that the dates lacking the same are listed together
     lacking = tuple((b.dato, "; ".join(b.lacks)) for b in bases if not b.complete and b.dato)
     # the manifest names each date's own missing cuts, dated as in the data
     missing = {b.dato.isoformat(): "; ".join(b.missing) for b in bases if not b.complete and b.dato}
     cells = build_keyed_cells(data, complete)
-    b1 = _keyed_b1(cells, method)
-    dates = pl.DataFrame(
-        {KEY: range(len(complete)), "opgoerelsesdato": [b.dato for b in complete]},
-        schema={KEY: pl.UInt32, "opgoerelsesdato": pl.Date},
-    )
-    track = b1.join(dates, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
-    track = track.select("opgoerelsesdato", pl.exclude("opgoerelsesdato"))
+    dates = pl.Series("opgoerelsesdato", [b.dato for b in complete], dtype=pl.Date)
+    track = _keyed_b1(cells, method, dates)
     if kommune is not None and str(kommune) not in track["kode"].to_list():
         raise DataError(
             f"Kommunekoden {kommune} (--kommune) findes ikke i prognosesporet for {year}. "
@@ -130,7 +124,7 @@ def historik(
         Where no year in the range has a basis.
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
-    method = _method(data, metode)
+    method = choose_method(metode, data.settings.metode, alle=False)
     candidates = _budget_years(data, fra, til)
     if not candidates:
         every = _budget_years(data, None, None)
@@ -161,13 +155,7 @@ def historik(
             "--fra og --til."
         )
     cells = build_keyed_cells(data, chosen)
-    b1 = _keyed_b1(cells, method)
-    years = pl.DataFrame(
-        {KEY: range(len(chosen)), "aar": [b.aar for b in chosen]},
-        schema={KEY: pl.UInt32, "aar": pl.Int64},
-    )
-    history = b1.join(years, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
-    history = history.select("aar", pl.exclude("aar"))
+    history = _keyed_b1(cells, method, pl.Series("aar", [b.aar for b in chosen], dtype=pl.Int64))
     manifest = manifest_for(data, chosen[-1].aar, method, cells).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest.pop("datoer_uden_grundlag", None)
@@ -187,15 +175,6 @@ def historik(
     )
 
 
-def _method(data: Dataset, metode: str | None) -> str:
-    method = metode or data.settings.metode or "ministeriet"
-    if method == "alle":  # the comparison of methods belongs to kmf run
-        method = "ministeriet"
-    if method not in METHODS:
-        raise DataError(f"Metoden '{method}' findes ikke. Vælg en af: {', '.join(METHODS)}.")
-    return method
-
-
 def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
     """Years with a foreløbig cut at their own takster, within [fra, til]."""
     years = (
@@ -210,8 +189,9 @@ def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
     return [y for y in years if (fra is None or y >= fra) and (til is None or y <= til)]
 
 
-def _keyed_b1(cells: Cells, method: str) -> pl.DataFrame:
-    """B1 of every key at once: the effects of every (key, kommune) in one call."""
+def _keyed_b1(cells: Cells, method: str, names: pl.Series) -> pl.DataFrame:
+    """B1 of every key at once: the effects of every (key, kommune) in one call. ``names``
+    (a date or year per key, in key order) replaces the key as the first column."""
     unit = pl.col(KEY).cast(pl.Int64) * _UNIT_STEP + pl.col("kommunekode").cast(pl.Int64)
     keyed = cells.cells.with_columns(unit.alias("_enhed")).drop(KEY, "kommunekode")
     found = effects(keyed, "_enhed", method)
@@ -222,7 +202,9 @@ def _keyed_b1(cells: Cells, method: str) -> pl.DataFrame:
     order = tables.units(cells.kommuner["kommunekode"].unique())
     b1 = tables.table_b1(found, order, keys=(KEY,))
     require_finite(b1, "kode", "tabel B1 for prognoserne")
-    return b1
+    keys = pl.DataFrame({KEY: pl.Series(range(len(names)), dtype=pl.UInt32), names.name: names})
+    b1 = b1.join(keys, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
+    return b1.select(names.name, pl.exclude(names.name))
 
 
 def _track_manifest(
@@ -234,7 +216,8 @@ def _track_manifest(
     has_truth: bool,
     truth_date: date | None,
 ) -> dict[str, Any]:
-    manifest = manifest_for(data, year, method, cells).as_json()
+    truth_role = {(year, "endelig", year, truth_date): "traefsikkerhed"} if has_truth else {}
+    manifest = manifest_for(data, year, method, cells, roles=truth_role).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest["opgoerelsesdatoer"] = [
         None if b.dato is None else b.dato.isoformat() for b in cells.bases
@@ -247,12 +230,4 @@ def _track_manifest(
             "opgoerelse": f"{year} {codes.CUT_LABELS['endelig']} i {year}-takster",
             "opgoerelsesdato": None if truth_date is None else truth_date.isoformat(),
         }
-        for cut in manifest["opgoerelser"]:
-            if (
-                cut["aar"] == year
-                and cut["opgoerelse"] == "endelig"
-                and cut["takstaar"] == year
-                and cut["opgoerelsesdato"] == (truth_date and truth_date.isoformat())
-            ):
-                cut["brugt_som"] = "traefsikkerhed"
     return manifest

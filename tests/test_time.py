@@ -256,6 +256,10 @@ def test_the_track_is_written(tmp_path: Path, folder: Path) -> None:
     assert manifest["datoer_uden_grundlag"] == ["2020-09-10"]
     assert "2019-09-10" in manifest["mangler_pr_dato"]["2020-09-10"]
     assert manifest["kommuner"] == 2  # 101 and 851, not once per date
+    # the truth cut is used too: its rows are not counted as unused
+    unused = [c["raekker"] for c in manifest["opgoerelser"] if c["brugt_som"] is None]
+    assert manifest["raekker_ikke_brugt"] == sum(unused)
+    assert "traefsikkerhed" in {c["brugt_som"] for c in manifest["opgoerelser"]}
     csv = pl.read_csv(tmp_path / "ud" / "tabel_spor.csv")
     assert csv["opgoerelsesdato"][0] == "2020-02-29"
 
