@@ -172,12 +172,13 @@ def check_method(metode: str | None) -> None:
 def read_for_output(
     console: Console, dataset: Path | None, out: Path, force: bool, metode: str | None
 ) -> Dataset:
-    """What kmf run, spor and historik do first: check the output folder and the method
-    before the data are read (a rerun without --force fails at once), then read the dataset
-    (the bundled sample without one) and print its notes."""
+    """What kmf run, spor and historik do first: say on Ctrl-C what became of ``out``, check
+    the output folder and the method before the data are read (a rerun without --force fails
+    at once), then read the dataset (the bundled sample without one) and print its notes."""
     from kmf.io import load, sample_dataset
     from kmf.report.write import check_target
 
+    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     check_target(out, force)
     check_method(metode)
     source = dataset if dataset is not None else sample_dataset()
