@@ -78,6 +78,19 @@ def measure(task: str, folder: Path) -> tuple[float, float]:
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
+def take_turns(tasks: list[str], folder: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Each task once as a warm-up, then ``rounds`` timed rounds of all of them, each round
+    starting one task later, so that no task always follows the same one: (wall seconds,
+    peak MiB) per run and task."""
+    for task in tasks:
+        measure(task, folder)  # warm-up
+    timed: dict[str, list[tuple[float, float]]] = {task: [] for task in tasks}
+    for turn in range(rounds):
+        for task in tasks[turn % len(tasks) :] + tasks[: turn % len(tasks)]:
+            timed[task].append(measure(task, folder))
+    return timed
+
+
 def kmf_command() -> list[str]:
     """The ``kmf`` console script of this environment, else ``python -m kmf``."""
     script = Path(sys.executable).with_name("kmf")
@@ -172,14 +185,7 @@ def main() -> None:
         folder = dataset(rows)
         data_bytes = sum(p.stat().st_size for p in (folder / "aktivitet").glob("*.parquet"))
         row = {"records_per_cut": rows, "records": 4 * rows, "parquet_mib": data_bytes / 2**20}
-        for task in tasks:
-            measure(task, folder)  # warm-up
-        timed: dict[str, list[tuple[float, float]]] = {task: [] for task in tasks}
-        for turn in range(max(args.gentag, 3)):
-            # each round starts one task later, so no task always follows the same one
-            for task in tasks[turn % len(tasks) :] + tasks[: turn % len(tasks)]:
-                timed[task].append(measure(task, folder))
-        for task, runs in timed.items():
+        for task, runs in take_turns(tasks, folder, max(args.gentag, 3)).items():
             row[f"{task}_s"] = statistics.median(s for s, _ in runs)
             row[f"{task}_runs_s"] = [round(s, 2) for s, _ in runs]
             row[f"{task}_peak_mib"] = max(m for _, m in runs)

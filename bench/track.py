@@ -22,7 +22,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.__main__ import machine, measure
+from bench.__main__ import machine, take_turns
 
 HERE = Path(__file__).parent
 TASKS = ("kmf", "kmf_spor")
@@ -42,15 +42,9 @@ def main() -> None:
              "--datoer", str(args.datoer), "--out", str(folder), "--seed", "1", "--force"],
             check=True,
         )  # fmt: skip
-    times: dict[str, list[float]] = {t: [] for t in TASKS}
-    memory: dict[str, float] = dict.fromkeys(TASKS, 0.0)
-    for task in TASKS:  # warm-up
-        measure(task, folder)
-    for i in range(args.gentag):
-        for task in TASKS[i % 2 :] + TASKS[: i % 2]:
-            seconds, rss = measure(task, folder)
-            times[task].append(seconds)
-            memory[task] = max(memory[task], rss)
+    timed = take_turns(list(TASKS), folder, args.gentag)
+    times = {t: [s for s, _ in runs] for t, runs in timed.items()}
+    memory = {t: max(m for _, m in runs) for t, runs in timed.items()}
     median = {t: statistics.median(v) for t, v in times.items()}
     result = {
         "tidspunkt": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -16,31 +16,28 @@ COLUMNS = ["kommunekode", "aar", "opgoerelse", "takstaar", "alder", "sundhedsomr
 KEYS = ["kommunekode", "aar", "opgoerelse", "takstaar", "aldersgruppe", "sundhedsomraade"]
 
 
-def run_kmf(dataset: Path) -> None:
-    """``kmf run`` end to end, as the console script runs it: read, check, decompose, write
-    CSV, Parquet, Excel and figures."""
+def _run_cli(*args: str) -> None:
+    """A ``kmf`` command end to end, as the console script runs it, into a scratch folder."""
     from kmf.cli import main
 
     with tempfile.TemporaryDirectory() as out:
-        sys.argv = ["kmf", "run", str(dataset), "--out", out, "--force"]
+        sys.argv = ["kmf", *args, "--out", out, "--force"]
         try:
             main()
         except SystemExit as done:
             if done.code:
                 raise
+
+
+def run_kmf(dataset: Path) -> None:
+    """``kmf run`` end to end: read, check, decompose, write CSV, Parquet, Excel and
+    figures."""
+    _run_cli("run", str(dataset))
 
 
 def run_kmf_spor(dataset: Path) -> None:
     """``kmf spor`` end to end: read once, B1 for every forecast date, write everything."""
-    from kmf.cli import main
-
-    with tempfile.TemporaryDirectory() as out:
-        sys.argv = ["kmf", "spor", str(dataset), "--out", out, "--force"]
-        try:
-            main()
-        except SystemExit as done:
-            if done.code:
-                raise
+    _run_cli("spor", str(dataset))
 
 
 def run_duckdb(dataset: Path) -> None:

@@ -644,16 +644,20 @@ def _total(kmf: np.ndarray) -> np.ndarray:
 
 
 def _long(kommuner, aar, opg, takst, prod, kmf) -> pl.DataFrame:
-    rows = []
-    for i, k in enumerate(kommuner):
-        for ai, age in enumerate(AGES):
-            for oi, area in enumerate(AREAS):
-                rows.append((k, age, area, prod[i, ai, oi], kmf[i, ai, oi]))
-        rows.append((k, "ej_aldersdiff", "psykiatri", prod[i, 4, 0], kmf[i, 4, 0]))
+    """The cells as rows: per kommune the 16 age × area cells, then psykiatri."""
+    n = len(kommuner)
+
+    def flat(cells: np.ndarray) -> np.ndarray:
+        return np.concatenate([cells[:, :4, :].reshape(n, 16), cells[:, 4, :1]], axis=1).ravel()
+
     frame = pl.DataFrame(
-        rows,
-        schema=["kommunekode", "aldersgruppe", "sundhedsomraade", "produktionsvaerdi", "kmf"],
-        orient="row",
+        {
+            "kommunekode": np.repeat(np.asarray(kommuner, dtype=np.int64), 17),
+            "aldersgruppe": np.tile([*np.repeat(AGES, 4), "ej_aldersdiff"], n),
+            "sundhedsomraade": np.tile([*AREAS * 4, "psykiatri"], n),
+            "produktionsvaerdi": flat(prod),
+            "kmf": flat(kmf),
+        }
     )
     return frame.select(
         "kommunekode",

@@ -90,13 +90,12 @@ def grow(sample: pl.DataFrame) -> pl.DataFrame:
         f.select("kommunekode", (pl.col("kmf") / pl.col("kmf_f")).alias("f")), on="kommunekode"
     )["f"].to_numpy()
     truth = factor * rng.normal(1.0, 0.02, f18.height)
-    kommune_drift = dict(zip(range(1000), rng.normal(1.0, 0.02, 1000), strict=True))
-    drift = np.array([kommune_drift[k] for k in f18["kommunekode"].to_list()])
+    codes = f18["kommunekode"].to_numpy()
+    drift = rng.normal(1.0, 0.02, 1000)[codes]  # one draw per possible kommunekode
     grown = GROWTH_2019 * drift * rng.normal(1.0, 0.01, f18.height)
     # 2018 is registered faster than 2017 early in the year, more so in some kommuner: the
     # early forecasts overshoot and the track settles by September
-    kommune_pace = dict(zip(range(1000), rng.normal(PACE, PACE, 1000), strict=True))
-    pace = np.array([kommune_pace[k] for k in f18["kommunekode"].to_list()])
+    pace = rng.normal(PACE, PACE, 1000)[codes]
     pieces = [
         _dated(base, 2016, "endelig", 2018, date(2017, 4, 10), 1.0),
         _dated(e17, 2017, "endelig", 2017, date(2018, 4, 10), 1.0),

@@ -11,6 +11,7 @@ import polars as pl
 from kmf import codes
 from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
+from kmf.tables import stack_levels
 
 UNIT_COLUMNS: tuple[str, ...] = (
     "opgoerelsesdato",
@@ -68,10 +69,11 @@ def require_truth_for(
         return
     when = f" pr. {dato.isoformat()}" if dato is not None else ""
     cut = f"{year} endelig opgørelse{when} i {year}-takster"
+    listed = codes.kommune_list
     gaps = [
-        *([f"- mangler kommune(r) {_kommuner(missing)}"] if missing else []),
-        *([f"- har kommune(r) {_kommuner(extra)}, som prognosen ikke har"] if extra else []),
-        *([f"- har KMF 0 eller under for kommune(r) {_kommuner(zero)}"] if zero else []),
+        *([f"- mangler kommune(r) {listed(missing)}"] if missing else []),
+        *([f"- har kommune(r) {listed(extra)}, som prognosen ikke har"] if extra else []),
+        *([f"- har KMF 0 eller under for kommune(r) {listed(zero)}"] if zero else []),
     ]
     raise DataError(
         f"Aktivitetsdata (kolonnen 'kommunekode'): {cut}, som prognosesporets "
@@ -83,31 +85,10 @@ def require_truth_for(
     )
 
 
-def _kommuner(kommunekoder: list[int], most: int = 10) -> str:
-    shown = ", ".join(codes.kommune_label(k) for k in kommunekoder[:most])
-    return shown + (" …" if len(kommunekoder) > most else "")
-
-
 def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.DataFrame:
     """``tabel_traefsikkerhed_enheder``: every row of the track (date × unit) with K^e summed
     over the unit's kommuner and ``fejl_pct`` = 100 · (K^f − K^e) / K^e."""
-    regions = codes.kommuner().select("kommunekode", "regionskode")
-    by_kommune = truth_by_kommune.with_columns(pl.col("kommunekode").cast(pl.Int64)).join(
-        regions, on="kommunekode"
-    )
-    kode_truth = pl.concat(
-        [
-            by_kommune.select(
-                pl.col("kommunekode").cast(pl.String).alias("kode"), "kmf_endelig_kr"
-            ),
-            by_kommune.sort("kommunekode")
-            .group_by(pl.col("regionskode").cast(pl.String).alias("kode"))
-            .agg(pl.col("kmf_endelig_kr").sum()),
-            by_kommune.sort("kommunekode").select(
-                pl.lit(codes.LAND_CODE).alias("kode"), pl.col("kmf_endelig_kr").sum()
-            ),
-        ]
-    )
+    kode_truth = stack_levels(truth_by_kommune, ["kmf_endelig_kr"])
     error = pl.when(pl.col("kmf_endelig_kr") != 0).then(
         100 * (pl.col("kmf_prognose_kr") - pl.col("kmf_endelig_kr")) / pl.col("kmf_endelig_kr")
     )

@@ -16,7 +16,15 @@ import typer
 
 from kmf import _signals
 from kmf.cli_kommune import kommune_command
-from kmf.cli_time import DATE_HELP, historik_command, spor_command
+from kmf.cli_options import (
+    DatasetArgument,
+    DateOption,
+    ForceOption,
+    OutFolderOption,
+    RunMethodOption,
+    YearOption,
+)
+from kmf.cli_time import historik_command, spor_command
 
 app = typer.Typer(
     name="kmf",
@@ -33,20 +41,6 @@ app = typer.Typer(
 DEFAULT_OUT = Path("kmf-rapport")
 FIGURE_TYPES = (".png", ".pdf", ".svg")
 CSV_FORMATS = ("standard", "dansk")
-
-# One line per method; "\b" keeps the lines as they are in the help. The names are checked
-# against kmf.decompose.METHODS by the tests (importing it here would cost the help its speed).
-METHOD_HELP = (
-    "Hvordan ændringen deles op. Standard: metode i kmf.toml, ellers ministeriet.\n\n"
-    "\b\n"
-    "ministeriet  som analysen 2018; samspillet er Øvrige\n"
-    "lmdi         LMDI-I celle for celle; præcis, C delt\n"
-    "             i C1 (områdemiks) og C2 (KMF-andel)\n"
-    "shapley      gennemsnit over alle rækkefølger af\n"
-    "             faktorerne; præcis, C delt i C1 og C2\n"
-    "alle         ministeriets tabeller og de tre metoder\n"
-    "             side om side (tabel_metoder.csv)"
-)
 
 
 def _at_least(lowest: int, highest: int | None = None) -> object:
@@ -71,40 +65,12 @@ def _csv_format(value: str) -> str:
     return value
 
 
-DatasetArgument = Annotated[
-    Path | None,
-    typer.Argument(
-        metavar="DATASÆT",
-        help="En mappe med aktivitet og budget, eller en .xlsx-projektmappe. "
-        "Uden datasæt bruges det medfølgende eksempel.",
-        show_default=False,
-        readable=False,  # kmf says in Danish which file it cannot read
-    ),
-]
-YearOption = Annotated[
-    int | None,
-    typer.Option(
-        "--aar",
-        metavar="ÅR",
-        help="Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en foreløbig "
-        "opgørelse.",
-        show_default=False,
-    ),
-]
-
-
 @app.command("run")
 def run_command(
     dataset: DatasetArgument = None,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
-    ] = DEFAULT_OUT,
+    out: OutFolderOption = DEFAULT_OUT,
     aar: YearOption = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
+    metode: RunMethodOption = None,
     csv: Annotated[
         str,
         typer.Option(
@@ -117,18 +83,8 @@ def run_command(
             show_default=False,
         ),
     ] = "standard",
-    force: Annotated[
-        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
-    ] = False,
-    dato: Annotated[
-        str | None,
-        typer.Option(
-            "--dato",
-            metavar="DATO",
-            help=DATE_HELP,
-            show_default=False,
-        ),
-    ] = None,
+    force: ForceOption = False,
+    dato: DateOption = None,
 ) -> None:
     """Beregn dekomponeringen, og skriv tabeller, Excel og figurer.
 
@@ -141,7 +97,6 @@ def run_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         summary,
@@ -150,7 +105,6 @@ def run_command(
     from kmf.pipeline import run as run_pipeline
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner effekterne") as done:

@@ -12,45 +12,17 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from kmf.cli_time import DATE_HELP, METHOD_HELP
+from kmf.cli_options import DatasetArgument, DateOption, MethodOption, YearOption
 
 T = TypeVar("T")
 
 
 def kommune_command(
     kode: Annotated[int, typer.Argument(metavar="KODE", help="Kommunekoden, fx 851 for Aalborg.")],
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="DATASÆT",
-            help="Datasættet. Uden datasæt bruges det medfølgende eksempel.",
-            show_default=False,
-            readable=False,
-        ),
-    ] = None,
-    aar: Annotated[
-        int | None,
-        typer.Option(
-            "--aar",
-            metavar="ÅR",
-            help="Budgetåret T. Standard: aar i kmf.toml, ellers seneste år med en foreløbig "
-            "opgørelse.",
-            show_default=False,
-        ),
-    ] = None,
-    dato: Annotated[
-        str | None,
-        typer.Option(
-            "--dato",
-            metavar="DATO",
-            help=DATE_HELP,
-            show_default=False,
-        ),
-    ] = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
+    dataset: DatasetArgument = None,
+    aar: YearOption = None,
+    dato: DateOption = None,
+    metode: MethodOption = None,
     sammenlign: Annotated[
         str | None,
         typer.Option(

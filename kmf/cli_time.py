@@ -13,33 +13,12 @@ from typing import Annotated
 
 import typer
 
-DATASET_HELP = (
-    "Datasættet: en mappe med aktivitet og budget, eller en .xlsx-projektmappe. Uden "
-    "datasæt bruges det medfølgende eksempel."
-)
-# the names are those of kmf.decompose.METHODS (importing it here would slow the help)
-#: --dato of kmf run and kmf kommune: parsed, with its Danish errors, by kmf.run
-DATE_HELP = (
-    "Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
-    "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag."
-)
-METHOD_HELP = "Hvordan ændringen deles op: ministeriet, lmdi eller shapley. Standard: ministeriet."
+from kmf.cli_options import DatasetArgument, ForceOption, MethodOption, OutFolderOption, YearOption
 
 
 def spor_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
-    ] = None,
-    aar: Annotated[
-        int | None,
-        typer.Option(
-            "--aar",
-            metavar="ÅR",
-            help="Budgetåret T. Standard: kmf.toml, ellers seneste år med foreløbig opgørelse.",
-            show_default=False,
-        ),
-    ] = None,
+    dataset: DatasetArgument = None,
+    aar: YearOption = None,
     kommune: Annotated[
         int | None,
         typer.Option(
@@ -50,17 +29,9 @@ def spor_command(
             show_default=False,
         ),
     ] = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
-    ] = Path("kmf-prognosespor"),
-    force: Annotated[
-        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
-    ] = False,
+    metode: MethodOption = None,
+    out: OutFolderOption = Path("kmf-prognosespor"),
+    force: ForceOption = False,
 ) -> None:
     """Prognosen for hver opgørelsesdato i budgetåret.
 
@@ -70,7 +41,6 @@ def spor_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         written_line,
@@ -79,7 +49,6 @@ def spor_command(
     from kmf.track import spor
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
@@ -132,10 +101,7 @@ def lacking_lines(lacking: tuple[tuple[date, str], ...]) -> list[str]:
 
 
 def historik_command(
-    dataset: Annotated[
-        Path | None,
-        typer.Argument(metavar="DATASÆT", help=DATASET_HELP, show_default=False, readable=False),
-    ] = None,
+    dataset: DatasetArgument = None,
     fra: Annotated[
         int | None,
         typer.Option("--fra", metavar="ÅR", help="Første budgetår.", show_default=False),
@@ -144,17 +110,9 @@ def historik_command(
         int | None,
         typer.Option("--til", metavar="ÅR", help="Sidste budgetår.", show_default=False),
     ] = None,
-    metode: Annotated[
-        str | None,
-        typer.Option("--metode", metavar="METODE", help=METHOD_HELP, show_default=False),
-    ] = None,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", metavar="MAPPE", help="Mappen, resultaterne skrives i."),
-    ] = Path("kmf-historik"),
-    force: Annotated[
-        bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
-    ] = False,
+    metode: MethodOption = None,
+    out: OutFolderOption = Path("kmf-historik"),
+    force: ForceOption = False,
 ) -> None:
     """Tabel B1 for hvert budgetår, data rækker til.
 
@@ -164,7 +122,6 @@ def historik_command(
     from kmf.console import (
         Stage,
         errors_to_exit,
-        explain_stop,
         out_console,
         read_for_output,
         written_line,
@@ -174,7 +131,6 @@ def historik_command(
     from kmf.track import historik
 
     console = out_console()
-    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     with errors_to_exit():
         data = read_for_output(console, dataset, out, force, metode)
         with Stage(console, "Beregner hvert budgetår") as done:

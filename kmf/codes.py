@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
@@ -104,3 +105,11 @@ def _kommune_names() -> dict[int, str]:
 def kommune_label(code: int) -> str:
     """``101 København`` for messages; just the code if it is not a kommunekode."""
     return f"{code} {_kommune_names().get(code, '')}".strip()
+
+
+def kommune_list(kommunekoder: Iterable[int], most: int = 10) -> str:
+    """Up to ``most`` kommuner by code and name in code order, then an ellipsis if there are
+    more: ``101 København, 147 Frederiksberg …``."""
+    ordered = sorted(kommunekoder)
+    shown = ", ".join(kommune_label(k) for k in ordered[:most])
+    return shown + (" …" if len(ordered) > most else "")

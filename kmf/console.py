@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from kmf import _signals, codes
-from kmf.danish import format_kr, format_number, format_pct
+from kmf.danish import format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
@@ -132,7 +132,7 @@ def summary(console: Console, result: Result, out: Path) -> None:
     land = result.b1.row(0, named=True)
     kommuner = result.b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")
     low, high = kommuner.row(0, named=True), kommuner.row(-1, named=True)
-    budget, forecast = (format_pct(land[c] / 1e6, 1) for c in ("kmf_budget_kr", "kmf_prognose_kr"))
+    budget, forecast = (format_mio(land[c]) for c in ("kmf_budget_kr", "kmf_prognose_kr"))
     console.print()
     console.print(
         f"Hele landet, budgetår {result.aar}: budget {budget} og prognose {forecast} mio. kr."
@@ -144,9 +144,13 @@ def summary(console: Console, result: Result, out: Path) -> None:
         if f"{column}_pct" in land
     ]
     for name, value, unit in rows:
-        console.print(f"  {name:<24}{_pct(value):>6} {unit}")
-    console.print(f"Største stigning: {high['navn']} {_pct(high['aendring_pct'])} pct.")
-    console.print(f"Største fald: {low['navn']} {_pct(low['aendring_pct'])} pct.")
+        console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
+    console.print(
+        f"Største stigning: {high['navn']} {format_pct(high['aendring_pct'], 1, sign=True)} pct."
+    )
+    console.print(
+        f"Største fald: {low['navn']} {format_pct(low['aendring_pct'], 1, sign=True)} pct."
+    )
     console.print(written_line(out, workbook_name(result.aar)))
 
 
@@ -172,12 +176,13 @@ def check_method(metode: str | None) -> None:
 def read_for_output(
     console: Console, dataset: Path | None, out: Path, force: bool, metode: str | None
 ) -> Dataset:
-    """What kmf run, spor and historik do first: check the output folder and the method
-    before the data are read (a rerun without --force fails at once), then read the dataset
-    (the bundled sample without one) and print its notes."""
+    """What kmf run, spor and historik do first: say on Ctrl-C what became of ``out``, check
+    the output folder and the method before the data are read (a rerun without --force fails
+    at once), then read the dataset (the bundled sample without one) and print its notes."""
     from kmf.io import load, sample_dataset
     from kmf.report.write import check_target
 
+    explain_stop(out, f"De nye resultater nåede at blive skrevet færdig i '{out}'.")
     check_target(out, force)
     check_method(metode)
     source = dataset if dataset is not None else sample_dataset()
@@ -194,11 +199,6 @@ def read_for_output(
 def written_line(out: Path, workbook: str) -> str:
     """The last line of kmf run, spor and historik: where the results are, and the workbook."""
     return f"Resultaterne ligger i {out}{os.sep} (Excel: {workbook})."
-
-
-def _pct(value: float) -> str:
-    # a value that rounds to zero is shown as 0,0, not -0,0
-    return format_pct(value if round(value, 1) != 0 else 0.0, 1, sign=True)
 
 
 def exit_on_error(exc: Exception) -> None:

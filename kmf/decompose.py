@@ -46,10 +46,6 @@ class Method:
     engine: Engine
     outputs: tuple[str | None, ...]
 
-    @property
-    def splits_c(self) -> bool:
-        return "omraademikseffekt_kr" in self.outputs
-
 
 _P_F, _K_F, _P_B, _K_B = P_FORECAST, K_FORECAST, P_BUDGET, K_BUDGET
 

@@ -227,7 +227,7 @@ def _require_same_kommuner(tagged: pl.DataFrame, bases: list[Basis]) -> None:
         for r in present:
             have[r].add(k)
     gaps = [
-        f"{c.label} mangler kommune(r) {_kommune_list(every - have[c.name])}"
+        f"{c.label} mangler kommune(r) {codes.kommune_list(every - have[c.name])}"
         for c in basis.cuts
         if every - have[c.name]
     ]
@@ -275,12 +275,6 @@ def _cells_of(cut: pl.DataFrame, side: str) -> pl.DataFrame:
         exact_sum("produktionsvaerdi").alias(f"produktionsvaerdi_{side}"),
         exact_sum("kmf").alias(f"kmf_{side}"),
     )
-
-
-def _kommune_list(kommunekoder: set[int], most: int = 10) -> str:
-    """Up to ``most`` kommuner by code and name, then an ellipsis if there are more."""
-    shown = ", ".join(codes.kommune_label(k) for k in sorted(kommunekoder)[:most])
-    return shown + (" …" if len(kommunekoder) > most else "")
 
 
 def _require_positive(
@@ -368,10 +362,10 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
     if have != need:
         parts = []
         if need - have:
-            parts.append(f"mangler budget for {_kommune_list(need - have)}")
+            parts.append(f"mangler budget for {codes.kommune_list(need - have)}")
         if have - need:
             parts.append(
-                f"har budget for kommuner uden aktivitetsdata: {_kommune_list(have - need)}"
+                f"har budget for kommuner uden aktivitetsdata: {codes.kommune_list(have - need)}"
             )
         raise DataError(
             f"{display}, kolonne 'kommunekode': budgettet for {year} passer ikke til "

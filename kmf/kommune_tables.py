@@ -10,9 +10,9 @@ import numpy as np
 import polars as pl
 
 from kmf import codes
-from kmf.decompose import METHODS, SPLIT_COLUMNS, age_factors
+from kmf.decompose import METHODS, SPLIT_COLUMNS
 from kmf.errors import DataError
-from kmf.forecast import K_BUDGET, P_BUDGET, P_FORECAST
+from kmf.forecast import K_BUDGET
 from kmf.tables import B1_COLUMNS, ranked
 
 CONTRIBUTION_EFFECTS: tuple[str, ...] = (
@@ -76,47 +76,31 @@ class KommuneTables:
         return int(self.overblik.filter(pl.col("kode") == str(self.kode))["rang"][0])
 
 
-def age_group_contributions(cells: pl.DataFrame) -> pl.DataFrame:
-    """Per kommune and age group, the ministry's A, B and C split exactly (SPEC §8):
-    A_a = (P^f − P^b)·w^f_a·s^f_a, B_a = P^f·(w^f_a − w^b_a)·s^f_a, C_a = P^f·w^f_a·(s^f_a − s^b_a).
+def method_contributions(cells: pl.DataFrame, method: str) -> pl.DataFrame:
+    """Per kommune, a method's effects with each row of its factors as its own unit: the age
+    groups for ``ministeriet`` (A, B, C; SPEC §8: A_a = (P^f − P^b)·w^f_a·s^f_a,
+    B_a = P^f·(w^f_a − w^b_a)·s^f_a, C_a = P^f·w^f_a·(s^f_a − s^b_a)), the cells for the exact
+    methods (A, B, C1, C2; C = C1 + C2).
 
-    A share undefined on one side takes the other side's value (as in the decomposition), so
-    each sums over the age groups to the kommune's A, B and C.
-    """
-    f = age_factors(cells, "kommunekode").with_columns(
-        pl.col(P_FORECAST).sum().over("kommunekode").alias("_p_f"),
-        pl.col(P_BUDGET).sum().over("kommunekode").alias("_p_b"),
-    )
-    w_f, w_b, s_f, s_b = (pl.col(c) for c in ("w_prognose", "w_budget", "s_prognose", "s_budget"))
-    p_f, p_b = pl.col("_p_f"), pl.col("_p_b")
-    return f.select(
-        "kommunekode",
-        pl.lit("ministeriet").alias("metode"),
-        pl.col("aldersgruppe").cast(pl.String),
-        pl.lit(None, dtype=pl.String).alias("sundhedsomraade"),
-        ((p_f - p_b) * w_f * s_f).alias("aktivitetseffekt_kr"),
-        (p_f * (w_f - w_b) * s_f).alias("aldersgruppeeffekt_kr"),
-        (p_f * w_f * (s_f - s_b)).alias("sundhedsomraadeeffekt_kr"),
-        pl.lit(None, dtype=pl.Float64).alias("omraademikseffekt_kr"),
-        pl.lit(None, dtype=pl.Float64).alias("andelseffekt_kr"),
-    )
-
-
-def cell_contributions(cells: pl.DataFrame, method: str = "lmdi") -> pl.DataFrame:
-    """Per kommune and cell, an exact method's effects (A, B, C1, C2; C = C1 + C2).
-
-    The method's engine runs on every cell as its own unit: LMDI (and Shapley) are sums over
-    cells, so the cells' effects sum to the kommune's.
+    The decomposition's own factors and engine (:data:`kmf.decompose.METHODS`) are run on
+    every row alone; the effects are sums over these rows, so they sum to the kommune's.
     """
     chosen = METHODS[method]
     units, base, forecast = chosen.factors(cells, "kommunekode")
-    # (kommuner, cells, 1, factors): the engine sums over the third axis, one cell at a time
-    per_cell = chosen.engine(base[:, :, None, :], forecast[:, :, None, :])
-    flat = per_cell.reshape(-1, per_cell.shape[-1])
-    keys = cells.sort("kommunekode", "aldersgruppe", "sundhedsomraade").select(
-        "kommunekode",
-        pl.col("aldersgruppe").cast(pl.String),
-        pl.col("sundhedsomraade").cast(pl.String),
+    # (kommuner, rows, 1, factors): the engine sums over the third axis, one row at a time
+    per_row = chosen.engine(base[:, :, None, :], forecast[:, :, None, :])
+    flat = per_row.reshape(-1, per_row.shape[-1])
+    by_cell = per_row.shape[1] == len(codes.CELLS)
+    area = (
+        pl.col("sundhedsomraade").cast(pl.String)
+        if by_cell
+        else pl.lit(None, dtype=pl.String).alias("sundhedsomraade")
+    )
+    keys = (
+        cells.select("kommunekode", "aldersgruppe", *(["sundhedsomraade"] if by_cell else []))
+        .unique()
+        .sort(pl.all())
+        .select("kommunekode", pl.col("aldersgruppe").cast(pl.String), area)
     )
     if keys.height != flat.shape[0] or keys["kommunekode"].unique().len() != len(units):
         raise ValueError("every kommune needs the same cells")
@@ -142,7 +126,7 @@ def contributions(cells: pl.DataFrame) -> pl.DataFrame:
     ``CONTRIBUTION_COLUMNS``, in kr. and in pct. of the kommune's budget; per kommune and
     method the rows come largest first (by the absolute sum of A, B and C)."""
     budget = cells.group_by("kommunekode").agg(pl.col(K_BUDGET).sum().alias("_budget"))
-    both = pl.concat([age_group_contributions(cells), cell_contributions(cells, "lmdi")])
+    both = pl.concat([method_contributions(cells, m) for m in ("ministeriet", "lmdi")])
     size = (
         pl.col("aktivitetseffekt_kr")
         + pl.col("aldersgruppeeffekt_kr")

@@ -78,7 +78,7 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
     ).with_row_index("orden")
 
 
-def _stack_levels(
+def stack_levels(
     by_kommune: pl.DataFrame,
     sum_columns: list[str],
     keys: tuple[str, ...] = (),
@@ -129,7 +129,7 @@ def table_b1(
     """
     split = [c for c in SPLIT_COLUMNS if c in effects.columns]
     amounts = [_K_B, _K_F, *AMOUNT_COLUMNS, *split]
-    stacked = _stack_levels(effects, amounts, keys)
+    stacked = stack_levels(effects, amounts, keys)
     pct = [
         (pl.col(c) / pl.col(_K_B) * 100).alias(c.removesuffix("_kr") + "_pct")
         for c in (*AMOUNT_COLUMNS, *split)
@@ -169,7 +169,7 @@ def table_methods(b1_by_method: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 def _level_cells(cells: pl.DataFrame) -> pl.DataFrame:
     """The cells of every unit (kommuner, regions, land) keyed by ``kode``."""
-    return _stack_levels(cells, [_P_F, _K_F, _P_B, _K_B], keys=("aldersgruppe", "sundhedsomraade"))
+    return stack_levels(cells, [_P_F, _K_F, _P_B, _K_B], keys=("aldersgruppe", "sundhedsomraade"))
 
 
 def _wide(

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.report",),
     ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report", "kmf.track"),
     ("kmf.console",),
-    ("kmf.cli", "kmf.cli_kommune", "kmf.cli_time"),
+    ("kmf.cli", "kmf.cli_kommune", "kmf.cli_options", "kmf.cli_time"),
     ("kmf.__main__",),
 ]
 MAX_LINES = 450

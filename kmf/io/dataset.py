@@ -58,7 +58,8 @@ class Dataset:
     """A validated dataset: activity summed into cells, the budget rows and the settings.
 
     ``aktivitet`` has one row per input file and cell key (``CELL_KEY`` plus ``fil``,
-    the index of the file in ``files``) with ``produktionsvaerdi``, ``kmf`` and ``rows``.
+    the index of the file in ``files``) with ``produktionsvaerdi``, ``kmf`` and ``rows``;
+    ``cells`` is the same summed over input files (one row per cell key).
     """
 
     source: Path | None  # None: data frames handed over from Python
@@ -68,12 +69,8 @@ class Dataset:
     files: tuple[InputFile, ...]
     age_column: str
     psykiatri_moved: int
+    cells: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
-
-    @cached_property
-    def cells(self) -> pl.DataFrame:
-        """Activity cells summed over input files."""
-        return summed_cells(self.aktivitet)
 
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
@@ -262,7 +259,8 @@ def _validated(
         with reading_errors(activity):
             age_column, notes = find_age_column(activity)
             aktivitet, moved = aggregate_activity(activity, age_column)
-        check_cell_signs(aktivitet, activity)
+        cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
+        check_cell_signs(cells, activity)
         check_dates_not_mixed(aktivitet, activity)
         with reading_errors([budget]):
             budget_frame, budget_rows = read_budget(budget)
@@ -288,5 +286,6 @@ def _validated(
         files=tuple(files),
         age_column=age_column,
         psykiatri_moved=moved,
+        cells=cells,
         notes=tuple(p.note for p in (*activity, budget) if p.note) + tuple(notes),
     )

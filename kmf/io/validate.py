@@ -25,7 +25,6 @@ from kmf.io.schema import (
     Column,
     activity_columns,
     cast_column,
-    summed_cells,
 )
 from kmf.io.sources import Piece
 
@@ -217,9 +216,9 @@ def raise_problems(problems: list[str], subject: str) -> None:
     raise DataError("\n".join([head, *(f"- {p}" for p in problems)]))
 
 
-def check_cell_signs(aktivitet: pl.DataFrame, pieces: list[Piece]) -> None:
-    """A summed cell may not be negative (a single record may: it is a correction)."""
-    cells = summed_cells(aktivitet)
+def check_cell_signs(cells: pl.DataFrame, pieces: list[Piece]) -> None:
+    """A cell summed over input files (``Dataset.cells``) may not be negative (a single record
+    may: it is a correction)."""
     negative = cells.filter((pl.col("produktionsvaerdi") < 0) | (pl.col("kmf") < 0))
     if negative.is_empty():
         return
