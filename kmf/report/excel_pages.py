@@ -246,6 +246,25 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
     ]
 
 
+def files_table(ws: Worksheet, top: int, files: list[dict[str, Any]], *, used: bool) -> None:
+    """The input files of a manifest (its ``filer``) from row ``top``: table, file, rows read
+    (and, with ``used``, rows used) and sha256, set a little apart from the numbers."""
+    headers = ["Tabel", "Fil", "Rækker læst", *(["Rækker brugt"] if used else []), "sha256"]
+    for j, header in enumerate(headers, start=1):
+        text(ws, top, j, header, BOLD, SHA_ALIGN if header == "sha256" else None)
+    for i, f in enumerate(files, start=top + 1):
+        text(ws, i, 1, f["tabel"])
+        text(ws, i, 2, f["fil"])
+        if f["tabel"] != "kmf.toml":  # a settings file has no rows to count
+            number(ws, i, 3, f["raekker_laest"], "#,##0")
+        if used and f.get("raekker_brugt") is not None:
+            number(ws, i, 4, f["raekker_brugt"], "#,##0")
+        text(ws, i, len(headers), f["sha256"], SMALL, SHA_ALIGN)
+
+
+SHA_ALIGN = Alignment(horizontal="left", indent=2)
+
+
 def about_sheet(ws: Worksheet, result: Result) -> None:
     """What was run on what, on one printed page: the facts, then each input file with
     its rows and sha256."""
@@ -257,18 +276,7 @@ def about_sheet(ws: Worksheet, result: Result) -> None:
             text(ws, i, 2, value)
         else:
             number(ws, i, 2, value, number_format(value, 0, True), align=LEFT)
-    top = len(facts) + 4
-    headers = ["Tabel", "Fil", "Rækker læst", "Rækker brugt", "sha256"]
-    for j, header in enumerate(headers, start=1):
-        text(ws, top, j, header, BOLD)
-    for i, f in enumerate(result.manifest.filer, start=top + 1):
-        text(ws, i, 1, f.tabel)
-        text(ws, i, 2, f.fil)
-        if f.tabel != "kmf.toml":  # a settings file has no rows to count
-            number(ws, i, 3, f.raekker_laest, "#,##0")
-        if f.raekker_brugt is not None:
-            number(ws, i, 4, f.raekker_brugt, "#,##0")
-        text(ws, i, 5, f.sha256, SMALL)
+    files_table(ws, len(facts) + 4, result.manifest.as_json()["filer"], used=True)
     for col, width in zip("ABCDE", (34, 30, 14, 14, 58), strict=True):
         ws.column_dimensions[col].width = width
     print_setup(ws, None)

@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kmf.accuracy import WITHIN_PCT
 from kmf.danish import format_date, format_dates
 from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
-from kmf.report.excel_pages import dataset_name, source_text
+from kmf.report.excel_pages import dataset_name, files_table, source_text
 from kmf.report.excel_style import (
     BOLD,
     HEADER_FILL,
@@ -209,14 +209,7 @@ def _about(ws: Worksheet, manifest: dict[str, Any], titel: str | None, extra: li
         if lines > 1:  # tall enough that a long value does not run into the next row
             ws.row_dimensions[i].height = lines * LINE_HEIGHT
     top = len(facts) + 5
-    for j, header in enumerate(["Tabel", "Fil", "Rækker læst", "sha256"], start=1):
-        text(ws, top, j, header, BOLD)
-    for i, f in enumerate(manifest["filer"], start=top + 1):
-        text(ws, i, 1, f["tabel"])
-        text(ws, i, 2, f["fil"])
-        if f["tabel"] != "kmf.toml":  # a settings file has no rows to count
-            number(ws, i, 3, f["raekker_laest"], "#,##0")
-        text(ws, i, 4, f["sha256"])
+    files_table(ws, top, manifest["filer"], used=False)
     for col, width in zip("ABCD", ABOUT_WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     print_setup(ws, None)
