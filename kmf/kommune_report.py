@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kmf.kommune_tables import kommune_tables, parse_codes
+from kmf.compute.kommune_tables import kommune_tables, parse_codes
 from kmf.report.kommune import KommuneReport
 from kmf.report.kommune_time import history_frame, time_lines, track_frame
 from kmf.report.text import kommune_lines

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf import codes, tables
+from kmf import codes
 from kmf._meta import version
-from kmf.decompose import METHODS, effects
+from kmf.compute import tables
+from kmf.compute.decompose import METHODS, effects
+from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
+from kmf.compute.timeline import parse_date
 from kmf.errors import DataError
-from kmf.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.io import Dataset, Frames, load
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
-from kmf.timeline import parse_date
 
 ALL_METHODS = "alle"
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kmf.codes import AREAS
-from kmf.forecast import cuts_for
+from kmf.compute.forecast import cuts_for
 
 CHUNK = 2_000_000
 CORRECTION_SHARE = 0.005

@@ -2,7 +2,7 @@
 and the history of budget years.
 
 Time is a key, not a loop over runs: the records are read once (``kmf.load``); the cells of
-every forecast are built at once under a key (:func:`kmf.forecast.build_keyed_cells`), the
+every forecast are built at once under a key (:func:`kmf.compute.forecast.build_keyed_cells`), the
 effects are computed for every (key, kommune) in one call and B1 is summed within each key.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 
 import polars as pl
 
-from kmf import codes, tables
-from kmf.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
-from kmf.decompose import effects
-from kmf.errors import DataError
-from kmf.forecast import (
+from kmf import codes
+from kmf.compute import tables
+from kmf.compute.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
+from kmf.compute.decompose import effects
+from kmf.compute.forecast import (
     KEY,
     Basis,
     Cells,
@@ -27,11 +27,12 @@ from kmf.forecast import (
     choose_year,
     require_finite,
 )
+from kmf.compute.timeline import forecast_dates, no_basis_message
+from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
 from kmf.pipeline import choose_method, manifest_for
 from kmf.report.track import write_history, write_track
 from kmf.series import Historik, Spor
-from kmf.timeline import forecast_dates, no_basis_message
 
 __all__ = ["historik", "spor"]
 

@@ -95,12 +95,12 @@ def test_framework_words_are_danish_where_typer_translates_them() -> None:
 
 
 def test_shipped_catalog_matches_its_source() -> None:
-    from kmf._danish_cli import DOMAIN, compile_catalog, locale_dir, read_po
+    from kmf.cli.danish_click import DOMAIN, compile_catalog, locale_dir, read_po
 
     folder = locale_dir() / "da" / "LC_MESSAGES"
     source = read_po((folder / f"{DOMAIN}.po").read_text("utf-8"))
     assert (folder / f"{DOMAIN}.mo").read_bytes() == compile_catalog(source), (
-        "run: python -m kmf._danish_cli"
+        "run: python -m kmf.cli.danish_click"
     )
     assert source["Usage:"] == "Brug:"
 

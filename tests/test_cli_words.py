@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from kmf.decompose import METHODS
+from kmf.compute.decompose import METHODS
 from kmf.io import sample_dataset
 
 COMMANDS = ("run", "kommune", "figur", "synth", "konverter", "validate", "spor", "historik")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import kmf
 from kmf.cli import app
-from kmf.kommune_tables import CONTRIBUTION_COLUMNS, comparison_group, contributions
+from kmf.compute.kommune_tables import CONTRIBUTION_COLUMNS, comparison_group, contributions
 from tests.factory import national_budget, random_rows, write_dataset
 from tests.test_hand_worked import BUDGET, ROWS, T
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import kmf
 from kmf.cli import app
-from kmf.decompose import log_mean, product_effects
+from kmf.compute.decompose import log_mean, product_effects
 from tests import oracle
 from tests.factory import write_dataset
 from tests.test_properties import Recipe, datasets, scratch

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kmf
-from kmf.timeline import year_before
+from kmf.compute.timeline import year_before
 from tests.factory import write_dataset
 from tests.test_time import BUDGET, ROWS, T, _cut
 

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
-from kmf.decompose import METHODS
+from kmf.compute.decompose import METHODS
 from kmf.report import excel_pages
 from kmf.report.excel_style import (
     BODY,

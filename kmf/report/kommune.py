@@ -17,8 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
+from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.danish import format_date, format_number
-from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.report.excel_style import (
     BOLD,
     HEADER_FILL,

@@ -11,9 +11,9 @@ from datetime import date
 
 import polars as pl
 
+from kmf.compute.kommune_tables import KommuneTables
 from kmf.danish import format_date
 from kmf.errors import DataError
-from kmf.kommune_tables import KommuneTables
 from kmf.report.text import Line, pct, signed
 from kmf.series import Historik, Spor
 
@@ -38,7 +38,7 @@ def track_frame(
             )
         frame = prognosespor.spor
         units = prognosespor.traefsikkerhed_enheder
-        if units is not None:  # the same rows in the same order (kmf.accuracy)
+        if units is not None:  # the same rows in the same order (kmf.compute.accuracy)
             frame = frame.with_columns(units["kmf_endelig_kr"], units["fejl_pct"])
     else:
         frame = prognosespor

@@ -18,8 +18,8 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
+from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.danish import format_date, format_mio, format_number, join_and
-from kmf.kommune_tables import GROUP_LEVEL, KommuneTables
 
 #: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
 Line = tuple[str, str]

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.accuracy import WITHIN_PCT
+from kmf.compute.accuracy import WITHIN_PCT
 from kmf.danish import format_date, format_dates
 from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name, files_table, source_text

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from kmf.cli_options import DatasetArgument, ForceOption, MethodOption, OutFolderOption, YearOption
+from kmf.cli.options import DatasetArgument, ForceOption, MethodOption, OutFolderOption, YearOption
 
 
 def spor_command(
@@ -38,7 +38,7 @@ def spor_command(
     Skriver tabel B1 for hver dato (tabel_spor), og hvor tæt prognoserne ramte den endelige
     opgørelse (træfsikkerhed), hvis den findes; en Excel-projektmappe og figurer.
     """
-    from kmf.console import (
+    from kmf.cli.console import (
         Stage,
         errors_to_exit,
         out_console,
@@ -119,7 +119,7 @@ def historik_command(
     Hvert år på sin seneste opgørelsesdato med grundlag og med sit eget budget; skriver
     tabel_historik, en Excel-projektmappe og en figur.
     """
-    from kmf.console import (
+    from kmf.cli.console import (
         Stage,
         errors_to_exit,
         out_console,

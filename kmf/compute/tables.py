@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from kmf import codes
-from kmf.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
-from kmf.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
+from kmf.compute.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
+from kmf.compute.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
 
 ID_COLUMNS: tuple[str, ...] = ("niveau", "kode", "navn", "region")
 AMOUNT_COLUMNS: tuple[str, ...] = ("aendring_kr", *EFFECT_COLUMNS)

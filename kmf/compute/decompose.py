@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
-from kmf.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
+from kmf.compute.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "aktivitetseffekt_kr",

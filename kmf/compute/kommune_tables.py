@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 
 from kmf import codes
-from kmf.decompose import METHODS, SPLIT_COLUMNS
+from kmf.compute.decompose import METHODS, SPLIT_COLUMNS
+from kmf.compute.forecast import K_BUDGET
+from kmf.compute.tables import B1_COLUMNS, ranked
 from kmf.errors import DataError
-from kmf.forecast import K_BUDGET
-from kmf.tables import B1_COLUMNS, ranked
 
 CONTRIBUTION_EFFECTS: tuple[str, ...] = (
     "aktivitetseffekt_kr",
@@ -82,7 +82,7 @@ def method_contributions(cells: pl.DataFrame, method: str) -> pl.DataFrame:
     B_a = P^f·(w^f_a − w^b_a)·s^f_a, C_a = P^f·w^f_a·(s^f_a − s^b_a)), the cells for the exact
     methods (A, B, C1, C2; C = C1 + C2).
 
-    The decomposition's own factors and engine (:data:`kmf.decompose.METHODS`) are run on
+    The decomposition's own factors and engine (:data:`kmf.compute.decompose.METHODS`) are run on
     every row alone; the effects are sums over these rows, so they sum to the kommune's.
     """
     chosen = METHODS[method]

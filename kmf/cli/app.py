@@ -1,7 +1,7 @@
 """The ``kmf`` command line: parse, call the library, print. No domain logic lives here.
 
 ``kmf --help`` should answer at once, so this module imports only typer at the top: the
-library (polars, numpy, numba, matplotlib) and :mod:`kmf.console` are imported inside the
+library (polars, numpy, numba, matplotlib) and :mod:`kmf.cli.console` are imported inside the
 commands that use them. A new command in another module keeps to the same rule.
 """
 
@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 
 from kmf import _signals
-from kmf.cli_kommune import kommune_command
-from kmf.cli_options import (
+from kmf.cli.kommune import kommune_command
+from kmf.cli.options import (
     DatasetArgument,
     DateOption,
     ForceOption,
@@ -24,7 +24,7 @@ from kmf.cli_options import (
     RunMethodOption,
     YearOption,
 )
-from kmf.cli_time import historik_command, spor_command
+from kmf.cli.time_commands import historik_command, spor_command
 
 app = typer.Typer(
     name="kmf",
@@ -94,7 +94,7 @@ def run_command(
     import textwrap
     from datetime import date
 
-    from kmf.console import (
+    from kmf.cli.console import (
         Stage,
         errors_to_exit,
         out_console,
@@ -162,7 +162,7 @@ def figure_command(
 
     Vandfaldet viser kommunens vej fra budget til prognose gennem effekterne.
     """
-    from kmf.console import errors_to_exit, explain_stop, out_console
+    from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.errors import DataError, OutputError
     from kmf.io import sample_dataset
     from kmf.pipeline import run as run_pipeline
@@ -259,7 +259,7 @@ def synth_command(
 
     Til afprøvning og benchmarks: fire opgørelser med kommunestørrelser efter folketal.
     """
-    from kmf.console import errors_to_exit, out_console
+    from kmf.cli.console import errors_to_exit, out_console
     from kmf.danish import format_kr, format_pct
     from kmf.errors import OutputError
     from kmf.synth import synthesize
@@ -300,7 +300,7 @@ def convert_command(
 
     Det skal kun gøres én gang; brug derefter Parquet-filen som aktivitet i datasættet.
     """
-    from kmf.console import errors_to_exit, explain_stop, out_console
+    from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.danish import format_kr, format_pct
     from kmf.errors import DataError, OutputError
     from kmf.io import convert_csv
@@ -336,9 +336,9 @@ def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) ->
     Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, og
     om datasættet kan give tabellerne for budgetåret.
     """
-    from kmf.console import describe_dataset, errors_to_exit, out_console
+    from kmf.cli.console import describe_dataset, errors_to_exit, out_console
+    from kmf.compute.forecast import build_cells, choose_year
     from kmf.danish import format_kr
-    from kmf.forecast import build_cells, choose_year
     from kmf.io import load, sample_dataset
 
     console = out_console()
@@ -363,24 +363,16 @@ app.command("historik")(historik_command)
 def main() -> None:
     """Run the command line. The ``kmf`` console script goes through ``kmf.__main__``, which
     takes over Ctrl-C and SIGTERM before this module is imported."""
-    from kmf._danish_cli import use_danish
+    from kmf.cli.danish_click import use_danish
 
     use_danish()
     try:
         app(prog_name="kmf")
     except Exception as exc:
-        from kmf.console import exit_on_error
+        from kmf.cli.console import exit_on_error
 
         exit_on_error(exc)
     finally:
         # The process ends here. Spare the collector its last pass over every object of
         # polars, pyarrow, numba and matplotlib at shutdown: about half a second.
         gc.freeze()
-
-
-if __name__ == "__main__":  # python -m kmf.cli: as the kmf command
-    _signals.install()
-    try:
-        main()
-    finally:
-        _signals.finish()

@@ -8,10 +8,10 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.compute.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
 from kmf.danish import format_kr
 from kmf.errors import DataError, describe_problem_rows
 from kmf.io import Dataset, exact_sum
-from kmf.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
 
 __all__ = ["Basis", "Cells", "Cut", "build_cells", "build_keyed_cells", "choose_year", "cuts_for"]
 

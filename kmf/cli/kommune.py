@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from kmf.cli_options import DatasetArgument, DateOption, MethodOption, YearOption
+from kmf.cli.options import DatasetArgument, DateOption, MethodOption, YearOption
 
 T = TypeVar("T")
 
@@ -53,11 +53,11 @@ def kommune_command(
     kommunen ift. region, land og sammenligningskommuner. Har data opgørelsesdatoer, får
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
-    from kmf.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.cli.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.compute.kommune_tables import parse_codes, require_kommunekode
     from kmf.danish import format_date
     from kmf.io import load, sample_dataset
     from kmf.kommune_report import kommune
-    from kmf.kommune_tables import parse_codes, require_kommunekode
     from kmf.pipeline import run as run_pipeline
     from kmf.report.kommune import file_names
     from kmf.report.write import check_target

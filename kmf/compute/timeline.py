@@ -4,7 +4,7 @@ A forecast made on d sees only cuts dated on or before d: T foreløbig dated d, 
 dated the same calendar day a year earlier (29 February → 28 February), and the latest T−1
 endelig and T−2 endelig (at year-T takster) dated on or before d. An undated d pairs with
 undated cuts only. The choice is made on the list of cuts, which is short; the cells are
-then joined on it all at once (:mod:`kmf.forecast`).
+then joined on it all at once (:mod:`kmf.compute.forecast`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 # One line per method; "\b" keeps the lines as they are in the help. The names are checked
-# against kmf.decompose.METHODS by the tests (importing it here would cost the help its speed).
+# against kmf.compute.decompose.METHODS by the tests (importing it here would cost the help
+# its speed).
 #: --metode of kmf run, which also knows 'alle'
 RUN_METHOD_HELP = (
     "Hvordan ændringen deles op. Standard: metode i kmf.toml, ellers ministeriet.\n\n"

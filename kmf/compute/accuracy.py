@@ -9,9 +9,9 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.compute.tables import stack_levels
 from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
-from kmf.tables import stack_levels
 
 UNIT_COLUMNS: tuple[str, ...] = (
     "opgoerelsesdato",
