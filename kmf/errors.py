@@ -93,15 +93,65 @@ _BOTH = {
 }
 
 
+OTHER_FOLDER = "vælg en anden mappe med --out"
+
+# Windows' own error numbers (``OSError.winerror``, set on Windows only): a file another
+# program holds open (sharing and lock violation), and "access denied", which Windows also
+# answers for a file open in Excel; a path longer than Windows allows.
+WIN_IN_USE = frozenset({32, 33})
+WIN_DENIED = 5
+WIN_PATH_TOO_LONG = 206
+# files a konsulent opens in Excel; other files are held by "the program that has it open"
+_EXCEL_TYPES = (".xlsx", ".xlsm", ".xls", ".csv")
+
+
+def held_open_message(
+    exc: BaseException, target: str | os.PathLike[str], alternative: str = OTHER_FOLDER
+) -> str | None:
+    """The Danish line for a file Windows would not replace or delete because a program
+    (Excel) holds it open, naming the file; ``None`` for any other error. ``target`` is the
+    output folder or file being replaced, which stays as it was."""
+    code = getattr(exc, "winerror", None)
+    if code not in WIN_IN_USE and code != WIN_DENIED:
+        return None
+    from pathlib import Path
+
+    target = Path(target)
+    real = Path(os.path.realpath(target))
+    held = None
+    for name in (getattr(exc, "filename2", None), getattr(exc, "filename", None)):
+        if isinstance(name, str | bytes):
+            path = Path(os.path.realpath(os.fsdecode(name)))
+            if path == real or path.parent == real:
+                held = path
+                break
+    if held is None:
+        first = f"En fil i '{target}' er åben i et andet program (fx Excel). Luk den, og kør igen."
+    else:
+        program = (
+            "Excel" if held.suffix.lower() in _EXCEL_TYPES else "det program, der har den åben"
+        )
+        unchanged = (
+            f"'{target}' er ikke ændret" if held == real else f"Intet i '{target}' er ændret"
+        )
+        first = (
+            f"Luk {held.name} i {program} og kør igen: filen er åben, så den kan ikke "
+            f"erstattes. {unchanged}."
+        )
+    if code == WIN_DENIED:
+        first += (
+            " Er filen ikke åben, har du ikke lov til at ændre den: fjern skrivebeskyttelsen, "
+            f"eller {alternative}."
+        )
+    return first
+
+
 def errno_of(exc: BaseException) -> int | None:
     """The operating system's error number behind ``exc``, if it has one."""
     if isinstance(exc, OSError) and exc.errno is not None:
         return exc.errno
     found = _OS_ERROR.search(str(exc))
     return int(found.group(1)) if found else None
-
-
-OTHER_FOLDER = "vælg en anden mappe med --out"
 
 
 def os_error_message(
@@ -119,6 +169,8 @@ def os_error_message(
         path = os.fsdecode(exc.filename)
     p = str(path) if path is not None else "?"
     code = errno_of(exc)
+    if getattr(exc, "winerror", None) == WIN_PATH_TOO_LONG:  # Windows says ENOENT or EINVAL
+        code = errno.ENAMETOOLONG
     if code in (errno.ENOTDIR, errno.EEXIST) and path is not None:
         blocker = _file_in_the_way(p)
         if blocker is not None:

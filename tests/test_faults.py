@@ -391,9 +391,22 @@ def test_leftovers_of_a_killed_run_are_removed(old: Path, data: Path) -> None:
     (old.parent / ".ud.kmf-lock").touch()
     (old.parent / f".ud.kmf-{gone}.delvis").write_text("halvt\n")
     assert cli("run", data, "--out", old, "--force").exit_code == 0
-    # another live process's folder is not touched: it may still be writing
-    assert leftovers(old) == [f".ud.kmf-{alive}"]
+    # no process is asked whether it lives: a run writes only while it holds the lock, so
+    # what the run holding it finds is left over, also under the number of a live process
+    # (numbers are reused)
+    assert leftovers(old) == []
     assert complete(old)
+
+
+def test_without_a_lock_a_live_process_keeps_its_folder(old: Path) -> None:
+    from kmf.report.write import remove_leftovers
+
+    gone, alive = dead_pid(), os.getppid()
+    for name in (f".ud.kmf-{gone}", f".ud.kmf-{alive}", f".ud.kmf-{os.getpid()}"):
+        (old.parent / name).mkdir()
+    # a drive without file locks: only what is known to be left over goes
+    remove_leftovers(old, locked=False)
+    assert leftovers(old) == [f".ud.kmf-{alive}"]
 
 
 @pytest.mark.parametrize("cut_off", ["while-moving-old-aside", "while-moving-new-in"])

@@ -12,7 +12,15 @@ import pytest
 # From the first stage to the last; a module belongs to the group of the most specific name
 # it is or lies under.
 LAYERS: list[tuple[str, ...]] = [
-    ("kmf.errors", "kmf.codes", "kmf.danish", "kmf._meta", "kmf._signals", "kmf.cli.danish_click"),
+    (
+        "kmf.errors",
+        "kmf.codes",
+        "kmf.danish",
+        "kmf._meta",
+        "kmf._signals",
+        "kmf.cli.danish_click",
+        "kmf.cli.encoding",
+    ),
     ("kmf.io",),
     ("kmf.compute.timeline",),
     ("kmf.compute.forecast",),

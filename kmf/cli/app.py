@@ -364,7 +364,9 @@ def main() -> None:
     """Run the command line. The ``kmf`` console script goes through ``kmf.__main__``, which
     takes over Ctrl-C and SIGTERM before this module is imported."""
     from kmf.cli.danish_click import use_danish
+    from kmf.cli.encoding import fit_streams
 
+    fit_streams()
     use_danish()
     try:
         app(prog_name="kmf")

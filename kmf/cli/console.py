@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from kmf import _signals, codes
+from kmf.cli.encoding import can_write, fit
 from kmf.danish import format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
@@ -100,7 +101,9 @@ class Stage:
 
     def __enter__(self) -> Callable[[str], None]:
         self.start = time.perf_counter()
-        self.status = self.console.status(f"{self.label} …")
+        # a spinner the console's encoding can draw (a Windows console in cp1252 cannot braille)
+        spinner = "dots" if can_write("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏", self.console.file) else "line"
+        self.status = self.console.status(f"{self.label} …", spinner=spinner)
         self.status.__enter__()
         if self.console.is_terminal:
             # if a signal ends the process meanwhile: clear the spinner, show the cursor
@@ -144,6 +147,7 @@ def summary(console: Console, result: Result, out: Path) -> None:
         if f"{column}_pct" in land
     ]
     for name, value, unit in rows:
+        name = fit(name, console.file)  # padded as printed: "Ø" may be written "Oe"
         console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
     console.print(
         f"Største stigning: {high['navn']} {format_pct(high['aendring_pct'], 1, sign=True)} pct."

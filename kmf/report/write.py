@@ -9,10 +9,16 @@ target, then swaps the files in under a lock:
 3. the aside folder is renamed to a *trash* name (from here on the new output stands) and
    deleted.
 
-If a step fails, the new files move out and the old ones back, so the folder is as it was.
-Files the user put in the folder themselves stay. A run that was killed (SIGKILL, a power
-cut) leaves its hidden folders behind; the next run for the same target removes them and,
-if the swap was cut short, puts the old files back first.
+If a step fails (on Windows: a file held open by Excel cannot be moved), the new files go
+and the old ones move back, so the folder is as it was. Files the user put in the folder
+themselves stay. A run that was killed (SIGKILL, a power cut) leaves its hidden folders
+behind; the next run for the same target removes them and, if the swap was cut short, puts
+the old files back first. Every run holds the target's lock (``filelock``: ``flock`` on
+POSIX, ``msvcrt.locking`` on Windows) while it writes, so a hidden folder found by the run
+holding the lock is a leftover: no process ID needs to be asked whether it lives.
+
+The hidden folders sit next to the target, on the same drive, so that a rename moves the
+files (a move across drives fails on Windows).
 
 Hidden names, next to the target ``ud``: ``.ud.kmf-<pid>`` (staging),
 ``.ud.kmf-gammel-<pid>`` (aside), ``.ud.kmf-slet-<pid>`` (trash), ``.ud.kmf-lock``.
@@ -41,14 +47,10 @@ from kmf.errors import (
     DataError,
     OutputError,
     errno_of,
+    held_open_message,
     os_error_message,
     require_utf8_path,
 )
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no lock between runs
-    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 FILES_KEY = "filer_skrevet"
@@ -109,9 +111,9 @@ def write_folder(target: str | Path, force: bool, fill: Callable[[Path], None]) 
         check_target(named, force)
         named.parent.mkdir(parents=True, exist_ok=True)
         target = Path(os.path.realpath(named))  # through a symlink: stage beside the real folder
-        with locked(target):
+        with locked(target) as have_lock:
             with _signals.held():
-                remove_leftovers(target)
+                remove_leftovers(target, locked=have_lock)
             check_target(named, force)  # another run may have written it meanwhile
             staging = sibling(target, os.getpid())
             with _signals.cleanup_on_stop(lambda: shutil.rmtree(staging, ignore_errors=True)):
@@ -142,31 +144,38 @@ def write_file(target: str | Path, force: bool, fill: Callable[[Path], T]) -> T:
     try:
         check_file_target(target, force)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _signals.held():
-            remove_leftovers(target, including_own=False)  # no lock: another thread may write
-        partial = Path(f"{sibling(target, os.getpid())}{target.suffix}")
-        partial.touch()  # can files be made here? Ask before the work, not after
-        partial.unlink()
-
-        def remove_partial() -> None:
-            # also what ``fill`` may have made next to it (e.g. '<partial>.delvis')
-            for path in partial.parent.glob(glob.escape(partial.name) + "*"):
-                path.unlink(missing_ok=True)
-
-        try:
-            with _signals.cleanup_on_stop(remove_partial):
-                value = fill(partial)
-                with _signals.held():
-                    if force:
-                        os.replace(partial, target)
-                    else:
-                        _link_new(partial, target, _exists(target))
-        finally:
+        with locked(target) as have_lock:
             with _signals.held():
-                remove_partial()
+                remove_leftovers(target, locked=have_lock)
+            value = _write_file(target, force, fill)
     except Exception as exc:
         _raise_as_output_error(exc, target, "gem filen et andet sted")
         raise
+    return value
+
+
+def _write_file(target: Path, force: bool, fill: Callable[[Path], T]) -> T:
+    partial = Path(f"{sibling(target, os.getpid())}{target.suffix}")
+    partial.touch()  # can files be made here? Ask before the work, not after
+    partial.unlink()
+
+    def remove_partial() -> None:
+        # also what ``fill`` may have made next to it (e.g. '<partial>.delvis')
+        for path in partial.parent.glob(glob.escape(partial.name) + "*"):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+    try:
+        with _signals.cleanup_on_stop(remove_partial):
+            value = fill(partial)
+            with _signals.held():
+                if force:
+                    os.replace(partial, target)
+                else:
+                    _link_new(partial, target, _exists(target))
+    finally:
+        with _signals.held():
+            remove_partial()
     return value
 
 
@@ -207,6 +216,9 @@ def _raise_as_output_error(exc: Exception, target: Path, alternative: str = OTHE
     code = errno_of(exc)
     if isinstance(exc, OutputError) or code is None:
         return
+    held = held_open_message(exc, target, alternative)
+    if held is not None:  # Windows: a file open in Excel cannot be replaced or deleted
+        raise OutputError(held) from exc
     if isinstance(exc, DataError) and code not in _WRITE_ERRNOS:
         return  # a reader wraps what the engine says; only a write can fill the disk
     filename = exc.filename if isinstance(exc, OSError) else None
@@ -260,40 +272,36 @@ def _commit(staging: Path, target: Path, names: list[str]) -> None:
     old = sorted({*kmf_files(target), *(n for n in names if os.path.lexists(target / n))})
     aside = sibling(target, os.getpid(), ASIDE)
     aside.mkdir()
-    moved_out: list[str] = []
-    moved_in: list[str] = []
     try:
         for name in old:
             os.rename(target / name, aside / name)
-            moved_out.append(name)
-        (aside / _NEW_NAMES).write_text("\n".join(names) + "\n", encoding="utf-8")
+        (aside / _NEW_NAMES).write_text("\n".join(names) + "\n", encoding="utf-8", newline="\n")
         for name in names:
             os.rename(staging / name, target / name)
-            moved_in.append(name)
+        trash = sibling(target, os.getpid(), TRASH)
+        aside.rename(trash)  # the new output stands from here on
     except BaseException:
-        # Undo in the order a later run's remove_leftovers can finish if this is cut off:
-        # new files out, then the list of them, then the old files back.
-        for name in reversed(moved_in):
-            os.rename(target / name, staging / name)
-        (aside / _NEW_NAMES).unlink(missing_ok=True)
-        for name in reversed(moved_out):
-            os.rename(aside / name, target / name)
-        aside.rmdir()
+        # Undo as a later run's remove_leftovers would: the new files out, then the list
+        # of them, then the old files back; if that fails too, the next run finishes it.
+        with contextlib.suppress(OSError):
+            _restore(aside, target)
+            aside.rmdir()
         raise
-    trash = sibling(target, os.getpid(), TRASH)
-    aside.rename(trash)  # the new output stands from here on
+    # what is left is tidying: a file that cannot go now goes with the next run
     shutil.rmtree(trash, ignore_errors=True)
-    staging.rmdir()
+    with contextlib.suppress(OSError):
+        staging.rmdir()
 
 
 _LEFTOVER = re.compile(rf"\.kmf-(?:({ASIDE}|{TRASH})-)?(\d+)(\..+)?")
 
 
-def remove_leftovers(target: Path, *, including_own: bool = True) -> None:
-    """Remove the hidden folders and files of earlier runs for ``target`` whose process is
-    gone (killed, or, with ``including_own``, this process from an earlier failure); where
-    such a run was cut off while swapping files, put the old files back first. For a folder,
-    call it holding the lock."""
+def remove_leftovers(target: Path, *, locked: bool = True) -> None:
+    """Remove the hidden folders and files of earlier runs for ``target`` that were killed
+    or failed; where such a run was cut off while swapping files, put the old files back
+    first. Call it holding the target's lock (``locked``): every run writes only while it
+    holds it, so what is found then is left over. Without the lock (a drive without file
+    locks) only the leftovers of processes known to be gone are removed."""
     prefix = f".{target.name}"
     try:
         entries = [p for p in _home(target).iterdir() if p.name.startswith(prefix)]
@@ -302,8 +310,7 @@ def remove_leftovers(target: Path, *, including_own: bool = True) -> None:
     found = []
     for path in entries:
         match = _LEFTOVER.fullmatch(path.name[len(prefix) :])
-        pid = int(match.group(2)) if match else 0
-        if match and not (_alive(pid) or (pid == os.getpid() and not including_own)):
+        if match and (locked or _gone(int(match.group(2)))):
             found.append((match.group(1) or "", path))
     # aside folders first: restoring them needs nothing else
     for kind, path in sorted(found, key=lambda f: f[0] != ASIDE):
@@ -312,7 +319,8 @@ def remove_leftovers(target: Path, *, including_own: bool = True) -> None:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. held open on Windows: the next run
+                path.unlink(missing_ok=True)
 
 
 def _restore(aside: Path, target: Path) -> None:
@@ -329,59 +337,51 @@ def _restore(aside: Path, target: Path) -> None:
         os.replace(path, target / path.name)
 
 
-def _alive(pid: int) -> bool:
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended, for leftovers found without the lock. POSIX only:
+    on Windows ``os.kill(pid, 0)`` would end the process, so there a leftover is kept (the
+    lock works on Windows drives; this path is not tested on Windows)."""
     if pid == os.getpid():
-        return False  # our own leftover: nothing of this process is writing it now
+        return True  # an earlier failure of this process: nothing of it is writing now
+    if os.name == "nt":
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
+        return True
+    except OSError:
+        return False  # someone else's process
+    return False
 
 
 @contextlib.contextmanager
-def locked(target: Path) -> Iterator[None]:
-    """Hold the lock for writing ``target``: another kmf run waits here until it is free.
+def locked(target: Path) -> Iterator[bool]:
+    """Hold the lock for writing ``target`` (yields ``True``): another kmf run waits here
+    until it is free. The lock is a hidden file next to the target, removed afterwards.
+    On a drive that does not lock files, yields ``False`` and the write goes unlocked."""
+    from filelock import FileLock  # here: its import costs the light commands time
 
-    The lock is ``fcntl.flock`` on a hidden file next to the target, removed afterwards. A
-    run that got the lock on a file another run has just removed tries again.
-    """
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
     path = _home(target) / f".{target.name}.kmf-lock"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            now = os.stat(path)
-        except FileNotFoundError:
-            os.close(fd)
-            continue
-        except OSError as exc:
-            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
-                os.close(fd)
-                raise
-            break  # a file system without locks: write unlocked, as before locks
-        except BaseException:
-            os.close(fd)
+    lock = FileLock(path)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
             raise
-        mine = os.fstat(fd)
-        if (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
-            break
-        os.close(fd)
+        yield False  # a drive without locks: write unlocked, as before locks
+        return
 
     def release() -> None:
-        # unlink before close: a run that is waiting then finds the file gone and retries
+        # Remove the file while holding it: a run that waits for it then finds its file
+        # gone and locks a new one. (Windows refuses while it is open; filelock removes it
+        # there on release.)
         with contextlib.suppress(OSError):
             path.unlink()
-        os.close(fd)
+        lock.release()
 
     try:
         with _signals.cleanup_on_stop(lambda: path.unlink(missing_ok=True)):
-            yield
+            yield True
     finally:
         with _signals.held():
             release()
