@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from kmf.io import Dataset, load, sample_dataset
     from kmf.kommune_report import kommune
-    from kmf.pipeline import run
+    from kmf.pipeline import Validation, run, validate
     from kmf.result import Result
     from kmf.series import Historik, Spor
     from kmf.track import historik, spor
@@ -33,6 +33,7 @@ __all__ = [
     "OutputError",
     "Result",
     "Spor",
+    "Validation",
     "__version__",
     "historik",
     "kommune",
@@ -40,6 +41,7 @@ __all__ = [
     "run",
     "sample_dataset",
     "spor",
+    "validate",
 ]
 
 # Imported on first use (PEP 562): ``import kmf`` stays light, so the ``kmf`` command can
@@ -50,6 +52,8 @@ _LAZY = {
     "sample_dataset": "kmf.io",
     "Result": "kmf.result",
     "run": "kmf.pipeline",
+    "validate": "kmf.pipeline",
+    "Validation": "kmf.pipeline",
     "Spor": "kmf.series",
     "Historik": "kmf.series",
     "spor": "kmf.track",

@@ -1,9 +1,15 @@
-"""Ctrl-C (SIGINT) and SIGTERM in the ``kmf`` command: clean up, say so, exit.
+"""Ctrl-C (SIGINT), Ctrl-Break (SIGBREAK, Windows) and SIGTERM in the ``kmf`` command:
+clean up, say so, exit.
 
 ``install()`` runs before anything heavy is imported. On the first SIGINT or SIGTERM the
 handler runs the registered cleanups (e.g. remove a staging folder, release a lock) and the
 ``atexit`` functions, prints one Danish line and ends the process at once with 128 + the
-signal number (130, 143). Further signals are ignored meanwhile.
+signal number (130, 143; 149 for Ctrl-Break). Further signals are ignored meanwhile.
+
+On Windows a console sends SIGINT for Ctrl-C and SIGBREAK for Ctrl-Break (and when the
+console window is closed); both are handled where the platform has them. SIGTERM cannot
+reach a Windows process as a signal (``os.kill(pid, SIGTERM)`` there ends the process
+outright), so its handler runs on POSIX only.
 
 Why not raise an exception, as Python does for Ctrl-C? Because it can surface anywhere,
 also inside code in C that calls back into Python: raised while matplotlib's compiled font
@@ -31,7 +37,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any, NoReturn
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Ctrl-Break on Windows; ``None`` elsewhere
+SIGBREAK: int | None = getattr(signal, "SIGBREAK", None)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, *((SIGBREAK,) if SIGBREAK is not None else ()))
 
 _stopping: int | None = None  # the signal being handled; later ones are ignored
 _finished = False  # the command is done: a late signal changes nothing
@@ -77,7 +85,12 @@ def cleanup_on_stop(cleanup: Callable[[], None]) -> Iterator[None]:
 
 def message(signum: int) -> str:
     """The one Danish line printed when a command is stopped by ``signum``."""
-    what = "Afbrudt." if signum == signal.SIGINT else "Stoppet (SIGTERM)."
+    if signum == signal.SIGINT:
+        what = "Afbrudt."
+    elif signum == SIGBREAK:
+        what = "Afbrudt (Ctrl+Break)."
+    else:
+        what = "Stoppet (SIGTERM)."
     try:
         detail = _describe() if _describe is not None else ""
     except Exception:

@@ -3,6 +3,7 @@ report writer, so ``Result.write`` works without the result importing the report
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -71,10 +72,7 @@ def run(
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
     method = choose_method(metode, data.settings.metode)
     year = choose_year(data, aar)
-    wanted = parse_date(dato) if isinstance(dato, str) else dato
-    if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
-        wanted = wanted.date()
-    basis, later = basis_for(data, year, wanted)
+    basis, later = basis_for(data, year, _day(dato))
     cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])
     chosen = METHODS if method == ALL_METHODS else (method,)
@@ -111,6 +109,116 @@ def run(
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,
         writer=write_report,
+    )
+
+
+def _day(dato: date | str | None) -> date | None:
+    wanted = parse_date(dato) if isinstance(dato, str) else dato
+    if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
+        wanted = wanted.date()
+    return wanted
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One input file as ``kmf.validate`` found it: rows read, and rows the run would use
+    (the activity rows of the forecast's cuts; the budget rows of T)."""
+
+    tabel: str  # "aktivitet", "budget" or "indstillinger"
+    navn: str
+    raekker: int
+    raekker_brugt: int | None  # None: a settings file has no rows
+
+
+@dataclass(frozen=True, eq=False)
+class Validation:
+    """What ``kmf.validate`` found: the data are fit for budget year ``aar``.
+
+    ``opgoerelser`` holds the cuts (``aar``, ``opgoerelse``, ``takstaar``,
+    ``opgoerelsesdato``, ``rows``, ``kommuner``, ``produktionsvaerdi``, ``kmf``); ``dato``
+    is the forecast date ``kmf run`` would use (``None`` for undated data), and
+    ``datoer_uden_grundlag`` the later dates of T that lack a cut a forecast needs.
+    ``datasaet`` is the loaded dataset, to hand on: ``kmf.run(check.datasaet)``.
+    """
+
+    aar: int
+    dato: date | None
+    datoer_uden_grundlag: tuple[date, ...]
+    kommuner: int
+    budget_kr: float  # the KMF budget for T, summed over its rows
+    budget_pr_kommune: bool
+    filer: tuple[FileCheck, ...]
+    aarene: tuple[int, ...]  # the years the activity holds
+    opgoerelser: pl.DataFrame
+    bemaerkninger: tuple[str, ...]
+    datasaet: Dataset
+
+    @property
+    def aktivitetsraekker(self) -> int:
+        return sum(f.raekker for f in self.filer if f.tabel == "aktivitet")
+
+    @property
+    def aktivitetsraekker_brugt(self) -> int:
+        return sum(f.raekker_brugt or 0 for f in self.filer if f.tabel == "aktivitet")
+
+    def __repr__(self) -> str:
+        when = "" if self.dato is None else f" pr. {self.dato.isoformat()}"
+        return (
+            f"<kmf.Validation: i orden til budgetår {self.aar}{when}, {self.kommuner} "
+            f"kommuner; {self.aktivitetsraekker_brugt} af {self.aktivitetsraekker} "
+            "aktivitetsrækker bruges>"
+        )
+
+
+def validate(
+    dataset: Dataset | str | Path | Frames | None = None,
+    aar: int | None = None,
+    dato: date | str | None = None,
+) -> Validation:
+    """Check that a dataset can give the tables for budget year ``aar``, without computing
+    them: read and validate it, choose T and the forecast date as ``kmf.run`` would, and
+    build the forecast's cells. The same as ``kmf validate`` on the command line.
+
+    Parameters are those of :func:`kmf.run` (default: the bundled sample).
+
+    Returns
+    -------
+    Validation
+        Rows read and used per file, the years and cuts, the date ``kmf.run`` would use,
+        the budget for T and the notes on the data.
+
+    Raises
+    ------
+    DataError
+        With a Danish message, as ``kmf.run`` would, when the data cannot give the tables.
+    """
+    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    year = choose_year(data, aar)
+    basis, later = basis_for(data, year, _day(dato))
+    cells = build_cells(data, year, basis)
+    budget = data.budget.filter(pl.col("aar") == year)
+    # the activity files come first in data.files: their position is their index
+    used = {
+        "aktivitet": lambda i: int(cells.rows_used.get(i, 0)),
+        "budget": lambda i: budget.height,
+    }
+    files = tuple(
+        FileCheck(f.table, f.display, f.rows, used[f.table](i) if f.table in used else None)
+        for i, f in enumerate(data.files)
+    )
+    cuts = data.cuts()
+    return Validation(
+        aar=year,
+        dato=basis.dato,
+        datoer_uden_grundlag=tuple(b.dato for b in later if b.dato is not None),
+        kommuner=cells.kommuner.height,
+        budget_kr=float(budget["kmf_budget_kr"].sum()),
+        budget_pr_kommune=data.budget_per_kommune,
+        filer=files,
+        aarene=tuple(sorted(set(cuts["aar"].to_list()))),
+        opgoerelser=cuts,
+        bemaerkninger=tuple(data.notes),
+        datasaet=data,
     )
 
 

@@ -330,30 +330,26 @@ def convert_command(
 
 
 @app.command("validate")
-def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) -> None:
+def validate_command(
+    dataset: DatasetArgument = None, aar: YearOption = None, dato: DateOption = None
+) -> None:
     """Kontrollér et datasæt, og vis hvad det indeholder.
 
     Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, og
     om datasættet kan give tabellerne for budgetåret.
     """
-    from kmf.cli.console import describe_dataset, errors_to_exit, out_console
-    from kmf.compute.forecast import build_cells, choose_year
-    from kmf.danish import format_kr
+    from kmf.cli.console import describe_dataset, errors_to_exit, out_console, validated_line
     from kmf.io import load, sample_dataset
+    from kmf.pipeline import validate
 
     console = out_console()
     with errors_to_exit():
-        source = dataset if dataset is not None else sample_dataset()
-        data = load(source)
-        total = describe_dataset(console, data, "det medfølgende eksempel" if dataset is None
-                                 else str(dataset))  # fmt: skip
-        year = choose_year(data, aar)
-        cells = build_cells(data, year)
-    used = sum(cells.rows_used.values())
-    console.print(
-        f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner.\n"
-        f"  {format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
-    )
+        data = load(dataset if dataset is not None else sample_dataset())
+        # what the data hold first: also when they cannot give the tables
+        describe_dataset(console, data, "det medfølgende eksempel" if dataset is None
+                         else str(dataset))  # fmt: skip
+        check = validate(data, aar=aar, dato=dato)
+    console.print(validated_line(check))
 
 
 app.command("spor")(spor_command)

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from kmf import _signals, codes
 from kmf.cli.encoding import can_write, fit
-from kmf.danish import format_kr, format_mio, format_number, format_pct
+from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
@@ -27,6 +27,7 @@ from kmf.result import Result
 
 if TYPE_CHECKING:
     from kmf.io import Dataset
+    from kmf.pipeline import Validation
 
 
 def out_console() -> Console:
@@ -267,6 +268,19 @@ def describe_dataset(console: Console, data: Dataset, name: str) -> int:
     for note in data.notes:
         console.print(f"  Bemærk: {note}")
     return int(cuts["rows"].sum())
+
+
+def validated_line(check: Validation) -> str:
+    """The end of ``kmf validate``: fit for which year, what a run would use."""
+    lines = [f"Datasættet er i orden til budgetår {check.aar}: {check.kommuner} kommuner."]
+    if check.dato is not None:
+        lines.append(f"  kmf run bruger opgørelsesdatoen {format_date(check.dato)}.")
+    lines.append(
+        f"  {format_kr(check.aktivitetsraekker_brugt)} af {format_kr(check.aktivitetsraekker)} "
+        "aktivitetsrækker bruges."
+    )
+    lines.append(f"  Budgettet for {check.aar}: {format_mio(check.budget_kr)} mio. kr.")
+    return "\n".join(lines)
 
 
 def _settings(data: Dataset) -> str:

@@ -46,9 +46,11 @@ def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     paths = save_figures(result, folder)
     images = {p.stem.removeprefix("vandfald_"): p for p in paths if p.stem.startswith("vandfald_")}
     write_workbook(result, folder / workbook_name(result.aar), images)
-    (folder / "sammenfatning.md").write_text(national_markdown(result), encoding="utf-8")
+    (folder / "sammenfatning.md").write_text(
+        national_markdown(result), encoding="utf-8", newline="\n"
+    )
     names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
     manifest = {**result.manifest.as_json(), FILES_KEY: names}
     (folder / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
     )

@@ -102,7 +102,7 @@ class KommuneReport:
         self.bidrag.write_csv(folder / names["bidrag"])
         write_kommune_workbook(self, folder / names["workbook"])
         kommune_page(self).savefig(folder / names["figure"], dpi=150)
-        (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
+        (folder / names["text"]).write_text(self.tekst, encoding="utf-8", newline="\n")
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the text."""

@@ -82,6 +82,7 @@ def _manifest(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / MANIFEST).write_text(
         json.dumps({**manifest, FILES_KEY: names}, indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
+        newline="\n",
     )
 
 
