@@ -166,7 +166,7 @@ def figure_command(
     from kmf.errors import DataError, OutputError
     from kmf.io import sample_dataset
     from kmf.pipeline import run as run_pipeline
-    from kmf.report.figures import kommune_overview, unit_row, waterfall
+    from kmf.figures import kommune_overview, unit_row, waterfall
     from kmf.report.write import check_file_target, write_file
 
     target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
