@@ -129,7 +129,7 @@ def held_open_message(
         first = f"En fil i '{target}' er åben i et andet program (fx Excel). Luk den, og kør igen."
     else:
         program = (
-            "Excel" if held.suffix.lower() in _EXCEL_TYPES else "det program, der har den åben"
+            "Excel" if held.suffix.lower() in _EXCEL_TYPES else "det program, der har den åben,"
         )
         unchanged = (
             f"'{target}' er ikke ændret" if held == real else f"Intet i '{target}' er ændret"

@@ -177,7 +177,7 @@ def test_every_command_is_covered() -> None:
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("function", sorted(CASES))
 def test_a_command_that_succeeds(runs: dict, function: str, encoding: str) -> None:
-    code, out, err, folder = runs[(function, encoding, "ok")]
+    code, out, err, _ = runs[(function, encoding, "ok")]
     text = out.decode(encoding) + err.decode(encoding)  # strict: every byte is the encoding's
     assert code == 0, text
     assert "Uventet fejl" not in text and "Traceback" not in text
@@ -195,7 +195,7 @@ def test_a_command_that_succeeds(runs: dict, function: str, encoding: str) -> No
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("function", sorted(CASES))
 def test_a_command_that_fails(runs: dict, function: str, encoding: str) -> None:
-    code, out, err, folder = runs[(function, encoding, "error")]
+    code, out, err, _ = runs[(function, encoding, "error")]
     message = err.decode(encoding)
     assert code == 2, (out, message)
     assert message.startswith("Fejl: "), message

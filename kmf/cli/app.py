@@ -164,9 +164,9 @@ def figure_command(
     """
     from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.errors import DataError, OutputError
+    from kmf.figures import kommune_overview, unit_row, waterfall
     from kmf.io import sample_dataset
     from kmf.pipeline import run as run_pipeline
-    from kmf.figures import kommune_overview, unit_row, waterfall
     from kmf.report.write import check_file_target, write_file
 
     target = out or Path(f"figur_{kommune}.png" if kommune is not None else "figur_kommuner.png")
