@@ -40,7 +40,7 @@ def held_open(path: object, winerror: int = 32, other: object = None) -> Permiss
     """The error Windows raises for a file another program holds open."""
     exc = PermissionError(errno.EACCES, "Processen kan ikke få adgang til filen", str(path))
     if other is not None:
-        exc.filename2 = str(other)  # type: ignore[misc]
+        exc.filename2 = str(other)
     exc.winerror = winerror  # type: ignore[attr-defined]
     return exc
 

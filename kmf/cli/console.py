@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -226,23 +227,30 @@ def describe_dataset(console: Console, data: Dataset, name: str) -> int:
     cuts = data.cuts()
     console.print(f"Datasæt: {name}")
     dated = ["Dato"] if data.dated else []  # SPEC §7: a cut is also its date
+    # widths as written: in ASCII "Opgørelse" is "Opgoerelse"; and a line under the head
+    # without rich's stand-in, which draws every column's edge
+    shown = partial(fit, stream=console.file)
+    lines = can_write("─", console.file)
+    head = box.SIMPLE_HEAD if lines else box.Box(
+        "    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)  # fmt: skip
     table = Table(
-        box=box.SIMPLE_HEAD,
+        box=head,
         show_edge=False,
         pad_edge=False,
         caption="Beløb i mio. kr.",
         caption_justify="left",
         collapse_padding=bool(dated),
+        padding=(0, 1) if lines else (0, 0),  # ASCII spells æøå out: still 80 columns
     )  # fmt: skip; one space apart: 80 columns
     for header in ("År", "Opgørelse", "Takstår", *dated, "Rækker", "Kommuner",
                    "Produktions-\nværdi", "KMF"):  # fmt: skip
-        table.add_column(header, justify="left" if header == "Opgørelse" else "right",
+        table.add_column(shown(header), justify="left" if header == "Opgørelse" else "right",
                          no_wrap=True)  # fmt: skip
     for r in cuts.iter_rows(named=True):
         day = r["opgoerelsesdato"]
         table.add_row(
             str(r["aar"]),
-            codes.CUT_LABELS[r["opgoerelse"]],
+            shown(codes.CUT_LABELS[r["opgoerelse"]]),
             str(r["takstaar"]),
             *(["" if day is None else day.isoformat()] if dated else []),
             format_kr(r["rows"]),

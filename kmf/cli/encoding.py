@@ -137,7 +137,7 @@ def _click_uses_the_streams() -> None:
             return bool(original(stream))  # type: ignore[operator]
 
         misconfigured.kmf = True  # type: ignore[attr-defined]
-        module._stream_is_misconfigured = misconfigured
+        module._stream_is_misconfigured = misconfigured  # type: ignore[attr-defined]
 
 
 def fit(text: str, stream: object = None) -> str:
