@@ -82,7 +82,7 @@ ASCII_DANISH = {"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å"
 
 def commands() -> dict[str, str]:
     """The name of every command ``kmf --help`` lists, by the function behind it."""
-    return {c.callback.__name__: c.name for c in app.registered_commands}  # type: ignore[union-attr]
+    return {c.callback.__name__: str(c.name) for c in app.registered_commands}  # type: ignore[union-attr]
 
 
 def as_written(text: str, encoding: str) -> str:

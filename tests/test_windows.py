@@ -28,6 +28,7 @@ from typer.testing import CliRunner, Result
 import kmf
 from kmf.cli import app
 from kmf.errors import os_error_message
+from kmf.io import sample_dataset
 from tests.factory import random_rows, write_dataset
 
 ROOT = Path(__file__).parent.parent
@@ -196,6 +197,7 @@ def test_a_trash_file_that_cannot_be_deleted_waits_for_the_next_run(
     [
         (["kommune", "851"], "kommune_851_2018.xlsx"),
         (["historik"], "kmf_historik.xlsx"),
+        (["spor"], "kmf_prognosespor_2018.xlsx"),  # on the sample: it has dates
     ],
 )
 def test_other_commands_name_the_open_workbook(
@@ -203,11 +205,12 @@ def test_other_commands_name_the_open_workbook(
     workbook: str,
 ) -> None:  # fmt: skip
     out = tmp_path / "ud"
-    assert cli(*command, data, "--out", out).exit_code == 0, workbook
+    source = sample_dataset() if command == ["spor"] else data
+    assert cli(*command, source, "--out", out).exit_code == 0, workbook
     before = snapshot(out)
     flaky = failing_rename(lambda src, _: src == out / workbook, lambda s, d: held_open(s, 32, d))
     monkeypatch.setattr(os, "rename", flaky)
-    message = refused(cli(*command, data, "--out", out, "--force"))
+    message = refused(cli(*command, source, "--out", out, "--force"))
     assert message.startswith(f"Fejl: Luk {workbook} i Excel og kør igen"), message
     assert snapshot(out) == before
     assert hidden(out) == []
