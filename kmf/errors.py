@@ -125,6 +125,8 @@ def held_open_message(
             if path == real or path.parent == real:
                 held = path
                 break
+    if held is None and code == WIN_DENIED:
+        return None  # not one of the files: e.g. a folder the user may not write in
     if held is None:
         first = f"En fil i '{target}' er åben i et andet program (fx Excel). Luk den, og kør igen."
     else:

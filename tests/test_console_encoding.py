@@ -230,3 +230,18 @@ def test_a_cp1252_terminal_that_is_not_redirected(tmp_path: Path) -> None:
     assert "Største stigning" in text
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)  # without the terminal's controls
     assert "?" not in shown  # no sign written as "?": the spinner is one cp1252 can draw
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [
+        ("cp1252", "OK Ændring - … ØA i Ærø, 5 × 2 “x”"),
+        ("latin-1", 'OK Ændring - ... ØA i Ærø, 5 × 2 "x"'),
+        ("ascii", 'OK Aendring - ... OEA i Aeroe, 5 x 2 "x"'),
+    ],
+)
+def test_the_stand_ins(encoding: str, expected: str) -> None:
+    from kmf.cli.encoding import HANDLER
+
+    text = "✓ Ændring − … ØA i Ærø, 5 × 2 “x”"
+    assert text.encode(encoding, errors=HANDLER) == expected.encode(encoding)

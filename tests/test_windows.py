@@ -142,9 +142,11 @@ def test_listing_the_new_files_fails_and_the_old_output_stays(
     before = snapshot(old)
     write_text = Path.write_text
 
+    winerror = 32
+
     def refuse(self: Path, *args: object, **kwargs: object) -> int:
         if self.name == "nye-filer.txt":
-            raise held_open(self, 5)
+            raise held_open(self, winerror)
         return write_text(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "write_text", refuse)
@@ -153,6 +155,11 @@ def test_listing_the_new_files_fails_and_the_old_output_stays(
     assert ".kmf-" not in message and f"'{old}'" in message and "Luk den" in message, message
     assert snapshot(old) == before
     assert hidden(old) == []
+    # "access denied" on a file that is none of the output's is not taken for Excel
+    winerror = 5
+    message = refused(cli("run", data, "--out", old, "--force"))
+    assert "Excel" not in message and "ikke lov til at skrive" in message, message
+    assert snapshot(old) == before
 
 
 def test_renaming_the_aside_folder_fails_and_the_old_output_is_put_back(
