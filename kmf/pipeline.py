@@ -87,11 +87,13 @@ def run(
         else [method]
     )
     found = {
-        m: effects(cells.cells if m not in NEEDS_POPULATION else with_pop, "kommunekode", m)
+        m: effects(with_pop if m in NEEDS_POPULATION and with_pop is not None else cells.cells,
+                   "kommunekode", m)
         for m in chosen
-    }
+    }  # fmt: skip
     b1_by_method = {m: tables.table_b1(e, order) for m, e in found.items()}
-    befolkning = borger = None
+    befolkning: pl.DataFrame | None = None
+    borger: pl.DataFrame | None = None
     if used is not None and with_pop is not None:
         split = found.get("befolkning")
         if split is None:
@@ -113,9 +115,9 @@ def run(
     }
     for name, table in (("B1", b1), ("B2", b2), ("B3", b3), ("B4", b4)):
         require_finite(table, "kode", f"tabel {name}")
-    for name, table in (("befolkning", befolkning), ("borger", borger)):
-        if table is not None:
-            require_finite(table, "kode", f"tabel {name}")
+    for name, optional in (("befolkning", befolkning), ("borger", borger)):
+        if optional is not None:
+            require_finite(optional, "kode", f"tabel {name}")
     return Result(
         aar=year,
         metode=method,

@@ -279,7 +279,8 @@ def _validated(
         check_dates_not_mixed(aktivitet, activity)
         with reading_errors([budget]):
             budget_frame, budget_rows = read_budget(budget)
-        befolkning, population_rows, population_notes = None, 0, []
+        befolkning: pl.DataFrame | None = None
+        population_rows, population_notes = 0, list[str]()
         if population is not None:
             with reading_errors([population]):
                 befolkning, population_rows, population_notes = read_population(population)
