@@ -50,8 +50,10 @@ def run(
         ``"ministeriet"`` (the default unless ``kmf.toml`` says otherwise): the analysis'
         own method, each factor held at its budget level in turn, the interaction left as
         Øvrige. ``"lmdi"`` or ``"shapley"``: exact, no remainder, with C split into area mix
-        (C1) and KMF share (C2). ``"alle"``: the ministry's tables plus ``Result.metoder``
-        comparing all three.
+        (C1) and KMF share (C2). ``"befolkning"`` (needs a population): exact, with the
+        change from more citizens, the age structure and use per citizen; in B1 A = more
+        citizens + use per citizen, B = age structure. ``"alle"``: the ministry's tables
+        plus ``Result.metoder`` comparing all methods the data allow.
     dato
         The forecast date d (opgørelsesdato) where the activity has ``opgoerelsesdato``: a ``date``
         or text (``"2018-09-10"``, ``"10-09-2018"``, ``"10.09.2018"``). Default: the latest
@@ -62,7 +64,8 @@ def run(
     Result
         Every table as a polars DataFrame (``result.b1``, ``result.tabel(4)``); in Jupyter
         it shows Hele landet and the regions. ``result.write(folder)`` writes the same files
-        as ``kmf run``.
+        as ``kmf run``. Where the dataset has a population (``befolkning``, whatever the
+        method): ``result.tabel("befolkning")`` and ``result.tabel("borger")`` too.
 
     Raises
     ------

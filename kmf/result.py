@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from kmf.display import overview_html, summary_text
+from kmf.display import overview_html, population_html, summary_text
 from kmf.errors import OutputError
 
 
@@ -143,8 +143,8 @@ class Result:
     metoder: pl.DataFrame | None = None
     dato: date | None = None  # the forecast date (SPEC §7); None for undated data
     writer: Writer | None = field(default=None, compare=False)
-    befolkning: pl.DataFrame | None = None  # tabel_befolkning (SPEC §9), with a population
-    borger: pl.DataFrame | None = None  # tabel_borger (SPEC §9), with a population
+    befolkning: pl.DataFrame | None = None  # tabel_befolkning, with a population
+    borger: pl.DataFrame | None = None  # tabel_borger, with a population
     indbyggere: pl.DataFrame | None = None  # the population used: kommune, aar, aldersgruppe
 
     def __repr__(self) -> str:
@@ -153,11 +153,14 @@ class Result:
 
     def _repr_html_(self) -> str:
         """Jupyter's view: B1 for Hele landet and the regions, formatted like the report."""
-        return overview_html(self.b1, self.aar, self.metode, self.kommuner.height, self.dato)
+        shown = overview_html(self.b1, self.aar, self.metode, self.kommuner.height, self.dato)
+        if self.befolkning is not None and self.borger is not None:
+            shown += population_html(self.befolkning, self.borger)
+        return shown
 
     def tabel(self, n: int | str) -> pl.DataFrame:
         """A table of the report: ``"B1"`` … ``"B4"``, tabel ``1`` … ``6`` (also ``"4"``), or
-        with a population ``"befolkning"`` and ``"borger"`` (SPEC §9).
+        with a population ``"befolkning"`` and ``"borger"``.
 
         Raises
         ------
