@@ -282,3 +282,38 @@ def elderly_share(used: pl.DataFrame, year: int) -> pl.DataFrame:
         .drop("_old")
         .sort("kommunekode")
     )
+
+
+#: the demographic distance: a doubling of the population weighs as much as this many
+#: pct.-point of 65+ årige (see :func:`demographic_group`)
+ELDERLY_STEP = 5.0
+
+
+def demographic_group(used: pl.DataFrame, year: int, kode: int, size: int = 10) -> tuple[int, ...]:
+    """The ``size`` other kommuner nearest to ``kode`` in population and age, in year T.
+
+    Distance: d = √((log₂ N_j − log₂ N_k)² + ((a_j − a_k) / 5)²), where N is the number of
+    citizens and a the 65+ årige in pct. of them: twice (or half) the citizens counts as
+    much as 5 pct.-point more (or fewer) 65+ årige, about the spread of that share among
+    Danish kommuner. Ties (distances equal to 10 decimals) go by kommunekode.
+    """
+    shares = elderly_share(used, year)
+    own = shares.filter(pl.col("kommunekode") == kode)
+    if own.is_empty():
+        raise ValueError(f"kommune {kode} has no population")
+    n_k, a_k = own["indbyggere"][0], own["andel_65_pct"][0]
+    nearest = (
+        shares.filter(pl.col("kommunekode") != kode)
+        .with_columns(
+            (
+                ((pl.col("indbyggere") / n_k).log(2)) ** 2
+                + ((pl.col("andel_65_pct") - a_k) / ELDERLY_STEP) ** 2
+            )
+            .sqrt()
+            .round(10)
+            .alias("_distance")
+        )
+        .sort("_distance", "kommunekode")
+        .head(size)
+    )
+    return tuple(nearest["kommunekode"].to_list())
