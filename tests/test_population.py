@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 import kmf
+import kmf.report.text_national
 from kmf.cli import app
 from tests import oracle, oracle_population
 from tests.factory import frame
@@ -353,3 +354,78 @@ def test_names_single_years_and_a_workbook_sheet(tmp_path: Path) -> None:
         rows = [dict(by_age[0], **bad), *by_age[1:]]
         with pytest.raises(kmf.DataError, match=word):
             kmf.run(_write(tmp_path / f"x{word}", hand_rows(), BUDGET, rows), aar=T)
+
+
+# --- the kommune report and the national text --------------------------------------------------
+
+
+def _six_kommuner() -> tuple[kmf.Result, dict]:
+    """Six kommuner with the hand-worked activity and populations chosen for the distances:
+    (N in T, 65+ in pct.): 101 (100, 10), 147 (200, 10), 151 (100, 20), 153 (50, 10),
+    155 (400, 10), 157 (100, 15)."""
+    shapes = {101: (10, 80, 8, 2), 147: (20, 160, 16, 4), 151: (10, 70, 16, 4),
+              153: (5, 40, 4, 1), 155: (40, 320, 32, 8), 157: (10, 75, 12, 3)}  # fmt: skip
+    rows, population, budget = [], [], []
+    for k, shape in shapes.items():
+        rows += hand_rows(k)
+        for year in (T - 2, T):
+            for age, n in zip(("0-2", "3-64", "65-79", "80+"), shape, strict=True):
+                fewer = (k % 7) * 2 if year == T - 2 and age == "3-64" else 0  # some growth
+                population.append({"kommunekode": k, "aar": year, "aldersgruppe": age,
+                                   "antal": n - fewer})  # fmt: skip
+        budget.append({"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0})
+    return kmf.run(_load(rows, budget, population), aar=T), shapes
+
+
+def test_demographic_comparison_group_by_hand() -> None:
+    """From 101 (100 persons, 10 % 65+): 147 and 153 lie one doubling away (d = 1), 157 at
+    5 pct.-point (d = 1), 151 at 10 pct.-point (d = 2), 155 two doublings (d = 2). Ties by
+    kode: the three at d = 1 are 147, 153, 157; then 151 and 155."""
+    result, _ = _six_kommuner()
+    report = kmf.kommune(result, 101, sammenlign="demografi")
+    assert report.sammenligning == (147, 153, 157, 151, 155)
+    assert "ligner København mest i antal indbyggere og andel 65+ årige" in report.tekst
+    small = kmf.kommune(result, 153, sammenlign=" Demografi ")
+    # from 153 (50, 10 %): 101 one doubling; 147 and 157 √(1 + 1) … 151 √(1 + 4); 155 three
+    assert small.sammenligning[:2] == (101, 157)
+
+
+def test_kommune_text_names_the_indeks_and_its_rank_as_the_tables_show() -> None:
+    result, _ = _six_kommuner()
+    assert result.borger is not None and result.befolkning is not None
+    ranked = result.borger.filter(pl.col("niveau") == "kommune").sort("indeks", descending=True)
+    for place, row in enumerate(ranked.iter_rows(named=True), start=1):
+        report = kmf.kommune(result, int(row["kode"]))
+        shown = f"{row['indeks']:.1f}".replace(".", ",")
+        gap = f"{abs(round(row['indeks'], 1) - 100):.1f}".replace(".", ",")
+        way = "mere" if round(row["indeks"], 1) > 100 else "mindre"
+        assert f"(indeks {shown}; hele landet = 100); nr. {place} af 6 kommuner" in report.tekst
+        assert f"betaler {gap} pct. {way} end landsgennemsnittet" in report.tekst
+        own = result.befolkning.filter(pl.col("kode") == row["kode"]).row(0, named=True)
+        part = f"{abs(own['befolkningseffekt_pct']):.1f}".replace(".", ",")
+        if part == "0,0":
+            assert "antallet af borgere trækker stort set ikke (0,0 pct.-point)" in report.tekst
+        else:
+            way = "op" if own["befolkningseffekt_pct"] > 0 else "ned"
+            assert f"borgere trækker {way} med {part} pct.-point" in report.tekst
+    text = kmf.report.text_national.national_markdown(result)
+    highest = ranked.row(0, named=True)
+    assert f"Højest indeks har {highest['navn']}" in text
+
+
+def test_cli_kommune_sammenlign_demografi(tmp_path: Path) -> None:
+    population = [*hand_population(101), *hand_population(147, (20, 176, 10, 2))]
+    rows = hand_rows(101) + hand_rows(147)
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in (101, 147)]
+    folder = _write(tmp_path / "d", rows, budget, population)
+    out = tmp_path / "k"
+    done = CliRunner().invoke(app, ["kommune", "101", str(folder), "--aar", str(T),
+                                    "--sammenlign", "demografi", "--out", str(out)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    text = (out / "sammenfatning.md").read_text("utf-8")
+    assert "## Borgerne" in text and "nr. 1 af 2 kommuner" in text
+    bare = _write(tmp_path / "e", rows, budget, None)
+    done = CliRunner().invoke(app, ["kommune", "101", str(bare), "--aar", str(T),
+                                    "--sammenlign", "demografi", "--out",
+                                    str(tmp_path / "k2")])  # fmt: skip
+    assert done.exit_code == 2 and "befolkning.csv" in done.output
