@@ -57,8 +57,8 @@ def population(aktivitet: pl.DataFrame) -> pl.DataFrame:
     mix = use / per_citizen * np.exp(SPREAD * rng.standard_normal(use.shape))
     mix /= mix.sum(axis=1, keepdims=True)
     size = np.log(total)
-    growth = 0.004 + 0.004 * (size - size.mean()) / size.std() + 0.002 * rng.standard_normal(
-        len(total)
+    growth = (
+        0.004 + 0.004 * (size - size.mean()) / size.std() + 0.002 * rng.standard_normal(len(total))
     )
     rows = []
     for year in YEARS:

@@ -205,8 +205,9 @@ def manifest_for(
         elif f.table == "budget":
             used = int(data.budget.filter(pl.col("aar") == year).height)
         elif f.table == "befolkning" and data.befolkning is not None:
-            kommuner = cells.kommuner["kommunekode"].cast(pl.Int64).unique().to_list()
-            used = citizens.rows_used(data.befolkning, year, kommuner) if population else 0
+            kommuners = cells.kommuner["kommunekode"].cast(pl.Int64).unique().to_list()
+            years = sorted({b.aar for b in cells.bases} or {year})
+            used = citizens.rows_used(data.befolkning, years, kommuners) if population else 0
         files.append(
             ManifestFile(
                 f.table,

@@ -124,11 +124,11 @@ def _missing_message(
     )
 
 
-def rows_used(befolkning: pl.DataFrame, year: int, kommuner: list[int]) -> int:
-    """The population's input rows of the years and kommuner a run uses."""
-    used = befolkning.filter(
-        pl.col("aar").is_in(list(years_of(year))) & pl.col("kommunekode").is_in(kommuner)
-    )
+def rows_used(befolkning: pl.DataFrame, years: list[int], kommuner: list[int]) -> int:
+    """The population's input rows of the budget years and kommuner a run uses (each
+    budget year T uses T−2 and T)."""
+    wanted = sorted({y for year in years for y in years_of(year)})
+    used = befolkning.filter(pl.col("aar").is_in(wanted) & pl.col("kommunekode").is_in(kommuner))
     return int(used["rows"].sum())
 
 
