@@ -113,8 +113,7 @@ def national_population_lines(result: Result) -> list[Line]:
         lines.append(
             (
                 "text",
-                f"I de {by_region.height} regioner bidrager {join_and(ranges)} pct.-point "
-                "(minus trækker ned).",
+                f"I regionerne bidrager {join_and(ranges)} pct.-point (minus er et negativt bidrag).",
             )
         )
     text = (
