@@ -113,7 +113,8 @@ def national_population_lines(result: Result) -> list[Line]:
         lines.append(
             (
                 "text",
-                f"I regionerne bidrager {join_and(ranges)} pct.-point (minus er et negativt bidrag).",
+                f"I regionerne bidrager {join_and(ranges)} pct.-point "
+                "(minus er et negativt bidrag).",
             )
         )
     text = (
