@@ -429,3 +429,27 @@ def test_cli_kommune_sammenlign_demografi(tmp_path: Path) -> None:
                                     "--sammenlign", "demografi", "--out",
                                     str(tmp_path / "k2")])  # fmt: skip
     assert done.exit_code == 2 and "befolkning.csv" in done.output
+
+
+def test_history_and_track_use_each_years_own_population() -> None:
+    """kmf historik with the method: every budget year's B1 is kmf run's for that year (its
+    own population of T−2 and T); the track's last date is the run's default date."""
+    data = kmf.load(kmf.sample_dataset())
+    history = kmf.historik(data, metode="befolkning").historik
+    track = kmf.spor(data, metode="befolkning").spor
+    for year in (2018, 2019):
+        run = kmf.run(data, aar=year, metode="befolkning").b1
+        rows = history.filter(pl.col("aar") == year).drop("aar")
+        assert rows["kode"].to_list() == run["kode"].to_list()
+        scale = run["kmf_budget_kr"][0]
+        for column in ("aktivitetseffekt_kr", "aldersgruppeeffekt_kr", "andelseffekt_kr"):
+            assert (rows[column] - run[column]).abs().max() <= 1e-9 * scale, (year, column)
+        if year == 2018:
+            last = track.filter(pl.col("opgoerelsesdato") == track["opgoerelsesdato"].max())
+            assert (last["aldersgruppeeffekt_kr"] - run["aldersgruppeeffekt_kr"]).abs().max() <= (
+                1e-9 * scale
+            )
+    manifest = kmf.historik(data, metode="befolkning").manifest
+    entry = next(f for f in manifest["filer"] if f["tabel"] == "befolkning")
+    # 2018 and 2019 use 2016–2019: four years of 98 kommuner in four age groups
+    assert entry["raekker_brugt"] == 4 * 98 * 4

@@ -121,10 +121,18 @@ class Dataset:
         years = sorted(set(cuts["aar"].to_list()))
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else "".join(map(str, years))
         budget = "pr. kommune" if self.budget_per_kommune else "hele landet"
+        population = ""
+        if self.befolkning is not None and self.befolkning.height:
+            years = sorted(self.befolkning["aar"].unique().to_list())
+            first, last = int(years[0]), int(years[-1])
+            population = (
+                f"; befolkning {first}–{last}" if first != last else f"; befolkning {first}"
+            )
         return (
             f"<kmf.Dataset: {where}; aktivitet {format_kr(rows)} rækker i {len(files)} "
             f"{'fil' if len(files) == 1 else 'filer'}, {cuts.height} "
-            f"{'opgørelse' if cuts.height == 1 else 'opgørelser'} for {span}; budget {budget}>"
+            f"{'opgørelse' if cuts.height == 1 else 'opgørelser'} for {span}; budget {budget}"
+            f"{population}>"
         )
 
     def latest_foreloebig_year(self) -> int | None:
