@@ -150,7 +150,7 @@ def require_population_for(data: Dataset, method: str) -> None:
         raise DataError(
             f"Metoden '{method}' kræver befolkningstal, men datasættet{where} har ingen "
             f"befolkning. {citizens.HOW_TO_ADD} Fra Python: kmf.load({{'aktivitet': ..., "
-            "'budget': ..., 'befolkning': befolkning_df}})."
+            "'budget': ..., 'befolkning': befolkning_df})."
         )
 
 
