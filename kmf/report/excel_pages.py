@@ -233,7 +233,7 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
         # dated data: the forecast's date and the later dates that lack a cut
         *(
             [
-                ("Opgørelsesdato", format_date(date.fromisoformat(m.opgoerelsesdato))),
+                ("Opgørelsesdato", date.fromisoformat(m.opgoerelsesdato)),
                 (
                     "Senere datoer uden grundlag",
                     format_dates([date.fromisoformat(d) for d in m.datoer_uden_grundlag])

@@ -21,6 +21,8 @@ from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.danish import format_date, format_number
 from kmf.report.excel_style import (
     BOLD,
+    DATE_FORMAT,
+    DATE_WIDTH,
     HEADER_FILL,
     ITALIC,
     KR,
@@ -197,47 +199,82 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     print_setup(ws, None)
 
 
+#: what "largest first" in the sheet "Bidrag" ranks by (the order of ``contributions``)
+RANK_NOTE = (
+    "Rækkerne står efter bidragets størrelse: den numeriske værdi af A + B + C (kolonnen "
+    "I alt), største først."
+)
+
+
+def _contribution_block(
+    ws: Worksheet, top: int, title: str, rows: list[dict[str, Any]], keys: list[str],
+    by_area: bool,
+) -> int:
+    """One method's contributions from ``top``: a heading, a row per age group (or cell)
+    with its total A + B + C, and a bold sum row that gives the kommune's effects. Returns
+    the next free row."""
+    _text(ws, top, 1, title, BOLD)
+    shown = [dict(r) for r in rows]
+    for r in shown:
+        for unit in ("pct", "kr"):
+            r[f"i_alt_{unit}"] = sum(r[f"{e}_{unit}"] for e in MAIN_EFFECTS)
+    total: dict[str, Any] = {"aldersgruppe": "I alt", "sundhedsomraade": ""}
+    for key in (*keys, "i_alt"):
+        for unit in ("pct", "kr"):
+            total[f"{key}_{unit}"] = sum(r[f"{key}_{unit}"] for r in shown)
+    letters = {**{e: EFFECTS[e].letter for e in keys}, "i_alt": "I alt"}
+    columns: list[tuple[str, str, str | None]] = [
+        ("aldersgruppe", "Aldersgruppe", None),
+        *([("sundhedsomraade", "Sundhedsområde", None)] if by_area else []),
+        *((f"{k}_pct", f"{letters[k]}, pct.-point", ONE_DECIMAL) for k in (*keys, "i_alt")),
+        *((f"{k}_kr", f"{letters[k]}, kr.", KR) for k in (*keys, "i_alt")),
+    ]
+    return _table(ws, top + 1, [*shown, total], columns, {len(shown)})
+
+
 def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
+    """Each method in its own table with its sum row, so a column's total is the
+    kommune's effect once: the ministry's method by age group, LMDI by cell."""
     _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
-    _text(ws, 2, 1, "Ministeriets metode pr. aldersgruppe (summer præcist til A, B og C) og "
-          "LMDI pr. celle (summer til A, B, C1 og C2). Største bidrag først; kr. og pct.-point "
-          "af budgettet.").font = ITALIC  # fmt: skip
+    _text(ws, 2, 1, f"Pct.-point af budgettet og kr. {RANK_NOTE}").font = ITALIC
     rows = [
         {
             **r,
-            "metode": "Ministeriet" if r["metode"] == "ministeriet" else "LMDI",
             "aldersgruppe": codes.AGE_LABELS[r["aldersgruppe"]],
             "sundhedsomraade": codes.AREA_LABELS.get(r["sundhedsomraade"] or "", ""),
         }
         for r in t.bidrag.to_dicts()
     ]
-    effects = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt",
-               "omraademikseffekt", "andelseffekt")  # fmt: skip
-    columns: list[tuple[str, str, str | None]] = [
-        ("metode", "Metode", None),
-        ("aldersgruppe", "Aldersgruppe", None),
-        ("sundhedsomraade", "Sundhedsområde", None),
-        *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
-        *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
-    ]
-    for j, w in enumerate([12, 15, 18] + [12] * 10, start=1):
+    ministry = [r for r in rows if r["metode"] == "ministeriet"]
+    cells = [r for r in rows if r["metode"] == "lmdi"]
+    for j, w in enumerate([16, 16] + [13] * 12, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    _table(ws, 4, rows, columns)
-    ws.freeze_panes = "D5"
-    ages = sum(1 for r in rows if r["metode"] == "Ministeriet")
+    first = 4
+    after = _contribution_block(
+        ws, first, "Ministeriets metode: bidrag pr. aldersgruppe (summerer præcist til "
+        "kommunens A, B og C)", ministry, list(MAIN_EFFECTS), by_area=False,
+    )  # fmt: skip
+    chart_top = after
+    after = _contribution_block(
+        ws, after + 17, "LMDI: bidrag pr. aldersgruppe og sundhedsområde (summerer til "
+        "LMDI's A, B og C = C1 + C2)",
+        cells, [*MAIN_EFFECTS, "omraademikseffekt", "andelseffekt"], by_area=True,
+    )  # fmt: skip
     chart = BarChart()
     chart.type = "bar"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart_axes(chart, "Bidrag pr. aldersgruppe (ministeriet), pct.-point")
-    chart.add_data(Reference(ws, min_col=4, max_col=6, min_row=4, max_row=4 + ages),
-                   titles_from_data=True)  # fmt: skip
-    chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + ages))
+    chart_axes(chart, "Bidrag pr. aldersgruppe (ministeriets metode), pct.-point")
+    chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=first + 1,
+                             max_row=first + 1 + len(ministry)), titles_from_data=True)  # fmt: skip
+    chart.set_categories(Reference(ws, min_col=1, min_row=first + 2,
+                                   max_row=first + 1 + len(ministry)))  # fmt: skip
     for series, e in zip(chart.series, MAIN_EFFECTS, strict=True):
         series.graphicalProperties.solidFill = EFFECTS[e].colour.lstrip("#")
-    chart.height, chart.width = 8, 16
-    ws.add_chart(chart, f"B{len(rows) + 7}")
+    chart.height, chart.width = 7.5, 16
+    ws.add_chart(chart, f"A{chart_top}")
     print_setup(ws, None)
+    page_break(ws, chart_top + 15)
 
 
 def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -292,7 +329,8 @@ def _track_sheet(
     rows = []
     for k in keys:
         at = frame.filter(pl.col(key) == k)
-        row: dict[str, Any] = {key: str(k)}
+        # a date is a date cell; a budget year is its number as text (a category, not a sum)
+        row: dict[str, Any] = {key: k if key == "opgoerelsesdato" else str(k)}
         for level, name in units:
             found = at.filter(pl.col("niveau") == level)
             row[name] = found["aendring_pct"][0] if found.height else None
@@ -308,7 +346,7 @@ def _track_sheet(
         note += f"; afvigelse fra den endelige afregning for {t.aar} i pct. af den"
     _text(ws, 2, 1, note + ".", ITALIC)
     columns: list[tuple[str, str, str | None]] = [
-        (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
+        (key, *(("Opgørelsesdato", DATE_FORMAT) if key == "opgoerelsesdato" else ("Budgetår", None))),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
         *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
     ]
@@ -318,7 +356,7 @@ def _track_sheet(
             ("fejl_land", f"Afvigelse fra endelig, {codes.LAND_NAME}", ONE_DECIMAL),
         ]
     for j in range(1, len(columns) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 16
+        ws.column_dimensions[get_column_letter(j)].width = DATE_WIDTH if j == 1 else 16
     _table(ws, 4, rows, columns)
     chart = LineChart()
     chart_axes(chart, "Ændring i pct. af budgettet", "Pct. af budgettet")
