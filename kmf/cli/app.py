@@ -189,7 +189,7 @@ def figure_command(
                     f"Kommune {kommune} er ikke i datasættet. Brug en af kommunekoderne i "
                     f"datasættet, fx {min(known)}."
                 )
-            figure = waterfall(unit_row(result, kommune))
+            figure = waterfall(unit_row(result, kommune), aar=result.aar, dato=result.dato)
         else:
             figure = kommune_overview(result)
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: rows a chart or a waterfall takes on the sheet, the gap included
 FIGURE_ROWS = 18
 WATERFALL_ROWS = 20
-WATERFALL_PX = (640, 366)
+WATERFALL_PX = (640, 360)  # the PNG's 8 × 4.5 inches
 SAMPLE_LABEL = "eksempeldata, der følger med kmf"
 FRAMES_LABEL = "tabeller givet fra Python"
 LEFT = Alignment(horizontal="left")
@@ -130,7 +130,7 @@ def waterfall_sheet(ws: Worksheet, result: Result, images: dict[str, Path] | Non
             source = io.BytesIO(path.read_bytes())  # a file PIL would leave open
         else:
             source = io.BytesIO()
-            waterfall(unit).savefig(source, format="png", dpi=DPI)
+            waterfall(unit, aar=result.aar, dato=result.dato).savefig(source, format="png", dpi=DPI)
         image = Image(source)
         image.width, image.height = WATERFALL_PX
         ws.add_image(image, f"A{top}")

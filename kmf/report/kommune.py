@@ -38,7 +38,7 @@ from kmf.report.excel_style import (
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
 from kmf.report.kommune_chart import waterfall_chart
-from kmf.report.labels import EFFECTS, MAIN_EFFECTS
+from kmf.report.labels import DPI, EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
@@ -97,13 +97,15 @@ class KommuneReport:
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
         """Write the report's files into ``folder`` at once (see ``kmf.report.write``)."""
-        return write_folder(folder, force, self._fill)
+        return write_folder(folder, force, self.fill)
 
-    def _fill(self, folder: Path) -> None:
+    def fill(self, folder: Path) -> None:
+        """Write the report's files into ``folder``, an empty folder (no staging: for a
+        writer that stages a larger whole, as :mod:`kmf.report.kommune_all`)."""
         names = file_names(self.tabeller.kode, self.tabeller.aar)
         self.bidrag.write_csv(folder / names["bidrag"])
         write_kommune_workbook(self, folder / names["workbook"])
-        kommune_page(self).savefig(folder / names["figure"], dpi=150)
+        kommune_page(self).savefig(folder / names["figure"], dpi=DPI)
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
 
     def _repr_markdown_(self) -> str:
@@ -395,9 +397,13 @@ def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
 def kommune_page(report: KommuneReport) -> Figure:
     """One page: the waterfall from budget to forecast, and B2 and B4 beside Hele landet."""
     t = report.tabeller
-    figure = Figure(figsize=(11.7, 8.3), layout="constrained")
+    figure = Figure(figsize=(11.7, 8.3))
+    # a margin round the page (in inches): nothing sits flush against the edge
+    figure.set_layout_engine("constrained", w_pad=0.2, h_pad=0.15)
     grid = figure.add_gridspec(2, 2, height_ratios=[1.15, 1])
-    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]))
+    # the page's title names the kommune, the year and the date: the waterfall's does not
+    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]),
+              title="Fra budget til prognose")  # fmt: skip
     for position, table, title in (
         (grid[1, 0], "B2", "Ændring i aldersfordelingen af forbruget (B2)"),
         (grid[1, 1], "B4", "Ændring i fordelingen på sundhedsområder (B4)"),
@@ -411,8 +417,7 @@ def kommune_page(report: KommuneReport) -> Figure:
         bars = ax.bar([i - width / 2 for i in x], own, width, color=BLUE, label=t.navn)
         ax.bar([i + width / 2 for i in x], land, width, color=LAND, label=codes.LAND_NAME)
         ax.bar_label(bars, labels=[signed(v) for v in own], padding=2, fontsize=8)
-        ax.set_xticks(list(x), [n.replace(" årige", "") for n in rows["navn"].to_list()],
-                      fontsize=8)  # fmt: skip
+        ax.set_xticks(list(x), rows["navn"].to_list(), fontsize=8)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_title(title, loc="left", fontsize=10)
         ax.set_ylabel("Pct.-point")
@@ -423,5 +428,5 @@ def kommune_page(report: KommuneReport) -> Figure:
     d = report.result.dato
     when = "" if d is None else f" pr. {format_date(d)}"
     figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar}{when} ift. budgettet",
-                    x=0.01, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
+                    x=0.02, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
     return figure
