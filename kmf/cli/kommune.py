@@ -54,7 +54,7 @@ def kommune_command(
             "--out",
             "-o",
             metavar="MAPPE",
-            help="Mappen til rapporten. Standard: kmf-kommune-KODE (med alle: "
+            help="Mappen til rapporten. Standard: kmf-kommune-<KODE> (med alle: "
             f"{ALL_OUT}).",
             show_default=False,
         ),

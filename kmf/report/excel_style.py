@@ -136,13 +136,19 @@ def lines_needed(value: str, width: float) -> int:
 
 
 def paragraph(
-    ws: Worksheet, row: int, value: str, width: float, last_col: int = 1, font: Font = BODY
+    ws: Worksheet,
+    row: int,
+    value: str,
+    width: float,
+    last_col: int = 1,
+    font: Font = BODY,
+    first_col: int = 1,
 ) -> None:
-    """A wrapped paragraph in ``row`` over columns 1…``last_col`` (``width`` wide in all),
-    its row made tall enough for every line."""
-    text(ws, row, 1, value, font, WRAP_TOP)
-    if last_col > 1:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+    """A wrapped paragraph in ``row`` over columns ``first_col``…``last_col`` (``width``
+    wide in all), its row made tall enough for every line."""
+    text(ws, row, first_col, value, font, WRAP_TOP)
+    if last_col > first_col:
+        ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
     size = font.sz or 11
     ws.row_dimensions[row].height = lines_needed(value, width * 11 / size) * size * 1.36
 
