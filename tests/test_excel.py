@@ -3,8 +3,6 @@ read back with openpyxl and, where LibreOffice is installed, as LibreOffice show
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import csv
 import itertools
 import math
@@ -12,6 +10,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl

@@ -4,12 +4,11 @@ the tables, and the files read back."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import math
 import re
 import zipfile
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl

@@ -7,7 +7,6 @@ forecast date and the track in numbers of the sheets."""
 from __future__ import annotations
 
 from datetime import datetime
-
 from pathlib import Path
 
 import polars as pl

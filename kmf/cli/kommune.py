@@ -54,8 +54,7 @@ def kommune_command(
             "--out",
             "-o",
             metavar="MAPPE",
-            help="Mappen til rapporten. Standard: kmf-kommune-<KODE> (med alle: "
-            f"{ALL_OUT}).",
+            help=f"Mappen til rapporten. Standard: kmf-kommune-<KODE> (med alle: {ALL_OUT}).",
             show_default=False,
         ),
     ] = None,

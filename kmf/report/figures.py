@@ -148,7 +148,9 @@ def waterfall(
     if isinstance(row, pl.DataFrame):
         row = row.row(0, named=True)
     figure, ax = _axes(ax, WATERFALL_SIZE)
-    _Waterfall(ax).show(row, title if title is not None else waterfall_title(row["navn"], aar, dato))
+    _Waterfall(ax).show(
+        row, title if title is not None else waterfall_title(row["navn"], aar, dato)
+    )
     return figure
 
 

@@ -209,7 +209,11 @@ RANK_NOTE = (
 
 
 def _contribution_block(
-    ws: Worksheet, top: int, title: str, rows: list[dict[str, Any]], keys: list[str],
+    ws: Worksheet,
+    top: int,
+    title: str,
+    rows: list[dict[str, Any]],
+    keys: list[str],
     by_area: bool,
 ) -> int:
     """One method's contributions from ``top``: a heading, a row per age group (or cell)
@@ -348,7 +352,10 @@ def _track_sheet(
         note += f"; afvigelse fra den endelige afregning for {t.aar} i pct. af den"
     _text(ws, 2, 1, note + ".", ITALIC)
     columns: list[tuple[str, str, str | None]] = [
-        (key, *(("Opgørelsesdato", DATE_FORMAT) if key == "opgoerelsesdato" else ("Budgetår", None))),
+        (
+            key,
+            *(("Opgørelsesdato", DATE_FORMAT) if key == "opgoerelsesdato" else ("Budgetår", None)),
+        ),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
         *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
     ]
