@@ -142,3 +142,13 @@ def test_tjek_shows_the_budget_the_date_beregn_uses_and_why_rows_are_left_out() 
     assert "et andet år end dem, budgetår 2018 bruger (2016–2018)" in out
     # the 2018 endelig cut: not part of the forecast, the truth of kmf spor
     assert "den endelige opgørelse for 2018 indgår ikke i prognosen" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "folder"),
+    [("beregn", "kmf-rapport"), ("spor", "kmf-prognosespor"), ("historik", "kmf-historik"),
+     ("kommune", "kmf-kommuner")],
+)  # fmt: skip
+def test_a_default_folder_stands_whole_on_one_line(command: str, folder: str) -> None:
+    text = kmf(command, "--help").stdout
+    assert folder in text, text  # not broken after its hyphen at 80 columns
