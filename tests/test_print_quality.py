@@ -222,3 +222,15 @@ def test_om_koersel_says_which_rows_are_not_used_and_why(folders: dict[str, Path
     # the reasons' rows add up to the rows not used
     counted = sum(int(v.split(" rækker")[0].replace(".", "")) for v in reasons.values())
     assert counted == facts["Rækker, der ikke bruges"]
+
+
+def test_the_track_says_which_rows_it_leaves_out_and_why(folders: dict[str, Path]) -> None:
+    ws = load_workbook(folders["spor"] / "kmf_prognosespor_2018.xlsx")["Om kørslen"]
+    facts = {r[0]: r[1] for r in ws.iter_rows(max_col=2, values_only=True) if r[0]}
+    reasons = {k.strip(): v for k, v in facts.items() if k.startswith("  ")}
+    counted = sum(int(v.split(" rækker")[0].replace(".", "")) for v in reasons.values())
+    assert counted == int(facts["Rækker, der ikke bruges"].replace(".", ""))
+    # the sample's January–March 2018 cuts: dates without a basis (2017 endelig is from April)
+    said = reasons["2018 foreløbig, 2018-takster"]
+    assert "3 datoer fra 10. januar 2018 til 10. marts 2018" in said
+    assert "uden grundlag" in said

@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.compute.accuracy import WITHIN_PCT
-from kmf.danish import format_date, format_dates
+from kmf.danish import format_date, format_dates, format_kr
 from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name, files_table, source_text
 from kmf.report.excel_style import (
@@ -32,6 +32,8 @@ from kmf.report.excel_style import (
     print_setup,
     text,
 )
+from kmf.report.unused import unused_cuts
+from kmf.result import ManifestCut
 from kmf.series import Historik, Spor
 
 KR_NOTE = "Kolonnerne i kr. er med, så tallene kan efterregnes."
@@ -109,6 +111,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
                 ],
             ),
         )
+    cuts = [ManifestCut(**c) for c in spor.manifest["opgoerelser"]]
     facts: list[tuple[str, Any]] = [
         ("Budgetår", str(spor.aar)),
         ("Opgørelsesdatoer", ", ".join(_iso(d) for d in spor.datoer)),
@@ -117,6 +120,9 @@ def track_workbook(spor: Spor, path: Path) -> None:
             "Endelig opgørelse (træfsikkerhed)",
             "ingen i data" if spor.traefsikkerhed is None else _iso(spor.endelig_dato),
         ),
+        ("Rækker, der ikke bruges", format_kr(spor.manifest["raekker_ikke_brugt"])),
+        # which cuts those are, and why the track leaves them out
+        *((f"  {u.cut}", u.said) for u in unused_cuts(spor.aar, cuts)),
     ]
     _about(wb.create_sheet("Om kørslen"), spor.manifest, spor.titel, facts)
     wb.save(path)

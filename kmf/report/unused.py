@@ -33,7 +33,10 @@ def unused_cuts(year: int, cuts: Iterable[ManifestCut]) -> list[Unused]:
     each with the reason: another budget year, another date, other takster, or the final
     settlement of the budget year itself."""
     cuts = list(cuts)
-    used = {(c.aar, c.opgoerelse, c.takstaar): c for c in cuts if c.brugt_som is not None}
+    used: dict[tuple[int, str, int], list[ManifestCut]] = {}
+    for c in cuts:
+        if c.brugt_som is not None:
+            used.setdefault((c.aar, c.opgoerelse, c.takstaar), []).append(c)
     groups: dict[tuple[int, str, int], list[ManifestCut]] = {}
     for c in cuts:
         if c.brugt_som is None:
@@ -52,9 +55,18 @@ def unused_cuts(year: int, cuts: Iterable[ManifestCut]) -> list[Unused]:
     return found
 
 
-def _why(year: int, aar: int, opgoerelse: str, takstaar: int, used: dict) -> str:
-    twin = used.get((aar, opgoerelse, takstaar))
-    if twin is not None:
+def _why(
+    year: int,
+    aar: int,
+    opgoerelse: str,
+    takstaar: int,
+    used: dict[tuple[int, str, int], list[ManifestCut]],
+) -> str:
+    twins = used.get((aar, opgoerelse, takstaar), [])
+    if len(twins) > 1:  # a track: the forecasts use other dates of this cut
+        return "datoer uden grundlag, som ingen af prognoserne bruger"
+    if twins:
+        twin = twins[0]
         day = date.fromisoformat(twin.opgoerelsesdato) if twin.opgoerelsesdato else None
         chosen = f" ({format_date(day)})" if day is not None else ""
         return f"andre datoer end den, prognosen bruger{chosen}"
