@@ -426,11 +426,14 @@ def kommune_page(report: KommuneReport) -> Figure:
         ax.bar_label(bars, labels=[signed(v) for v in own], padding=2, fontsize=8)
         ax.set_xticks(list(x), rows["navn"].to_list(), fontsize=8)
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_title(title, loc="left", fontsize=10, pad=20)
         ax.set_ylabel("Pct.-point")
         ax.yaxis.set_major_formatter(lambda v, _: format_number(v, 1))
         ax.margins(y=0.15)
-        ax.legend(fontsize=8, frameon=False)
+        # the legend between the panel's title and the plot: it never covers a bar (and a
+        # fixed place costs nothing, where matplotlib's search for the best one can be slow)
+        ax.legend(ncols=2, fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1),
+                  borderaxespad=0.2)  # fmt: skip
         ax.spines[["top", "right"]].set_visible(False)
     d = report.result.dato
     when = "" if d is None else f" pr. {format_date(d)}"

@@ -180,6 +180,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     land = units.filter(pl.col("niveau") == "land")
     labels = [_date_label(d) for d in land["opgoerelsesdato"].to_list()]
     x = list(range(len(labels)))
+    own = ax is None
     figure, ax = _axes(ax, (FIGURE_WIDTH, 4.5))
     ax.fill_between(x, spread["lav"].to_list(), spread["hoej"].to_list(), color="#dde5f0",
                     label="Kommuner, laveste til højeste")  # fmt: skip
@@ -191,7 +192,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
     _style(ax, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
            f"Prognose minus endelig opgørelse{truth}, pct. af den endelige", "Pct.")  # fmt: skip
-    ax.legend(fontsize=8, loc="best", frameon=False)
+    _legend_below(figure, ax, own)
     return figure
 
 
