@@ -12,7 +12,6 @@ import polars as pl
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -23,21 +22,19 @@ from kmf.report.excel_style import (
     BOLD,
     DATE_FORMAT,
     DATE_WIDTH,
-    HEADER_FILL,
     ITALIC,
     KR,
     LAND_FILL,
     ONE_DECIMAL,
     TITLE_FONT,
     chart_axes,
-    lines_needed,
-    number_format,
     page_break,
     print_setup,
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
 from kmf.report.kommune_chart import waterfall_chart
+from kmf.report.kommune_table import contributions_sheet, sheet_table
 from kmf.report.labels import DPI, EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
@@ -131,45 +128,6 @@ def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
     ]
 
 
-def _zero_black(fmt: str, value: Any) -> str:
-    """``fmt``, but a value that shows as zero gets ``0,0`` in black, never a red ``-0,0``."""
-    base = fmt.split(";")[0]
-    if ";" not in fmt or value is None:
-        return fmt
-    return number_format(value, len(base.partition(".")[2]), base.startswith("#,##0"))
-
-
-def _table(
-    ws: Worksheet,
-    top: int,
-    rows: list[dict[str, Any]],
-    columns: list[tuple[str, str, str | None]],
-    bold: set[int] = frozenset(),  # type: ignore[assignment]
-) -> int:
-    """A header and rows from ``top``; column A is text; return the next free row."""
-    for j, (_, header, _) in enumerate(columns, start=1):
-        cell = _text(ws, top, j, header)
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-    widths = [
-        ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(columns) + 1)
-    ]
-    wrapped = max(lines_needed(h, w - 2) for (_, h, _), w in zip(columns, widths, strict=True))
-    ws.row_dimensions[top].height = 15 * max(2, wrapped) + 2
-    for i, row in enumerate(rows, start=top + 1):
-        for j, (name, _, fmt) in enumerate(columns, start=1):
-            value = row.get(name)
-            if isinstance(value, str) or fmt is None:
-                cell = _text(ws, i, j, None if value is None else str(value))
-            else:
-                cell = ws.cell(row=i, column=j, value=value)
-                cell.number_format = _zero_black(fmt, value)
-            if i - top - 1 in bold:
-                cell.font = BOLD
-    return top + len(rows) + 2
-
-
 def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     t = report.tabeller
     columns: list[tuple[str, str, str | None]] = [
@@ -192,95 +150,55 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
     strong.add(0)
     table_top = top + 3
-    after = _table(ws, table_top, rows, columns, strong)
+    after = sheet_table(ws, table_top, rows, columns, strong)
     for i, r in enumerate(rows):
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
                 ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
+    after = _population_table(ws, after, t)
     waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
     print_setup(ws, None)
 
 
-#: what "largest first" in the sheet "Bidrag" ranks by (the order of ``contributions``)
-RANK_NOTE = (
-    "Rækkerne står efter bidragets størrelse: den numeriske værdi af A + B + C (kolonnen "
-    "I alt), største først."
-)
-
-
-def _contribution_block(
-    ws: Worksheet,
-    top: int,
-    title: str,
-    rows: list[dict[str, Any]],
-    keys: list[str],
-    by_area: bool,
-) -> int:
-    """One method's contributions from ``top``: a heading, a row per age group (or cell)
-    with its total A + B + C, and a bold sum row that gives the kommune's effects. Returns
-    the next free row."""
-    _text(ws, top, 1, title, BOLD)
-    shown = [dict(r) for r in rows]
-    for r in shown:
-        for unit in ("pct", "kr"):
-            r[f"i_alt_{unit}"] = sum(r[f"{e}_{unit}"] for e in MAIN_EFFECTS)
-    total: dict[str, Any] = {"aldersgruppe": "I alt", "sundhedsomraade": ""}
-    for key in (*keys, "i_alt"):
-        for unit in ("pct", "kr"):
-            total[f"{key}_{unit}"] = sum(r[f"{key}_{unit}"] for r in shown)
-    letters = {**{e: EFFECTS[e].letter for e in keys}, "i_alt": "I alt"}
+def _population_table(ws: Worksheet, top: int, t: KommuneTables) -> int:
+    """The citizens (SPEC §9) of the kommune, its region and Hele landet under the B1
+    table: the change split on more citizens, age structure and use per citizen, KMF per
+    citizen, the indeks and the kommune's place by it; return the next free row."""
+    if t.befolkning is None or t.borger is None:
+        return top
+    _text(ws, top, 1, f"Borgerne: {t.navn}, {t.aar} ift. budgettet").font = TITLE_FONT
+    _text(ws, top + 1, 1, "Pct.-point af budgettet; kr. pr. indbygger; indeks (hele landet = "
+          "100), rang efter indeks (1 = højest)").font = ITALIC  # fmt: skip
+    borger = t.borger.select("kode", "kmf_pr_indbygger_kr", "indeks", "rang")
+    order = {"kommune": 0, "region": 1, "land": 2}  # as the B1 table above: the kommune first
+    rows = sorted(
+        t.befolkning.join(borger, on="kode", how="left").to_dicts(),
+        key=lambda r: order[r["niveau"]],
+    )
     columns: list[tuple[str, str, str | None]] = [
-        ("aldersgruppe", "Aldersgruppe", None),
-        *([("sundhedsomraade", "Sundhedsområde", None)] if by_area else []),
-        *((f"{k}_pct", f"{letters[k]}, pct.-point", ONE_DECIMAL) for k in (*keys, "i_alt")),
-        *((f"{k}_kr", f"{letters[k]}, kr.", KR) for k in (*keys, "i_alt")),
+        ("navn", "Kommune, region, land", None),
+        ("rang", "Rang (indeks)", "0"),
+        ("aendring_pct", "Ændring i alt, pct.", ONE_DECIMAL),
+        ("befolkningseffekt_pct", "Flere/færre borgere", ONE_DECIMAL),
+        ("demografieffekt_pct", "Alders-\nsammen-\nsætning", ONE_DECIMAL),
+        ("forbrugseffekt_pct", "Forbrug pr. borger", ONE_DECIMAL),
+        ("omraademikseffekt_pct", "C1. Områdemiks", ONE_DECIMAL),
+        ("andelseffekt_pct", "C2. KMF-andel", ONE_DECIMAL),
+        ("kmf_pr_indbygger_kr", "KMF pr. indbygger, kr.", KR),
+        ("indeks", "Indeks", ONE_DECIMAL),
+        ("indbyggere_budget", f"Indbyggere {t.aar - 2}", KR),
+        ("indbyggere_prognose", f"Indbyggere {t.aar}", KR),
     ]
-    return _table(ws, top + 1, [*shown, total], columns, {len(shown)})
-
-
-def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
-    """Each method in its own table with its sum row, so a column's total is the
-    kommune's effect once: the ministry's method by age group, LMDI by cell."""
-    _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
-    _text(ws, 2, 1, f"Pct.-point af budgettet og kr. {RANK_NOTE}").font = ITALIC
-    rows = [
-        {
-            **r,
-            "aldersgruppe": codes.AGE_LABELS[r["aldersgruppe"]],
-            "sundhedsomraade": codes.AREA_LABELS.get(r["sundhedsomraade"] or "", ""),
-        }
-        for r in t.bidrag.to_dicts()
-    ]
-    ministry = [r for r in rows if r["metode"] == "ministeriet"]
-    cells = [r for r in rows if r["metode"] == "lmdi"]
-    for j, w in enumerate([16, 16] + [13] * 12, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
-    first = 4
-    after = _contribution_block(
-        ws, first, "Ministeriets metode: bidrag pr. aldersgruppe (summerer præcist til "
-        "kommunens A, B og C)", ministry, list(MAIN_EFFECTS), by_area=False,
-    )  # fmt: skip
-    chart_top = after
-    after = _contribution_block(
-        ws, after + 17, "LMDI: bidrag pr. aldersgruppe og sundhedsområde (summerer til "
-        "LMDI's A, B og C = C1 + C2)",
-        cells, [*MAIN_EFFECTS, "omraademikseffekt", "andelseffekt"], by_area=True,
-    )  # fmt: skip
-    chart = BarChart()
-    chart.type = "bar"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart_axes(chart, "Bidrag pr. aldersgruppe (ministeriets metode), pct.-point")
-    chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=first + 1,
-                             max_row=first + 1 + len(ministry)), titles_from_data=True)  # fmt: skip
-    chart.set_categories(Reference(ws, min_col=1, min_row=first + 2,
-                                   max_row=first + 1 + len(ministry)))  # fmt: skip
-    for series, e in zip(chart.series, MAIN_EFFECTS, strict=True):
-        series.graphicalProperties.solidFill = EFFECTS[e].colour.lstrip("#")
-    chart.height, chart.width = 7.5, 16
-    ws.add_chart(chart, f"A{chart_top}")
-    print_setup(ws, None)
-    page_break(ws, chart_top + 15)
+    for j in range(len(columns) - 1, len(columns) + 1):  # beyond the B1 table's columns
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 13)
+    strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region")} | {0}
+    after = sheet_table(ws, top + 3, rows, columns, strong)
+    for i, r in enumerate(rows):
+        if r["niveau"] == "land":
+            for j in range(1, len(columns) + 1):
+                ws.cell(row=top + 4 + i, column=j).fill = LAND_FILL
+    return after
 
 
 def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
@@ -302,7 +220,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     for table, title in titles.items():
         rows = t.fordelinger.filter(pl.col("tabel") == table).to_dicts()
         _text(ws, top, 1, title).font = BOLD
-        after = _table(ws, top + 1, rows, columns)
+        after = sheet_table(ws, top + 1, rows, columns)
         if table != "B3":
             chart = BarChart()
             chart.type = "col"
@@ -366,7 +284,7 @@ def _track_sheet(
         ]
     for j in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = DATE_WIDTH if j == 1 else 16
-    _table(ws, 4, rows, columns)
+    sheet_table(ws, 4, rows, columns)
     chart = LineChart()
     chart_axes(chart, "Ændring i pct. af budgettet", "Pct. af budgettet")
     chart.legend.position = "b"
@@ -387,7 +305,7 @@ def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     _overview_sheet(wb.create_sheet("Overblik"), report)
-    _contributions_sheet(wb.create_sheet("Bidrag"), t)
+    contributions_sheet(wb.create_sheet("Bidrag"), t)
     _distributions_sheet(wb.create_sheet("Fordelinger"), t)
     if t.prognosespor is not None and not t.prognosespor.is_empty():
         _track_sheet(wb.create_sheet("Prognosespor"), t, t.prognosespor, "opgoerelsesdato",
