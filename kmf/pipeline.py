@@ -180,6 +180,7 @@ class Validation:
     opgoerelser: pl.DataFrame
     bemaerkninger: tuple[str, ...]
     datasaet: Dataset
+    manifest: Manifest  # what a run would record: the files, every cut and its role
 
     @property
     def aktivitetsraekker(self) -> int:
@@ -247,6 +248,7 @@ def validate(
         opgoerelser=cuts,
         bemaerkninger=tuple(data.notes),
         datasaet=data,
+        manifest=manifest_for(data, year, "ministeriet", cells, later),
     )
 
 

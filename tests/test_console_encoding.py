@@ -39,7 +39,7 @@ CASES: dict[str, dict[str, object]] = {
     },
     "validate_command": {
         "ok": ["validate"],
-        "ok_words": ["Datasættet er i orden", "aktivitetsrækker bruges", "opgørelsesdatoen"],
+        "ok_words": ["Datasættet er i orden", "aktivitetsrækker bruges", "Budget 2018"],
         "error": ["validate", "{d}/" + MISSING],
     },
     "kommune_command": {

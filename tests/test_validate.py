@@ -125,6 +125,6 @@ def test_the_command_prints_the_verbs_result(folder: Path, rows: list[dict]) -> 
     used, total = len(rows) - unused, len(rows)
     assert f"{used} af {total} aktivitetsrækker bruges." in done.stdout
     assert "Datasættet er i orden til budgetår 2018: 3 kommuner." in done.stdout
-    assert "Budgettet for 2018: " in done.stdout
+    assert "Budget 2018 (summen af kommunernes): " in done.stdout
     for line in done.stdout.splitlines():
         assert len(line) <= 80, line

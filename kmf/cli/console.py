@@ -291,14 +291,39 @@ def describe_dataset(console: Console, data: Dataset, name: str) -> int:
 def validated_line(check: Validation) -> str:
     """The end of ``kmf validate``: fit for which year, what a run would use."""
     lines = [f"Datasættet er i orden til budgetår {check.aar}: {check.kommuner} kommuner."]
-    if check.dato is not None:
-        lines.append(f"  kmf run bruger opgørelsesdatoen {format_date(check.dato)}.")
     lines.append(
         f"  {format_kr(check.aktivitetsraekker_brugt)} af {format_kr(check.aktivitetsraekker)} "
         "aktivitetsrækker bruges."
     )
-    lines.append(f"  Budgettet for {check.aar}: {format_mio(check.budget_kr)} mio. kr.")
     return "\n".join(lines)
+
+
+def plan_lines(check: Validation) -> list[str]:
+    """What ``kmf tjek`` adds under "i orden": the budget's amount, the date ``kmf beregn``
+    will use (dated data), and which rows are left out and why; each line fits 80 columns."""
+    import re
+    import textwrap
+
+    from kmf.report.unused import unused_cuts
+
+    year = check.aar
+    budget = format_number(check.budget_kr / 1e6, 1)
+    kind = "summen af kommunernes" if check.budget_pr_kommune else "hele landet"
+    lines = [f"  Budget {year} ({kind}): {budget} mio. kr."]
+    day = check.dato
+    if day is not None:
+        lines.append(f"  kmf beregn bruger opgørelsen pr. {format_date(day)}: den seneste "
+                     "med grundlag,")  # fmt: skip
+        lines.append("  dvs. med alle fire opgørelser, en prognose kræver.")
+    unused = unused_cuts(year, check.manifest.opgoerelser)
+    if unused:
+        lines.append("  Rækker, der ikke bruges:")
+    for u in unused:
+        # a date stays on one line: its spaces are held (no-break) while wrapping
+        held = re.sub(r"(\d+)\. (\w+) (\d{4})", "\\1.\xa0\\2\xa0\\3", f"{u.cut}: {u.said}")
+        wrapped = textwrap.wrap(held, 80, initial_indent="    - ", subsequent_indent="      ")
+        lines += [line.replace("\xa0", " ") for line in wrapped]
+    return lines
 
 
 def _settings(data: Dataset) -> str:
