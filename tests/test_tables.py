@@ -15,7 +15,6 @@ point and a ratio of exactly 0.5 is exactly 0.5.
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -60,7 +59,9 @@ def _rows() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> kmf.Result:
-    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": float(k0)} for k, (_, k0) in CASES.items()]
+    budget = [
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": float(k0)} for k, (_, k0) in CASES.items()
+    ]
     folder = write_dataset(tmp_path_factory.mktemp("boundary"), _rows(), budget)
     return kmf.run(folder, aar=T)
 
