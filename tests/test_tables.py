@@ -146,3 +146,28 @@ def test_tabel_4_5_6_take_top_middle_and_bottom(result: kmf.Result) -> None:
     assert middle["rang"].to_list() == [4, 5, None]
     assert bottom["kode"].to_list() == ["461", "751", "DK"]
     assert bottom["rang"].to_list() == [7, 8, None]
+
+
+def test_accuracy_counts_a_kommune_exactly_2_pct_off_as_within() -> None:
+    # Hand-made track rows for two dates: fejl_pct of the kommuner and the land. Within ±2
+    # pct. counts |fejl| <= 2: on 10 June 2.0 and −2.0 count, 2.25 does not (2 of 3 = 66.7 %).
+    from datetime import date
+
+    from kmf.compute.accuracy import accuracy_summary
+
+    d1, d2 = date(2020, 3, 10), date(2020, 6, 10)
+    units = pl.DataFrame(
+        {
+            "opgoerelsesdato": [d1, d1, d1, d1, d2, d2, d2, d2],
+            "niveau": ["land", "kommune", "kommune", "kommune"] * 2,
+            "kode": ["DK", "101", "147", "851"] * 2,
+            "fejl_pct": [0.5, 1.0, -3.0, 5.0, -0.25, 2.0, -2.0, 2.25],
+        }
+    )
+    summary = accuracy_summary(units)
+    assert summary["opgoerelsesdato"].to_list() == [d1, d2]
+    assert summary["land_fejl_pct"].to_list() == [0.5, -0.25]
+    assert summary["kommuner_mae_pct"].to_list() == pytest.approx([3.0, 6.25 / 3])
+    assert summary["kommuner_median_abs_pct"].to_list() == [3.0, 2.0]
+    assert summary["kommuner_max_abs_pct"].to_list() == [5.0, 2.25]
+    assert summary["andel_kommuner_inden_for_2pct"].to_list() == pytest.approx([100 / 3, 200 / 3])
