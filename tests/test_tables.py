@@ -146,6 +146,9 @@ def test_tabel_4_5_6_take_top_middle_and_bottom(result: kmf.Result) -> None:
     assert middle["rang"].to_list() == [4, 5, None]
     assert bottom["kode"].to_list() == ["461", "751", "DK"]
     assert bottom["rang"].to_list() == [7, 8, None]
+    # 3 in the middle of 8: (8 − 3) // 2 = 2 ranks above them, so ranks 3–5
+    _, middle, _ = table_4_5_6(result.b1, n=3)
+    assert middle["rang"].to_list() == [3, 4, 5, None]
 
 
 def test_accuracy_counts_a_kommune_exactly_2_pct_off_as_within() -> None:
@@ -171,3 +174,17 @@ def test_accuracy_counts_a_kommune_exactly_2_pct_off_as_within() -> None:
     assert summary["kommuner_median_abs_pct"].to_list() == [3.0, 2.0]
     assert summary["kommuner_max_abs_pct"].to_list() == [5.0, 2.25]
     assert summary["andel_kommuner_inden_for_2pct"].to_list() == pytest.approx([100 / 3, 200 / 3])
+
+
+def test_tabel_4_5_6_of_the_sample_are_ranks_1_10_45_54_and_89_98() -> None:
+    result = kmf.run(kmf.sample_dataset())
+    kommuner = [r for r in result.b1.iter_rows(named=True) if r["niveau"] == "kommune"]
+    assert len(kommuner) == 98
+    # ranked here by hand: largest change in pct. first, ties by kode
+    order = [
+        r["kode"] for r in sorted(kommuner, key=lambda r: (-r["aendring_pct"], int(r["kode"])))
+    ]
+    for number, ranks in ((4, range(1, 11)), (5, range(45, 55)), (6, range(89, 99))):
+        table = result.tabel(number)
+        assert table["rang"].to_list() == [*ranks, None], number
+        assert table["kode"].to_list() == [*(order[r - 1] for r in ranks), "DK"], number
