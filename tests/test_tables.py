@@ -188,3 +188,25 @@ def test_tabel_4_5_6_of_the_sample_are_ranks_1_10_45_54_and_89_98() -> None:
         table = result.tabel(number)
         assert table["rang"].to_list() == [*ranks, None], number
         assert table["kode"].to_list() == [*(order[r - 1] for r in ranks), "DK"], number
+
+
+def test_accuracy_summary_keeps_every_date_with_its_own_kommuner() -> None:
+    # 40 dates; on date i the land is i pct. off and the one kommune 2·i: each row of the
+    # summary pairs a date's land error with the same date's kommuner
+    from datetime import date, timedelta
+
+    from kmf.compute.accuracy import accuracy_summary
+
+    dates = [date(2020, 1, 1) + timedelta(days=7 * i) for i in range(40)]
+    units = pl.DataFrame(
+        {
+            "opgoerelsesdato": [d for d in dates for _ in range(2)],
+            "niveau": ["land", "kommune"] * 40,
+            "kode": ["DK", "101"] * 40,
+            "fejl_pct": [float(v) for i in range(40) for v in (i, 2 * i)],
+        }
+    )
+    summary = accuracy_summary(units)
+    assert summary["opgoerelsesdato"].to_list() == dates
+    assert summary["land_fejl_pct"].to_list() == [float(i) for i in range(40)]
+    assert summary["kommuner_max_abs_pct"].to_list() == [float(2 * i) for i in range(40)]
