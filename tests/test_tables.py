@@ -212,3 +212,18 @@ def test_accuracy_summary_keeps_every_date_with_its_own_kommuner() -> None:
     assert summary["opgoerelsesdato"].to_list() == dates
     assert summary["land_fejl_pct"].to_list() == [float(i) for i in range(40)]
     assert summary["kommuner_max_abs_pct"].to_list() == [float(2 * i) for i in range(40)]
+
+
+def test_tabel_3_counts_a_quarter_krone_as_positive_or_negative(result: kmf.Result) -> None:
+    from kmf.compute.tables import table_3
+
+    b1 = result.b1.with_columns(
+        pl.when(pl.col("kode") == "259")
+        .then(0.25)
+        .when(pl.col("kode") == "773")
+        .then(-0.25)
+        .otherwise(pl.col("aldersgruppeeffekt_kr"))
+        .alias("aldersgruppeeffekt_kr")
+    )
+    land = table_3(b1).filter(pl.col("kode") == "DK").row(0, named=True)
+    assert (land["aldersgruppeeffekt_negativ"], land["aldersgruppeeffekt_positiv"]) == (1, 1)
