@@ -18,13 +18,14 @@ import typer
 from rich.console import Console
 
 from kmf import _signals, codes
-from kmf.danish import format_kr, format_mio, format_number, format_pct
+from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
 from kmf.result import Result
 
 if TYPE_CHECKING:
+    from kmf.compute.forecast import Cells
     from kmf.io import Dataset
 
 
@@ -145,6 +146,16 @@ def summary(console: Console, result: Result, out: Path) -> None:
     ]
     for name, value, unit in rows:
         console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
+    if result.befolkning is not None and result.borger is not None:
+        citizens = result.befolkning.row(0, named=True)
+        console.print("Ændringen set fra borgerne (tabel_befolkning):")
+        for column, name in (
+            ("befolkningseffekt", "Flere/færre borgere"),
+            ("demografieffekt", "Alderssammensætning"),
+            ("forbrugseffekt", "Forbrug pr. borger"),
+        ):
+            value = format_pct(citizens[f"{column}_pct"], 1, sign=True)
+            console.print(f"  {name:<24}{value:>6} pct.-point")
     console.print(
         f"Største stigning: {high['navn']} {format_pct(high['aendring_pct'], 1, sign=True)} pct."
     )
@@ -263,6 +274,35 @@ def describe_dataset(console: Console, data: Dataset, name: str) -> int:
     for note in data.notes:
         console.print(f"  Bemærk: {note}")
     return int(cuts["rows"].sum())
+
+
+def plan_lines(data: Dataset, year: int, cells: Cells) -> list[str]:
+    """What ``kmf tjek`` adds under "i orden": the budget's amount, the date ``kmf beregn``
+    will use (dated data), and which rows are left out and why; each line fits 80 columns."""
+    import re
+    import textwrap
+
+    from kmf.pipeline import manifest_for
+    from kmf.report.unused import unused_cuts
+
+    budget = format_number(float(cells.kommuner["kmf_budget_kr"].sum()) / 1e6, 1)
+    kind = "hele landet" if cells.budget_kind == "national" else "summen af kommunernes"
+    lines = [f"  Budget {year} ({kind}): {budget} mio. kr."]
+    day = cells.bases[0].dato if cells.bases else None
+    if day is not None:
+        lines.append(f"  kmf beregn bruger opgørelsen pr. {format_date(day)}: den seneste "
+                     "med grundlag,")  # fmt: skip
+        lines.append("  dvs. med alle fire opgørelser, en prognose kræver.")
+    manifest = manifest_for(data, year, "ministeriet", cells)
+    unused = unused_cuts(year, manifest.opgoerelser)
+    if unused:
+        lines.append("  Rækker, der ikke bruges:")
+    for u in unused:
+        # a date stays on one line: its spaces are held (no-break) while wrapping
+        held = re.sub(r"(\d+)\. (\w+) (\d{4})", "\\1.\xa0\\2\xa0\\3", f"{u.cut}: {u.said}")
+        wrapped = textwrap.wrap(held, 80, initial_indent="    - ", subsequent_indent="      ")
+        lines += [line.replace("\xa0", " ") for line in wrapped]
+    return lines
 
 
 def _settings(data: Dataset) -> str:
