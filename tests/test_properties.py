@@ -80,6 +80,11 @@ class Shaped:
     as_oracle: object
     files: int  # aktivitet as this many Parquet files (1: one file; CSV when ``csv``)
     csv: bool
+    seed: int = 0  # for data made alongside (e.g. a population)
+
+    @property
+    def kommuner(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(r["kommunekode"] for r in self.rows))
 
     def build(self) -> tuple[list[dict], list[dict], object]:
         return list(self.rows), list(self.budget), self.as_oracle
@@ -160,11 +165,25 @@ def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
     files = 1 if csv else draw(st.integers(1, 3))
     order = draw(st.randoms(use_true_random=False))
     order.shuffle(rows)
-    return Shaped(year, tuple(rows), tuple(budget), as_oracle, files, csv)
+    seed = draw(st.integers(0, 2**32 - 1))
+    return Shaped(year, tuple(rows), tuple(budget), as_oracle, files, csv, seed)
 
 
 def datasets() -> st.SearchStrategy[Shaped]:
     return shaped()
+
+
+def recipes() -> st.SearchStrategy[Recipe]:
+    """Seeded datasets of one shape (every age group on both sides, shares 5–60 %)."""
+    return st.builds(
+        Recipe,
+        year=st.integers(2008, 2035),
+        kommuner=st.lists(st.sampled_from(CODES), min_size=1, max_size=6, unique=True).map(tuple),
+        seed=st.integers(0, 2**32 - 1),
+        empty_share=st.sampled_from([0.0, 0.2, 0.5]),
+        national=st.booleans(),
+        level=st.floats(0.8, 1.2),
+    )
 
 
 def _write(folder: Path, data: Shaped) -> None:
