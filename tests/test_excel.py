@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -177,22 +178,68 @@ def test_a_value_that_shows_as_zero_is_black_and_unsigned(book) -> None:
     assert small_negatives > 10  # the sample has many (they showed as a red -0 before)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_shows_no_negative_zero(written, tmp_path: Path) -> None:
-    _, path = written
+LIBREOFFICE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse">
+<value>{locale}</value></prop></item>
+</oor:items>
+"""
+
+
+def _shown_by_libreoffice(path: Path, out: Path, locale: str, separator: str) -> dict[str, Path]:
+    """Every sheet as LibreOffice shows it in ``locale`` (its own user profile sets the locale,
+    and so do LANG/LC_ALL where the system has it), one CSV file per sheet, by sheet name."""
+    profile = out / "profil"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        LIBREOFFICE_PROFILE.format(locale=locale), encoding="utf-8"
+    )
+    env = dict(os.environ)
+    posix = locale.replace("-", "_") + ".UTF-8"
+    known = ""
+    if shutil.which("locale"):
+        known = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout
+    if posix.lower().replace("-", "") in known.lower().replace("-", "").split():
+        env["LANG"] = env["LC_ALL"] = posix
     # CSV "as shown" (token 9), every sheet to its own file (token 12 = -1)
-    options = "44,34,76,1,,0,false,true,true,false,false,-1"
+    options = f"{ord(separator)},34,76,1,,0,false,true,true,false,false,-1"
     done = subprocess.run(
-        ["soffice", "--headless", "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}",
-         "--outdir", str(tmp_path), str(path)],
-        capture_output=True, text=True, timeout=180, check=False,
+        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+         f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(out), str(path)],
+        capture_output=True, text=True, timeout=180, check=False, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    files = sorted(tmp_path.glob("*.csv"))
-    assert len(files) == len(SHEETS)
-    lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
-    shown = [c.strip() for row in csv.reader(lines) for c in row]
-    assert "Hele landet" in shown and "-4.8" in shown  # Tabel 1: A for Hele landet
+    return {f.stem.removeprefix(path.stem + "-"): f for f in out.glob("*.csv")}
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize(
+    ("locale", "separator", "decimal", "thousands"),
+    [("da-DK", ";", ",", "."), ("en-US", ",", ".", ",")],
+)
+def test_libreoffice_shows_the_national_a_and_no_negative_zero(
+    written, tmp_path: Path, locale: str, separator: str, decimal: str, thousands: str
+) -> None:
+    result, path = written
+    sheets = _shown_by_libreoffice(path, tmp_path, locale, separator)
+    assert sorted(sheets) == sorted(SHEETS)
+    with sheets["Tabel 1"].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=separator))
+    header = next(r for r in rows if len(r) > 1 and r[1] == "Region")
+    land = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
+    a_shown = land[next(j for j, h in enumerate(header) if h.startswith("A. Aktivitets"))]
+    kr_shown = land[header.index("Ændring, kr.")]
+    expected = result.b1.row(0, named=True)
+    assert expected["niveau"] == "land"
+    # one decimal with the locale's decimal sign, the value rounded (the sample's A is −4,946)
+    assert re.fullmatch(rf"-?\d+{re.escape(decimal)}\d", a_shown), a_shown
+    assert abs(float(a_shown.replace(decimal, ".")) - expected["aktivitetseffekt_pct"]) <= 0.05
+    # whole kroner with the locale's thousands separator
+    assert re.fullmatch(rf"-?\d{{1,3}}({re.escape(thousands)}\d{{3}})+", kr_shown), kr_shown
+    assert abs(int(kr_shown.replace(thousands, "")) - expected["aendring_kr"]) <= 0.5
+    shown = [c.strip() for f in sheets.values() for row in csv.reader(
+        f.read_text(encoding="utf-8").splitlines(), delimiter=separator) for c in row]  # fmt: skip
     assert [c for c in shown if re.fullmatch(r"-0([.,]0+)?", c)] == []
 
 

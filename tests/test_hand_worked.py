@@ -6,8 +6,11 @@ arithmetic written out; none comes from running kmf.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
+import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -82,8 +85,12 @@ for unit in (KBH, AAL):
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> kmf.Result:
-    folder = write_dataset(tmp_path_factory.mktemp("hand"), ROWS, BUDGET)
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("hand"), ROWS, BUDGET)
+
+
+@pytest.fixture(scope="module")
+def result(folder: Path) -> kmf.Result:
     return kmf.run(folder, aar=T)
 
 
@@ -210,11 +217,33 @@ def test_manifest_counts_rows_read_and_used(result: kmf.Result, tmp_path: Path) 
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["aar"] == T
     assert manifest["metode"] == "ministeriet"
+    assert manifest["kommuner"] == 2
     activity = next(f for f in manifest["filer"] if f["tabel"] == "aktivitet")
+    assert activity["fil"] == "aktivitet.csv"
     assert activity["raekker_laest"] == len(ROWS)
     assert activity["raekker_brugt"] == len(ROWS) - 1
     assert manifest["raekker_ikke_brugt"] == 1
-    assert len(activity["sha256"]) == 64
+    budget = next(f for f in manifest["filer"] if f["tabel"] == "budget")
+    assert (budget["fil"], budget["raekker_laest"], budget["raekker_brugt"]) == ("budget.csv", 1, 1)
+
+
+def test_manifest_sha256_is_the_hash_of_each_input_file(
+    folder: Path, result: kmf.Result, tmp_path: Path
+) -> None:
+    result.write(tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    by_name = {f["fil"]: f["sha256"] for f in manifest["filer"]}
+    assert set(by_name) == {"aktivitet.csv", "budget.csv"}
+    for name, digest in by_name.items():
+        assert digest == hashlib.sha256((folder / name).read_bytes()).hexdigest(), name
+    if shutil.which("sha256sum"):  # the system's own tool, where there is one
+        listed = subprocess.run(
+            ["sha256sum", "aktivitet.csv", "budget.csv"],
+            cwd=folder, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        for line in listed.splitlines():
+            digest, name = line.split()
+            assert by_name[name.lstrip("*")] == digest
 
 
 def test_written_csv_matches_the_result(result: kmf.Result, tmp_path: Path) -> None:

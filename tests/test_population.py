@@ -24,7 +24,8 @@ import kmf.report.text_national
 from kmf.cli import app
 from tests import oracle, oracle_population
 from tests.factory import frame
-from tests.test_properties import Recipe, datasets
+from tests.test_properties import Recipe
+from tests.test_properties import recipes as datasets
 
 NAMES = dict(
     pl.read_csv(Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv")

@@ -27,6 +27,17 @@ def result() -> kmf.Result:
     return kmf.run(SAMPLE)
 
 
+# README ("Eksempeldata") and data/sample/README.md: how many of the 98 kommuner hit the
+# published rounding (B1 ±0,5 pct.-point, B2 and B4 ±0,05 pct.-point)
+README_HITS = {"aendring_pct": 98, "aktivitetseffekt_pct": 98, "aldersgruppeeffekt_pct": 96,
+               "sundhedsomraadeeffekt_pct": 97}  # fmt: skip
+
+
+def hits(result: kmf.Result, table: int, column: str, tolerance: float) -> int:
+    """The number of the 98 kommune values within ``tolerance`` of the published value."""
+    return round(98 * share_within(result, table, column, tolerance))
+
+
 def share_within(result: kmf.Result, table: int, column: str, tolerance: float) -> float:
     """Share of the 98 kommune values within ``tolerance`` of the published value."""
     published = pl.read_csv(
@@ -73,9 +84,8 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
     assert (joined["antal"] - joined["antal_ny"]).abs().max() <= 1  # type: ignore[operator]
     (tmp_path / "kmf.toml").write_text((SAMPLE / "kmf.toml").read_text("utf-8"), "utf-8")
     regenerated = kmf.run(tmp_path)
-    for column in ("aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
-                   "sundhedsomraadeeffekt_pct"):  # fmt: skip
-        assert share_within(regenerated, 1, column, 0.5) >= 0.95, column
+    for column, count in README_HITS.items():
+        assert hits(regenerated, 1, column, 0.5) >= count, column
     assert_national_b3_near_the_published_row(regenerated)
 
 
@@ -119,7 +129,7 @@ def test_kommune_sizes_follow_population(result: kmf.Result) -> None:
     ["aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct"],
 )
 def test_b1_within_published_rounding(result: kmf.Result, column: str) -> None:
-    assert share_within(result, 1, column, 0.5) >= 0.95
+    assert hits(result, 1, column, 0.5) == README_HITS[column]
 
 
 def test_national_row_of_b1_within_published_rounding(result: kmf.Result) -> None:
@@ -166,7 +176,7 @@ def test_b1_offsets_are_spread_over_the_rounding(result: kmf.Result, column: str
     assert (offset > 0).sum() >= 10
 
 
-def test_national_b3_within_three_tenths_of_the_published_row(result: kmf.Result) -> None:
+def test_national_b3_within_two_tenths_of_the_published_row(result: kmf.Result) -> None:
     assert_national_b3_near_the_published_row(result)
 
 
@@ -176,7 +186,7 @@ def assert_national_b3_near_the_published_row(result: kmf.Result) -> None:
     land = result.b3.row(0, named=True)
     assert land["niveau"] == "land"
     for column, value in published.items():
-        assert abs(land[column] - value) <= 0.3, column
+        assert abs(land[column] - value) <= 0.2, column  # README: within 0,2 pct.-point
 
 
 def test_national_b4_within_published_rounding(result: kmf.Result) -> None:
@@ -192,14 +202,14 @@ def test_national_b4_within_published_rounding(result: kmf.Result) -> None:
 
 @pytest.mark.parametrize("column", ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"])
 def test_b2_within_a_twentieth_of_a_point(result: kmf.Result, column: str) -> None:
-    assert share_within(result, 2, column, 0.05) >= 0.95
+    assert hits(result, 2, column, 0.05) == 98
 
 
 @pytest.mark.parametrize(
     "column", ["somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer"]
 )
 def test_b4_within_a_twentieth_of_a_point(result: kmf.Result, column: str) -> None:
-    assert share_within(result, 4, column, 0.05) >= 0.95
+    assert hits(result, 4, column, 0.05) == 98
 
 
 def test_kmf_run_without_arguments_uses_the_sample(

@@ -1,0 +1,19 @@
+"""Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the mutation run
+in README's "Udvikling") and ``thorough`` (many, to hunt for edges by hand). Choose one with
+the environment variable ``HYPOTHESIS_PROFILE``. Property tests take their number of examples
+from the profile (``tests.profiles.examples``)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+for _name, _examples in (("ci", 30), ("mutation", 8), ("thorough", 300)):
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

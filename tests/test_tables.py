@@ -1,0 +1,229 @@
+"""Tabel 2–6 at their boundaries, on a dataset built by hand so that every ratio is exact.
+
+Every kommune has one cell (3-64, somatik) in each cut, the efterregistreringsfaktor is 1
+(T−1 foreløbig = T−1 endelig) and the budget is given per kommune as K⁰, so g = 1. With
+production value a and KMF a/2 in the forecast (s^f = 0.5) and P⁰ = 1024, K⁰ in the base
+(s^b = K⁰/1024), SPEC §4.4 gives, by hand:
+
+    Δ = a/2 − K⁰,  A = K^f − P^b·s^f = (a − 1024)/2,  B = K^f − P^f·s^f = 0,
+    C = K^f − P^f·s^b = a·(0.5 − s^b).
+
+All amounts are binary fractions (multiples of 1/4), so every step is exact in floating
+point and a ratio of exactly 0.5 is exactly 0.5.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import polars as pl
+import pytest
+
+import kmf
+from kmf.compute.tables import table_4_5_6
+from tests.factory import write_dataset
+
+T = 2020
+
+# kode: (a, K⁰) and the case it stands for
+CASES: dict[int, tuple[float, float]] = {
+    101: (1536, 256),  # Δ 512,    A 256:    A/Δ = 0.5 exactly: not counted; C/Δ = 0.75
+    147: (1537, 256),  # Δ 512.5,  A 256.5:  A/Δ = 0.50049 (just above): counted
+    259: (1535, 256),  # Δ 511.5,  A 255.5:  A/Δ = 0.49951 (just below): not counted
+    461: (512, 768),  # Δ −512,   A −256:   A/Δ = 0.5 exactly with a fall; C/Δ = 0.25
+    751: (511, 768),  # Δ −512.5, A −256.5: A/Δ = 0.50049: counted
+    773: (513, 768),  # Δ −511.5, A −255.5: A/Δ = 0.49951: not counted
+    851: (1536, 768),  # Δ 0, A 256, C −384: no change, nothing is a share of it
+    813: (1536, 768),  # the same as 851: a tie in the ranking, broken by kode
+}
+
+
+def _rows() -> list[dict]:
+    rows = []
+    for k, (a, k0) in CASES.items():
+        for aar, opg, takst, p, kmf_kr in (
+            (T, "foreloebig", T, a, a / 2),
+            (T - 1, "foreloebig", T - 1, 100.0, 50.0),
+            (T - 1, "endelig", T - 1, 100.0, 50.0),
+            (T - 2, "endelig", T, 1024.0, k0),
+        ):
+            rows.append(
+                {
+                    "kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+                    "aldersgruppe": "3-64", "sundhedsomraade": "somatik",
+                    "produktionsvaerdi": float(p), "kmf": float(kmf_kr),
+                }
+            )  # fmt: skip
+    return rows
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> kmf.Result:
+    budget = [
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": float(k0)} for k, (_, k0) in CASES.items()
+    ]
+    folder = write_dataset(tmp_path_factory.mktemp("boundary"), _rows(), budget)
+    return kmf.run(folder, aar=T)
+
+
+def _by_kode(table: pl.DataFrame) -> dict[str, dict]:
+    return {r["kode"]: r for r in table.iter_rows(named=True)}
+
+
+def test_the_cases_sit_where_the_comments_say(result: kmf.Result) -> None:
+    b1 = _by_kode(result.b1)
+    for k, (a, k0) in CASES.items():
+        fa, fk0 = Fraction(a), Fraction(k0)
+        change, activity, area = fa / 2 - fk0, (fa - 1024) / 2, fa * (Fraction(1, 2) - fk0 / 1024)
+        row = b1[str(k)]
+        # exact: the inputs are binary fractions and so is every intermediate
+        assert row["aendring_kr"] == change, k
+        assert row["aktivitetseffekt_kr"] == activity, k
+        assert row["aldersgruppeeffekt_kr"] == 0, k
+        assert row["sundhedsomraadeeffekt_kr"] == area, k
+    assert Fraction(b1["101"]["aktivitetseffekt_kr"]) / Fraction(b1["101"]["aendring_kr"]) == 0.5
+    assert Fraction(b1["461"]["aktivitetseffekt_kr"]) / Fraction(b1["461"]["aendring_kr"]) == 0.5
+
+
+def test_tabel_2_counts_more_than_half_and_not_exactly_half(result: kmf.Result) -> None:
+    t2 = result.tabel(2)
+    got = {
+        r["kode"]: (
+            r["antal_kommuner"],
+            r["aktivitetseffekt"],
+            r["aldersgruppeeffekt"],
+            r["sundhedsomraadeeffekt"],
+        )
+        for r in t2.iter_rows(named=True)
+    }
+    assert got == {
+        "1084": (2, 1, 0, 2),  # 147 (A 0.50049); C 0.75 in 101 and 147; 101's A is 0.5
+        "1085": (1, 0, 0, 1),  # 259: A 0.49951, C 0.75024
+        "1083": (1, 0, 0, 0),  # 461: A exactly 0.5, C 0.25
+        "1082": (1, 1, 0, 0),  # 751: A 0.50049, C 0.249
+        "1081": (3, 0, 0, 0),  # 773: A 0.49951, C 0.25073; 813 and 851: no change
+        "DK": (8, 2, 0, 3),
+    }
+    regions = t2.filter(pl.col("niveau") == "region")["kode"].to_list()
+    assert regions == ["1084", "1085", "1083", "1082", "1081"]  # the report's order
+
+
+def test_tabel_3_counts_signs_and_zero_is_neither(result: kmf.Result) -> None:
+    t3 = _by_kode(result.tabel(3))
+    columns = [
+        f"{e}_{s}"
+        for e in ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt")
+        for s in ("negativ", "positiv")
+    ]
+    expected = {  # A −/+, B −/+ (B is 0 everywhere: neither), C −/+
+        "1084": (0, 2, 0, 0, 0, 2),
+        "1085": (0, 1, 0, 0, 0, 1),
+        "1083": (1, 0, 0, 0, 1, 0),
+        "1082": (1, 0, 0, 0, 1, 0),
+        "1081": (1, 2, 0, 0, 3, 0),
+        "DK": (3, 5, 0, 0, 5, 3),
+    }
+    assert {k: tuple(t3[k][c] for c in columns) for k in expected} == expected
+
+
+# By change in pct. of the budget: 147 200.2 %, 101 200 %, 259 199.8 %, 813 and 851 0 %
+# (tie: lower kode first), 773 −66.60 %, 461 −66.67 %, 751 −66.73 %.
+RANKED = ["147", "101", "259", "813", "851", "773", "461", "751"]
+
+
+def test_tabel_4_ranks_by_change_with_ties_by_kode(result: kmf.Result) -> None:
+    t4 = result.tabel(4)
+    assert t4["kode"].to_list() == [*RANKED, "DK"]
+    assert t4["rang"].to_list() == [1, 2, 3, 4, 5, 6, 7, 8, None]
+    assert t4["aendring_pct"][1] == pytest.approx(200.0)
+    # fewer kommuner than 10: the middle ten are all of them, from rank 1
+    assert result.tabel(5)["rang"].to_list() == [1, 2, 3, 4, 5, 6, 7, 8, None]
+
+
+def test_tabel_4_5_6_take_top_middle_and_bottom(result: kmf.Result) -> None:
+    top, middle, bottom = table_4_5_6(result.b1, n=2)
+    assert top["kode"].to_list() == ["147", "101", "DK"]
+    # 8 kommuner, 2 in the middle: ranks 4 and 5 (as ranks 45–54 of 98 for 10)
+    assert middle["kode"].to_list() == ["813", "851", "DK"]
+    assert middle["rang"].to_list() == [4, 5, None]
+    assert bottom["kode"].to_list() == ["461", "751", "DK"]
+    assert bottom["rang"].to_list() == [7, 8, None]
+    # 3 in the middle of 8: (8 − 3) // 2 = 2 ranks above them, so ranks 3–5
+    _, middle, _ = table_4_5_6(result.b1, n=3)
+    assert middle["rang"].to_list() == [3, 4, 5, None]
+
+
+def test_accuracy_counts_a_kommune_exactly_2_pct_off_as_within() -> None:
+    # Hand-made track rows for two dates: fejl_pct of the kommuner and the land. Within ±2
+    # pct. counts |fejl| <= 2: on 10 June 2.0 and −2.0 count, 2.25 does not (2 of 3 = 66.7 %).
+    from datetime import date
+
+    from kmf.compute.accuracy import accuracy_summary
+
+    d1, d2 = date(2020, 3, 10), date(2020, 6, 10)
+    units = pl.DataFrame(
+        {
+            "opgoerelsesdato": [d1, d1, d1, d1, d2, d2, d2, d2],
+            "niveau": ["land", "kommune", "kommune", "kommune"] * 2,
+            "kode": ["DK", "101", "147", "851"] * 2,
+            "fejl_pct": [0.5, 1.0, -3.0, 5.0, -0.25, 2.0, -2.0, 2.25],
+        }
+    )
+    summary = accuracy_summary(units)
+    assert summary["opgoerelsesdato"].to_list() == [d1, d2]
+    assert summary["land_fejl_pct"].to_list() == [0.5, -0.25]
+    assert summary["kommuner_mae_pct"].to_list() == pytest.approx([3.0, 6.25 / 3])
+    assert summary["kommuner_median_abs_pct"].to_list() == [3.0, 2.0]
+    assert summary["kommuner_max_abs_pct"].to_list() == [5.0, 2.25]
+    assert summary["andel_kommuner_inden_for_2pct"].to_list() == pytest.approx([100 / 3, 200 / 3])
+
+
+def test_tabel_4_5_6_of_the_sample_are_ranks_1_10_45_54_and_89_98() -> None:
+    result = kmf.run(kmf.sample_dataset())
+    kommuner = [r for r in result.b1.iter_rows(named=True) if r["niveau"] == "kommune"]
+    assert len(kommuner) == 98
+    # ranked here by hand: largest change in pct. first, ties by kode
+    order = [
+        r["kode"] for r in sorted(kommuner, key=lambda r: (-r["aendring_pct"], int(r["kode"])))
+    ]
+    for number, ranks in ((4, range(1, 11)), (5, range(45, 55)), (6, range(89, 99))):
+        table = result.tabel(number)
+        assert table["rang"].to_list() == [*ranks, None], number
+        assert table["kode"].to_list() == [*(order[r - 1] for r in ranks), "DK"], number
+
+
+def test_accuracy_summary_keeps_every_date_with_its_own_kommuner() -> None:
+    # 40 dates; on date i the land is i pct. off and the one kommune 2·i: each row of the
+    # summary pairs a date's land error with the same date's kommuner
+    from datetime import date, timedelta
+
+    from kmf.compute.accuracy import accuracy_summary
+
+    dates = [date(2020, 1, 1) + timedelta(days=7 * i) for i in range(40)]
+    units = pl.DataFrame(
+        {
+            "opgoerelsesdato": [d for d in dates for _ in range(2)],
+            "niveau": ["land", "kommune"] * 40,
+            "kode": ["DK", "101"] * 40,
+            "fejl_pct": [float(v) for i in range(40) for v in (i, 2 * i)],
+        }
+    )
+    summary = accuracy_summary(units)
+    assert summary["opgoerelsesdato"].to_list() == dates
+    assert summary["land_fejl_pct"].to_list() == [float(i) for i in range(40)]
+    assert summary["kommuner_max_abs_pct"].to_list() == [float(2 * i) for i in range(40)]
+
+
+def test_tabel_3_counts_a_quarter_krone_as_positive_or_negative(result: kmf.Result) -> None:
+    from kmf.compute.tables import table_3
+
+    b1 = result.b1.with_columns(
+        pl.when(pl.col("kode") == "259")
+        .then(0.25)
+        .when(pl.col("kode") == "773")
+        .then(-0.25)
+        .otherwise(pl.col("aldersgruppeeffekt_kr"))
+        .alias("aldersgruppeeffekt_kr")
+    )
+    land = table_3(b1).filter(pl.col("kode") == "DK").row(0, named=True)
+    assert (land["aldersgruppeeffekt_negativ"], land["aldersgruppeeffekt_positiv"]) == (1, 1)
