@@ -7,7 +7,8 @@ import polars as pl
 from kmf.compute.kommune_tables import kommune_tables, parse_codes
 from kmf.report.kommune import KommuneReport
 from kmf.report.kommune_time import history_frame, time_lines, track_frame
-from kmf.report.text import kommune_lines
+from kmf.report.text_facts import source_lines_of
+from kmf.report.text_kommune import kommune_lines
 from kmf.result import Result
 from kmf.series import Historik, Spor
 
@@ -71,5 +72,6 @@ def kommune(
         prognosespor=track_frame(prognosespor, result.aar, result.dato),
         historik=history_frame(historik),
     )
-    lines = kommune_lines(tables, result.dato) + time_lines(tables)
+    lines = kommune_lines(tables, result.dato, result) + time_lines(tables)
+    lines += source_lines_of(result)
     return KommuneReport(tables, tuple(lines), result)

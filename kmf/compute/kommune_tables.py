@@ -70,6 +70,7 @@ class KommuneTables:
     antal_kommuner: int
     prognosespor: pl.DataFrame | None = None
     historik: pl.DataFrame | None = None
+    celler: pl.DataFrame | None = None  # the kommune's forecast and budget cells
 
     @property
     def rang(self) -> int:
@@ -330,6 +331,7 @@ def kommune_tables(
         antal_kommuner=b1.filter(pl.col("niveau") == "kommune").height,
         prognosespor=_units_of(prognosespor, kode, own["region"]),
         historik=_units_of(historik, kode, own["region"]),
+        celler=cells.filter(pl.col("kommunekode") == kode),
     )
 
 

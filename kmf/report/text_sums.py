@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from kmf.danish import format_number, format_pct, join_and
 
+#: said in every sentence that shows signed numbers
+MINUS = "(minus er et negativt bidrag)"
 #: said under every text that adds numbers up
 ROUNDING_NOTE = "Tallene er afrundede, så summen af de viste dele kan afvige en smule fra totalen."
 
@@ -46,7 +48,10 @@ class Sum:
 
     def __post_init__(self) -> None:
         exact = sum(v for _, v in self.parts)
-        if abs(exact - self.total) > 1e-6 * max(1.0, abs(self.total)):
+        # a rest may be set so that the shown numbers add up exactly: off by the rounding
+        if abs(exact - self.total) > tolerance(len(self.parts)) * self.scale + 1e-6 * max(
+            1.0, abs(self.total)
+        ):
             raise ValueError(f"the parts sum to {exact}, not to the total {self.total}")
         gap = sum(shown(v, self.scale) for _, v in self.parts) - shown(self.total, self.scale)
         if abs(gap) > tolerance(len(self.parts)):
@@ -70,10 +75,12 @@ def with_rest(
     scale: float = 1.0,
 ) -> Sum:
     """The ``keep`` largest parts by size, and the others added up under ``rest`` (where
-    there are two or more others; a single other is named itself)."""
+    there are two or more others; a single other is named itself). The rest is shown as the
+    shown total less the shown named parts, so that the numbers a reader sees add up
+    exactly; it differs from the sum of the others by the rounding alone."""
     ordered = sorted(parts, key=lambda p: -abs(p[1]))
     if len(ordered) <= keep + 1:
         return Sum(total, tuple(ordered), scale)
     named = ordered[:keep]
-    left = total - sum(v for _, v in named)
-    return Sum(total, (*named, (rest, left)), scale)
+    left = shown(total, scale) - sum(shown(v, scale) for _, v in named)
+    return Sum(total, (*named, (rest, round(left, 1) * scale)), scale)
