@@ -112,7 +112,7 @@ def age_effect(t: KommuneTables) -> str | None:
     """The age effect by age group: a sum of all five, the largest named."""
     parts, method = _by_age(t, "aldersgruppeeffekt_kr")
     total = sum(v for _, v in parts)
-    if _is_zero(total / MIO) and all(_is_zero(v / MIO) for _, v in parts):
+    if _is_zero(total / MIO):  # nothing to split as shown
         return None
     summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
                        "de øvrige aldersgrupper", scale=MIO)  # fmt: skip
@@ -122,8 +122,8 @@ def age_effect(t: KommuneTables) -> str | None:
         f"Aldersgruppeeffekten på i alt {signed(total, MIO)} mio. kr.{_method_note(t, method)} "
         "fordeler sig på aldersgrupperne med "
         + summed.listed("mio. kr.")
-        + f" {MINUS}. Størst er bidraget fra {_age_label(top[0], 'de ')}, hvis andel af forbruget er "
-        f"{way} i forhold til budgettet."
+        + f" {MINUS}. Størst er bidraget fra {_age_label(top[0], 'de ')}, hvis andel af "
+        f"forbruget er {way} i forhold til budgettet."
     )
 
 
@@ -132,7 +132,7 @@ def area_effect(t: KommuneTables) -> str | None:
     most of it."""
     parts, method = _by_age(t, "sundhedsomraadeeffekt_kr")
     total = sum(v for _, v in parts)
-    if _is_zero(total / MIO) and all(_is_zero(v / MIO) for _, v in parts):
+    if _is_zero(total / MIO):  # nothing to split as shown
         return None
     summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
                        "de øvrige aldersgrupper", scale=MIO)  # fmt: skip

@@ -63,15 +63,16 @@ def _opening(result: Result, land: dict[str, Any]) -> str:
         f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
         f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen, jf. tabel 1. "
     )
-    if _is_zero(kr / 1e6):
-        return text + "Forudsat og forventet afregning er dermed stort set ens (0,0 pct.)."
     if _is_zero(change):
+        if _is_zero(kr / 1e6):
+            return text + "Forudsat og forventet afregning er dermed stort set ens (0,0 pct.)."
         return text + (
             f"Prognosen ligger blot {mio(kr)} mio. kr. {'over' if kr > 0 else 'under'} "
             "budgettet (under 0,05 pct.), så forudsat og forventet afregning er stort set ens."
         )
+    amount = "" if _is_zero(kr / 1e6) else f"{mio(kr)} mio. kr. eller "
     return text + (
-        f"Prognosen ligger dermed {mio(kr)} mio. kr. eller {pct(change)} pct. "
+        f"Prognosen ligger dermed {amount}{pct(change)} pct. "
         f"{'over' if change > 0 else 'under'} budgettet."
     )
 
@@ -155,7 +156,7 @@ def _range(regions: pl.DataFrame, effect: str) -> str:
         )
     return (
         f"; i regionerne går bidraget fra {signed_sum(lo)} pct.-point i {low['navn']} til "
-        f"{signed_sum(hi)} pct.-point i {high['navn']}"
+        f"{signed_sum(hi)} pct.-point i {high['navn']} {MINUS}"
     )
 
 
@@ -206,8 +207,9 @@ def _ten(rows: pl.DataFrame, up: bool) -> str | None:
         by_region[r["region"]] = by_region.get(r["region"], 0) + 1
     region, most = max(by_region.items(), key=lambda kv: kv[1])
     group = f"kommuner med {'størst stigning' if up else 'størst fald'}"
-    many = f"Alle {n}" if most == n else f"{most} af de {n}"
-    text += f" {many} {group} ligger i {region}."
+    if most > n / 2:
+        many = f"Alle {n}" if most == n else f"{most} af de {n}"
+        text += f" {many} {group} ligger i {region}."
     sign = 1 if up else -1
     driver = {e: sum(1 for r in ordered if _leads(r, e, sign)) for e in _MAIN}
     effect, count = max(driver.items(), key=lambda kv: kv[1])

@@ -74,13 +74,25 @@ def with_rest(
     keep: int = 3,
     scale: float = 1.0,
 ) -> Sum:
-    """The ``keep`` largest parts by size, and the others added up under ``rest`` (where
-    there are two or more others; a single other is named itself). The rest is shown as the
-    shown total less the shown named parts, so that the numbers a reader sees add up
-    exactly; it differs from the sum of the others by the rounding alone."""
+    """The ``keep`` largest parts by size, and the others added up under ``rest``. Parts
+    that show as 0,0 are left out (they add nothing as shown). Where two or more parts are
+    left for the rest, it is shown as the shown total less the shown named parts, so that the
+    numbers a reader sees add up exactly (it differs from the sum of the others by the
+    rounding alone); a rest that shows as 0,0 is left out; a single part left is named."""
     ordered = sorted(parts, key=lambda p: -abs(p[1]))
-    if len(ordered) <= keep + 1:
+    visible = [p for p in ordered if shown(p[1], scale) != 0.0]
+    if len(visible) == len(ordered) and len(ordered) <= keep + 1:
         return Sum(total, tuple(ordered), scale)
-    named = ordered[:keep]
+    if len(visible) <= keep + 1 and len(visible) >= 1:
+        named = visible
+        left = shown(total, scale) - sum(shown(v, scale) for _, v in named)
+        if round(left, 1) == 0.0:
+            return Sum(total, tuple(named), scale)
+        return Sum(total, (*named, (rest, round(left, 1) * scale)), scale)
+    named = visible[:keep]
+    if len(visible) == keep + 1:
+        return Sum(total, tuple(visible), scale)
     left = shown(total, scale) - sum(shown(v, scale) for _, v in named)
+    if round(left, 1) == 0.0:
+        return Sum(total, tuple(named), scale)
     return Sum(total, (*named, (rest, round(left, 1) * scale)), scale)
