@@ -54,6 +54,7 @@ def file_names(kode: int, aar: int) -> dict[str, str]:
         "workbook": f"kommune_{kode}_{aar}.xlsx",
         "figure": f"kommune_{kode}.png",
         "text": "sammenfatning.md",
+        "notat": f"notat_{kode}_{aar}.docx",
     }
 
 
@@ -103,6 +104,9 @@ class KommuneReport:
         write_kommune_workbook(self, folder / names["workbook"])
         kommune_page(self).savefig(folder / names["figure"], dpi=150)
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
+        from kmf.report.kommune_notat import write_kommune_notat
+
+        write_kommune_notat(self, folder / names["notat"])
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the text."""

@@ -7,6 +7,7 @@ section, so that a section can be added."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -237,3 +238,20 @@ def _leads(row: dict[str, Any], effect: str, sign: int) -> bool:
 def national_markdown(result: Result) -> str:
     """``sammenfatning.md`` of ``kmf run``."""
     return to_markdown(national_lines(result))
+
+
+def write_run_notat(result: Result, path: Path, waterfall: Path | None) -> None:
+    """``notat_<T>.docx`` of ``kmf run``: the national text, tabel 1 (the regions and Hele
+    landet) and Hele landet's waterfall."""
+    from kmf.report.notat import write_notat
+
+    oea = f"ØA{result.aar % 100:02d}"
+    write_notat(
+        path,
+        national_lines(result),
+        result.tabel(1),
+        f"Tabel 1. Ændring mellem forventet KMF-afregning for {result.aar} og {oea}, "
+        "dekomponeret, regioner og hele landet",
+        waterfall,
+        f"Figur. Fra budget til prognose {result.aar}, hele landet (pct. af budgettet)",
+    )
