@@ -135,3 +135,35 @@ def test_a_text_ends_with_its_source(sample: kmf.Result, tmp_path: Path) -> None
         assert last.startswith("Kilde: Egne beregninger med kmf")
         assert "syntetiske eksempeldata" in last and "10. september 2018" in last
         assert "Sundheds- og Ældreministeriets metode" in last
+
+
+def test_the_track_and_history_texts_say_what_moved_and_add_up(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from kmf.report.text_time import history_markdown, moved_since, track_markdown
+
+    # by hand: the change went from +1,0 to -0,5; A moved -2,0, B +0,3, C +0,2, Øvrige 0,0
+    before = {"aendring_pct": 1.0, "aktivitetseffekt_pct": -1.0, "aldersgruppeeffekt_pct": 1.0,
+              "sundhedsomraadeeffekt_pct": 1.0, "oevrige_pct": 0.0}  # fmt: skip
+    after = {"aendring_pct": -0.5, "aktivitetseffekt_pct": -3.0, "aldersgruppeeffekt_pct": 1.3,
+             "sundhedsomraadeeffekt_pct": 1.2, "oevrige_pct": 0.0}  # fmt: skip
+    [moved, why] = moved_since(before, after, "Siden sidst", "før")
+    assert "fra 1,0 pct. over budgettet til 0,5 pct. under budgettet" in moved
+    assert "i alt -1,5 pct.-point er summen af -2,0 pct.-point fra effekten af ændret " in moved
+    assert assert_sums_add_up(moved) == 1
+    assert why.startswith("Det er altså især effekten af ændret aktivitet")
+    spor = kmf.spor(kmf.sample_dataset())
+    text = track_markdown(spor)
+    assert "## Hvad har flyttet sig" in text and "10. august 2018" in text
+    assert "21.504,1 mio. kr." in text  # the final settlement of Hele landet, 2018
+    assert text.strip().splitlines()[-1].startswith("Kilde:")
+    historik = kmf.historik(kmf.sample_dataset())
+    text = history_markdown(historik)
+    assert "Fra 2018 til 2019" in text
+    assert assert_sums_add_up(text) == 1
+    spor.write(tmp_path / "s")
+    historik.write(tmp_path / "h")
+    for folder, book in (("s", "kmf_prognosespor_2018.xlsx"), ("h", "kmf_historik.xlsx")):
+        md = (tmp_path / folder / "sammenfatning.md").read_text(encoding="utf-8")
+        sheet = load_workbook(tmp_path / folder / book)["Sammenfatning"]
+        assert sheet["A1"].value == md.splitlines()[0].removeprefix("# ")
