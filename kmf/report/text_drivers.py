@@ -51,7 +51,7 @@ def activity_frame(t: KommuneTables) -> pl.DataFrame | None:
     areas = (
         t.celler.group_by(pl.col("sundhedsomraade").cast(pl.String))
         .agg(pl.col(P_BUDGET).sum(), pl.col(P_FORECAST).sum())
-        .sort("sundhedsomraade")
+        .sort(pl.col("sundhedsomraade").cast(codes.Area))
     )
     delta = areas[P_FORECAST] - areas[P_BUDGET]
     whole = float(delta.sum())
