@@ -241,6 +241,7 @@ def test_the_final_settlement_is_given_with_its_difference_and_what_errors_are_a
         f"afregningen for Aalborg blev {mio(final)} mio. kr., {mio(final - budget)} mio. kr. "
     )
     assert expected + f"eller {share} pct. over budgettet på {mio(budget)} mio. kr." in text
-    assert (f"Prognosen pr. 10. september 2018 var {abs(error):.1f}".replace(".", ",")
-            + f" pct. {'højere' if error > 0 else 'lavere'} end den endelige afregning på "
+    off = f"{abs(error):.1f}".replace(".", ",")
+    assert (f"Prognosen pr. 10. september 2018 var {off} pct. "
+            f"{'højere' if error > 0 else 'lavere'} end den endelige afregning på "
             f"{mio(final)} mio. kr.") in text  # fmt: skip
