@@ -139,8 +139,10 @@ def _year_2017(base: pl.DataFrame, f17: pl.DataFrame, e17: pl.DataFrame) -> list
 
 def factor_of(e: pl.DataFrame, f: pl.DataFrame) -> np.ndarray:
     """Per row of ``f``: its kommune's endelig KMF over foreløbig KMF."""
-    by = e.group_by("kommunekode").agg(pl.col("kmf").sum()).join(
-        f.group_by("kommunekode").agg(pl.col("kmf").sum()), on="kommunekode", suffix="_f"
+    by = (
+        e.group_by("kommunekode")
+        .agg(pl.col("kmf").sum())
+        .join(f.group_by("kommunekode").agg(pl.col("kmf").sum()), on="kommunekode", suffix="_f")
     )
     ratio = by.select("kommunekode", (pl.col("kmf") / pl.col("kmf_f")).alias("f"))
     return f.join(ratio, on="kommunekode", how="left", maintain_order="left")["f"].to_numpy()

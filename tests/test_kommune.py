@@ -122,7 +122,8 @@ def test_the_csv_has_the_columns_and_both_methods(hand: kmf.Result, tmp_path: Pa
     kmf.kommune(hand, "851").write(tmp_path / "ud")
     names = sorted(p.name for p in (tmp_path / "ud").iterdir())
     assert names == [
-        "kommune_851.png", "kommune_851_2020.xlsx", "kommune_851_bidrag.csv", "sammenfatning.md"
+        "kommune_851.png", "kommune_851_2020.xlsx", "kommune_851_bidrag.csv",
+        "notat_851_2020.docx", "sammenfatning.md",
     ]  # fmt: skip
     table = pl.read_csv(tmp_path / "ud" / "kommune_851_bidrag.csv")
     assert tuple(table.columns) == CONTRIBUTION_COLUMNS
@@ -235,7 +236,7 @@ def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
     assert report.sammenligning == ()
     assert report.overblik["niveau"].to_list() == ["kommune", "region", "land"]
     assert "ingen andre kommuner at sammenligne med" in report.tekst
-    assert len(report.write(tmp_path / "ud")) == 4
+    assert len(report.write(tmp_path / "ud")) == 5  # with the notat
 
 
 def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ class KommuneReport:
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
         from kmf.report.kommune_notat import write_kommune_notat
 
-        write_kommune_notat(self, folder / names["notat"])
+        write_kommune_notat(self.tabeller, self.linjer, self.result, folder / names["notat"])
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the text."""

@@ -11,6 +11,7 @@ One function per block, as the workbook writers have.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ COLUMNS: tuple[tuple[str, str, float, int], ...] = (
 )
 
 
+#: characters a .docx cannot hold (XML 1.0 allows tab, newline and carriage return only)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """``text`` without the control characters Word cannot hold (e.g. in a folder name)."""
+    return _CONTROL.sub("", text)
+
+
 def notat_name(aar: int, kode: int | None = None) -> str:
     """``notat_<T>.docx`` for a run, ``notat_<KODE>_<T>.docx`` for a kommune."""
     return f"notat_{aar}.docx" if kode is None else f"notat_{kode}_{aar}.docx"
@@ -42,7 +52,7 @@ def notat_name(aar: int, kode: int | None = None) -> str:
 def table_rows(frame: pl.DataFrame) -> list[list[str]]:
     """The table's cells as shown: the unit's name, then each column with a decimal comma."""
     return [
-        [str(row["navn"])]
+        [clean(str(row["navn"]))]
         + [
             "" if row.get(c) is None else format_number(row[c] / scale, decimals)
             for c, _, scale, decimals in COLUMNS
@@ -97,7 +107,8 @@ def _page(doc: Any) -> None:
 
 
 def _text(doc: Any, lines: Sequence[Line]) -> None:
-    for kind, text in lines:
+    for kind, raw in lines:
+        text = clean(raw)
         if kind == "title":
             doc.add_heading(text, level=1)
         elif kind == "heading":
@@ -115,7 +126,7 @@ def _table(doc: Any, frame: pl.DataFrame, title: str, source: list[str]) -> None
 
     heading = doc.add_paragraph()
     heading.paragraph_format.keep_with_next = True
-    run = heading.add_run(title)
+    run = heading.add_run(clean(title))
     run.bold = True
     unit = doc.add_paragraph("Mio. kr. og pct. af budgettet (effekterne i pct.-point)")
     unit.runs[0].font.size = Pt(9)
@@ -177,7 +188,7 @@ def _figure(doc: Any, figure: bytes | Path, title: str) -> None:
 
     heading = doc.add_paragraph()
     heading.paragraph_format.keep_with_next = True
-    heading.add_run(title).bold = True
+    heading.add_run(clean(title)).bold = True
     stream = io.BytesIO(figure) if isinstance(figure, bytes) else str(figure)
     doc.add_picture(stream, width=Cm(15.5))
 
@@ -186,6 +197,6 @@ def _small(doc: Any, text: str) -> None:
     from docx.shared import Pt
 
     paragraph = doc.add_paragraph()
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(clean(text))
     run.font.size = Pt(9)
     run.italic = True
