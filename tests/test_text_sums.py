@@ -214,7 +214,7 @@ def test_last_year_s_accuracy_is_counted_from_the_sample_s_own_rows(sample: kmf.
     assert (f"Sidste år ramte prognosen pr. 10. september 2017 inden for 2 pct. af den endelige "
             f"afregning for {within} af 98 kommuner") in text  # fmt: skip
     shown = f"{abs(errors[851]):.1f}".replace(".", ",")
-    assert f"for Aalborg {shown} pct. for {'høj' if errors[851] > 0 else 'lav'}" in text
+    assert f"for Aalborg var den {shown} pct. for {'høj' if errors[851] > 0 else 'lav'}" in text
     national = national_markdown(sample)
     assert f"for {within} af 98 kommuner" in national
     # no earlier year, nothing said: 2017's own text has no 2016 forecast to look back on

@@ -79,12 +79,14 @@ def _change(value: float, unit: str = "pct.") -> str:
 def _age_label(age: str, article: str = "") -> str:
     """An age group in a sentence: ``de 65-79 årige`` (with ``article="de "``)."""
     if age == "ej_aldersdiff":
-        return "psykiatri (Ej aldersdiff., som ikke er opdelt på alder)"
+        return "psykiatri (Ej aldersdiff.)"
     return article + codes.AGE_LABELS[age]
 
 
-def _meaning(effect: str, value: float, whose: str) -> str:
-    """What an effect's direction means, in the ministry's words."""
+def _meaning(effect: str, value: float, whose: str, example: bool = True) -> str:
+    """What an effect's direction means, in the ministry's words; ``example``: give the
+    ministry's example for C (sygehuse rather than almen praksis), which is left out where
+    the unit's consumption moved the other way."""
     up = value > 0
     if effect == "aktivitetseffekt":
         return (
@@ -101,9 +103,14 @@ def _meaning(effect: str, value: float, whose: str) -> str:
     if effect == "sundhedsomraadeeffekt":
         return (
             "Det afspejler, at den gennemsnitlige KMF-andel inden for aldersgrupperne er "
-            f"{'højere' if up else 'lavere'} end forudsat, fx fordi en "
-            f"{'større' if up else 'mindre'} del af forbruget ligger på sygehusene (især "
-            "somatik) frem for i almen praksis, hvor KMF-andelen er mindre."
+            f"{'højere' if up else 'lavere'} end forudsat"
+            + (
+                f", fx fordi en {'større' if up else 'mindre'} del af forbruget ligger på "
+                "sygehusene (især somatik) frem for i almen praksis, hvor KMF-andelen er mindre."
+                if example
+                else ": det hænger her mere sammen med KMF-andelen inden for områderne end med, "
+                "hvor forbruget ligger."
+            )
         )
     raise KeyError(effect)
 

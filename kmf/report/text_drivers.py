@@ -71,7 +71,7 @@ def activity_by_area(t: KommuneTables) -> str | None:
         (_area_label(a), v)
         for a, v in frame.select("sundhedsomraade", "aktivitetseffekt_kr").iter_rows()
     ]
-    total = with_rest(effect, parts, "de øvrige områder", scale=MIO)
+    total = with_rest(effect, parts, "de øvrige områder", keep=len(parts), scale=MIO)
     text = (
         f"Effekten af ændret aktivitet på i alt {signed(effect, MIO)} mio. kr. fordeler sig på "
         "sundhedsområderne efter, hvor meget forbruget (produktionsværdien) i hvert område har "
@@ -115,7 +115,7 @@ def age_effect(t: KommuneTables) -> str | None:
     if _is_zero(total / MIO):  # nothing to split as shown
         return None
     summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
-                       "de øvrige aldersgrupper", scale=MIO)  # fmt: skip
+                       "de øvrige aldersgrupper", keep=len(parts), scale=MIO)  # fmt: skip
     top = max(parts, key=lambda p: abs(p[1]))
     way = "steget" if top[1] > 0 else "faldet"
     return (
@@ -135,7 +135,7 @@ def area_effect(t: KommuneTables) -> str | None:
     if _is_zero(total / MIO):  # nothing to split as shown
         return None
     summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
-                       "de øvrige aldersgrupper", scale=MIO)  # fmt: skip
+                       "de øvrige aldersgrupper", keep=len(parts), scale=MIO)  # fmt: skip
     text = (
         f"Sundhedsområdeeffekten på i alt {signed(total, MIO)} mio. kr.{_method_note(t, method)} "
         "fordeler sig på aldersgrupperne med " + summed.listed("mio. kr.") + f" {MINUS}."

@@ -88,22 +88,21 @@ def last_year(found: Settlement | None, kode: str | None, navn: str | None) -> s
     )
     parts = []
     if land is not None:
-        parts.append(f"for hele landet {_error(land['fejl_pct'])}")
+        parts.append(f"for hele landet {_error(land['fejl_pct'], 'prognosen')}")
     own = None if kode is None else found.unit(kode)
     if own is not None:
-        parts.append(f"for {navn} {_error(own['fejl_pct'])}")
+        parts.append(f"for {navn} {_error(own['fejl_pct'], 'den' if parts else 'prognosen')}")
     text += "."
     if parts:
-        text += (
-            " Prognosen var " + " og ".join(parts) + ", regnet i pct. af den endelige afregning."
-        )
+        joined = ", og ".join(parts)
+        text += f" {joined[:1].upper()}{joined[1:]} (i pct. af den endelige afregning)."
     return text
 
 
-def _error(value: float) -> str:
+def _error(value: float, subject: str) -> str:
     if pct(value) == pct(0.0):
-        return "ramt inden for 0,05 pct."
-    return f"{pct(value)} pct. for {'høj' if value > 0 else 'lav'}"
+        return f"ramte {subject} inden for 0,05 pct."
+    return f"var {subject} {pct(value)} pct. for {'høj' if value > 0 else 'lav'}"
 
 
 def source_lines_of(result: Result, sums: bool = True) -> list[Line]:

@@ -155,7 +155,7 @@ def effect_lines(t: KommuneTables, r: _Rows) -> list[Line]:
             f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
         )
         if not _is_zero(value):
-            text += " " + _meaning(effect, value, "kommunens borgere")
+            text += " " + _meaning(effect, value, "kommunens borgere", _somatik_agrees(t, value))
         text += _distribution_note(t, effect)
         if exact and effect == "sundhedsomraadeeffekt":
             text += " " + split_sentence(
@@ -171,6 +171,12 @@ def effect_lines(t: KommuneTables, r: _Rows) -> list[Line]:
             )
         )
     return lines
+
+
+def _somatik_agrees(t: KommuneTables, value: float) -> bool:
+    """Somatik's share of consumption (B4) moved the way of the area effect ``value``."""
+    rows = t.fordelinger.filter((pl.col("tabel") == "B4") & (pl.col("kategori") == "somatik"))
+    return rows.is_empty() or rows["kommune"][0] * value >= 0
 
 
 def _distribution_note(t: KommuneTables, effect: str) -> str:
