@@ -149,7 +149,7 @@ def _table(doc: Any, frame: pl.DataFrame, title: str, source: list[str]) -> None
             cell.text = value
             paragraph = cell.paragraphs[0]
             paragraph.paragraph_format.space_after = Pt(0)
-            paragraph.paragraph_format.keep_with_next = i < len(rows)  # the table on one page
+            paragraph.paragraph_format.keep_with_next = True  # the table and its source together
             if j > 0:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             for r in paragraph.runs:
