@@ -27,6 +27,7 @@ from kmf.report.text import (
     to_markdown,
 )
 from kmf.report.text_facts import final_settlement, last_year, source_lines_of
+from kmf.report.text_population import national_population_lines
 from kmf.report.text_sums import MINUS, Sum
 from kmf.report.text_sums import signed as signed_sum
 from kmf.result import Result
@@ -52,6 +53,7 @@ def national_lines(result: Result) -> list[Line]:
             lines.append(("text", sentence))
     lines += effect_lines(result, land)
     lines += kommune_lines(result)
+    lines += national_population_lines(result)
     lines += source_lines_of(result)
     return lines
 
