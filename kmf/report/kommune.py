@@ -35,10 +35,10 @@ from kmf.report.excel_style import (
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
+from kmf.report.kommune_activity import activity_table
 from kmf.report.kommune_chart import waterfall_chart
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
-from kmf.report.text_drivers import activity_frame
 from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
 from kmf.result import Result
@@ -324,45 +324,9 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
                 series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
-    _activity_table(ws, top, t)
+    activity_table(ws, top, t, _table)
     print_setup(ws, None)
     ws.page_setup.fitToHeight = 1  # four tables and two charts: one page
-
-
-def _activity_table(ws: Worksheet, top: int, t: KommuneTables) -> None:
-    """The activity effect by sundhedsområde, as the text gives it (mio. kr.)."""
-    frame = activity_frame(t)
-    if frame is None:
-        return
-    _text(ws, top, 1, "Aktivitetseffekten fordelt på sundhedsområder, mio. kr.").font = BOLD
-    rows = [
-        {
-            "navn": codes.AREA_LABELS[r["sundhedsomraade"]],
-            "budget": r["produktionsvaerdi_budget_kr"] / 1e6,
-            "prognose": r["produktionsvaerdi_prognose_kr"] / 1e6,
-            "effekt": r["aktivitetseffekt_kr"] / 1e6,
-        }
-        for r in frame.to_dicts()
-    ]
-    rows.append(
-        {"navn": "I alt", **{k: sum(r[k] for r in rows) for k in ("budget", "prognose", "effekt")}}
-    )
-    columns: list[tuple[str, str, str | None]] = [
-        ("navn", "", None),
-        ("budget", "Produktions-værdi, budget", ONE_DECIMAL),
-        ("prognose", "Produktions-værdi, prognose", ONE_DECIMAL),
-        ("effekt", "Aktivitets-effekt", ONE_DECIMAL),
-    ]
-    after = _table(ws, top + 1, rows, columns, bold={len(rows) - 1})
-    _text(
-        ws,
-        after - 1,
-        1,
-        (
-            "Anm.: Aktivitetseffekten er fordelt efter ændringen i hvert områdes produktionsværdi "
-            "fra budget til prognose; delene summer til kommunens aktivitetseffekt."
-        ),
-    ).font = ITALIC
 
 
 def _track_sheet(
