@@ -243,7 +243,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
                 series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
-    activity_table(ws, top, t, _table)
+    activity_table(ws, top, t, sheet_table)
     print_setup(ws, None)
     ws.page_setup.fitToHeight = 1  # four tables and two charts: one page
 
