@@ -11,7 +11,13 @@ rest from them, so the 2018 run at its default date reads exactly the calibrated
   (calibrated). Forecasts before 10 April 2018 have no T−1 endelig yet: no basis;
 - 2018 endelig pr. 2019-04-10: the truth the 2018 track is measured against;
 - budget year 2019: 2019 foreløbig on the 10th of January … September 2019 (2018's months
-  grown), 2017 endelig at 2019 takster pr. 2018-04-10 as its base, and a budget for 2019.
+  grown), 2017 endelig at 2019 takster pr. 2018-04-10 as its base, and a budget for 2019;
+- budget year 2017, so that a 2018 forecast can say how far the forecast made on the same day
+  of 2017 missed 2017's endelig opgørelse: 2016 foreløbig on the 10th of January … September
+  2016 (2017's months shrunk), 2016 endelig pr. 2017-04-10 (its efterregistrering close to
+  2017's, so that most kommuner's 2017 forecasts land within 2 pct.), 2015 endelig at 2017
+  takster pr. 2016-04-10 as its base, and a budget for 2017. Drawn from a second seed, so
+  the cuts above stay as they were.
 
 Deterministic: the same calibrated sample gives the same files. From the repository root,
 after ``data/calibrate_sample.py``:
@@ -36,6 +42,10 @@ LAG = 0.03  # how far an early month's mix may differ from September's, per cell
 GROWTH_2019 = 1.035  # activity and prices 2019 over 2018
 PRICE_2019 = 1.02  # 2019 takster over 2018 for the 2019 base
 BUDGET_2019 = 22_300_000_000.0
+GROWTH_2017 = 1.03  # activity 2017 over 2016
+PRICE_2017 = 1.05  # 2018 takster over 2017 for the 2017 base (from 2016 at 2018 takster)
+MISS_2016 = 0.012  # spread of 2016's efterregistrering around 2017's, per kommune
+BUDGET_2017 = 22_000_000_000.0
 KEY = ["kommunekode", "aldersgruppe", "sundhedsomraade"]
 
 
@@ -105,11 +115,37 @@ def grow(sample: pl.DataFrame) -> pl.DataFrame:
         _dated(e17, 2017, "endelig", 2019, date(2018, 4, 10), PRICE_2019),
         *_months(_dated(f18, 2019, "foreloebig", 2019, date(2019, 9, 10), grown), 2019, rng, -pace),
     ]
+    pieces += _year_2017(base, f17, e17)
     columns = ["kommunekode", "aar", "opgoerelse", "takstaar", "opgoerelsesdato",
                "aldersgruppe", "sundhedsomraade", "produktionsvaerdi", "kmf"]  # fmt: skip
     return pl.concat([p.select(columns) for p in pieces]).sort(
         "aar", "opgoerelse", "takstaar", "opgoerelsesdato", *KEY
     )
+
+
+def _year_2017(base: pl.DataFrame, f17: pl.DataFrame, e17: pl.DataFrame) -> list[pl.DataFrame]:
+    """The cuts of budget year 2017 (see the module's docstring), from a seed of their own."""
+    rng = np.random.default_rng(SEED + 1)
+    codes = f17["kommunekode"].to_numpy()
+    shrink = GROWTH_2017 * rng.normal(1.0, 0.01, 1000)[codes] * rng.normal(1.0, 0.01, f17.height)
+    f16 = _dated(f17, 2016, "foreloebig", 2016, date(2016, 9, 10), 1 / shrink)
+    # 2017's efterregistrering factor of the kommune, missed by a kommune's own draw
+    miss = rng.normal(1.0, MISS_2016, 1000)[codes] * rng.normal(1.0, 0.003, f17.height)
+    e16 = _dated(f16, 2016, "endelig", 2016, date(2017, 4, 10), factor_of(e17, f17) * miss)
+    base15 = _dated(base, 2015, "endelig", 2017, date(2016, 4, 10),
+                    rng.normal(1.0, 0.01, base.height) / PRICE_2017 / GROWTH_2017)  # fmt: skip
+    return [base15, e16, *_months(f16, 2016, rng)]
+
+
+def factor_of(e: pl.DataFrame, f: pl.DataFrame) -> np.ndarray:
+    """Per row of ``f``: its kommune's endelig KMF over foreløbig KMF."""
+    by = (
+        e.group_by("kommunekode")
+        .agg(pl.col("kmf").sum())
+        .join(f.group_by("kommunekode").agg(pl.col("kmf").sum()), on="kommunekode", suffix="_f")
+    )
+    ratio = by.select("kommunekode", (pl.col("kmf") / pl.col("kmf_f")).alias("f"))
+    return f.join(ratio, on="kommunekode", how="left", maintain_order="left")["f"].to_numpy()
 
 
 def main() -> None:
@@ -120,9 +156,9 @@ def main() -> None:
     grow(sample).write_csv(folder / "aktivitet.csv", float_precision=2)
     budget = pl.read_csv(folder / "budget.csv")
     budget = pl.concat(
-        [budget, pl.DataFrame({"aar": [2019], "kmf_budget_kr": [BUDGET_2019]})],
+        [budget, pl.DataFrame({"aar": [2017, 2019], "kmf_budget_kr": [BUDGET_2017, BUDGET_2019]})],
         how="vertical_relaxed",
-    )
+    ).sort("aar")
     budget.write_csv(folder / "budget.csv", float_precision=0)
 
 

@@ -9,7 +9,8 @@ import polars as pl
 from kmf.compute.kommune_tables import DEMOGRAPHY, kommune_tables, parse_codes
 from kmf.report.kommune import KommuneReport
 from kmf.report.kommune_time import history_frame, time_lines, track_frame
-from kmf.report.text import kommune_lines
+from kmf.report.text_facts import source_lines_of
+from kmf.report.text_kommune import kommune_lines
 from kmf.report.text_population import population_lines
 from kmf.result import Result
 from kmf.series import Historik, Spor
@@ -86,7 +87,8 @@ def kommune(
         historik=history_frame(historik),
         indbyggere=result.indbyggere,
     )
-    lines = kommune_lines(tables, result.dato) + population_lines(tables) + time_lines(tables)
+    lines = kommune_lines(tables, result.dato, result) + population_lines(tables)
+    lines += time_lines(tables) + source_lines_of(result)
     return KommuneReport(tables, tuple(lines), result)
 
 

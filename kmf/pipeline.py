@@ -13,6 +13,7 @@ from kmf import codes
 from kmf._meta import version
 from kmf.compute import population as citizens
 from kmf.compute import tables
+from kmf.compute.accuracy import settlement, settlement_last_year
 from kmf.compute.decompose import METHODS, NEEDS_POPULATION, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.compute.timeline import parse_date
@@ -133,6 +134,8 @@ def run(
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,
+        endelig=settlement(data, year, basis.dato, b1),
+        sidste_aar=settlement_last_year(data, year, basis.dato, b1),
         writer=write_report,
         befolkning=befolkning,
         borger=borger,

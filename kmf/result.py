@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from kmf.compute.accuracy import Settlement
 from kmf.display import overview_html, population_html, summary_text
 from kmf.errors import OutputError
 
@@ -120,6 +121,11 @@ class Result:
         What was read and used (written as ``manifest.json``).
     metoder
         With ``metode="alle"``: every effect under every method side by side.
+    endelig
+        Where the data have T's endelig opgørelse: this forecast against it, per unit.
+    sidste_aar
+        Where the data allow it: the forecast for T−1 made on the same calendar day a year
+        earlier, against T−1's endelig opgørelse (how far such forecasts missed then).
     befolkning, borger
         Where the dataset has a population (``befolkning``): the change split into more
         citizens, age structure, use per citizen, area mix and KMF share
@@ -142,6 +148,8 @@ class Result:
     titel: str | None = None
     metoder: pl.DataFrame | None = None
     dato: date | None = None  # the forecast date (SPEC §7); None for undated data
+    endelig: Settlement | None = None  # this forecast against T endelig, where the data have it
+    sidste_aar: Settlement | None = None  # T−1's forecast of the same day against T−1 endelig
     writer: Writer | None = field(default=None, compare=False)
     befolkning: pl.DataFrame | None = None  # tabel_befolkning, with a population
     borger: pl.DataFrame | None = None  # tabel_borger, with a population

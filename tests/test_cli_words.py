@@ -104,13 +104,15 @@ def test_validate_without_a_dataset_checks_the_sample() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "det medfølgende eksempel" in out
-    assert "budget: budget.csv (2 rækker)" in out  # 2018 and 2019
+    assert "budget: budget.csv (3 rækker)" in out  # 2017, 2018 and 2019
     assert "rækker)" in out and "(0 rækker)" not in out and "1 rækker" not in out
     assert "…" not in out
     # amounts in mio. kr. with one decimal, summed here from the sample's own file
     with (sample_dataset() / "aktivitet.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    base = [r for r in rows if (r["aar"], r["opgoerelse"]) == ("2016", "endelig")]
+    base = [
+        r for r in rows if (r["aar"], r["opgoerelse"], r["takstaar"]) == ("2016", "endelig", "2018")
+    ]
     amounts = [sum(float(r[c]) for r in base) / 1e6 for c in ("produktionsvaerdi", "kmf")]
     shown = [f"{a:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".") for a in amounts]
     assert "Beløb i mio. kr." in out

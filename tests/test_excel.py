@@ -344,10 +344,11 @@ def test_figures_sheet_has_three_native_bar_charts_with_visible_axes(written, bo
         for name in charts:
             xml = z.read(name).decode()
             assert "<barChart>" in xml
-            assert xml.count('<delete val="0" />') == 2  # both axes shown
+            # (openpyxl writes "<x />" or "<x/>" as lxml is installed or not)
+            assert len(re.findall(r'<delete val="0"\s*/>', xml)) == 2  # both axes shown
             # a one-line title in 10 pt (the sheet's title is 13 pt), black axis numbers
             assert re.search(r'<a:defRPr sz="1000" b="1"', xml)
-            assert '<numFmt formatCode="0.0" sourceLinked="0" />' in xml
+            assert re.search(r'<numFmt formatCode="0.0" sourceLinked="0"\s*/>', xml)
     ws = book["Figurer"]
     values = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value
               for r in range(1, ws.max_row + 1)}  # fmt: skip

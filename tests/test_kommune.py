@@ -123,7 +123,8 @@ def test_the_csv_has_the_columns_and_both_methods(hand: kmf.Result, tmp_path: Pa
     kmf.kommune(hand, "851").write(tmp_path / "ud")
     names = sorted(p.name for p in (tmp_path / "ud").iterdir())
     assert names == [
-        "kommune_851.png", "kommune_851_2020.xlsx", "kommune_851_bidrag.csv", "sammenfatning.md"
+        "kommune_851.png", "kommune_851_2020.xlsx", "kommune_851_bidrag.csv",
+        "notat_851_2020.docx", "sammenfatning.md",
     ]  # fmt: skip
     table = pl.read_csv(tmp_path / "ud" / "kommune_851_bidrag.csv")
     assert tuple(table.columns) == CONTRIBUTION_COLUMNS
@@ -236,7 +237,7 @@ def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
     assert report.sammenligning == ()
     assert report.overblik["niveau"].to_list() == ["kommune", "region", "land"]
     assert "ingen andre kommuner at sammenligne med" in report.tekst
-    assert len(report.write(tmp_path / "ud")) == 4
+    assert len(report.write(tmp_path / "ud")) == 5  # with the notat
 
 
 def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> None:
@@ -347,31 +348,65 @@ def check_signs(text: str, frames: list[pl.DataFrame]) -> int:
 @pytest.mark.parametrize(
     ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
 )
+def _checked_text(text: str) -> str:
+    """The text without its sums (their numbers are checked to add up in
+    tests/test_text_sums.py: a rest is the shown total less the shown parts) and without
+    its closing source lines."""
+    kept = []
+    for line in text.splitlines():
+        if line.startswith(("Kilde:", "Anm.:")):
+            continue
+        sentences = re.split(r"(?<=\.)\s+(?=[A-ZÆØÅ])", line)
+        kept.append(" ".join(s for s in sentences if " i alt " not in s))
+    return "\n".join(kept)
+
+
+def _settled(sample: kmf.Result, kode: str) -> list[pl.DataFrame]:
+    """The final settlement's and last year's tables, and the settlement's difference from
+    the budget (kr. and pct. of the budget)."""
+    frames = [s.enheder for s in (sample.endelig, sample.sidste_aar) if s is not None]
+    if sample.endelig is not None:
+        row = sample.endelig.unit(kode)
+        budget = sample.b1.filter(pl.col("kode") == kode)["kmf_budget_kr"][0]
+        assert row is not None
+        diff = row["kmf_endelig_kr"] - budget
+        frames.append(pl.DataFrame({"forskel_kr": [diff], "forskel_pct": [100 * diff / budget]}))
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("kode", "metode"), [(851, "ministeriet"), (101, "lmdi"), (825, "alle"), (147, "shapley")]
+)
 def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: str) -> None:
     data = kmf.load(kmf.sample_dataset())
     sample = kmf.run(data, metode=metode)
     report = kmf.kommune(sample, kode, prognosespor=kmf.spor(data, metode=metode))
     t = report.tabeller
     assert t.prognosespor is not None and sample.dato is not None
+    assert sample.sidste_aar is not None
     # the sheet "Prognosespor" shows the change of each unit and the kommune's effects and
     # error; the text names the dates in words (day and year are its only other numbers)
-    track = t.prognosespor.select(pl.col("^.*_pct$"))
+    track = t.prognosespor.select(pl.col("^.*_pct$"), pl.col("^kmf_endelig_kr$"))
     days = [*t.prognosespor["opgoerelsesdato"].to_list(), sample.dato]
+    hits, every = sample.sidste_aar.within()
+    settled = _settled(sample, str(kode))
     shown = _shown(
-        [t.overblik, t.bidrag, t.fordelinger, track],
-        {sample.aar, t.antal_kommuner, t.rang, len(t.sammenligning)}
+        [t.overblik, t.bidrag, t.fordelinger, track, *settled],
+        {sample.aar, sample.aar - 1, t.antal_kommuner, t.rang, len(t.sammenligning), hits, every, 2}
         | {d.day for d in days}
         | {d.year for d in days},
-    ) | _population_shown(t.befolkning, t.borger, sample.aar)
-    numbers = _numbers(report.tekst)
+    ) | {"0,05"}
+    shown |= _population_shown(t.befolkning, t.borger, sample.aar)
+    text = _checked_text(report.tekst)
+    numbers = _numbers(text)
     assert len(numbers) >= 25
     assert [n for n in numbers if n not in shown] == []
-    assert check_signs(report.tekst, [t.overblik, t.bidrag, t.fordelinger, track]) >= 8
+    assert check_signs(text, [t.overblik, t.bidrag, t.fordelinger, track, *settled]) >= 8
     if kode == 851:  # B of 65-79 årige (24,0 mio. kr.) is offset by 3-64 årige (sample data)
-        assert "Det modsvares delvist af, at effekten er negativ for de 3-64 årige (" in (
-            report.tekst
-        )
-        assert "så aldersgruppeeffekten i alt bidrager positivt med" in report.tekst
+        assert (
+            "Aldersgruppeeffekten på i alt +8,4 mio. kr. fordeler sig på aldersgrupperne med "
+            "+24,0 mio. kr. for de 65-79 årige, -14,1 mio. kr. for de 3-64 årige"
+        ) in report.tekst
     assert "## Prognosen gennem året" in report.tekst
     assert "kan holdes op mod den faktiske afregning" in report.tekst
 
@@ -383,13 +418,18 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     counts = result.tabel(3).drop("niveau", "kode", "navn", "region")
     assert result.dato is not None  # the text names the forecast date: its day and year
     integers = {result.aar, result.dato.day, *(v for row in counts.rows() for v in row)}
+    tables = [result.b1, *_settled(result, "DK")]
+    assert result.sidste_aar is not None
+    hits, every = result.sidste_aar.within()
+    tabel_2 = result.tabel(2).drop("niveau", "kode", "navn", "region")
+    integers |= {result.aar - 1, hits, every, 2, 3, 10, *(v for r in tabel_2.rows() for v in r)}
+    text = _checked_text(text)
     numbers = _numbers(text)
     assert len(numbers) >= 20
-    shown = _shown([result.b1], integers)
+    shown = _shown(tables, integers) | {"0,05"}
     shown |= _population_shown(result.befolkning, result.borger, result.aar)
     assert [n for n in numbers if n not in shown] == []
-    assert check_signs(text, [result.b1]) >= 5
-    assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
+    assert check_signs(text, tables) >= 5
     assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2018.xlsx")["Sammenfatning"]
     assert sheet["A1"].value == text.splitlines()[0].removeprefix("# ")
@@ -401,7 +441,9 @@ def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) ->
     # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
     text = national_markdown(hand)
     assert "stigning" not in text and "stige i" not in text
-    assert "forventes afregningen at falde i Region Hovedstaden (35,6 pct.)" in text
+    # the largest fall first
+    assert "afregningen forventes at falde i Region Nordjylland (38,4 pct.) og Region " in text
+    assert "Prognosen ligger dermed 36,4 pct. under budgettet." in text
     assert "Det største fald i forhold til budgettet ses i Aalborg (38,4 pct.)" in text
 
 
@@ -462,18 +504,25 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
 
 def test_directions_are_words_and_a_mixed_range_says_what_minus_means() -> None:
     from kmf.report.text import _against, _change
-    from kmf.report.text_national import _regions
+    from kmf.report.text_national import _range
 
-    # all regions negative: unsigned, smallest first, the direction in a word
-    assert _regions([-2.84, -12.71, -5.0]) == (
-        " og negativt med mellem 2,8 og 12,7 pct.-point i regionerne"
+    def regions(values: list[float]) -> pl.DataFrame:
+        names = [f"Region {n}" for n in ("A", "B", "C")[: len(values)]]
+        return pl.DataFrame({"navn": names, "aktivitetseffekt_pct": values})
+
+    # all regions negative: unsigned, smallest first, and the region where it is largest
+    assert _range(regions([-2.84, -12.71, -5.0]), "aktivitetseffekt") == (
+        "; i regionerne ligger bidraget mellem 2,8 og 12,7 pct.-point, størst i Region B"
     )
-    assert _regions([1.46, 2.1]) == " og positivt med mellem 1,5 og 2,1 pct.-point i regionerne"
-    # signs differ across regions: signed, with what the minus means
-    assert _regions([-1.24, 3.36]) == (
-        " og ligger i regionerne mellem -1,2 og 3,4 pct.-point (minus er et negativt bidrag)"
+    assert _range(regions([1.46, 2.1]), "aktivitetseffekt") == (
+        "; i regionerne ligger bidraget mellem 1,5 og 2,1 pct.-point, størst i Region B"
     )
-    assert _regions([2.0]) == ""
+    # signs differ across regions: signed, each end with its region
+    assert _range(regions([-1.24, 3.36]), "aktivitetseffekt") == (
+        "; i regionerne går bidraget fra -1,2 pct.-point i Region A til +3,4 pct.-point i "
+        "Region B (minus er et negativt bidrag)"
+    )
+    assert _range(regions([2.0]), "aktivitetseffekt") == ""
     assert _against(-4.91) == "mod et negativt bidrag på 4,9 pct.-point for hele landet under ét"
     assert _against(0.04).startswith("mod stort set intet bidrag (0,0 pct.-point)")
     assert _change(-0.94) == "et fald på 0,9 pct."

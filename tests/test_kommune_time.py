@@ -100,10 +100,10 @@ def test_several_budget_years_give_the_history_sheet(cli_report: Path, data: kmf
     wb = load_workbook(cli_report / "kommune_851_2018.xlsx")
     assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", "Prognosespor", "Historik"]
     rows = _table(wb["Historik"], 4)
-    # the sample has foreløbig cuts for 2017, 2018 and 2019; 2017 has no budget
-    assert [r["Budgetår"] for r in rows] == ["2018", "2019"]
+    # the sample has foreløbig cuts for 2016 … 2019; 2016 has no T−1 cuts and no budget
+    assert [r["Budgetår"] for r in rows] == ["2017", "2018", "2019"]
     r2019 = kmf.run(data, aar=2019).b1.filter(pl.col("kode") == "851")["aendring_pct"][0]
-    assert rows[1]["Ændring, Aalborg"] == pytest.approx(r2019, abs=1e-9)
+    assert rows[2]["Ændring, Aalborg"] == pytest.approx(r2019, abs=1e-9)
 
 
 def test_undated_single_year_data_have_neither_sheet(tmp_path: Path) -> None:

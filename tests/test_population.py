@@ -438,7 +438,7 @@ def test_history_and_track_use_each_years_own_population() -> None:
     data = kmf.load(kmf.sample_dataset())
     history = kmf.historik(data, metode="befolkning").historik
     track = kmf.spor(data, metode="befolkning").spor
-    for year in (2018, 2019):
+    for year in (2017, 2018, 2019):
         run = kmf.run(data, aar=year, metode="befolkning").b1
         rows = history.filter(pl.col("aar") == year).drop("aar")
         assert rows["kode"].to_list() == run["kode"].to_list()
@@ -452,5 +452,5 @@ def test_history_and_track_use_each_years_own_population() -> None:
             )
     manifest = kmf.historik(data, metode="befolkning").manifest
     entry = next(f for f in manifest["filer"] if f["tabel"] == "befolkning")
-    # 2018 and 2019 use 2016–2019: four years of 98 kommuner in four age groups
-    assert entry["raekker_brugt"] == 4 * 98 * 4
+    # 2017, 2018 and 2019 use 2015–2019: five years of 98 kommuner in four age groups
+    assert entry["raekker_brugt"] == 5 * 98 * 4

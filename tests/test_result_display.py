@@ -95,7 +95,7 @@ def test_the_python_api_defaults_to_the_sample_like_the_cli() -> None:
     result = kmf.run()
     assert result.aar == 2018 and result.kommuner.height == 98
     assert kmf.spor().aar == 2018
-    assert kmf.historik().aar == [2018, 2019]
+    assert kmf.historik().aar == [2017, 2018, 2019]
     data = kmf.load()
     text = repr(data)
     assert "\n" not in text and len(text) < 200 and "DataFrame" not in text

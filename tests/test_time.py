@@ -509,11 +509,11 @@ def test_dates_without_a_basis_are_grouped_by_what_they_lack(tmp_path: Path) -> 
     assert "10. januar, 10. februar og 10. marts 2018 har alle intet grundlag" in note
     assert "2017 endelig i 2017-takster" in note
     assert all(len(line) <= 80 for line in lines[start:end])
-    # 2017 in the sample has nine dates and none of the three cuts a forecast reads
-    failed = runner.invoke(app, ["run", "--aar", "2017", "--out", str(tmp_path / "r")])
+    # 2016 in the sample has nine dates and none of the three cuts a forecast reads
+    failed = runner.invoke(app, ["run", "--aar", "2016", "--out", str(tmp_path / "r")])
     assert failed.exit_code == 2
     listed = [line for line in failed.stderr.splitlines() if line.startswith("- ")]
     assert len(listed) == 3
     assert all(line.endswith("for alle datoerne") for line in listed)
-    assert "2016 foreløbig i 2016-takster" in listed[0]
-    assert "10. januar" in failed.stderr and "10. september 2017" in failed.stderr
+    assert "2015 foreløbig i 2015-takster" in listed[0]
+    assert "10. januar" in failed.stderr and "10. september 2016" in failed.stderr

@@ -4,12 +4,16 @@ date whatever the forecast's date; its KMF is summed per kommune, region and lan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 from kmf import codes
+from kmf.compute.forecast import basis_for, build_cells
 from kmf.compute.tables import stack_levels
+from kmf.compute.timeline import year_before
 from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
 
@@ -121,3 +125,62 @@ def accuracy_summary(units: pl.DataFrame) -> pl.DataFrame:
     )
     # one land row and one group of kommuner per date, both in the track's date order
     return land.with_columns(kommuner.drop("opgoerelsesdato")).select(SUMMARY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """One forecast held against its budget year's endelig opgørelse: ``enheder`` has
+    ``UNIT_COLUMNS`` for every kommune, region and land (one date). ``dato`` is the
+    forecast's date, ``endelig_dato`` the endelig cut's (None where undated)."""
+
+    aar: int
+    dato: date | None
+    endelig_dato: date | None
+    enheder: pl.DataFrame
+
+    def unit(self, kode: str) -> dict[str, Any] | None:
+        """The row of the unit ``kode`` (``"DK"``, a regionskode or a kommunekode)."""
+        rows = self.enheder.filter(pl.col("kode") == kode)
+        return rows.row(0, named=True) if rows.height else None
+
+    def within(self) -> tuple[int, int]:
+        """How many kommuner missed by at most ``WITHIN_PCT`` pct., and how many there are."""
+        errors = self.enheder.filter(pl.col("niveau") == "kommune")["fejl_pct"].abs()
+        return int((errors <= WITHIN_PCT).sum()), errors.len()
+
+
+def settlement(
+    dataset: Dataset, year: int, dato: date | None, b1: pl.DataFrame
+) -> Settlement | None:
+    """The forecast of ``b1`` (made on ``dato``) against T endelig, where the data have it and
+    it covers the same kommuner; else None."""
+    found = truth(dataset, year)
+    if found is None:
+        return None
+    kommuner = b1.filter(pl.col("niveau") == "kommune")["kode"].cast(pl.Int64).to_list()
+    try:
+        require_truth_for(found[0], kommuner, year, found[1])
+    except DataError:
+        return None
+    track = b1.with_columns(pl.lit(dato, dtype=pl.Date).alias("opgoerelsesdato"))
+    return Settlement(year, dato, found[1], accuracy_units(track, found[0]))
+
+
+def settlement_last_year(
+    dataset: Dataset, year: int, dato: date | None, b1: pl.DataFrame
+) -> Settlement | None:
+    """How far the forecast for T−1, made on the same calendar day a year before ``dato``,
+    was from T−1's endelig opgørelse: None where the data hold no such forecast (a cut or
+    the budget of T−1 missing) or no endelig opgørelse of T−1 for the same kommuner."""
+    earlier = year - 1
+    try:
+        basis, _ = basis_for(dataset, earlier, None if dato is None else year_before(dato))
+        cells = build_cells(dataset, earlier, basis)
+    except DataError:
+        return None
+    per_kommune = cells.cells.group_by("kommunekode").agg(pl.col("kmf_prognose_kr").sum())
+    names = b1.select("niveau", "kode", "navn", "region")
+    forecast = names.join(stack_levels(per_kommune, ["kmf_prognose_kr"]), on="kode", how="inner")
+    if forecast.height != b1.height:  # another set of kommuner than this year's
+        return None
+    return settlement(dataset, earlier, basis.dato, forecast)

@@ -73,6 +73,7 @@ class KommuneTables:
     antal_kommuner: int
     prognosespor: pl.DataFrame | None = None
     historik: pl.DataFrame | None = None
+    celler: pl.DataFrame | None = None  # the kommune's forecast and budget cells
     #: with a population (SPEC §9): ``tabel_befolkning`` and ``tabel_borger`` for the kommune,
     #: its region and Hele landet; ``rang`` in ``borger`` is the kommune's place by indeks
     befolkning: pl.DataFrame | None = None
@@ -353,6 +354,7 @@ def kommune_tables(
         antal_kommuner=b1.filter(pl.col("niveau") == "kommune").height,
         prognosespor=_units_of(prognosespor, kode, own["region"]),
         historik=_units_of(historik, kode, own["region"]),
+        celler=cells.filter(pl.col("kommunekode") == kode),
         befolkning=_units_of(result_tables.get("befolkning"), kode, own["region"]),
         borger=_with_rank(result_tables.get("borger"), kode, own["region"]),
         gruppe=(

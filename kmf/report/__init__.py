@@ -40,7 +40,8 @@ def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     # imported here: openpyxl and matplotlib are only loaded when a report is written
     from kmf.report.excel import write_workbook
     from kmf.report.figures import save_figures
-    from kmf.report.text_national import national_markdown
+    from kmf.report.notat import notat_name
+    from kmf.report.text_national import national_markdown, write_run_notat
 
     # the figures first: the workbook shows the waterfalls drawn for the folder
     paths = save_figures(result, folder)
@@ -49,6 +50,7 @@ def _fill(result: Result, folder: Path, csv: str = "standard") -> None:
     (folder / "sammenfatning.md").write_text(
         national_markdown(result), encoding="utf-8", newline="\n"
     )
+    write_run_notat(result, folder / notat_name(result.aar), images.get("DK"))
     names = sorted([*(p.name for p in folder.iterdir()), MANIFEST])
     manifest = {**result.manifest.as_json(), FILES_KEY: names}
     (folder / MANIFEST).write_text(

@@ -33,6 +33,7 @@ from kmf.report.excel_style import (
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
+from kmf.report.kommune_activity import activity_table
 from kmf.report.kommune_chart import waterfall_chart
 from kmf.report.kommune_table import contributions_sheet, sheet_table
 from kmf.report.labels import DPI, EFFECTS, MAIN_EFFECTS
@@ -53,6 +54,7 @@ def file_names(kode: int, aar: int) -> dict[str, str]:
         "workbook": f"kommune_{kode}_{aar}.xlsx",
         "figure": f"kommune_{kode}.png",
         "text": "sammenfatning.md",
+        "notat": f"notat_{kode}_{aar}.docx",
     }
 
 
@@ -104,6 +106,9 @@ class KommuneReport:
         write_kommune_workbook(self, folder / names["workbook"])
         kommune_page(self).savefig(folder / names["figure"], dpi=DPI)
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8", newline="\n")
+        from kmf.report.kommune_notat import write_kommune_notat
+
+        write_kommune_notat(self.tabeller, self.linjer, self.result, folder / names["notat"])
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the text."""
@@ -238,8 +243,9 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
                 series.graphicalProperties.solidFill = colour.lstrip("#")
             ws.add_chart(chart, f"F{top}")
         top = max(after, top + 16 if table != "B3" else after) + 1
+    activity_table(ws, top, t, sheet_table)
     print_setup(ws, None)
-    ws.page_setup.fitToHeight = 1  # three tables and two charts: one page
+    ws.page_setup.fitToHeight = 1  # four tables and two charts: one page
 
 
 def _track_sheet(

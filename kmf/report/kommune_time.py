@@ -14,7 +14,7 @@ import polars as pl
 from kmf.compute.kommune_tables import KommuneTables
 from kmf.danish import format_date
 from kmf.errors import DataError
-from kmf.report.text import Line, pct, signed
+from kmf.report.text import Line, mio, pct, signed
 from kmf.series import Historik, Spor
 
 #: the columns a track or history frame needs beside its key
@@ -122,13 +122,14 @@ def time_lines(t: KommuneTables) -> list[Line]:
     lines.append(("text", moved + ' Arket "Prognosespor" viser hver dato.'))
     if "fejl_pct" in own.columns and own["fejl_pct"].null_count() == 0:
         worst = max(rows, key=lambda r: abs(r["fejl_pct"]))
+        final = f" på {mio(last['kmf_endelig_kr'])} mio. kr." if last.get("kmf_endelig_kr") else ""
         text = (
             f"Den endelige opgørelse for {t.aar} findes i data, så prognoserne kan holdes op mod "
-            f"den faktiske afregning: prognosen pr. {when[0]} {_miss(first['fejl_pct'])}"
+            f"den faktiske afregning{final}: prognosen pr. {when[0]} {_miss(first['fejl_pct'])}"
         )
         if len(rows) > 1:
             text += f", og prognosen pr. {when[1]} {_miss(last['fejl_pct'])}"
-        text += "."
+        text += " (i pct. af den endelige afregning)."
         if len(rows) > 2 and worst is not first and worst is not last:
             text += (
                 f" Størst var afvigelsen pr. {format_date(worst['opgoerelsesdato'])} "

@@ -1,6 +1,7 @@
-"""The Danish summaries in the register of the ministry's analysis: one kommune's
-(``sammenfatning.md`` and the top of "Overblik" in ``kmf kommune``), and the words both it
-and the national one (:mod:`kmf.report.text_national`) are made of.
+"""The words the Danish summaries are made of, in the register of the ministry's analysis:
+one kommune's (:mod:`kmf.report.text_kommune`), the national one
+(:mod:`kmf.report.text_national`) and those of the track and the history
+(:mod:`kmf.report.text_time`).
 
 Every number in a text is a value of the tables it sits beside, rounded as shown: pct. and
 pct.-point with one decimal, kr. in mio. kr. with one decimal, with a decimal comma. A
@@ -11,15 +12,11 @@ shown without its sign.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
-
-import polars as pl
 
 from kmf import codes
-from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
-from kmf.danish import format_date, format_mio, format_number, join_and
+from kmf.danish import format_mio, format_number, join_and
+from kmf.report.text_sums import MINUS, Sum
+from kmf.report.text_sums import signed as signed_sum
 
 #: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
 Line = tuple[str, str]
@@ -28,8 +25,13 @@ EFFECT_NAMES = {
     "aktivitetseffekt": "effekten af ændret aktivitet",
     "aldersgruppeeffekt": "aldersgruppeeffekten",
     "sundhedsomraadeeffekt": "sundhedsområdeeffekten",
-    "omraademikseffekt": "områdemikseffekten (C1)",
-    "andelseffekt": "andelseffekten (C2)",
+}
+#: the two parts of the sundhedsområdeeffekt of the exact methods, said in words
+SPLIT_WORDS = {
+    "omraademikseffekt": "fordi forbruget inden for aldersgrupperne har flyttet sig mellem "
+    "sundhedsområder med forskellig KMF-andel",
+    "andelseffekt": "fordi KMF-andelen inden for det enkelte sundhedsområde er ændret (takster, "
+    "lofter og regler)",
 }
 _MAIN = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt")
 
@@ -77,12 +79,14 @@ def _change(value: float, unit: str = "pct.") -> str:
 def _age_label(age: str, article: str = "") -> str:
     """An age group in a sentence: ``de 65-79 årige`` (with ``article="de "``)."""
     if age == "ej_aldersdiff":
-        return "aktivitet uden aldersopdeling"
+        return "psykiatri (Ej aldersdiff.)"
     return article + codes.AGE_LABELS[age]
 
 
-def _meaning(effect: str, value: float, whose: str) -> str:
-    """What an effect's direction means, in the ministry's words."""
+def _meaning(effect: str, value: float, whose: str, example: bool = True) -> str:
+    """What an effect's direction means, in the ministry's words; ``example``: give the
+    ministry's example for C (sygehuse rather than almen praksis), which is left out where
+    the unit's consumption moved the other way."""
     up = value > 0
     if effect == "aktivitetseffekt":
         return (
@@ -92,222 +96,27 @@ def _meaning(effect: str, value: float, whose: str) -> str:
         )
     if effect == "aldersgruppeeffekt":
         return (
-            f"Det betyder, at en {'større' if up else 'mindre'} del af forbruget end forudsat "
+            f"Det skyldes, at en {'større' if up else 'mindre'} del af forbruget end forudsat "
             "ligger hos de aldersgrupper, hvor KMF udgør en større andel af taksten (de "
             "0-2 årige, 65-79 årige og 80+ årige)."
         )
     if effect == "sundhedsomraadeeffekt":
         return (
-            "Det betyder, at den gennemsnitlige KMF-andel inden for aldersgrupperne er "
-            f"{'højere' if up else 'lavere'} end forudsat, fx fordi en "
-            f"{'større' if up else 'mindre'} del af forbruget ligger på sygehusene (især "
-            "somatik) frem for i almen praksis, hvor KMF-andelen er mindre."
-        )
-    if effect == "omraademikseffekt":
-        return (
-            f"Det er den del, der skyldes, at forbruget inden for aldersgrupperne flytter "
-            f"{'mod' if up else 'væk fra'} sundhedsområder med en høj KMF-andel."
-        )
-    return (
-        f"Det er den del, der skyldes, at KMF-andelen inden for det enkelte område er "
-        f"{'højere' if up else 'lavere'} end forudsat (takster, lofter og regler)."
-    )
-
-
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _split_item(effect: str, value: float) -> str:
-    """C1 or C2 of an exact method: its part of the sundhedsområdeeffekt and what it means."""
-    way = "positivt" if value > 0 else "negativt"
-    part = f"et {way} bidrag på {pct(value)} pct.-point"
-    part = "stort set intet (0,0 pct.-point)" if _is_zero(value) else part
-    text = f"Af sundhedsområdeeffekten kommer {part} fra {EFFECT_NAMES[effect]}."
-    return text if _is_zero(value) else f"{text} {_meaning(effect, value, '')}"
-
-
-def _effects_of(b1_columns: Sequence[str]) -> tuple[str, ...]:
-    split = tuple(e for e in ("omraademikseffekt", "andelseffekt") if f"{e}_pct" in b1_columns)
-    return (*_MAIN, *split)
-
-
-# --- one kommune ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Rows:
-    own: dict[str, Any]
-    region: dict[str, Any]
-    land: dict[str, Any]
-    group: dict[str, Any]
-    members: list[dict[str, Any]]
-
-
-def _rows(t: KommuneTables) -> _Rows:
-    o = t.overblik
-    members = o.filter((pl.col("niveau") == "kommune") & (pl.col("kode") != str(t.kode)))
-    return _Rows(
-        own=o.filter(pl.col("kode") == str(t.kode)).row(0, named=True),
-        region=o.filter(pl.col("niveau") == "region").row(0, named=True),
-        land=o.filter(pl.col("niveau") == "land").row(0, named=True),
-        group=next(iter(o.filter(pl.col("niveau") == GROUP_LEVEL).to_dicts()), {}),
-        members=members.to_dicts(),
-    )
-
-
-def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
-    """The text of one kommune's report, as lines (see ``to_markdown``); ``dato`` is the
-    forecast date, named where there is one."""
-    r = _rows(t)
-    own, name = r.own, t.navn
-    lines: list[Line] = [("title", f"{name}: KMF-prognosen for {t.aar} sammenlignet med budgettet")]
-    change = own["aendring_pct"]
-    if _is_zero(change):
-        verdict = "Prognosen svarer dermed stort set til budgettet (0,0 pct.)."
-    else:
-        kr = (
-            ""
-            if _is_zero(own["aendring_kr"] / 1e6)
-            else f"{mio(own['aendring_kr'])} mio. kr. eller "
-        )
-        verdict = (
-            f"Prognosen ligger dermed {kr}{pct(change)} "
-            f"pct. {'over' if change > 0 else 'under'} budgettet. Det betyder, at kommunen "
-            f"skal forvente at betale {'mere' if change > 0 else 'mindre'} i kommunal "
-            "medfinansiering end budgetteret."
-        )
-    lines.append(
-        (
-            "text",
-            f"Den forventede KMF-afregning for {name} i {t.aar} er "
-            f"{mio(own['kmf_prognose_kr'])} mio. kr."
-            f"{'' if dato is None else f' (prognosen pr. {format_date(dato)})'}, mens "
-            "budgettet (det forudsatte niveau fra økonomiaftalen) er "
-            f"{mio(own['kmf_budget_kr'])} mio. kr. {verdict}",
-        )
-    )
-    lines.append(("heading", "Hvad driver ændringen"))
-    effects = sorted(_effects_of(t.overblik.columns)[:3], key=lambda e: -abs(own[f"{e}_pct"]))
-    for effect in effects:
-        value = own[f"{effect}_pct"]
-        text = (
-            f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
-            f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
-        )
-        if not _is_zero(value):
-            text += " " + _meaning(effect, value, "kommunens borgere")
-        text += _distribution_note(t, effect)
-        lines.append(("item", text))
-    for effect in _effects_of(t.overblik.columns)[3:]:
-        lines.append(("item", _split_item(effect, own[f"{effect}_pct"])))
-    if "omraademikseffekt_pct" not in t.overblik.columns:  # a method with a residual
-        lines.append(
-            (
-                "item",
-                f"Samspillet mellem effekterne (Øvrige) {_contributes(own['oevrige_pct'])}.",
+            "Det afspejler, at den gennemsnitlige KMF-andel inden for aldersgrupperne er "
+            f"{'højere' if up else 'lavere'} end forudsat"
+            + (
+                f", fx fordi en {'større' if up else 'mindre'} del af forbruget ligger på "
+                "sygehusene (især somatik) frem for i almen praksis, hvor KMF-andelen er mindre."
+                if example
+                else ": det hænger her mere sammen med KMF-andelen inden for områderne end med, "
+                "hvor forbruget ligger."
             )
         )
-    lines.append(("heading", "Hvilke borgere og områder"))
-    lines.extend(("text", s) for s in _drivers(t))
-    lines.append(("heading", "Placering"))
-    lines.append(("text", _placement(t, r)))
-    lines.append(("text", _group_text(t, r)))
-    return lines
-
-
-def _distribution_note(t: KommuneTables, effect: str) -> str:
-    """For B and C: the largest move of the age mix (B2) or the area mix (B4)."""
-    table = {"aldersgruppeeffekt": "B2", "sundhedsomraadeeffekt": "B4"}.get(effect)
-    if table is None:
-        return ""
-    rows = t.fordelinger.filter(pl.col("tabel") == table)
-    top = rows.sort(pl.col("kommune").abs(), descending=True).row(0, named=True)
-    if _is_zero(top["kommune"]):
-        return ""
-    label = top["navn"].lower()
-    if table == "B2":
-        label = "aktivitet uden aldersopdeling" if label.startswith("ej") else f"de {label}"
-    return (
-        f" Størst er ændringen for {label}, hvis andel af forbruget er "
-        f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
-        f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
-    )
-
-
-def _moved(value: float) -> str:
-    if _is_zero(value):
-        return "stort set uændret"
-    return f"{'steget' if value > 0 else 'faldet'} med {pct(value)} pct.-point"
-
-
-def _largest(frame: pl.DataFrame, effects: Sequence[str]) -> tuple[dict[str, Any], str]:
-    """The row and effect of the single largest contribution (in kr.) in ``frame``."""
-    best: tuple[float, dict[str, Any], str] | None = None
-    for row in frame.to_dicts():
-        for e in effects:
-            value = row[f"{e}_kr"]
-            if value is not None and (best is None or abs(value) > best[0]):
-                best = (abs(value), row, e)
-    assert best is not None
-    return best[1], best[2]
+    raise KeyError(effect)
 
 
 def _way(value: float) -> str:
     return "positivt" if value > 0 else "negativt"
-
-
-#: what the exact methods' split of C is, where a sentence names one cell's part of it
-_CELL_EFFECT = {
-    "omraademikseffekt": "områdemikseffekten (C1: forbruget flytter mellem sundhedsområder)",
-    "andelseffekt": "andelseffekten (C2: KMF-andelen inden for området ændres)",
-}
-
-
-def _drivers(t: KommuneTables) -> list[str]:
-    ages = t.bidrag.filter(pl.col("metode") == "ministeriet")
-    row, effect = _largest(ages, _MAIN)
-    top = row[f"{effect}_kr"]
-    name = EFFECT_NAMES[effect]
-    text = (
-        f"Fordelt på aldersgrupper (ministeriets metode) vejer {name} for "
-        f"{_age_label(row['aldersgruppe'], 'de ')} tungest: Den bidrager {_way(top)} med "
-        f"{mio(top)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af budgettet)."
-    )
-    ordered = ages.sort(pl.col(f"{effect}_kr").abs(), descending=True).to_dicts()
-    against = [r for r in ordered if r[f"{effect}_kr"] * top < 0
-               and not _is_zero(r[f"{effect}_kr"] / 1e6)]  # fmt: skip
-    if against:
-        items = join_and([
-            f"{_age_label(r['aldersgruppe'], 'de ')} ({mio(r[f'{effect}_kr'])} mio. kr.)"
-            for r in against[:3]
-        ])  # fmt: skip
-        whole = sum(r[f"{effect}_kr"] for r in ordered)  # the method's effect, for the word
-        how = "delvist " if whole * top > 0 else ""
-        text += f" Det modsvares {how}af, at effekten er {_way(-top).removesuffix('t')} for {items}"
-        # the age groups sum to the table's effect only where the run's method is theirs
-        if t.metode == "ministeriet":
-            total = t.overblik.filter(pl.col("kode") == str(t.kode)).row(0, named=True)
-            text += (
-                f", så {name} i alt bidrager {_way(total[f'{effect}_kr'])} med "
-                f"{mio(total[f'{effect}_kr'])} mio. kr."
-            )
-        else:
-            text += "."
-    out = [text]
-    cells = t.bidrag.filter(pl.col("metode") == "lmdi")
-    row, effect = _largest(cells, ("aktivitetseffekt", "aldersgruppeeffekt", "omraademikseffekt",
-                                   "andelseffekt"))  # fmt: skip
-    value = row[f"{effect}_kr"]
-    out.append(
-        "Fordelt på celler (aldersgruppe og sundhedsområde, LMDI) vejer "
-        f"{_CELL_EFFECT.get(effect, EFFECT_NAMES[effect])} for "
-        f"{_age_label(row['aldersgruppe'], 'de ')} i "
-        f"{codes.AREA_LABELS[row['sundhedsomraade']].lower()} tungest: Den bidrager "
-        f"{_way(value)} med {mio(value)} mio. kr. ({pct(row[f'{effect}_pct'])} pct.-point af "
-        'budgettet). Arket "Bidrag" viser alle bidrag, største først.'
-    )
-    return out
 
 
 def genitive(name: str) -> str:
@@ -315,55 +124,21 @@ def genitive(name: str) -> str:
     return f"{name}'" if name[-1:].lower() in "sxz" else f"{name}s"
 
 
-def _compare(own: float, other: float) -> str:
-    return "højere end" if own > other else "lavere end" if own < other else "den samme som"
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-def _placement(t: KommuneTables, r: _Rows) -> str:
-    own, region, land = r.own["aendring_pct"], r.region["aendring_pct"], r.land["aendring_pct"]
-    if _compare(own, region) == _compare(own, land):
-        than = f"{_compare(own, region)} både regionens og landets"
-    else:
-        than = f"{_compare(own, region)} regionens og {_compare(own, land)} landets"
-    return (
-        f"Målt på ændringen i pct. af budgettet er {t.navn} nr. {t.rang} af "
-        f"{t.antal_kommuner} kommuner (nummer ét har den største stigning). {t.region} har "
-        f"{_change(region)}, og hele landet under ét har {_change(land)}. "
-        f"{genitive(t.navn)} ændring er dermed {than}."
-    )
+def split_sentence(c: float, c1: float, c2: float) -> str:
+    """The sundhedsområdeeffekt of an exact method (pct.-point) and its two parts, in words:
+    a sum whose parts are both named."""
+    parts = Sum(c, (("omraademikseffekt", c1), ("andelseffekt", c2)))
+    listed = join_and([f"{signed_sum(v)} pct.-point, {SPLIT_WORDS[e]}" for e, v in parts.parts])
+    return f"Sundhedsområdeeffekten på i alt {signed_sum(c)} pct.-point består af {listed} {MINUS}."
 
 
-def _group_text(t: KommuneTables, r: _Rows) -> str:
-    n = len(r.members)
-    if n == 0:
-        return "Datasættet har ingen andre kommuner at sammenligne med."
-    names = join_and([m["navn"] for m in r.members])
-    if t.valgt:
-        how = "de valgte kommuner" if n > 1 else "den valgte kommune"
-    elif t.gruppe == "demografi":
-        how = (
-            f"de {n} kommuner, der ligner {t.navn} mest i antal indbyggere og andel 65+ årige"
-            if n > 1
-            else f"den kommune, der ligner {t.navn} mest i antal indbyggere og andel 65+ årige"
-        )
-    elif n > 1:
-        how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
-    else:
-        how = f"den kommune, hvis budget ligger nærmest {genitive(t.navn)}"
-    low = min(r.members, key=lambda m: m["aendring_pct"])
-    high = max(r.members, key=lambda m: m["aendring_pct"])
-    spread = (
-        f"I gruppen går ændringen fra {_change(low['aendring_pct'])} ({low['navn']}) til "
-        f"{_change(high['aendring_pct'])} ({high['navn']})."
-        if n > 1
-        else ""
-    )
-    group = r.group["aendring_pct"]
-    kr = "" if _is_zero(group) else f" ({mio(r.group['aendring_kr'])} mio. kr.)"
-    return (
-        f"Sammenligningsgruppen er {how}: {names}. Under ét har gruppen {_change(group)}{kr}, "
-        f"mens {t.navn} har {_change(r.own['aendring_pct']).removesuffix('.')}. {spread}"
-    ).strip()
+def _effects_of(b1_columns: Sequence[str]) -> tuple[str, ...]:
+    split = tuple(e for e in ("omraademikseffekt", "andelseffekt") if f"{e}_pct" in b1_columns)
+    return (*_MAIN, *split)
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -43,8 +43,13 @@ def write_lines(
 
 def summary_sheet(wb: Any, result: Result, cell: Callable[..., Any]) -> None:
     """The sheet "Sammenfatning", first in the workbook of ``kmf run``: the national text."""
+    lines_sheet(wb, national_lines(result), cell)
+
+
+def lines_sheet(wb: Any, lines: Sequence[Line], cell: Callable[..., Any]) -> None:
+    """A sheet "Sammenfatning", first in the workbook ``wb``, holding ``lines``."""
     ws = wb.create_sheet("Sammenfatning", 0)
-    write_lines(ws, national_lines(result), cell, width=100)
+    write_lines(ws, lines, cell, width=100)
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1

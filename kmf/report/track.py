@@ -58,9 +58,11 @@ def _fill_track(spor: Spor, folder: Path) -> None:
         frame.write_csv(folder / f"{name}.csv")
         if name == "tabel_spor":
             frame.write_parquet(folder / f"{name}.parquet")
+    from kmf.report.text_time import track_markdown
     from kmf.report.track_excel import track_workbook
 
     track_workbook(spor, folder / track_workbook_name(spor.aar))
+    (folder / "sammenfatning.md").write_text(track_markdown(spor), encoding="utf-8")
     track_figure(spor).savefig(folder / "figur_spor.png", dpi=DPI)
     if spor.traefsikkerhed_enheder is not None:
         accuracy_figure(spor).savefig(folder / "figur_traefsikkerhed.png", dpi=DPI)
@@ -70,9 +72,11 @@ def _fill_track(spor: Spor, folder: Path) -> None:
 def _fill_history(historik: Historik, folder: Path) -> None:
     historik.historik.write_csv(folder / "tabel_historik.csv")
     historik.historik.write_parquet(folder / "tabel_historik.parquet")
+    from kmf.report.text_time import history_markdown
     from kmf.report.track_excel import history_workbook
 
     history_workbook(historik, folder / history_workbook_name())
+    (folder / "sammenfatning.md").write_text(history_markdown(historik), encoding="utf-8")
     history_figure(historik).savefig(folder / "figur_historik.png", dpi=DPI)
     _manifest(folder, historik.manifest)
 

@@ -32,6 +32,8 @@ from kmf.report.excel_style import (
     print_setup,
     text,
 )
+from kmf.report.text_sheet import lines_sheet
+from kmf.report.text_time import history_lines, track_lines
 from kmf.report.unused import unused_cuts
 from kmf.result import ManifestCut
 from kmf.series import Historik, Spor
@@ -125,6 +127,8 @@ def track_workbook(spor: Spor, path: Path) -> None:
         *((f"  {u.cut}", u.said) for u in unused_cuts(spor.aar, cuts)),
     ]
     _about(wb.create_sheet("Om kørslen"), spor.manifest, spor.titel, facts)
+    lines_sheet(wb, track_lines(spor), text)
+    wb.active = 0
     wb.save(path)
 
 
@@ -183,6 +187,8 @@ def history_workbook(historik: Historik, path: Path) -> None:
         *((f"Uden grundlag: {y}", why) for y, why in historik.aar_uden_grundlag),
     ]
     _about(wb.create_sheet("Om kørslen"), historik.manifest, historik.titel, facts)
+    lines_sheet(wb, history_lines(historik), text)
+    wb.active = 0
     wb.save(path)
 
 

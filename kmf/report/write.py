@@ -63,6 +63,7 @@ KMF_PATTERNS = (
     "kmf_*.xlsx",
     MANIFEST,
     "sammenfatning.md",
+    "notat_*.docx",
 )
 _NEW_NAMES = "nye-filer.txt"  # in the aside folder: the names being moved in
 ASIDE, TRASH = "gammel", "slet"
