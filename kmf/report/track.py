@@ -62,7 +62,7 @@ def _fill_track(spor: Spor, folder: Path) -> None:
     from kmf.report.track_excel import track_workbook
 
     track_workbook(spor, folder / track_workbook_name(spor.aar))
-    (folder / "sammenfatning.md").write_text(track_markdown(spor), encoding="utf-8")
+    (folder / "sammenfatning.md").write_text(track_markdown(spor), encoding="utf-8", newline="\n")
     track_figure(spor).savefig(folder / "figur_spor.png", dpi=DPI)
     if spor.traefsikkerhed_enheder is not None:
         accuracy_figure(spor).savefig(folder / "figur_traefsikkerhed.png", dpi=DPI)
@@ -76,7 +76,9 @@ def _fill_history(historik: Historik, folder: Path) -> None:
     from kmf.report.track_excel import history_workbook
 
     history_workbook(historik, folder / history_workbook_name())
-    (folder / "sammenfatning.md").write_text(history_markdown(historik), encoding="utf-8")
+    (folder / "sammenfatning.md").write_text(
+        history_markdown(historik), encoding="utf-8", newline="\n"
+    )
     history_figure(historik).savefig(folder / "figur_historik.png", dpi=DPI)
     _manifest(folder, historik.manifest)
 
