@@ -13,7 +13,7 @@ from kmf._meta import version
 from kmf.compute import tables
 from kmf.compute.decompose import METHODS, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
-from kmf.compute.timeline import parse_date
+from kmf.compute.timeline import cut_keys, parse_date
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
 from kmf.report import write_report
@@ -68,13 +68,14 @@ def run(
     DataError
         With a Danish message when the data cannot give the tables.
     """
-    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    data = dataset if isinstance(dataset, Dataset) else load(dataset, kun_brugte=True)
     method = choose_method(metode, data.settings.metode)
     year = choose_year(data, aar)
     wanted = parse_date(dato) if isinstance(dato, str) else dato
     if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
         wanted = wanted.date()
     basis, later = basis_for(data, year, wanted)
+    data = data.including(cut_keys([basis]))  # only the four cuts are read
     cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])
     chosen = METHODS if method == ALL_METHODS else (method,)
@@ -160,6 +161,7 @@ def manifest_for(
                 f.sha256,
                 f.rows,
                 used,
+                f.fra_cache,
             )
         )
     roles = dict(roles or {})

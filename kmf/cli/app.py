@@ -15,11 +15,13 @@ from typing import Annotated
 import typer
 
 from kmf import _signals
+from kmf.cli.cache_command import cache_command
 from kmf.cli.kommune import kommune_command
 from kmf.cli.options import (
     DatasetArgument,
     DateOption,
     ForceOption,
+    NoCacheOption,
     OutFolderOption,
     RunMethodOption,
     YearOption,
@@ -85,6 +87,7 @@ def run_command(
     ] = "standard",
     force: ForceOption = False,
     dato: DateOption = None,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Beregn dekomponeringen, og skriv tabeller, Excel og figurer.
 
@@ -106,7 +109,7 @@ def run_command(
 
     console = out_console()
     with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode)
+        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
         with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
             when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
@@ -157,6 +160,7 @@ def figure_command(
     force: Annotated[
         bool, typer.Option("--force", help="Erstat figurfilen, hvis den findes i forvejen.")
     ] = False,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Tegn en kommunes vandfald, eller alle kommuners dekomponering.
 
@@ -164,7 +168,7 @@ def figure_command(
     """
     from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.errors import DataError, OutputError
-    from kmf.io import sample_dataset
+    from kmf.io import load, sample_dataset
     from kmf.pipeline import run as run_pipeline
     from kmf.report.figures import kommune_overview, unit_row, waterfall
     from kmf.report.write import check_file_target, write_file
@@ -181,7 +185,8 @@ def figure_command(
                 f"Brug en af {', '.join(FIGURE_TYPES)}."
             )
         source = dataset if dataset is not None else sample_dataset()
-        result = run_pipeline(source, aar=aar)
+        data = load(source, kun_brugte=True, cache=not uden_cache)
+        result = run_pipeline(data, aar=aar)
         if kommune is not None:
             known = set(result.kommuner["kommunekode"].to_list())
             if kommune not in known:
@@ -330,7 +335,9 @@ def convert_command(
 
 
 @app.command("validate")
-def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) -> None:
+def validate_command(
+    dataset: DatasetArgument = None, aar: YearOption = None, uden_cache: NoCacheOption = False
+) -> None:
     """Kontrollér et datasæt, og vis hvad det indeholder.
 
     Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, og
@@ -344,7 +351,7 @@ def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) ->
     console = out_console()
     with errors_to_exit():
         source = dataset if dataset is not None else sample_dataset()
-        data = load(source)
+        data = load(source, cache=not uden_cache)  # every value of every cut is checked
         total = describe_dataset(console, data, "det medfølgende eksempel" if dataset is None
                                  else str(dataset))  # fmt: skip
         year = choose_year(data, aar)
@@ -358,6 +365,7 @@ def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) ->
 
 app.command("spor")(spor_command)
 app.command("historik")(historik_command)
+app.command("cache")(cache_command)
 
 
 def main() -> None:
