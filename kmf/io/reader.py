@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -61,6 +62,9 @@ class _File:
         return have if wanted is None else have & wanted
 
 
+#: a file changed this recently (ns) before it is read is not remembered
+RACY_NS = 2_000_000_000
+
 CATALOGUE_SCHEMA: dict[str, Any] = {
     "fil": pl.UInt32,
     "aar": pl.Int16,
@@ -78,6 +82,7 @@ class Reader:
         self, pieces: list[Piece], age_column: str, cache: CellCache, layout: dict[str, Any]
     ) -> None:
         self.pieces, self.age_column, self.cache = pieces, age_column, cache
+        self.started_ns = time.time_ns()
         self._lock = threading.Lock()
         with ThreadPoolExecutor(max_workers=4) as pool:
             self.files = list(
@@ -214,9 +219,15 @@ class Reader:
         return not f.decoded and need <= f.cached
 
     def remember(self) -> None:
-        """Write what was summed to the cache, with each file's sha256."""
+        """Write what was summed to the cache, with each file's sha256.
+
+        A file changed less than RACY_NS before it was read is not remembered: a change
+        within the same tick of the file system's clock would keep its size and time, and
+        the entry would be trusted for other contents (git's "racily clean" files)."""
         for f in self.files:
             if f.identity is None:
+                continue
+            if int(f.identity["mtime_ns"]) > self.started_ns - RACY_NS:  # type: ignore[call-overload]
                 continue
             sha = self.sha256(f.piece.path)
             if f.dirty or f.entry.sha256 != sha:
