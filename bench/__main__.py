@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,14 +68,18 @@ def warm_cache(folder: Path) -> None:
                     pass
 
 
-def measure(task: str, folder: Path) -> tuple[float, float]:
+def measure(task: str, folder: Path, cache: Path | None = None) -> tuple[float, float]:
+    """One task in a fresh process: (wall seconds, peak MiB). kmf keeps its cache of read
+    cells in ``cache``; None: a new, empty one (a cold run)."""
     warm_cache(folder)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.worker", task, str(folder)],
-        capture_output=True, text=True, check=True, cwd=HERE.parent,
-    )  # fmt: skip
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="kmf-cache-") as fresh:
+        env = {**os.environ, "KMF_CACHE": str(cache or fresh)}
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.worker", task, str(folder)],
+            capture_output=True, text=True, check=True, cwd=HERE.parent, env=env,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
