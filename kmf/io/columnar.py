@@ -119,8 +119,13 @@ def sum_files(
     plans = list(pool.map(_plan, specs))
     records = sum(plan.spec.rows for plan in plans if plan is not None)
     # compiling (or loading) the loop costs about a second; below COMPILED_ROWS records
-    # numpy's passes over each batch are quicker in all
-    add = _kernel() if records >= COMPILED_ROWS else _add_numpy
+    # numpy's passes over each batch are quicker in all. Above, the loop is loaded in a
+    # thread while the first batches are summed by numpy (the sums are the same exact steps)
+    add: Callable[..., int] = _add_numpy
+    if records >= COMPILED_ROWS:
+        if not _KERNEL:
+            threading.Thread(target=_kernel, daemon=True).start()
+        add = _kernel_when_ready
     jobs = [(n, plan, part) for n, plan in enumerate(plans) if plan is not None
             for part in plan.parts]  # fmt: skip
 
@@ -299,6 +304,11 @@ def _on_grid(kroner: np.ndarray) -> np.ndarray:
     steps = np.multiply(kroner, codes.AMOUNT_STEPS)
     steps += 0.5
     return np.floor(steps, out=steps)
+
+
+def _kernel_when_ready(*args: Any) -> int:
+    """The compiled loop once it is loaded, numpy's passes until then."""
+    return (_KERNEL[0] if _KERNEL else _add_numpy)(*args)
 
 
 def _kernel() -> Callable[..., int]:
