@@ -376,3 +376,17 @@ def test_cuts_of_a_hive_folder_are_known_from_the_path(tmp_path: Path) -> None:
     found = file_cuts(piece, pq.read_metadata(piece.file))
     assert found is not None
     assert dict(found.rows) == {(2018, "endelig", 2018, None): 2}
+
+
+def test_temporary_files_of_an_interrupted_run_are_removed_after_an_hour(tmp_path: Path) -> None:
+    store = CellCache(tmp_path / "c")
+    folder = store.folder
+    assert folder is not None
+    folder.mkdir()
+    old, new = folder / ".ny-gammel.kmfc", folder / ".ny-ny.kmfc"
+    for path in (old, new):
+        path.write_bytes(b"halv")
+    os.utime(old, (time.time() - 3601, time.time() - 3601))
+    store.put(_identity(tmp_path), _entry())
+    assert not old.exists() and new.exists()
+    assert store.size()[0] == 1

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -167,7 +168,14 @@ class CellCache:
         return len(listed), sum(s for _, s, _ in listed)
 
     def evict(self) -> None:
-        """Delete the entries used longest ago until the folder is below ``max_bytes``."""
+        """Delete the entries used longest ago until the folder is below ``max_bytes``, and
+        temporary files an interrupted run left (older than an hour)."""
+        if self.folder is not None:
+            stale = time.time() - 3600
+            for item in os.scandir(self.folder):
+                with contextlib.suppress(OSError):
+                    if item.name.startswith(".ny-") and item.stat().st_mtime < stale:
+                        os.unlink(item.path)
         listed = sorted(self.entries(), key=lambda e: e[2])
         total = sum(s for _, s, _ in listed)
         for path, size, _ in listed:
