@@ -13,14 +13,10 @@ import polars as pl
 
 from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
-<<<<<<< HEAD
 from kmf.io.cache import CellCache
 from kmf.io.cuts import NO_DATE, CutKey
-from kmf.io.reader import Reader
-=======
-from kmf.io.aggregate import aggregate_activity
 from kmf.io.population import population_piece, population_sheet, read_population
->>>>>>> main
+from kmf.io.reader import Reader
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
     Piece,
@@ -78,17 +74,14 @@ class Dataset:
     psykiatri_moved: int
     cells: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
-<<<<<<< HEAD
+    #: the population (SPEC §9), summed per kommunekode, aar and aldersgruppe (``antal``,
+    #: ``rows``); None where the dataset has none
+    befolkning: pl.DataFrame | None = None
     # every cut of every file (``fil``, the cut columns, ``rows``), read or not
     catalogue: pl.DataFrame | None = field(default=None, repr=False)
     # the cuts ``aktivitet`` holds (None: all of them)
     loaded: frozenset[CutKey] | None = field(default=None, repr=False)
     reader: Reader | None = field(default=None, repr=False, compare=False)
-=======
-    #: the population (SPEC §9), summed per kommunekode, aar and aldersgruppe (``antal``,
-    #: ``rows``); None where the dataset has none
-    befolkning: pl.DataFrame | None = None
->>>>>>> main
 
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
@@ -238,11 +231,7 @@ def _load(source: Path, lazy: bool = False, cache: bool = True) -> Dataset:
         if (folder / "kmf.toml").is_file():
             settings_path = folder / "kmf.toml"
     settings = read_settings(settings_path) if settings_path else Settings()
-<<<<<<< HEAD
-    return _validated(source, activity, budget, settings, settings_path, lazy, cache)
-=======
-    return _validated(source, activity, budget, settings, settings_path, population)
->>>>>>> main
+    return _validated(source, activity, budget, settings, settings_path, population, lazy, cache)
 
 
 def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece, Piece | None]:
@@ -307,76 +296,34 @@ def _validated(
     budget: Piece,
     settings: Settings,
     settings_path: Path | None,
-<<<<<<< HEAD
+    population: Piece | None = None,
     lazy: bool = False,
     cache: bool = True,
-=======
-    population: Piece | None = None,
->>>>>>> main
 ) -> Dataset:
     with reading_errors([*activity, budget]):
         activity = [with_decimal(p, AMOUNTS, settings) for p in activity]
         budget = with_decimal(budget, (KMF_BUDGET.name,), settings)
-<<<<<<< HEAD
     store = CellCache.open(cache and source is not None)
     with reading_errors(activity):
         age_column, notes = find_age_column(activity)
         layout = {"alder": age_column, "decimaltegn": settings.decimaltegn}
         reader = Reader(activity, age_column, store, layout)
         # hashed in a thread while the engine (which releases the GIL) reads
-        reader.hash_files([budget.path, settings_path])
+        reader.hash_files([budget.path, settings_path, population.path if population else None])
         reader.ensure(frozenset() if lazy else None)  # files not known by cut: whole
     catalogue = reader.catalogue()
     check_dates_not_mixed(catalogue, activity)
     with reading_errors([budget]):
         budget_frame, budget_rows = read_budget(budget)
+    befolkning: pl.DataFrame | None = None
+    population_rows, population_notes = 0, list[str]()
+    if population is not None:
+        with reading_errors([population]):
+            befolkning, population_rows, population_notes = read_population(population)
+    notes += population_notes
     if store.problem:
         notes.append(store.problem)
     dataset = Dataset(
-=======
-
-    # hash the inputs in a thread while the engine (which releases the GIL) reads them
-    paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
-    paths += [population.path] if population is not None else []
-    unique = [p for p in dict.fromkeys(paths) if p is not None]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digests = pool.map(file_sha256, unique)
-        with reading_errors(activity):
-            age_column, notes = find_age_column(activity)
-            aktivitet, moved = aggregate_activity(activity, age_column)
-        cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
-        check_cell_signs(cells, activity)
-        check_dates_not_mixed(aktivitet, activity)
-        with reading_errors([budget]):
-            budget_frame, budget_rows = read_budget(budget)
-        befolkning: pl.DataFrame | None = None
-        population_rows, population_notes = 0, list[str]()
-        if population is not None:
-            with reading_errors([population]):
-                befolkning, population_rows, population_notes = read_population(population)
-        sha: dict[Path | None, str | None] = {None: None}
-        sha.update(zip(unique, digests, strict=True))
-
-    rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
-    rows_read = dict(
-        zip(rows_by_file["fil"].to_list(), rows_by_file["rows"].to_list(), strict=True)
-    )
-    files = [
-        InputFile("aktivitet", p.path, p.display, sha[p.path], int(rows_read.get(i, 0)))
-        for i, p in enumerate(activity)
-    ]
-    files.append(InputFile("budget", budget.path, budget.display, sha[budget.path], budget_rows))
-    if population is not None:
-        files.append(
-            InputFile(
-                "befolkning", population.path, population.display, sha[population.path],
-                population_rows,
-            )
-        )  # fmt: skip
-    if settings_path:
-        files.append(InputFile("kmf.toml", settings_path, "kmf.toml", sha[settings_path], 0))
-    return Dataset(
->>>>>>> main
         source=source,
         aktivitet=pl.DataFrame(),
         budget=budget_frame,
@@ -384,13 +331,22 @@ def _validated(
         files=(
             *(InputFile("aktivitet", p.path, p.display, None, 0) for p in activity),
             InputFile("budget", budget.path, budget.display, None, budget_rows),
+            *(
+                [
+                    InputFile(
+                        "befolkning", population.path, population.display, None, population_rows
+                    )
+                ]
+                if population is not None
+                else []
+            ),
             *([InputFile("kmf.toml", settings_path, "kmf.toml", None, 0)] if settings_path else []),
         ),
         age_column=age_column,
-<<<<<<< HEAD
         psykiatri_moved=0,
         cells=pl.DataFrame(),
         notes=tuple(p.note for p in (*activity, budget) if p.note) + tuple(notes),
+        befolkning=befolkning,
         catalogue=catalogue,
         loaded=frozenset(),
         reader=reader,
@@ -423,12 +379,4 @@ def _assemble(base: Dataset, wanted: frozenset[CutKey] | None, final: bool = Tru
         psykiatri_moved=moved,
         files=tuple(files),
         loaded=wanted,
-=======
-        psykiatri_moved=moved,
-        cells=cells,
-        notes=tuple(p.note for p in (*activity, budget) if p.note)
-        + tuple(notes)
-        + tuple(population_notes),
-        befolkning=befolkning,
->>>>>>> main
     )
