@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,14 +68,18 @@ def warm_cache(folder: Path) -> None:
                     pass
 
 
-def measure(task: str, folder: Path) -> tuple[float, float]:
+def measure(task: str, folder: Path, cache: Path | None = None) -> tuple[float, float]:
+    """One task in a fresh process: (wall seconds, peak MiB). kmf keeps its cache of read
+    cells in ``cache``; None: a new, empty one (a cold run)."""
     warm_cache(folder)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.worker", task, str(folder)],
-        capture_output=True, text=True, check=True, cwd=HERE.parent,
-    )  # fmt: skip
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="kmf-cache-") as fresh:
+        env = {**os.environ, "KMF_CACHE": str(cache or fresh)}
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.worker", task, str(folder)],
+            capture_output=True, text=True, check=True, cwd=HERE.parent, env=env,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
@@ -159,6 +164,8 @@ def main() -> None:
                         help="records per cut, comma-separated (four cuts each)")  # fmt: skip
     parser.add_argument("--gentag", type=int, default=3, help="timed runs per task (≥ 3)")
     parser.add_argument("--opgaver", default=",".join(TASKS), help="tasks to run")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="an existing dataset folder instead of generated ones")  # fmt: skip
     parser.add_argument("--start", action="store_true", help="only time kmf --help")
     parser.add_argument("--eksempel", action="store_true",
                         help="only time kmf run on the sample (default 5 runs)")  # fmt: skip
@@ -181,10 +188,16 @@ def main() -> None:
     sizes = [int(float(r)) for r in args.raekker.split(",")]
     tasks = [t for t in args.opgaver.split(",") if t]
     results = []
-    for rows in sizes:
-        folder = dataset(rows)
+    for rows in sizes[:1] if args.data else sizes:
+        folder = args.data or dataset(rows)
         data_bytes = sum(p.stat().st_size for p in (folder / "aktivitet").glob("*.parquet"))
-        row = {"records_per_cut": rows, "records": 4 * rows, "parquet_mib": data_bytes / 2**20}
+        import pyarrow.parquet as pq
+
+        records = sum(
+            pq.read_metadata(p).num_rows for p in (folder / "aktivitet").glob("*.parquet")
+        )
+        row = {"records_per_cut": rows, "records": records, "parquet_mib": data_bytes / 2**20,
+               "load_average": os.getloadavg()[0]}  # fmt: skip
         for task, runs in take_turns(tasks, folder, max(args.gentag, 3)).items():
             row[f"{task}_s"] = statistics.median(s for s, _ in runs)
             row[f"{task}_runs_s"] = [round(s, 2) for s, _ in runs]

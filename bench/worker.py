@@ -40,6 +40,12 @@ def run_kmf_spor(dataset: Path) -> None:
     _run_cli("spor", str(dataset))
 
 
+def run_kmf_kommune(dataset: Path) -> None:
+    """``kmf kommune 851`` end to end: the run, the track and the history it needs, the
+    workbook, figure and text."""
+    _run_cli("kommune", "851", str(dataset))
+
+
 def run_duckdb(dataset: Path) -> None:
     """The bare aggregation into cells in DuckDB SQL over the same Parquet files."""
     import duckdb
@@ -84,6 +90,7 @@ def run_floor(dataset: Path) -> None:
 TASKS = {
     "kmf": run_kmf,
     "kmf_spor": run_kmf_spor,
+    "kmf_kommune": run_kmf_kommune,
     "duckdb": run_duckdb,
     "pandas": run_pandas,
     "floor": run_floor,

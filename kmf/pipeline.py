@@ -13,10 +13,10 @@ from kmf import codes
 from kmf._meta import version
 from kmf.compute import population as citizens
 from kmf.compute import tables
-from kmf.compute.accuracy import settlement, settlement_last_year
+from kmf.compute.accuracy import settlement, settlement_cuts, settlement_last_year
 from kmf.compute.decompose import METHODS, NEEDS_POPULATION, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
-from kmf.compute.timeline import parse_date
+from kmf.compute.timeline import cut_keys, parse_date
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
 from kmf.report import write_report
@@ -74,11 +74,14 @@ def run(
     DataError
         With a Danish message when the data cannot give the tables.
     """
-    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    data = dataset if isinstance(dataset, Dataset) else load(dataset, kun_brugte=True)
     method = choose_method(metode, data.settings.metode)
     year = choose_year(data, aar)
     require_population_for(data, method)
     basis, later = basis_for(data, year, _day(dato))
+    # only the four cuts are read, and those the forecast is held against: T endelig, and
+    # last year's forecast on the same calendar day with T−1 endelig (settlement_cuts)
+    data = data.including(cut_keys([basis]) | settlement_cuts(data, year, basis.dato))
     cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])
     used = population_used(data, year, cells)
@@ -329,6 +332,7 @@ def manifest_for(
                 f.sha256,
                 f.rows,
                 used,
+                f.fra_cache,
             )
         )
     roles = dict(roles or {})

@@ -37,6 +37,8 @@ class ManifestFile:
     sha256: str | None
     raekker_laest: int
     raekker_brugt: int | None = None
+    # whether the file's cells came from the cache (None: the run used none of them)
+    celler_fra_cache: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class ManifestCut:
     opgoerelse: str
     takstaar: int
     raekker: int
-    kommuner: int
+    kommuner: int | None  # None: a cut the run did not read
     brugt_som: str | None
     opgoerelsesdato: str | None = None  # ISO; None for an undated cut
 

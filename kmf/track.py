@@ -28,7 +28,7 @@ from kmf.compute.forecast import (
     choose_year,
     require_finite,
 )
-from kmf.compute.timeline import forecast_dates, no_basis_message
+from kmf.compute.timeline import cut_keys, dates_of, forecast_dates, no_basis_message
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
 from kmf.pipeline import choose_method, manifest_for, require_population_for
@@ -66,19 +66,21 @@ def spor(
     DataError
         Where no date of T has a basis, or the data cannot give the tables.
     """
-    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    data = dataset if isinstance(dataset, Dataset) else load(dataset, kun_brugte=True)
     method = choose_method(metode, data.settings.metode, alle=False)
     require_population_for(data, method)
     year = choose_year(data, aar)
     bases = forecast_dates(data, year)
     complete = [b for b in bases if b.complete]
     if not complete:  # the errors of kmf run: what is missing, and the dates that exist
-        build_cells(data, year)
+        build_cells(data.including(None), year)
         raise DataError(no_basis_message(bases[0], bases))  # pragma: no cover - raised above
     # said for any date, so that the dates lacking the same are listed together
     lacking = tuple((b.dato, "; ".join(b.lacks)) for b in bases if not b.complete and b.dato)
     # the manifest names each date's own missing cuts, dated as in the data
     missing = {b.dato.isoformat(): "; ".join(b.missing) for b in bases if not b.complete and b.dato}
+    # only the cuts of the forecasts and the truth (T endelig at its latest date) are read
+    data = data.including(cut_keys(complete) | _truth_cut(data, year))
     cells = build_keyed_cells(data, complete)
     dates = pl.Series("opgoerelsesdato", [b.dato for b in complete], dtype=pl.Date)
     track = _keyed_b1(cells, method, dates, data)
@@ -126,7 +128,7 @@ def historik(
     DataError
         Where no year in the range has a basis.
     """
-    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    data = dataset if isinstance(dataset, Dataset) else load(dataset, kun_brugte=True)
     method = choose_method(metode, data.settings.metode, alle=False)
     require_population_for(data, method)
     candidates = _budget_years(data, fra, til)
@@ -158,6 +160,7 @@ def historik(
             + "\nTilføj de manglende opgørelser eller budgetter, eller vælg andre år med "
             "--fra og --til."
         )
+    data = data.including(cut_keys(chosen))
     cells = build_keyed_cells(data, chosen)
     history = _keyed_b1(
         cells, method, pl.Series("aar", [b.aar for b in chosen], dtype=pl.Int64), data
@@ -181,6 +184,12 @@ def historik(
         titel=data.settings.titel,
         writer=write_history,
     )
+
+
+def _truth_cut(data: Dataset, year: int) -> set[tuple[int, str, int, date | None]]:
+    """T endelig (takstaar T) at its latest date, where the data have it (SPEC §7)."""
+    days = dates_of(data, year, "endelig", year)
+    return {(year, "endelig", year, days[-1])} if days else set()
 
 
 def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:

@@ -1,12 +1,19 @@
-"""Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the mutation run
+"""Shared test setup.
+
+Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the mutation run
 in README's "Udvikling") and ``thorough`` (many, to hunt for edges by hand). Choose one with
 the environment variable ``HYPOTHESIS_PROFILE``. Property tests take their number of examples
-from the profile (``tests.profiles.examples``)."""
+from the profile (``tests.profiles.examples``).
+
+No test writes to the user's real cache folder (``cache_folder``)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 for _name, _examples in (("ci", 30), ("mutation", 8), ("thorough", 300)):
@@ -17,3 +24,14 @@ for _name, _examples in (("ci", 30), ("mutation", 8), ("thorough", 300)):
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def cache_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Every test (and every command it starts) keeps kmf's cache in a folder of its own
+    session (KMF_CACHE), never in ~/.cache."""
+    folder = tmp_path_factory.getbasetemp() / "kmf-cache"
+    monkeypatch.setenv("KMF_CACHE", str(folder))
+    yield folder

@@ -178,7 +178,7 @@ def test_an_unreadable_input_file_gives_a_danish_message(
 ) -> None:
     activity = data / "aktivitet.csv"
 
-    def refuse(path: object) -> None:
+    def refuse(path: object, **options: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(activity))
 
     monkeypatch.setattr("kmf.io.load", refuse)

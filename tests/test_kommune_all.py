@@ -31,9 +31,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     real = kmf.io.dataset._load
 
-    def counting(source: Path) -> kmf.Dataset:
+    def counting(source: Path, *options: bool) -> kmf.Dataset:
         seen.append(source)
-        return real(source)
+        return real(source, *options)
 
     monkeypatch.setattr(kmf.io.dataset, "_load", counting)
     return seen

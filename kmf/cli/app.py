@@ -15,11 +15,13 @@ from typing import Annotated
 import typer
 
 from kmf import _signals
+from kmf.cli.cache_command import cache_command
 from kmf.cli.kommune import kommune_command
 from kmf.cli.options import (
     DatasetArgument,
     DateOption,
     ForceOption,
+    NoCacheOption,
     OutFolderOption,
     RunMethodOption,
     YearOption,
@@ -84,6 +86,7 @@ def run_command(
     ] = "standard",
     force: ForceOption = False,
     dato: DateOption = None,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Beregn dekomponeringen, og skriv tabeller, Excel og figurer.
 
@@ -105,7 +108,7 @@ def run_command(
 
     console = out_console()
     with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode)
+        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
         with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
             when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
@@ -151,6 +154,7 @@ def figure_command(
     force: Annotated[
         bool, typer.Option("--force", help="Erstat figurfilen, hvis den findes i forvejen.")
     ] = False,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Tegn en kommunes vandfald, eller alle kommuners dekomponering.
 
@@ -159,7 +163,7 @@ def figure_command(
     from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.errors import DataError, OutputError
     from kmf.figures import kommune_overview, unit_row, waterfall
-    from kmf.io import sample_dataset
+    from kmf.io import load, sample_dataset
     from kmf.pipeline import run as run_pipeline
     from kmf.report.write import check_file_target, write_file
 
@@ -175,7 +179,8 @@ def figure_command(
                 f"Brug en af {', '.join(FIGURE_TYPES)}."
             )
         source = dataset if dataset is not None else sample_dataset()
-        result = run_pipeline(source, aar=aar)
+        data = load(source, kun_brugte=True, cache=not uden_cache)
+        result = run_pipeline(data, aar=aar)
         if kommune is not None:
             known = set(result.kommuner["kommunekode"].to_list())
             if kommune not in known:
@@ -323,7 +328,10 @@ def convert_command(
 
 
 def validate_command(
-    dataset: DatasetArgument = None, aar: YearOption = None, dato: DateOption = None
+    dataset: DatasetArgument = None,
+    aar: YearOption = None,
+    dato: DateOption = None,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Kontrollér et datasæt, og vis hvad det indeholder.
 
@@ -343,7 +351,8 @@ def validate_command(
 
     console = out_console()
     with errors_to_exit():
-        data = load(dataset if dataset is not None else sample_dataset())
+        source = dataset if dataset is not None else sample_dataset()
+        data = load(source, cache=not uden_cache)  # every value of every cut is checked
         # what the data hold first: also when they cannot give the tables
         describe_dataset(console, data, "det medfølgende eksempel" if dataset is None
                          else str(dataset))  # fmt: skip
@@ -363,6 +372,7 @@ COMMANDS = (
     ("figur", figure_command, None),
     ("tjek", validate_command, "validate"),
     ("konverter", convert_command, None),
+    ("cache", cache_command, None),
     ("syntetisk", synth_command, "synth"),
 )
 for _name, _command, _alias in COMMANDS:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import typer
@@ -96,17 +96,25 @@ def explain_stop(path: Path, done: str) -> None:
 
 
 class Stage:
-    """A spinner while a stage runs, then one line with what it did and how long it took."""
+    """A spinner while a stage runs, then one line with what it did and how long it took.
+    Reading that takes more than a few seconds shows a progress bar instead of the spinner
+    (on a terminal only)."""
 
     def __init__(self, console: Console, label: str) -> None:
         self.console, self.label, self.note = console, label, ""
 
     def __enter__(self) -> Callable[[str], None]:
+        from kmf.io.reader import reporting_progress
+
         self.start = time.perf_counter()
         # a spinner the console's encoding can draw (a Windows console in cp1252 cannot braille)
         spinner = "dots" if can_write("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏", self.console.file) else "line"
         self.status = self.console.status(f"{self.label} …", spinner=spinner)
         self.status.__enter__()
+        self.reporting = reporting_progress(
+            lambda expected: progress_bar(self.console, expected, self.status)
+        )
+        self.reporting.__enter__()
         if self.console.is_terminal:
             # if a signal ends the process meanwhile: clear the spinner, show the cursor
             self.cleanup = _signals.cleanup_on_stop(_restore_terminal)
@@ -117,12 +125,80 @@ class Stage:
         self.note = note
 
     def __exit__(self, kind: object, *rest: object) -> None:
+        self.reporting.__exit__(None, None, None)
         if self.console.is_terminal:
             self.cleanup.__exit__(None, None, None)
         self.status.__exit__(kind, *rest)  # type: ignore[arg-type]
         if kind is None:
             seconds = format_pct(time.perf_counter() - self.start, 1)
             self.console.print(f"✓ {self.label}: {self.note} ({seconds} s)")
+
+
+#: a read shorter than this shows no progress bar
+PROGRESS_AFTER_S = 2.0
+
+
+@contextlib.contextmanager
+def progress_bar(
+    console: Console, expected: dict[int, int], status: object = None
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for a long read (files and records read of the total, time left),
+    shown once the read has taken PROGRESS_AFTER_S, on a terminal only: redirected output
+    gets none of it. ``status``: the spinner it stands in for meanwhile."""
+    if not console.is_terminal:
+        yield lambda index, rows: None
+        return
+    import threading
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(expected.values())
+    files = len(expected)
+    left = dict(expected)
+    done_files: set[int] = set()
+    lock = threading.Lock()
+    progress = Progress(
+        TextColumn("  Læser {task.fields[filer]}"),
+        BarColumn(),
+        TextColumn("{task.fields[poster]}"),
+        TextColumn("tid tilbage"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task("", total=total or None, filer="", poster="")
+    start = time.perf_counter()
+    shown = False
+
+    def describe() -> dict[str, Any]:
+        read = int(progress.tasks[0].completed)
+        return {
+            "filer": f"{len(done_files)} af {files} filer",
+            "poster": f"{format_kr(read)} af {format_kr(total)} poster",
+        }
+
+    def advance(index: int, rows: int) -> None:
+        nonlocal shown
+        with lock:
+            left[index] = left.get(index, 0) - rows
+            if left[index] <= 0:
+                done_files.add(index)
+            progress.update(task, advance=rows)
+            if not shown and time.perf_counter() - start >= PROGRESS_AFTER_S:
+                if status is not None:
+                    status.stop()  # type: ignore[attr-defined]
+                progress.start()
+                shown = True
+            if shown:
+                progress.update(task, **describe())
+
+    try:
+        yield advance
+    finally:
+        if shown:
+            progress.stop()
+            if status is not None:
+                status.start()  # type: ignore[attr-defined]
 
 
 def _restore_terminal() -> None:
@@ -190,7 +266,12 @@ def check_method(metode: str | None) -> None:
 
 
 def read_for_output(
-    console: Console, dataset: Path | None, out: Path, force: bool, metode: str | None
+    console: Console,
+    dataset: Path | None,
+    out: Path,
+    force: bool,
+    metode: str | None,
+    cache: bool = True,
 ) -> Dataset:
     """What kmf run, spor and historik do first: say on Ctrl-C what became of ``out``, check
     the output folder and the method before the data are read (a rerun without --force fails
@@ -203,7 +284,8 @@ def read_for_output(
     check_method(metode)
     source = dataset if dataset is not None else sample_dataset()
     with Stage(console, "Læser og kontrollerer data") as done:
-        data = load(source)
+        # the cuts a command uses are read when it knows them; the others are counted
+        data = load(source, kun_brugte=True, cache=cache)
         rows = sum(f.rows for f in data.files if f.table == "aktivitet")
         files = sum(1 for f in data.files if f.table == "aktivitet")
         done(f"{format_kr(rows)} rækker i {files} {'fil' if files == 1 else 'filer'}")

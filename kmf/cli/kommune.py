@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from kmf.cli.options import DatasetArgument, DateOption, MethodOption, YearOption
+from kmf.cli.options import DatasetArgument, DateOption, MethodOption, NoCacheOption, YearOption
 
 if TYPE_CHECKING:  # the library loads inside the command, not with ``kmf --help``
     from rich.console import Console
@@ -63,6 +63,7 @@ def kommune_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overskriv en rapport, der findes i forvejen.")
     ] = False,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Skriv én kommunes egen rapport, eller med alle hver kommunes.
 
@@ -98,9 +99,10 @@ def kommune_command(
             group = parse_codes(sammenlign)
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser data og beregner") as done:
-            data = load(source)  # read once: the run, the track and the history share it
+            # read once, each cut when first used: the run, the track and the history share it
+            data = load(source, kun_brugte=True, cache=not uden_cache)
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
-            notes: list[str] = []
+            notes: list[str] = list(data.notes)
             track = _optional(notes, "Prognosespor", lambda: spor(data, aar=result.aar,
                               metode=result.metode)) if result.dato else None  # fmt: skip
             years = _optional(notes, "Historik", lambda: historik(data, metode=result.metode))

@@ -83,3 +83,11 @@ OutFolderOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Overskriv resultater, der findes i forvejen.")
 ]
+#: --uden-cache of every command that reads data
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--uden-cache",
+        help="Læs alle filer forfra uden at bruge eller gemme mellemlageret (se kmf cache).",
+    ),
+]

@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 
-from kmf.cli.options import DatasetArgument, ForceOption, MethodOption, OutFolderOption, YearOption
+from kmf.cli.options import (
+    DatasetArgument,
+    ForceOption,
+    MethodOption,
+    NoCacheOption,
+    OutFolderOption,
+    YearOption,
+)
 
 
 def spor_command(
@@ -32,6 +39,7 @@ def spor_command(
     metode: MethodOption = None,
     out: OutFolderOption = Path("kmf-prognosespor"),
     force: ForceOption = False,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Prognosen for hver opgørelsesdato i budgetåret.
 
@@ -50,7 +58,7 @@ def spor_command(
 
     console = out_console()
     with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode)
+        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
         with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
             track = spor(data, aar=aar, kommune=kommune, metode=metode)
             done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode {track.metode}")
@@ -113,6 +121,7 @@ def historik_command(
     metode: MethodOption = None,
     out: OutFolderOption = Path("kmf-historik"),
     force: ForceOption = False,
+    uden_cache: NoCacheOption = False,
 ) -> None:
     """Tabel B1 for hvert budgetår, data rækker til.
 
@@ -132,7 +141,7 @@ def historik_command(
 
     console = out_console()
     with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode)
+        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
         with Stage(console, "Beregner hvert budgetår") as done:
             history = historik(data, fra=fra, til=til, metode=metode)
             done(f"{len(history.aar)} budgetår, metode {history.metode}")

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+CutKey = tuple[int, str, int, date | None]
+
 import polars as pl
 
 from kmf import codes
 from kmf.compute.forecast import basis_for, build_cells
 from kmf.compute.tables import stack_levels
-from kmf.compute.timeline import year_before
+from kmf.compute.timeline import cut_keys, dates_of, year_before
 from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
 
@@ -147,6 +149,22 @@ class Settlement:
         """How many kommuner missed by at most ``WITHIN_PCT`` pct., and how many there are."""
         errors = self.enheder.filter(pl.col("niveau") == "kommune")["fejl_pct"].abs()
         return int((errors <= WITHIN_PCT).sum()), errors.len()
+
+
+def settlement_cuts(dataset: Dataset, year: int, dato: date | None) -> set[CutKey]:
+    """The cuts :func:`settlement` and :func:`settlement_last_year` read beyond the forecast's
+    own four: T endelig and T−1 endelig at their latest dates, and the four cuts of T−1's
+    forecast on the same calendar day a year before ``dato`` (those the data have)."""
+    found: set[CutKey] = set()
+    for aar in (year, year - 1):
+        days = dates_of(dataset, aar, "endelig", aar)
+        if days:
+            found.add((aar, "endelig", aar, days[-1]))
+    try:
+        earlier, _ = basis_for(dataset, year - 1, None if dato is None else year_before(dato))
+    except DataError:
+        return found
+    return found | cut_keys([earlier])
 
 
 def settlement(

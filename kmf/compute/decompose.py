@@ -76,7 +76,7 @@ def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
     groups = (
         cells.sort(unit, "aldersgruppe", "sundhedsomraade")
         .group_by(unit, "aldersgruppe")
-        .agg(pl.col(_P_F, _K_F, _P_B, _K_B).sum())
+        .agg(pl.col(_P_F, _K_F, _P_B, _K_B).sort_by("sundhedsomraade").sum())
         .sort(unit, "aldersgruppe")
     )
     own_f = pl.when(pl.col(_P_F) > 0).then(pl.col(_K_F) / pl.col(_P_F))
@@ -128,7 +128,7 @@ def effects(
     totals = (
         cells.sort(unit, "aldersgruppe", "sundhedsomraade")
         .group_by(unit)
-        .agg(pl.col(_K_B, _K_F).sum())
+        .agg(pl.col(_K_B, _K_F).sort_by("aldersgruppe", "sundhedsomraade").sum())
     )
     out = (
         pl.DataFrame({unit: units})

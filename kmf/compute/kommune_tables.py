@@ -135,7 +135,9 @@ def contributions(cells: pl.DataFrame) -> pl.DataFrame:
     """Every kommune's contributions under both methods: ``kommunekode`` and
     ``CONTRIBUTION_COLUMNS``, in kr. and in pct. of the kommune's budget; per kommune and
     method the rows come largest first (by the absolute sum of A, B and C)."""
-    budget = cells.group_by("kommunekode").agg(pl.col(K_BUDGET).sum().alias("_budget"))
+    budget = cells.group_by("kommunekode").agg(
+        pl.col(K_BUDGET).sort_by("aldersgruppe", "sundhedsomraade").sum().alias("_budget")
+    )
     both = pl.concat([method_contributions(cells, m) for m in ("ministeriet", "lmdi")])
     size = (
         pl.col("aktivitetseffekt_kr")

@@ -93,11 +93,14 @@ def stack_levels(
     kommune = with_region.select(
         pl.col("kommunekode").cast(pl.String).alias("kode"), *keys, *sum_columns
     )
+    # summed in kommunekode order within each group: a plain sum in a group_by may add
+    # partial sums of its threads in any order, and differ in the last bit from run to run
+    in_order = pl.col(sum_columns).sort_by("kommunekode").sum()
     region = with_region.group_by(pl.col("regionskode").cast(pl.String).alias("kode"), *keys).agg(
-        pl.col(sum_columns).sum()
+        in_order
     )
     land = (
-        with_region.group_by(*keys).agg(pl.col(sum_columns).sum())
+        with_region.group_by(*keys).agg(in_order)
         if keys
         else (with_region.select(pl.col(sum_columns).sum()))
     )
@@ -204,7 +207,7 @@ def table_b4(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     level = _level_cells(cells)
     areas = (
         level.group_by("kode", "sundhedsomraade")
-        .agg(pl.col(_P_F, _P_B).sum())
+        .agg(pl.col(_P_F, _P_B).sort_by("aldersgruppe").sum())
         .sort("kode", "sundhedsomraade")
     )
     v = areas.with_columns(

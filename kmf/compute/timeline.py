@@ -54,6 +54,11 @@ def cuts_for(year: int) -> tuple[Cut, ...]:
     )
 
 
+def cut_keys(bases: list[Basis]) -> set[tuple[int, str, int, date | None]]:
+    """The cuts (aar, opgoerelse, takstaar, opgoerelsesdato) the forecasts of ``bases`` read."""
+    return {(c.aar, c.opgoerelse, c.takstaar, c.dato) for b in bases for c in b.cuts}
+
+
 def year_before(d: date) -> date:
     """The same calendar day one year earlier; 29 February goes to 28 February."""
     if d.month == 2 and d.day == 29:

@@ -5,13 +5,16 @@ query; then typed and checked."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from kmf import codes
+from kmf.io.cuts import CutKey, only_cuts
 from kmf.io.schema import (
     AAR,
     CELL_KEY,
@@ -136,28 +139,79 @@ def _grouped_activity(
     )
 
 
-def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
+Slice = tuple[CutKey, tuple[int, ...], Mapping[str, object]]
+# the sums per file and cell, with the counts the checks look at
+_SUMS = ("produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_d_bad", "_moved")
+
+
+def piece_cells(
+    items: Sequence[tuple[int, Piece, list[Slice] | None]],
+    age_column: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[int, pl.DataFrame]:
+    """Each file's records summed per ``fil`` (its index) and cell key, with the counts of
+    nulls and bad values the checks look at (:func:`checked`); amounts in whole steps.
+
+    An item is (index, piece, slices): slices None reads the whole file; else only the
+    listed cuts (row groups and their cut columns' values, see :mod:`kmf.io.cuts`) — where
+    the columnar path cannot sum one of them, the whole file is read and the result kept
+    to those cuts.
+    """
     from kmf.io import columnar
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        specs = list(pool.map(lambda p: _file_spec(p, age_column), pieces))
-        parquet = [spec for spec, _ in specs if spec is not None]
-        summed = iter(columnar.sum_files(parquet, pool))
-    grouped = pl.concat(
-        [
-            _grouped_activity(p, i, age_column, constants, next(summed) if spec else None)
-            for i, (p, (spec, constants)) in enumerate(zip(pieces, specs, strict=True))
-        ]
-    )
-    agg = (
-        grouped.group_by("fil", *CELL_KEY)
-        .agg(
-            pl.col(
-                "produktionsvaerdi", "kmf", "rows", "_p_null", "_k_null", "_d_bad", "_moved"
-            ).sum()
+        found = list(pool.map(lambda item: _file_spec(item[1], age_column), items))
+        jobs: list[tuple[int, columnar.FileSpec, Mapping[str, object]]] = []
+        for n, ((_, _, slices), (spec, constants)) in enumerate(zip(items, found, strict=True)):
+            if spec is None:
+                continue
+            if slices is None:
+                jobs.append((n, spec, constants))
+            else:
+                jobs += [(n, replace(spec, constants=raw, row_groups=groups), raw)
+                         for _, groups, raw in slices]  # fmt: skip
+        owner = [items[n][0] for n, _, _ in jobs]
+        step = None if progress is None else lambda j, rows: progress(owner[j], rows)
+        summed = columnar.sum_files([spec for _, spec, _ in jobs], pool, step)
+    by_item: dict[int, list[tuple[Mapping[str, object], pl.DataFrame | None]]] = {}
+    for (n, _, raw), sums in zip(jobs, summed, strict=True):
+        by_item.setdefault(n, []).append((raw, sums))
+    out: dict[int, pl.DataFrame] = {}
+    for n, (index, piece, slices) in enumerate(items):
+        parts = by_item.get(n, [])
+        constants = found[n][1]
+        if parts and all(sums is not None for _, sums in parts):
+            lf = pl.concat(
+                [
+                    _grouped_activity(piece, index, age_column, dict(raw), sums)
+                    for raw, sums in parts
+                ]
+            )
+            general = False
+        else:
+            lf = _grouped_activity(piece, index, age_column, constants)
+            general = True
+        frame = (
+            lf.group_by("fil", *CELL_KEY)
+            .agg(pl.col(*_SUMS).sum())
+            .collect(engine="streaming")
+            .sort(CELL_KEY)
         )
-        .collect(engine="streaming")
-    )
+        if general and progress is not None:
+            progress(index, int(frame["rows"].sum()))
+        if general and slices is not None:
+            frame = only_cuts(frame, [key for key, _, _ in slices])
+        out[index] = frame
+    return out
+
+
+def checked(
+    frames: Sequence[pl.DataFrame], pieces: Sequence[Piece], age_column: str
+) -> tuple[pl.DataFrame, int]:
+    """The files' cells (:func:`piece_cells`) as one frame in kroner, checked: a null or bad
+    value stops with the offending rows named (the file is read again for them). Also the
+    number of psykiatri records moved to ej_aldersdiff."""
+    agg = pl.concat(frames) if frames else _EMPTY
     bad = agg.filter(
         pl.any_horizontal(pl.col(REQUIRED_KEY).is_null())
         | (pl.col("_p_null") > 0)
@@ -176,3 +230,25 @@ def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFra
     moved = int(agg["_moved"].sum())
     kroner = (pl.col("produktionsvaerdi", "kmf") / codes.AMOUNT_STEPS).name.keep()
     return agg.drop("_p_null", "_k_null", "_d_bad", "_moved").with_columns(kroner), moved
+
+
+_EMPTY = pl.DataFrame(
+    schema={
+        "fil": pl.UInt32,
+        "kommunekode": pl.Int16,
+        "aar": pl.Int16,
+        "opgoerelse": codes.Opgoerelse,
+        "takstaar": pl.Int16,
+        "opgoerelsesdato": pl.Date,
+        "aldersgruppe": codes.AgeGroup,
+        "sundhedsomraade": codes.Area,
+        **dict.fromkeys(("produktionsvaerdi", "kmf"), pl.Float64),
+        **dict.fromkeys(("rows", "_p_null", "_k_null", "_d_bad", "_moved"), pl.Int64),
+    }
+)
+
+
+def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:
+    """Every record of every file summed into cells per file and checked."""
+    frames = piece_cells([(i, p, None) for i, p in enumerate(pieces)], age_column)
+    return checked([frames[i] for i in range(len(pieces))], pieces, age_column)

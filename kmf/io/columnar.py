@@ -60,6 +60,16 @@ class FileSpec:
     names: Mapping[str, str]
     age_column: str
     constants: Mapping[str, object]
+    # the row groups to sum (one cut of a file holding several); None: all
+    row_groups: tuple[int, ...] | None = None
+
+    @property
+    def groups(self) -> Sequence[int]:
+        return range(self.metadata.num_row_groups) if self.row_groups is None else self.row_groups
+
+    @property
+    def rows(self) -> int:
+        return sum(self.metadata.row_group(g).num_rows for g in self.groups)
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,11 @@ class _Plan:
                 yield from table.to_batches()
 
 
-def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | None]:
+def sum_files(
+    specs: Sequence[FileSpec],
+    pool: Executor,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[pl.DataFrame | None]:
     """Each file's records summed per (kommunekode, age, sundhedsomraade), or ``None``.
 
     The result has the raw key columns (kommunekode, the age column, sundhedsomraade), the
@@ -103,12 +117,24 @@ def sum_files(specs: Sequence[FileSpec], pool: Executor) -> list[pl.DataFrame | 
     record count ``rows`` and null counts ``_p_null``/``_k_null`` (always 0).
     """
     plans = list(pool.map(_plan, specs))
-    records = sum(plan.spec.metadata.num_rows for plan in plans if plan is not None)
+    records = sum(plan.spec.rows for plan in plans if plan is not None)
     # compiling (or loading) the loop costs about a second; below COMPILED_ROWS records
-    # numpy's passes over each batch are quicker in all
-    add = _kernel() if records >= COMPILED_ROWS else _add_numpy
-    jobs = [(plan, part) for plan in plans if plan is not None for part in plan.parts]
-    partial = iter(pool.map(lambda job: _sum_part(job[0], job[1], add), jobs))
+    # numpy's passes over each batch are quicker in all. Above, the loop is loaded in a
+    # thread while the first batches are summed by numpy (the sums are the same exact steps)
+    add: Callable[..., int] = _add_numpy
+    if records >= COMPILED_ROWS:
+        if not _KERNEL:
+            threading.Thread(target=_kernel, daemon=True).start()
+        add = _kernel_when_ready
+    jobs = [(n, plan, part) for n, plan in enumerate(plans) if plan is not None
+            for part in plan.parts]  # fmt: skip
+
+    def run(job: tuple[int, _Plan, list[int]]) -> _Sums | None:
+        n, plan, part = job
+        step = None if progress is None else lambda rows: progress(n, rows)
+        return _sum_part(plan, part, add, step)
+
+    partial = iter(pool.map(run, jobs))
     out: list[pl.DataFrame | None] = []
     for plan in plans:
         if plan is None:
@@ -147,7 +173,8 @@ def _plan(spec: FileSpec) -> _Plan | None:
     ):
         return None
     if not all(
-        _within(spec.metadata, names[k], codes.MAX_AMOUNT) for k in ("produktionsvaerdi", "kmf")
+        _within(spec.metadata, names[k], codes.MAX_AMOUNT, spec.groups)
+        for k in ("produktionsvaerdi", "kmf")
     ):
         return None
     text = [names[k] for k in ("aldersgruppe", "sundhedsomraade") if k in keys]
@@ -157,10 +184,10 @@ def _plan(spec: FileSpec) -> _Plan | None:
     return _Plan(spec, [names[c] for c in wanted], text, n_age, kommune_lut, _parts(spec))
 
 
-def _within(metadata: pq.FileMetaData, column: str, bound: float) -> bool:
+def _within(metadata: pq.FileMetaData, column: str, bound: float, groups: Sequence[int]) -> bool:
     """Every row group's statistics show the column within ±``bound`` (no statistics: no)."""
     index = metadata.schema.names.index(column)
-    for g in range(metadata.num_row_groups):
+    for g in groups:
         stats = metadata.row_group(g).column(index).statistics
         if stats is None or not stats.has_min_max:
             return False
@@ -172,7 +199,7 @@ def _within(metadata: pq.FileMetaData, column: str, bound: float) -> bool:
 def _parts(spec: FileSpec) -> list[list[int]]:
     parts: list[list[int]] = [[]]
     rows = 0
-    for i in range(spec.metadata.num_row_groups):
+    for i in spec.groups:
         if rows >= PART_ROWS:
             parts.append([])
             rows = 0
@@ -184,7 +211,12 @@ def _parts(spec: FileSpec) -> list[list[int]]:
 _Sums = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _sum_part(plan: _Plan, row_groups: list[int], add: Callable[..., int]) -> _Sums | None:
+def _sum_part(
+    plan: _Plan,
+    row_groups: list[int],
+    add: Callable[..., int],
+    progress: Callable[[int], None] | None = None,
+) -> _Sums | None:
     production = np.zeros(plan.size)
     kmf = np.zeros(plan.size)
     rows = np.zeros(plan.size, dtype=np.int64)
@@ -204,6 +236,8 @@ def _sum_part(plan: _Plan, row_groups: list[int], add: Callable[..., int]) -> _S
             )  # fmt: skip
             if bad >= 0:
                 return None
+            if progress is not None:
+                progress(batch.num_rows)
     except (OSError, pa.ArrowException):
         return None
     return production, kmf, rows
@@ -270,6 +304,11 @@ def _on_grid(kroner: np.ndarray) -> np.ndarray:
     steps = np.multiply(kroner, codes.AMOUNT_STEPS)
     steps += 0.5
     return np.floor(steps, out=steps)
+
+
+def _kernel_when_ready(*args: Any) -> int:
+    """The compiled loop once it is loaded, numpy's passes until then."""
+    return (_KERNEL[0] if _KERNEL else _add_numpy)(*args)
 
 
 def _kernel() -> Callable[..., int]:

@@ -3,9 +3,8 @@ into cells; the records themselves are never held in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -14,15 +13,16 @@ import polars as pl
 
 from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
-from kmf.io.aggregate import aggregate_activity
+from kmf.io.cache import CellCache
+from kmf.io.cuts import NO_DATE, CutKey
 from kmf.io.population import population_piece, population_sheet, read_population
+from kmf.io.reader import Reader
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
     Piece,
     Settings,
     activity_pieces,
     budget_piece,
-    file_sha256,
     read_settings,
     reading_errors,
     sheet_names,
@@ -52,6 +52,8 @@ class InputFile:
     display: str
     sha256: str | None
     rows: int
+    # whether its cells came from the cache (None: the command used none of its cells)
+    fra_cache: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -75,30 +77,54 @@ class Dataset:
     #: the population (SPEC §9), summed per kommunekode, aar and aldersgruppe (``antal``,
     #: ``rows``); None where the dataset has none
     befolkning: pl.DataFrame | None = None
+    # every cut of every file (``fil``, the cut columns, ``rows``), read or not
+    catalogue: pl.DataFrame | None = field(default=None, repr=False)
+    # the cuts ``aktivitet`` holds (None: all of them)
+    loaded: frozenset[CutKey] | None = field(default=None, repr=False)
+    reader: Reader | None = field(default=None, repr=False, compare=False)
 
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
-        (null where undated) with rows and kommuner."""
+        (null where undated) with rows and kommuner (and the amounts) — these last null for
+        a cut this dataset has not read (see :meth:`including`)."""
         return self._cuts
 
     @cached_property
     def _cuts(self) -> pl.DataFrame:
         # summed once: choosing the cuts of every forecast date looks at them many times
-        return (
-            self.aktivitet.group_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
-            .agg(
-                pl.col("rows").sum(),
-                pl.col("kommunekode").n_unique().alias("kommuner"),
-                exact_sum("produktionsvaerdi"),
-                exact_sum("kmf"),
-            )
-            .sort("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
+        key = ["aar", "opgoerelse", "takstaar", "opgoerelsesdato"]
+        read = self.aktivitet.group_by(key).agg(
+            pl.col("rows").sum(),
+            pl.col("kommunekode").n_unique().cast(pl.UInt32).alias("kommuner"),
+            exact_sum("produktionsvaerdi"),
+            exact_sum("kmf"),
         )
+        if self.catalogue is None:
+            return read.sort(key)
+        every = self.catalogue.group_by(key).agg(pl.col("rows").sum())
+        day = pl.col("opgoerelsesdato").fill_null(NO_DATE).alias("_dato")
+        joined = every.with_columns(day).join(
+            read.drop("rows", "aar", "opgoerelse", "takstaar")
+            .with_columns(read.select(day, "aar", "opgoerelse", "takstaar"))
+            .drop("opgoerelsesdato"),
+            on=["aar", "opgoerelse", "takstaar", "_dato"],
+            how="left",
+        )
+        return joined.drop("_dato").select(read.columns).sort(key)
+
+    def including(self, cuts: Iterable[CutKey] | None) -> Dataset:
+        """The dataset with the cells of ``cuts`` (keys (aar, opgoerelse, takstaar,
+        opgoerelsesdato); None: every cut) read too: only what is not read yet is read."""
+        if self.reader is None or self.loaded is None:
+            return self
+        wanted = None if cuts is None else self.loaded | frozenset(cuts)
+        return _assemble(self, wanted)
 
     @property
     def dated(self) -> bool:
         """Whether the activity has forecast dates (SPEC §7)."""
-        return self.aktivitet["opgoerelsesdato"].null_count() < self.aktivitet.height
+        frame = self.aktivitet if self.catalogue is None else self.catalogue
+        return frame["opgoerelsesdato"].null_count() < frame.height
 
     @property
     def budget_per_kommune(self) -> bool:
@@ -136,7 +162,8 @@ class Dataset:
         )
 
     def latest_foreloebig_year(self) -> int | None:
-        years = self.aktivitet.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
+        frame = self.aktivitet if self.catalogue is None else self.catalogue
+        years = frame.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
         return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
 
 
@@ -153,7 +180,9 @@ def sample_dataset() -> Path:
     return sample
 
 
-def load(path: str | Path | Frames | None = None) -> Dataset:
+def load(
+    path: str | Path | Frames | None = None, *, kun_brugte: bool = False, cache: bool = True
+) -> Dataset:
     """Read and validate a dataset.
 
     Parameters
@@ -176,13 +205,13 @@ def load(path: str | Path | Frames | None = None) -> Dataset:
     source = sample_dataset() if path is None else Path(path)
     require_utf8_path(source, DataError)
     try:
-        return _load(source)
+        return _load(source, kun_brugte, cache)
     except OSError as exc:  # a file or folder that vanished or may not be read
         where = exc.filename if exc.filename is not None else source
         raise DataError(os_error_message(exc, where)) from None
 
 
-def _load(source: Path) -> Dataset:
+def _load(source: Path, lazy: bool = False, cache: bool = True) -> Dataset:
     if not source.exists():
         raise DataError(
             f"Datasættet '{source}' findes ikke. Angiv en mappe med aktivitet og budget "
@@ -202,7 +231,7 @@ def _load(source: Path) -> Dataset:
         if (folder / "kmf.toml").is_file():
             settings_path = folder / "kmf.toml"
     settings = read_settings(settings_path) if settings_path else Settings()
-    return _validated(source, activity, budget, settings, settings_path, population)
+    return _validated(source, activity, budget, settings, settings_path, population, lazy, cache)
 
 
 def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece, Piece | None]:
@@ -268,62 +297,86 @@ def _validated(
     settings: Settings,
     settings_path: Path | None,
     population: Piece | None = None,
+    lazy: bool = False,
+    cache: bool = True,
 ) -> Dataset:
     with reading_errors([*activity, budget]):
         activity = [with_decimal(p, AMOUNTS, settings) for p in activity]
         budget = with_decimal(budget, (KMF_BUDGET.name,), settings)
-
-    # hash the inputs in a thread while the engine (which releases the GIL) reads them
-    paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
-    paths += [population.path] if population is not None else []
-    unique = [p for p in dict.fromkeys(paths) if p is not None]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digests = pool.map(file_sha256, unique)
-        with reading_errors(activity):
-            age_column, notes = find_age_column(activity)
-            aktivitet, moved = aggregate_activity(activity, age_column)
-        cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
-        check_cell_signs(cells, activity)
-        check_dates_not_mixed(aktivitet, activity)
-        with reading_errors([budget]):
-            budget_frame, budget_rows = read_budget(budget)
-        befolkning: pl.DataFrame | None = None
-        population_rows, population_notes = 0, list[str]()
-        if population is not None:
-            with reading_errors([population]):
-                befolkning, population_rows, population_notes = read_population(population)
-        sha: dict[Path | None, str | None] = {None: None}
-        sha.update(zip(unique, digests, strict=True))
-
-    rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
-    rows_read = dict(
-        zip(rows_by_file["fil"].to_list(), rows_by_file["rows"].to_list(), strict=True)
-    )
-    files = [
-        InputFile("aktivitet", p.path, p.display, sha[p.path], int(rows_read.get(i, 0)))
-        for i, p in enumerate(activity)
-    ]
-    files.append(InputFile("budget", budget.path, budget.display, sha[budget.path], budget_rows))
+    store = CellCache.open(cache and source is not None)
+    with reading_errors(activity):
+        age_column, notes = find_age_column(activity)
+        layout = {"alder": age_column, "decimaltegn": settings.decimaltegn}
+        reader = Reader(activity, age_column, store, layout)
+        # hashed in a thread while the engine (which releases the GIL) reads
+        reader.hash_files([budget.path, settings_path, population.path if population else None])
+        reader.ensure(frozenset() if lazy else None)  # files not known by cut: whole
+    catalogue = reader.catalogue()
+    check_dates_not_mixed(catalogue, activity)
+    with reading_errors([budget]):
+        budget_frame, budget_rows = read_budget(budget)
+    befolkning: pl.DataFrame | None = None
+    population_rows, population_notes = 0, list[str]()
     if population is not None:
-        files.append(
-            InputFile(
-                "befolkning", population.path, population.display, sha[population.path],
-                population_rows,
-            )
-        )  # fmt: skip
-    if settings_path:
-        files.append(InputFile("kmf.toml", settings_path, "kmf.toml", sha[settings_path], 0))
-    return Dataset(
+        with reading_errors([population]):
+            befolkning, population_rows, population_notes = read_population(population)
+    notes += population_notes
+    if store.problem:
+        notes.append(store.problem)
+    dataset = Dataset(
         source=source,
-        aktivitet=aktivitet,
+        aktivitet=pl.DataFrame(),
         budget=budget_frame,
         settings=settings,
-        files=tuple(files),
+        files=(
+            *(InputFile("aktivitet", p.path, p.display, None, 0) for p in activity),
+            InputFile("budget", budget.path, budget.display, None, budget_rows),
+            *(
+                [
+                    InputFile(
+                        "befolkning", population.path, population.display, None, population_rows
+                    )
+                ]
+                if population is not None
+                else []
+            ),
+            *([InputFile("kmf.toml", settings_path, "kmf.toml", None, 0)] if settings_path else []),
+        ),
         age_column=age_column,
-        psykiatri_moved=moved,
-        cells=cells,
-        notes=tuple(p.note for p in (*activity, budget) if p.note)
-        + tuple(notes)
-        + tuple(population_notes),
+        psykiatri_moved=0,
+        cells=pl.DataFrame(),
+        notes=tuple(p.note for p in (*activity, budget) if p.note) + tuple(notes),
         befolkning=befolkning,
+        catalogue=catalogue,
+        loaded=frozenset(),
+        reader=reader,
+    )
+    return _assemble(dataset, None if not lazy else frozenset(), final=not lazy)
+
+
+def _assemble(base: Dataset, wanted: frozenset[CutKey] | None, final: bool = True) -> Dataset:
+    """``base`` with the cells of the cuts ``wanted`` (None: all), read where they are not
+    yet, checked; with ``final``, the files' sha256 too, and the cache written."""
+    reader = base.reader
+    assert reader is not None
+    with reading_errors(reader.pieces):
+        reader.ensure(wanted)
+        aktivitet, moved = reader.cells(wanted)
+    cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
+    check_cell_signs(cells, reader.pieces)
+    files: list[InputFile] = []
+    for f in base.files:
+        if f.table == "aktivitet":
+            index = len(files)
+            f = replace(f, rows=reader.rows_of(index), fra_cache=reader.from_cache(index, wanted))
+        files.append(replace(f, sha256=reader.sha256(f.path)) if final else f)
+    if final:
+        reader.remember()
+    return replace(
+        base,
+        aktivitet=aktivitet,
+        cells=cells,
+        psykiatri_moved=moved,
+        files=tuple(files),
+        loaded=wanted,
     )
