@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-CutKey = tuple[int, str, int, date | None]
-
 import polars as pl
 
 from kmf import codes
@@ -18,6 +16,8 @@ from kmf.compute.tables import stack_levels
 from kmf.compute.timeline import cut_keys, dates_of, year_before
 from kmf.errors import DataError
 from kmf.io import Dataset, exact_sum
+
+CutKey = tuple[int, str, int, date | None]
 
 UNIT_COLUMNS: tuple[str, ...] = (
     "opgoerelsesdato",
