@@ -48,8 +48,12 @@ ROWS = [
     _row(851, 2018, "endelig", 2020, "65-79", "somatik", 500, 100),
     _row(851, 2018, "endelig", 2020, "ej_aldersdiff", "psykiatri", 100, 40),  # K0 = 190
 ]
-# National budget 1320 = 2 × (470 + 190): g = 2 for both, K^b = 940 and 380.
-BUDGET = [{"aar": 2020, "kmf_budget_kr": 1320.0}]
+# Two kommuner of 98: a budget per kommune (a national budget needs all 98), the split a
+# national 1320 = 2 × (470 + 190) would give: g = 2 for both, K^b = 940 and 380.
+BUDGET = [
+    {"aar": 2020, "kommunekode": 101, "kmf_budget_kr": 940.0},
+    {"aar": 2020, "kommunekode": 851, "kmf_budget_kr": 380.0},
+]
 
 # København. Forecast cells ×1.1: 3-64 P 1100 K 220; 80+ P 550 K 275; ej P 220 K 110.
 #   P^f = 1870, K^f = 605. Budget cells ×2: 3-64 (somatik + almen) P 2600 K 500;
@@ -115,9 +119,11 @@ def test_kommune_effects_follow_the_formulas(result: kmf.Result, kode: str, expe
 
 def test_regions_and_land_are_sums_of_kommuner(result: kmf.Result) -> None:
     hovedstaden = _b1_row(result, "1084")
-    assert hovedstaden["navn"] == "Region Hovedstaden"
+    # the data hold 1 of the region's 29 kommuner and 2 of 98: the sums say so
+    assert hovedstaden["navn"] == "Region Hovedstaden (1 af 29 kommuner)"
     assert hovedstaden["aktivitetseffekt_kr"] == pytest.approx(KBH["A"])
     land = _b1_row(result, "DK")
+    assert land["navn"] == "I alt, 2 kommuner"
     for key, column in (
         ("A", "aktivitetseffekt"),
         ("B", "aldersgruppeeffekt"),

@@ -68,9 +68,9 @@ def test_excel_workbook(rows, reference, tmp_path: Path) -> None:
     for r in rows:
         sheet.append([r[c] for c in columns])
     budget = wb.create_sheet("Budget")
-    budget.append(["aar", "kmf_budget_kr"])
+    budget.append(["aar", "kommunekode", "kmf_budget_kr"])
     for b in national_budget(rows, T):
-        budget.append([b["aar"], b["kmf_budget_kr"]])
+        budget.append([b["aar"], b.get("kommunekode"), b["kmf_budget_kr"]])
     wb.save(tmp_path / "data.xlsx")
     same_b1(reference, kmf.run(tmp_path / "data.xlsx", aar=T).b1)
 
@@ -113,9 +113,7 @@ def test_takstaar_column_is_optional_for_the_forecast_cuts(rows, tmp_path: Path)
 
 def test_year_from_kmf_toml_and_latest_foreloebig(rows, tmp_path: Path) -> None:
     older = random_rows([101, 265, 751, 851], T - 1, seed=9)
-    write_dataset(
-        tmp_path, rows + older, national_budget(rows, T)[:1] + national_budget(older, T - 1)[:1]
-    )
+    write_dataset(tmp_path, rows + older, national_budget(rows, T) + national_budget(older, T - 1))
     assert kmf.run(tmp_path).aar == T  # the latest year with a foreløbig cut
     (tmp_path / "kmf.toml").write_text(f"aar = {T - 1}\ntitel = 'Test'\n", encoding="utf-8")
     result = kmf.run(tmp_path)

@@ -66,8 +66,8 @@ def _some_dates(rng: random.Random, first: date, last: date, n: int) -> list[dat
     return sorted({date.fromordinal(first.toordinal() + rng.randrange(span)) for _ in range(n)})
 
 
-def dated_rows(seed: int) -> tuple[list[dict], list[int], dict[int, float]]:
-    """Rows (dates as ``date``), the kommuner, and the national budget of each budget year."""
+def dated_rows(seed: int) -> tuple[list[dict], list[int], dict[int, dict[int, float]]]:
+    """Rows (dates as ``date``), the kommuner, and each budget year's budget per kommune."""
     rng = random.Random(seed)
     table = oracle_time.kommuner_table()
     by_region: dict[int, list[int]] = {}
@@ -112,10 +112,21 @@ def dated_rows(seed: int) -> tuple[list[dict], list[int], dict[int, float]]:
                             "produktionsvaerdi": pv, "kmf": kv,
                         }
                     )  # fmt: skip
-    budgets = {}
+    # a budget per kommune (the data hold part of the country, SPEC §3), near its base KMF
+    budgets: dict[int, dict[int, float]] = {}
     for year in YEARS:
-        k0 = sum(r["kmf"] for r in rows if r["aar"] == year - 2 and r["takstaar"] == year)
-        budgets[year] = k0 / 4 * rng.uniform(0.95, 1.1)  # four base cuts
+        level = rng.uniform(0.95, 1.1)
+        budgets[year] = {
+            k: sum(
+                r["kmf"]
+                for r in rows
+                if r["aar"] == year - 2 and r["takstaar"] == year and r["kommunekode"] == k
+            )
+            / 4  # four base cuts
+            * level
+            * rng.uniform(0.97, 1.03)
+            for k in kommuner
+        }
     return rows, kommuner, budgets
 
 
@@ -126,11 +137,17 @@ def _iso(d: date) -> str:
 _FORMATS = (_iso, lambda d: d.strftime("%d-%m-%Y"), lambda d: d.strftime("%d.%m.%Y"))
 
 
-def write(folder: Path, rows: list[dict], budgets: dict[int, float], fmt: str) -> Path:
+def write(folder: Path, rows: list[dict], budgets: dict[int, dict[int, float]], fmt: str) -> Path:
     """``csv``: every date in one of the three CSV formats at random; ``parquet``: a date type."""
     folder.mkdir(parents=True)
     frame = pl.DataFrame(rows, schema_overrides={"opgoerelsesdato": pl.Date})
-    budget = pl.DataFrame({"aar": list(budgets), "kmf_budget_kr": list(budgets.values())})
+    budget = pl.DataFrame(
+        [
+            {"aar": year, "kommunekode": k, "kmf_budget_kr": v}
+            for year, by_kommune in budgets.items()
+            for k, v in by_kommune.items()
+        ]
+    )
     if fmt == "parquet":
         frame.write_parquet(folder / "aktivitet.parquet")
         budget.write_parquet(folder / "budget.parquet")
@@ -537,6 +554,8 @@ def test_the_comparison_group_breaks_ties_by_kode(tmp_path: Path) -> None:
     rows = [r for r in rows if r["kommunekode"] not in twins] + [
         {**r, "kommunekode": t} for r in rows if r["kommunekode"] == source for t in twins
     ]
+    # the twins' budgets are the source's, as their base cells are
+    budgets = {y: {**b, **dict.fromkeys(twins, b[source])} for y, b in budgets.items()}
     result = kmf.run(write(tmp_path / "data", rows, budgets, "parquet"), aar=2021)
     b1 = oracle_time.b1(oracle_time.cells_at(rows, 2021, result.dato, budgets[2021]))
     kb = {k: b1[("kommune", str(k))]["kmf_budget_kr"] for k in kommuner}

@@ -54,8 +54,11 @@ class Recipe:
         """(rows, budget rows, budget as the oracle takes it)."""
         rows = random_rows(list(self.kommuner), self.year, self.seed, empty_share=self.empty_share)
         if self.national:
+            # the split a national budget would give (per kommune: the data hold part of
+            # the country, and a national budget needs all 98)
             budget = national_budget(rows, self.year, level=self.level)
-            return rows, budget, budget[0]["kmf_budget_kr"]
+            given = {r["kommunekode"]: r["kmf_budget_kr"] for r in budget if r["aar"] == self.year}
+            return rows, budget, given
         rng = random.Random(self.seed)
         per_k = {k: rng.uniform(1e6, 5e7) for k in self.kommuner}
         budget = [

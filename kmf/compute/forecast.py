@@ -337,6 +337,17 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
                 f"{display}, kolonne 'aar': budgettet for {year} står der {rows.height} gange "
                 f"({shown}). Der må kun være én række for {year}."
             )
+        have = base["kommunekode"].n_unique()
+        if have < codes.KOMMUNER_IN_ALL:
+            raise DataError(
+                f"{display}: budgettet for {year} er ét beløb for hele landet (filen har ingen "
+                f"kolonne 'kommunekode'), men aktivitetsdata har kun {have} af de "
+                f"{codes.KOMMUNER_IN_ALL} kommuner. Et landsbudget fordeles efter kommunernes "
+                f"KMF i {year - 2} over alle {codes.KOMMUNER_IN_ALL} kommuner, så det kan ikke "
+                "fordeles på en del af dem. Giv i stedet et budget pr. kommune for de kommuner, "
+                "du har data for: en budgetfil med kolonnerne aar, kommunekode og kmf_budget_kr "
+                "(én række pr. kommune)."
+            )
         total = float(rows["kmf_budget_kr"][0])
         kommuner = base.sort(KEY, "kommunekode").with_columns(
             (total * pl.col("kmf_grundlag_kr") / exact_sum("kmf_grundlag_kr").over(KEY)).alias(

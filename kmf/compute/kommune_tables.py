@@ -209,7 +209,7 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
     group's sum (amounts summed, pct. of the summed budget), with each kommune's ``rang``."""
     rank = ranked(b1).select("kode", "rang")
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode)))
-    region = b1.filter((pl.col("niveau") == "region") & (pl.col("navn") == own["region"][0]))
+    region = b1.filter((pl.col("niveau") == "region") & (pl.col("region") == own["region"][0]))
     land = b1.filter(pl.col("niveau") == "land")
     members = (
         b1.filter((pl.col("niveau") == "kommune") & pl.col("kode").is_in([str(g) for g in group]))
@@ -251,7 +251,7 @@ def distributions(
             column: table.filter(condition).select(keys).row(0)
             for column, condition in (
                 ("kommune", (pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode))),
-                ("region", (pl.col("niveau") == "region") & (pl.col("navn") == region)),
+                ("region", (pl.col("niveau") == "region") & (pl.col("region") == region)),
                 ("hele_landet", pl.col("niveau") == "land"),
             )
         }
@@ -339,6 +339,6 @@ def _units_of(frame: pl.DataFrame | None, kode: int, region: str) -> pl.DataFram
         return None
     return frame.filter(
         ((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode)))
-        | ((pl.col("niveau") == "region") & (pl.col("navn") == region))
+        | ((pl.col("niveau") == "region") & (pl.col("region") == region))
         | (pl.col("niveau") == "land")
     )

@@ -28,12 +28,14 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
     Columns: ``niveau``, ``kode``, ``navn``, ``region``, ``regionskode``, ``kommunekode``
     (null for land and regions) and ``orden``.
     """
-    ref = codes.kommuner().filter(pl.col("kommunekode").is_in(kommunekoder.to_list()))
+    every = codes.kommuner()
+    ref = every.filter(pl.col("kommunekode").is_in(kommunekoder.to_list()))
     rows: list[dict[str, object]] = [
         {
             "niveau": "land",
             "kode": codes.LAND_CODE,
-            "navn": codes.LAND_NAME,
+            # the sum is "Hele landet" only where the data hold every kommune
+            "navn": codes.land_name(ref.height),
             "region": None,
             "regionskode": None,
             "kommunekode": None,
@@ -44,11 +46,12 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
         if members.is_empty():
             continue
         region_name = members["region"][0]
+        of = every.filter(pl.col("regionskode") == region_code).height
         rows.append(
             {
                 "niveau": "region",
                 "kode": str(region_code),
-                "navn": region_name,
+                "navn": codes.region_name(region_name, members.height, of),
                 "region": region_name,
                 "regionskode": region_code,
                 "kommunekode": None,
