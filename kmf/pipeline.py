@@ -3,6 +3,7 @@ report writer, so ``Result.write`` works without the result importing the report
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import polars as pl
 from kmf import codes
 from kmf._meta import version
 from kmf.compute import tables
+from kmf.compute.checks import unusual_changes
 from kmf.compute.decompose import METHODS, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.compute.timeline import parse_date
@@ -96,6 +98,11 @@ def run(
     }
     for name, table in (("B1", b1), ("B2", b2), ("B3", b3), ("B4", b4)):
         require_finite(table, "kode", f"tabel {name}")
+    manifest = manifest_for(data, year, method, cells, later)
+    # said, not hidden: data for part of the country, and changes beyond ±25 pct.
+    partial = codes.partial_note(cells.kommuner.height)
+    extra = ([partial] if partial else []) + unusual_changes(b1)
+    manifest = replace(manifest, bemaerkninger=manifest.bemaerkninger + tuple(extra))
     return Result(
         aar=year,
         metode=method,
@@ -106,7 +113,7 @@ def run(
         tabeller=tabeller,
         celler=cells.cells,
         kommuner=cells.kommuner,
-        manifest=manifest_for(data, year, method, cells, later),
+        manifest=manifest,
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,

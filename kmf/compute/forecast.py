@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.compute.checks import require_budget_near_forecast, require_kmf_within_value
 from kmf.compute.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
 from kmf.danish import format_kr
 from kmf.errors import DataError, describe_problem_rows
@@ -112,6 +113,7 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
         if missing:
             raise DataError(_missing_cuts_message(dataset, b.aar, missing))
     _require_same_kommuner(tagged, bases)
+    require_kmf_within_value(tagged, _NO_DATE)
 
     totals = tagged.group_by(KEY, "rolle", "kommunekode").agg(
         exact_sum("kmf"), exact_sum("produktionsvaerdi")
@@ -152,11 +154,13 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
     keys_of_year: dict[int, list[int]] = {}
     for i, b in enumerate(bases):
         keys_of_year.setdefault(b.aar, []).append(i)
-    budgets, kinds = [], set()
+    budgets, kind_of = [], {}
     for year, keys in keys_of_year.items():  # one budget per budget year, not per date
-        budget, kind = _budget_for(dataset, year, base_totals.filter(pl.col(KEY).is_in(keys)))
+        budget, kind_of[year] = _budget_for(
+            dataset, year, base_totals.filter(pl.col(KEY).is_in(keys))
+        )
         budgets.append(budget)
-        kinds.add(kind)
+    kinds = set(kind_of.values())
     kommuner = (
         factor.join(base_totals, on=[KEY, "kommunekode"])
         .join(pl.concat(budgets), on=[KEY, "kommunekode"])
@@ -200,6 +204,13 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
     require_finite(kommuner, "kommunekode", f"prognosen og budgettet for {years} (faktorerne)")
     require_finite(out, "kommunekode", f"prognose- og budgetcellerne for {years}")
     _check_shares_defined(out, bases)
+    forecasts = out.group_by(KEY, "kommunekode").agg(pl.col(K_FORECAST).sort().sum())
+    require_budget_near_forecast(
+        kommuner.select(KEY, "kommunekode", K_BUDGET).join(forecasts, on=[KEY, "kommunekode"]),
+        KEY,
+        {i: (b.aar, kind_of[b.aar]) for i, b in enumerate(bases)},
+        next(f.display for f in dataset.files if f.table == "budget"),
+    )
 
     used = (
         dataset.aktivitet.with_columns(pl.col("opgoerelsesdato").fill_null(_NO_DATE).alias("_dato"))

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from kmf import codes
-from kmf.compute.decompose import METHODS, SPLIT_COLUMNS
+from kmf.compute.decompose import METHODS, SPLIT_COLUMNS, fixed_sum
 from kmf.compute.forecast import K_BUDGET
 from kmf.compute.tables import B1_COLUMNS, ranked
 from kmf.errors import DataError
@@ -125,7 +125,7 @@ def contributions(cells: pl.DataFrame) -> pl.DataFrame:
     """Every kommune's contributions under both methods: ``kommunekode`` and
     ``CONTRIBUTION_COLUMNS``, in kr. and in pct. of the kommune's budget; per kommune and
     method the rows come largest first (by the absolute sum of A, B and C)."""
-    budget = cells.group_by("kommunekode").agg(pl.col(K_BUDGET).sum().alias("_budget"))
+    budget = cells.group_by("kommunekode").agg(fixed_sum(K_BUDGET).alias("_budget"))
     both = pl.concat([method_contributions(cells, m) for m in ("ministeriet", "lmdi")])
     size = (
         pl.col("aktivitetseffekt_kr")
@@ -224,7 +224,7 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
         pl.lit(GROUP_CODE).alias("kode"),
         pl.lit(f"Sammenligningsgruppen ({len(group)} kommuner)").alias("navn"),
         pl.lit(None, dtype=pl.String).alias("region"),
-        *(pl.col(c).sum() for c in amounts),
+        *(fixed_sum(c) for c in amounts),
     ).with_columns(
         (pl.col(c.removesuffix("_pct") + "_kr") / pl.col("kmf_budget_kr") * 100).alias(c)
         for c in pct

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from kmf import codes
-from kmf.compute.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
+from kmf.compute.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors, fixed_sum
 from kmf.compute.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
 
 ID_COLUMNS: tuple[str, ...] = ("niveau", "kode", "navn", "region")
@@ -97,12 +97,12 @@ def stack_levels(
         pl.col("kommunekode").cast(pl.String).alias("kode"), *keys, *sum_columns
     )
     region = with_region.group_by(pl.col("regionskode").cast(pl.String).alias("kode"), *keys).agg(
-        pl.col(sum_columns).sum()
+        fixed_sum(*sum_columns)
     )
     land = (
-        with_region.group_by(*keys).agg(pl.col(sum_columns).sum())
+        with_region.group_by(*keys).agg(fixed_sum(*sum_columns))
         if keys
-        else (with_region.select(pl.col(sum_columns).sum()))
+        else (with_region.select(fixed_sum(*sum_columns)))
     )
     land = land.with_columns(pl.lit(codes.LAND_CODE).alias("kode"))
     columns = ["kode", *keys, *sum_columns]
@@ -207,14 +207,14 @@ def table_b4(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     level = _level_cells(cells)
     areas = (
         level.group_by("kode", "sundhedsomraade")
-        .agg(pl.col(_P_F, _P_B).sum())
+        .agg(fixed_sum(_P_F, _P_B))
         .sort("kode", "sundhedsomraade")
     )
     v = areas.with_columns(
         (
             (
-                pl.col(_P_F) / pl.col(_P_F).sum().over("kode")
-                - pl.col(_P_B) / pl.col(_P_B).sum().over("kode")
+                pl.col(_P_F) / fixed_sum(_P_F).over("kode")
+                - pl.col(_P_B) / fixed_sum(_P_B).over("kode")
             )
             * 100
         ).alias("b4")

@@ -3,7 +3,7 @@ into cells; the records themselves are never held in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -240,6 +240,27 @@ def _frame_piece(table: str, frame: Frame, name: str) -> Piece:
     return Piece(table, None, f"Tabellen '{name}'", "frame", frame=lazy)
 
 
+def require_no_copies(pieces: Iterable[Piece], sha256: dict[Path | None, str | None]) -> None:
+    """Two activity files with the same bytes, such as Explorer's "aktivitet - Kopi.parquet"
+    or "aktivitet (1).parquet" beside the original, would be summed twice: a DataError naming
+    both. Parts of one cut split over several files differ in their bytes and stay legal, as
+    do equal files in different hive partitions (the folder names make their rows differ)."""
+    seen: dict[tuple[object, ...], Piece] = {}
+    for piece in pieces:
+        if piece.path is None:
+            continue
+        key = (piece.hive, piece.path.stat().st_size, sha256.get(piece.path))
+        first = seen.setdefault(key, piece)
+        if first is not piece:
+            raise DataError(
+                f"Aktivitetsdata: filerne '{first.display}' og '{piece.display}' har præcis "
+                "det samme indhold (samme bytes), så deres rækker ville blive talt med to "
+                "gange. Den ene er sikkert en kopi (fx lavet i Stifinder: '… - Kopi' eller "
+                "'… (1)'). Slet eller flyt kopien, og kør igen. Dele af én opgørelse fordelt "
+                "på flere forskellige filer er i orden."
+            )
+
+
 def _validated(
     source: Path | None,
     activity: list[Piece],
@@ -266,6 +287,7 @@ def _validated(
             budget_frame, budget_rows = read_budget(budget)
         sha: dict[Path | None, str | None] = {None: None}
         sha.update(zip(unique, digests, strict=True))
+    require_no_copies(activity, sha)
 
     rows_by_file = aktivitet.group_by("fil").agg(pl.col("rows").sum())
     rows_read = dict(

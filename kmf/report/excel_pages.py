@@ -243,6 +243,8 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
             if m.opgoerelsesdato is not None
             else []
         ),
+        # part of the country, unusual changes: said on the run's own page
+        *(("Bemærk", note) for note in m.bemaerkninger),
     ]
 
 
