@@ -88,6 +88,9 @@ def run(
     b2, b3 = tables.table_b2_b3(cells.cells, order)
     b4 = tables.table_b4(cells.cells, order)
     t4, t5, t6 = tables.table_4_5_6(b1)
+    if not codes.whole_country(cells.kommuner.height):
+        # tabel 4–6 rank all 98 kommuner: for part of the country they are left empty
+        t4, t5, t6 = t4.clear(), t5.clear(), t6.clear()
     tabeller = {
         1: tables.table_1(b1),
         2: tables.table_2(b1),

@@ -72,8 +72,16 @@ class KommuneTables:
     historik: pl.DataFrame | None = None
 
     @property
-    def rang(self) -> int:
-        return int(self.overblik.filter(pl.col("kode") == str(self.kode))["rang"][0])
+    def rang(self) -> int | None:
+        """The place among all 98 kommuner; None where the data hold part of the country."""
+        value = self.overblik.filter(pl.col("kode") == str(self.kode))["rang"][0]
+        return None if value is None else int(value)
+
+    @property
+    def hele_landet(self) -> bool:
+        """Whether the data hold all 98 kommuner: else the sums are of the data's kommuner
+        only, and the rank and the comparisons with the whole country are left out."""
+        return codes.whole_country(self.antal_kommuner)
 
 
 def method_contributions(cells: pl.DataFrame, method: str) -> pl.DataFrame:
@@ -208,6 +216,8 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
     """B1 rows of the kommune, its region, Hele landet, the comparison kommuner and the
     group's sum (amounts summed, pct. of the summed budget), with each kommune's ``rang``."""
     rank = ranked(b1).select("kode", "rang")
+    if not codes.whole_country(rank.height):  # a rank among part of the country says nothing
+        rank = rank.with_columns(pl.lit(None, dtype=pl.Int64).alias("rang"))
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode)))
     region = b1.filter((pl.col("niveau") == "region") & (pl.col("region") == own["region"][0]))
     land = b1.filter(pl.col("niveau") == "land")
@@ -309,7 +319,10 @@ def kommune_tables(
     """Everything one kommune's report shows (``result_tables``: ``b1`` … ``b4``)."""
     b1 = result_tables["b1"]
     require_kommune(b1, kode)
-    group = comparison_group(b1, kode, sammenlign)
+    count = b1.filter(pl.col("niveau") == "kommune").height
+    # the nearest kommuner in budget make a group only among all 98; chosen ones always do
+    whole = codes.whole_country(count)
+    group = comparison_group(b1, kode, sammenlign) if whole or sammenlign is not None else ()
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode))).row(
         0, named=True
     )
@@ -327,7 +340,7 @@ def kommune_tables(
         ),
         sammenligning=group,
         valgt=sammenlign is not None,
-        antal_kommuner=b1.filter(pl.col("niveau") == "kommune").height,
+        antal_kommuner=count,
         prognosespor=_units_of(prognosespor, kode, own["region"]),
         historik=_units_of(historik, kode, own["region"]),
     )

@@ -129,7 +129,12 @@ def table_sheets(result: Result) -> dict[str, Table]:
     pct = effect_columns(1)
     source = excel_pages.source_line(result)
     exact = "omraademikseffekt_pct" in result.b1.columns
+    land = result.b1.row(0, named=True)["navn"]
+    partial = codes.partial_note(result.b1.filter(pl.col("niveau") == "kommune").height)
     order_note = "Regionerne står i analysens rækkefølge med hele landet sidst."
+    if partial:  # the sum is of the data's kommuner only
+        order_note = f'Regionerne står i analysens rækkefølge med "{land}" sidst. {partial}'
+
     stored = "Tallene er vist afrundet; cellerne har de uafrundede værdier."
     kr_note = "Kolonnerne i kr. er ikke i analysens tabel; de er med, så tallene kan efterregnes."
     change_note = (
@@ -138,6 +143,8 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "Øvrige = ændringen."
     )
     ranked = _ranked_note(result)
+    if partial:  # tabel 4–6 are empty: they rank all 98 kommuner
+        ranked = f"{partial} Tabellen rangerer alle 98 kommuner og er derfor tom."
     rank = [Col("rang", "Rang", 0, 6)]
     tables = {
         "Tabel 1": Table(
@@ -182,7 +189,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
             f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
             "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
             result.b1, effect_columns(0, split=exact),
-            notes=[f"Anm.: {change_note} Hele landet øverst, derefter hver region med sine "
+            notes=[f"Anm.: {change_note} {land} øverst, derefter hver region med sine "
                    f"kommuner efter kommunekode. {stored} {kr_note}", source]),
         "B2": Table(
             f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",

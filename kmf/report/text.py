@@ -191,9 +191,11 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
     effects = sorted(_effects_of(t.overblik.columns)[:3], key=lambda e: -abs(own[f"{e}_pct"]))
     for effect in effects:
         value = own[f"{effect}_pct"]
+        # beside the whole country only where the data hold it
+        land = f" {_against(r.land[f'{effect}_pct'])}" if t.hele_landet else ""
         text = (
             f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
-            f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
+            f"({mio(own[f'{effect}_kr'])} mio. kr.){land}."
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "kommunens borgere")
@@ -211,8 +213,12 @@ def kommune_lines(t: KommuneTables, dato: date | None = None) -> list[Line]:
     lines.append(("heading", "Hvilke borgere og områder"))
     lines.extend(("text", s) for s in _drivers(t))
     lines.append(("heading", "Placering"))
-    lines.append(("text", _placement(t, r)))
-    lines.append(("text", _group_text(t, r)))
+    if t.hele_landet:
+        lines.append(("text", _placement(t, r)))
+    else:  # no rank and no comparison with a sum of part of the country: said once
+        lines.append(("text", codes.partial_note(t.antal_kommuner)))
+    if t.hele_landet or r.members:
+        lines.append(("text", _group_text(t, r)))
     return lines
 
 
@@ -228,10 +234,11 @@ def _distribution_note(t: KommuneTables, effect: str) -> str:
     label = top["navn"].lower()
     if table == "B2":
         label = "aktivitet uden aldersopdeling" if label.startswith("ej") else f"de {label}"
+    land = f" (hele landet: {_moved(top['hele_landet'])})" if t.hele_landet else ""
     return (
         f" Størst er ændringen for {label}, hvis andel af forbruget er "
         f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
-        f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
+        f"pct.-point{land}."
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from kmf import codes
 from kmf.danish import format_date, join_and
 from kmf.report.text import (
     _MAIN,
@@ -40,8 +41,12 @@ def national_lines(result: Result) -> list[Line]:
         ("title", f"Sammenfatning: KMF-prognosen for {result.aar} sammenlignet med budgettet")
     ]
     change = land["aendring_pct"]
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune").height
+    whole = codes.whole_country(kommuner)
+    # a sum of part of the country is named for what it is
+    everyone = "hele landet under ét" if whole else _the_kommuner(kommuner)
     opening = (
-        f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
+        f"For {everyone} forventes en KMF-afregning for {result.aar} på "
         f"{mio(land['kmf_prognose_kr'])} mio. kr."
         f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
         f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen. "
@@ -89,17 +94,23 @@ def national_lines(result: Result) -> list[Line]:
         values = regions[f"{effect}_pct"].to_list()
         name = EFFECT_NAMES[effect]
         subject = f"Det ses, at {name}" if effect == _MAIN[0] else _first_upper(name)
-        text = f"{subject} {_contributes(value)} for hele landet under ét{_regions(values)}."
+        text = f"{subject} {_contributes(value)} for {everyone}{_regions(values)}."
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "borgerne")
-        text += (
-            f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
-            f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
-        )
+        if counts["antal_kommuner"] > 1:  # one kommune has no count to tell
+            text += (
+                f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
+                f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner."
+            )
         lines.append(("item", text))
     lines.append(("heading", "Kommunerne"))
-    lines.append(("text", _largest_changes(result)))
+    lines.append(("text", _largest_changes(result) if whole else codes.partial_note(kommuner)))
     return lines
+
+
+def _the_kommuner(n: int) -> str:
+    """The kommuner of data for part of the country, in a sentence."""
+    return "kommunen i data" if n == 1 else f"de {n} kommuner i data under ét"
 
 
 def _regions(values: Sequence[float]) -> str:
