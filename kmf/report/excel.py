@@ -149,7 +149,8 @@ def table_sheets(result: Result) -> dict[str, Table]:
     tables = {
         "Tabel 1": Table(
             f"Tabel 1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-            "dekomponering af effekterne, regioner og hele landet", "Pct./pct.-point",
+            f"dekomponering af effekterne, regioner og {'i alt' if partial else 'hele landet'}",
+            "Pct./pct.-point",
             _regions_then_land(result.tabel(1)), pct, "Region",
             [f"Anm.: {change_note} {order_note} {kr_note}", source]),
         "Tabel 2": Table(
@@ -293,7 +294,9 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
     grouped = any(c.group for c in columns)
     header = HEADER_ROW + 1 if grouped else HEADER_ROW
     ws.column_dimensions["A"].width = 7
-    ws.column_dimensions["B"].width = 24
+    # wide enough for the longest name ("Region Nordjylland (2 af 11 kommuner)")
+    names = [len(str(n)) for n in table.frame["navn"]] if "navn" in table.frame.columns else []
+    ws.column_dimensions["B"].width = max([24, *(n + 2 for n in names)])
     if grouped:
         for j in range(1, last + 1):
             style(ws.cell(row=HEADER_ROW, column=j), BOLD, HEADER_FILL, align=CENTRED)
