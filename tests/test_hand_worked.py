@@ -192,9 +192,13 @@ def test_tabel_2_and_3_count_kommuner(result: kmf.Result) -> None:
 
 def test_tabel_4_ranks_by_change_in_pct(result: kmf.Result) -> None:
     # København −335/940 = −35.6 %, Aalborg −146/380 = −38.4 %: København ranks first.
-    t4 = result.tabel(4)
+    from kmf.compute.tables import table_4_5_6
+
+    t4 = table_4_5_6(result.b1)[0]
     assert t4["kode"].to_list() == ["101", "851", "DK"]
     assert t4["rang"].to_list() == [1, 2, None]
+    # the run's tabel 4–6 rank all 98 kommuner: for these 2 of 98 they are empty
+    assert result.tabel(4).height == 0 and result.tabel(4).columns == t4.columns
 
 
 def test_celler_hold_the_scaled_cells(result: kmf.Result) -> None:

@@ -146,16 +146,16 @@ def test_psykiatri_is_moved_to_ej_aldersdiff_and_counted(rows, tmp_path: Path) -
 
 def test_per_kommune_budget_is_used_as_given(rows, tmp_path: Path) -> None:
     budget = [
-        {"aar": T, "kommunekode": k, "kmf_budget_kr": 1e7 * (i + 1)}
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": 5e7 * (i + 1)}
         for i, k in enumerate([101, 265, 751, 851])
     ]
     write_dataset(tmp_path, rows, budget)
     b1 = kmf.run(tmp_path, aar=T).b1
     got = dict(zip(b1["kode"].to_list(), b1["kmf_budget_kr"].to_list(), strict=True))
-    assert got["101"] == pytest.approx(1e7, rel=1e-12)
-    assert got["851"] == pytest.approx(4e7, rel=1e-12)
-    assert got["DK"] == pytest.approx(1e8, rel=1e-12)
-    assert got["1085"] == pytest.approx(2e7, rel=1e-12)  # Sjælland: only 265 Roskilde
+    assert got["101"] == pytest.approx(5e7, rel=1e-12)
+    assert got["851"] == pytest.approx(2e8, rel=1e-12)
+    assert got["DK"] == pytest.approx(5e8, rel=1e-12)
+    assert got["1085"] == pytest.approx(1e8, rel=1e-12)  # Sjælland: only 265 Roskilde
 
 
 def test_one_parquet_file_per_cut(rows, reference, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 LAYERS: list[tuple[str, ...]] = [
     ("kmf.errors", "kmf.codes", "kmf.danish", "kmf._meta", "kmf._signals", "kmf.cli.danish_click"),
     ("kmf.io",),
-    ("kmf.compute.timeline",),
+    ("kmf.compute.timeline", "kmf.compute.checks"),
     ("kmf.compute.forecast",),
     ("kmf.compute.decompose",),
     ("kmf.compute.tables", "kmf.compute.kommune_tables", "kmf.compute.accuracy"),

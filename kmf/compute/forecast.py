@@ -348,11 +348,11 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
                 f"{display}, kolonne 'aar': budgettet for {year} står der {rows.height} gange "
                 f"({shown}). Der må kun være én række for {year}."
             )
-        have = base["kommunekode"].n_unique()
-        if have < codes.KOMMUNER_IN_ALL:
+        count = base["kommunekode"].n_unique()
+        if count < codes.KOMMUNER_IN_ALL:
             raise DataError(
                 f"{display}: budgettet for {year} er ét beløb for hele landet (filen har ingen "
-                f"kolonne 'kommunekode'), men aktivitetsdata har kun {have} af de "
+                f"kolonne 'kommunekode'), men aktivitetsdata har kun {count} af de "
                 f"{codes.KOMMUNER_IN_ALL} kommuner. Et landsbudget fordeles efter kommunernes "
                 f"KMF i {year - 2} over alle {codes.KOMMUNER_IN_ALL} kommuner, så det kan ikke "
                 "fordeles på en del af dem. Giv i stedet et budget pr. kommune for de kommuner, "
