@@ -51,7 +51,30 @@ _HEADERS: dict[str, str] = {
     "kommuner_median_abs_pct": "Kommuner, median afvigelse (abs.), pct.",
     "kommuner_max_abs_pct": "Kommuner, største afvigelse (abs.), pct.",
     "andel_kommuner_inden_for_2pct": "Kommuner inden for 2 pct., andel i pct.",
+    # the citizens (SPEC §9)
+    "indbyggere_budget": "Indbyggere, budget",
+    "indbyggere_prognose": "Indbyggere, prognose",
+    "indbyggere": "Indbyggere",
+    "befolkningseffekt_kr": "Flere/færre borgere, kr.",
+    "demografieffekt_kr": "Alderssammensætning, kr.",
+    "forbrugseffekt_kr": "Forbrug pr. borger, kr.",
+    "befolkningseffekt_pct": "Flere/færre borgere",
+    "demografieffekt_pct": "Alderssammensætning",
+    "forbrugseffekt_pct": "Forbrug pr. borger",
+    "kmf_pr_indbygger_kr": "KMF pr. indbygger, kr.",
+    "forventet_kmf_kr": "Forventet KMF, kr.",
+    "forventet_pr_indbygger_kr": "Forventet pr. indbygger, kr.",
+    "indeks": "Indeks",
 }
+
+# (column, header, decimals, from which table) of the citizens' overview
+_POPULATION: tuple[tuple[str, str, int, str], ...] = (
+    ("befolkningseffekt_pct", "Flere/færre borgere", 1, "befolkning"),
+    ("demografieffekt_pct", "Alderssammensætning", 1, "befolkning"),
+    ("forbrugseffekt_pct", "Forbrug pr. borger", 1, "befolkning"),
+    ("kmf_pr_indbygger_kr", "KMF pr. indbygger, kr.", 0, "borger"),
+    ("indeks", "Indeks", 1, "borger"),
+)
 
 
 class Vis:
@@ -129,6 +152,38 @@ def overview_html(
         f"<p><small>{kommuner} kommuner. Alle tabeller: <code>.b1</code> … <code>.b4</code>, "
         "<code>.tabel(1)</code> … <code>.tabel(6)</code> eller "
         '<code>.tabel("B1")</code> (polars DataFrames).</small></p></div>'
+    )
+
+
+def population_html(befolkning: pl.DataFrame, borger: pl.DataFrame) -> str:
+    """The citizens (SPEC §9) for Hele landet and the regions: the change's part from more
+    citizens, the age structure and use per citizen (pct.-point of the budget), KMF per
+    citizen in whole kr. and the indeks with one decimal."""
+    frames = {"befolkning": befolkning.filter(pl.col("niveau") != "kommune"),
+              "borger": borger.filter(pl.col("niveau") != "kommune")}  # fmt: skip
+    head = "".join(
+        f"<th style='text-align:right'>{html.escape(h)}</th>" for _, h, _, _ in _POPULATION
+    )
+    body = []
+    for i, row in enumerate(frames["befolkning"].iter_rows(named=True)):
+        other = frames["borger"].row(i, named=True)
+        name = html.escape(str(row["navn"]))
+        if row["niveau"] == "land":
+            name = f"<b>{name}</b>"
+        cells = "".join(
+            "<td style='text-align:right'>"
+            f"{format_number((row if t == 'befolkning' else other)[c], d)}</td>"
+            for c, _, d, t in _POPULATION
+        )
+        body.append(f"<tr><td style='text-align:left'>{name}</td>{cells}</tr>")
+    return (
+        "<div><table><caption style='text-align:left'><b>Borgerne: flere borgere, "
+        "alderssammensætning og forbrug pr. borger (pct.-point af budgettet); KMF pr. "
+        "indbygger og indeks (hele landet = 100)</b></caption>"
+        f"<thead><tr><th style='text-align:left'></th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+        '<p><small>Alle kommuner: <code>.tabel("befolkning")</code> og '
+        '<code>.tabel("borger")</code>.</small></p></div>'
     )
 
 

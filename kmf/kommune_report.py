@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from kmf.compute.kommune_tables import kommune_tables, parse_codes
+from kmf.compute.kommune_tables import DEMOGRAPHY, kommune_tables, parse_codes
 from kmf.report.kommune import KommuneReport
 from kmf.report.kommune_time import history_frame, time_lines, track_frame
 from kmf.report.text import kommune_lines
+from kmf.report.text_population import population_lines
 from kmf.result import Result
 from kmf.series import Historik, Spor
 
@@ -33,7 +34,9 @@ def kommune(
         The kommunekode.
     sammenlign
         The comparison kommuner (codes, or text like ``"851,860"``); default the 10 other
-        kommuner nearest in budget.
+        kommuner nearest in budget. ``"demografi"`` (with a population): the 10 nearest in
+        number of citizens and share of 65+ årige (twice the citizens counts as much as 5
+        pct.-point more 65+ årige; ties by kode).
     prognosespor
         Optional: the forecast track of the same data and budget year, as ``kmf.spor``
         returns it (a ``Spor``; with its accuracy where the data have T endelig) or as a
@@ -60,16 +63,26 @@ def kommune(
         With a Danish message for an unknown kommunekode or comparison kommune.
     """
     code = parse_codes(str(kode), "kommunekoden")[0] if isinstance(kode, str) else kode
-    group = parse_codes(sammenlign) if isinstance(sammenlign, str) else sammenlign
+    group: list[int] | str | None
+    if isinstance(sammenlign, str) and sammenlign.strip().lower() == DEMOGRAPHY:
+        group = DEMOGRAPHY
+    elif isinstance(sammenlign, str):
+        group = parse_codes(sammenlign)
+    else:
+        group = None if sammenlign is None else [int(g) for g in sammenlign]
+    found = {"b1": result.b1, "b2": result.b2, "b3": result.b3, "b4": result.b4}
+    if result.befolkning is not None and result.borger is not None:
+        found.update(befolkning=result.befolkning, borger=result.borger)
     tables = kommune_tables(
-        {"b1": result.b1, "b2": result.b2, "b3": result.b3, "b4": result.b4},
+        found,
         result.celler,
         int(code),
         result.aar,
         result.metode,
-        sammenlign=None if group is None else [int(g) for g in group],
+        sammenlign=group,
         prognosespor=track_frame(prognosespor, result.aar, result.dato),
         historik=history_frame(historik),
+        indbyggere=result.indbyggere,
     )
-    lines = kommune_lines(tables, result.dato) + time_lines(tables)
+    lines = kommune_lines(tables, result.dato) + population_lines(tables) + time_lines(tables)
     return KommuneReport(tables, tuple(lines), result)

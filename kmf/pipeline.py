@@ -11,9 +11,10 @@ import polars as pl
 
 from kmf import codes
 from kmf._meta import version
+from kmf.compute import population as citizens
 from kmf.compute import tables
 from kmf.compute.checks import unusual_changes
-from kmf.compute.decompose import METHODS, effects
+from kmf.compute.decompose import METHODS, NEEDS_POPULATION, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.compute.timeline import parse_date
 from kmf.errors import DataError
@@ -51,8 +52,10 @@ def run(
         ``"ministeriet"`` (the default unless ``kmf.toml`` says otherwise): the analysis'
         own method, each factor held at its budget level in turn, the interaction left as
         Øvrige. ``"lmdi"`` or ``"shapley"``: exact, no remainder, with C split into area mix
-        (C1) and KMF share (C2). ``"alle"``: the ministry's tables plus ``Result.metoder``
-        comparing all three.
+        (C1) and KMF share (C2). ``"befolkning"`` (needs a population): exact, with the
+        change from more citizens, the age structure and use per citizen; in B1 A = more
+        citizens + use per citizen, B = age structure. ``"alle"``: the ministry's tables
+        plus ``Result.metoder`` comparing all methods the data allow.
     dato
         The forecast date d (opgørelsesdato) where the activity has ``opgoerelsesdato``: a ``date``
         or text (``"2018-09-10"``, ``"10-09-2018"``, ``"10.09.2018"``). Default: the latest
@@ -63,7 +66,8 @@ def run(
     Result
         Every table as a polars DataFrame (``result.b1``, ``result.tabel(4)``); in Jupyter
         it shows Hele landet and the regions. ``result.write(folder)`` writes the same files
-        as ``kmf run``.
+        as ``kmf run``. Where the dataset has a population (``befolkning``, whatever the
+        method): ``result.tabel("befolkning")`` and ``result.tabel("borger")`` too.
 
     Raises
     ------
@@ -76,13 +80,31 @@ def run(
     wanted = parse_date(dato) if isinstance(dato, str) else dato
     if isinstance(wanted, datetime):  # a timestamp (e.g. from pandas) names its day
         wanted = wanted.date()
+    require_population_for(data, method)
     basis, later = basis_for(data, year, wanted)
     cells = build_cells(data, year, basis)
     order = tables.units(cells.kommuner["kommunekode"])
-    chosen = METHODS if method == ALL_METHODS else (method,)
-    b1_by_method = {
-        m: tables.table_b1(effects(cells.cells, "kommunekode", m), order) for m in chosen
-    }
+    used = population_used(data, year, cells)
+    with_pop = None if used is None else citizens.with_population(cells.cells, used, year)
+    chosen = (
+        [m for m in METHODS if m not in NEEDS_POPULATION or with_pop is not None]
+        if method == ALL_METHODS
+        else [method]
+    )
+    found = {
+        m: effects(with_pop if m in NEEDS_POPULATION and with_pop is not None else cells.cells,
+                   "kommunekode", m)
+        for m in chosen
+    }  # fmt: skip
+    b1_by_method = {m: tables.table_b1(e, order) for m, e in found.items()}
+    befolkning: pl.DataFrame | None = None
+    borger: pl.DataFrame | None = None
+    if used is not None and with_pop is not None:
+        split = found.get("befolkning")
+        if split is None:
+            split = effects(with_pop, "kommunekode", "befolkning")
+        befolkning = citizens.table_befolkning(split, used, year, order)
+        borger = citizens.table_borger(cells.cells, used, year, order)
     # with "alle" the report tables are the ministry's, and the comparison comes on top
     b1 = b1_by_method["ministeriet" if method == ALL_METHODS else method]
     b2, b3 = tables.table_b2_b3(cells.cells, order)
@@ -101,6 +123,9 @@ def run(
     }
     for name, table in (("B1", b1), ("B2", b2), ("B3", b3), ("B4", b4)):
         require_finite(table, "kode", f"tabel {name}")
+    for name, optional in (("befolkning", befolkning), ("borger", borger)):
+        if optional is not None:
+            require_finite(optional, "kode", f"tabel {name}")
     manifest = manifest_for(data, year, method, cells, later)
     # said, not hidden: data for part of the country, and changes beyond ±25 pct.
     partial = codes.partial_note(cells.kommuner.height)
@@ -121,7 +146,32 @@ def run(
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,
         writer=write_report,
+        befolkning=befolkning,
+        borger=borger,
+        indbyggere=used,
     )
+
+
+def require_population_for(data: Dataset, method: str) -> None:
+    """A method that needs the population (``befolkning``) on a dataset without one: a
+    DataError saying which file to add and its columns."""
+    if method in NEEDS_POPULATION and data.befolkning is None:
+        where = "" if data.source is None else f" ('{data.source}')"
+        raise DataError(
+            f"Metoden '{method}' kræver befolkningstal, men datasættet{where} har ingen "
+            f"befolkning. {citizens.HOW_TO_ADD} Fra Python: kmf.load({{'aktivitet': ..., "
+            "'budget': ..., 'befolkning': befolkning_df})."
+        )
+
+
+def population_used(data: Dataset, year: int, cells: Cells) -> pl.DataFrame | None:
+    """The population of years T−2 and T for every kommune of the run (SPEC §9); None
+    without a population. A DataError where a kommune, year or age group lacks persons."""
+    if data.befolkning is None:
+        return None
+    display = next(f.display for f in data.files if f.table == "befolkning")
+    kommuner = cells.kommuner["kommunekode"].cast(pl.Int64).unique().to_list()
+    return citizens.population_for(data.befolkning, year, kommuner, display)
 
 
 def choose_method(metode: str | None, default: str | None = None, *, alle: bool = True) -> str:
@@ -150,10 +200,12 @@ def manifest_for(
     cells: Cells,
     later: list[Basis] | None = None,
     roles: dict[tuple, str] | None = None,
+    population: bool = True,
 ) -> Manifest:
     """What a run read and used: the files, every cut with the role it played. ``roles``:
     cuts used beside the forecasts' own, by (aar, opgoerelse, takstaar, opgoerelsesdato)
-    (the track's truth), so that their rows count as used."""
+    (the track's truth), so that their rows count as used. ``population``: whether the
+    population's rows of T−2 and T count as used (a run uses them whenever they are given)."""
     files = []
     # the activity files come first in data.files, so their position is their index
     for index, f in enumerate(data.files):
@@ -162,6 +214,10 @@ def manifest_for(
             used = int(cells.rows_used.get(index, 0))
         elif f.table == "budget":
             used = int(data.budget.filter(pl.col("aar") == year).height)
+        elif f.table == "befolkning" and data.befolkning is not None:
+            kommuners = cells.kommuner["kommunekode"].cast(pl.Int64).unique().to_list()
+            years = sorted({b.aar for b in cells.bases} or {year})
+            used = citizens.rows_used(data.befolkning, years, kommuners) if population else 0
         files.append(
             ManifestFile(
                 f.table,

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from kmf.display import overview_html, summary_text
+from kmf.display import overview_html, population_html, summary_text
 from kmf.errors import OutputError
 
 
@@ -120,6 +120,13 @@ class Result:
         What was read and used (written as ``manifest.json``).
     metoder
         With ``metode="alle"``: every effect under every method side by side.
+    befolkning, borger
+        Where the dataset has a population (``befolkning``): the change split into more
+        citizens, age structure, use per citizen, area mix and KMF share
+        (``tabel("befolkning")``), and KMF per citizen with the age-standardised indeks
+        (``tabel("borger")``). None without a population.
+    indbyggere
+        The population used: ``kommunekode``, ``aar`` (T−2 and T), ``aldersgruppe``, ``antal``.
     """
 
     aar: int
@@ -136,6 +143,9 @@ class Result:
     metoder: pl.DataFrame | None = None
     dato: date | None = None  # the forecast date (SPEC §7); None for undated data
     writer: Writer | None = field(default=None, compare=False)
+    befolkning: pl.DataFrame | None = None  # tabel_befolkning, with a population
+    borger: pl.DataFrame | None = None  # tabel_borger, with a population
+    indbyggere: pl.DataFrame | None = None  # the population used: kommune, aar, aldersgruppe
 
     def __repr__(self) -> str:
         land = self.b1.row(0, named=True)
@@ -143,10 +153,14 @@ class Result:
 
     def _repr_html_(self) -> str:
         """Jupyter's view: B1 for Hele landet and the regions, formatted like the report."""
-        return overview_html(self.b1, self.aar, self.metode, self.kommuner.height, self.dato)
+        shown = overview_html(self.b1, self.aar, self.metode, self.kommuner.height, self.dato)
+        if self.befolkning is not None and self.borger is not None:
+            shown += population_html(self.befolkning, self.borger)
+        return shown
 
     def tabel(self, n: int | str) -> pl.DataFrame:
-        """A table of the report: ``"B1"`` … ``"B4"``, or tabel ``1`` … ``6`` (also ``"4"``).
+        """A table of the report: ``"B1"`` … ``"B4"``, tabel ``1`` … ``6`` (also ``"4"``), or
+        with a population ``"befolkning"`` and ``"borger"``.
 
         Raises
         ------
@@ -156,9 +170,18 @@ class Result:
         key = str(n).strip().upper()
         frames = {"B1": self.b1, "B2": self.b2, "B3": self.b3, "B4": self.b4}
         frames.update({str(k): v for k, v in self.tabeller.items()})
-        if key not in frames:
+        own = {"BEFOLKNING": self.befolkning, "BORGER": self.borger}
+        frames.update({k: v for k, v in own.items() if v is not None})
+        if key in own and own[key] is None:
             raise UnknownTable(
-                f"Tabel {n} findes ikke. Vælg en af B1, B2, B3, B4 eller tabel "
+                f'Tabel "{str(n).strip()}" kræver befolkningstal, og datasættet har ingen. '
+                "Læg 'befolkning.csv' i datasættets mappe (kolonnerne kommunekode, aar, alder "
+                "eller aldersgruppe og antal), og kør igen."
+            )
+        if key not in frames:
+            extra = ', "befolkning", "borger"' if self.befolkning is not None else ""
+            raise UnknownTable(
+                f"Tabel {n} findes ikke. Vælg en af B1, B2, B3, B4{extra} eller tabel "
                 f'1–{max(self.tabeller)}, fx resultat.tabel("B1") eller resultat.tabel(4).'
             )
         return frames[key]
@@ -169,6 +192,10 @@ class Result:
         out.update({f"tabel_{n}": self.tabeller[n] for n in sorted(self.tabeller)})
         if self.metoder is not None:
             out["tabel_metoder"] = self.metoder
+        if self.befolkning is not None:
+            out["tabel_befolkning"] = self.befolkning
+        if self.borger is not None:
+            out["tabel_borger"] = self.borger
         return out
 
     def write(

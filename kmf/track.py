@@ -15,9 +15,10 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
+from kmf.compute import population as citizens
 from kmf.compute import tables
 from kmf.compute.accuracy import accuracy_summary, accuracy_units, require_truth_for, truth
-from kmf.compute.decompose import effects
+from kmf.compute.decompose import NEEDS_POPULATION, effects
 from kmf.compute.forecast import (
     KEY,
     Basis,
@@ -30,7 +31,7 @@ from kmf.compute.forecast import (
 from kmf.compute.timeline import forecast_dates, no_basis_message
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
-from kmf.pipeline import choose_method, manifest_for
+from kmf.pipeline import choose_method, manifest_for, require_population_for
 from kmf.report.track import write_history, write_track
 from kmf.series import Historik, Spor
 
@@ -67,6 +68,7 @@ def spor(
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
     method = choose_method(metode, data.settings.metode, alle=False)
+    require_population_for(data, method)
     year = choose_year(data, aar)
     bases = forecast_dates(data, year)
     complete = [b for b in bases if b.complete]
@@ -79,7 +81,7 @@ def spor(
     missing = {b.dato.isoformat(): "; ".join(b.missing) for b in bases if not b.complete and b.dato}
     cells = build_keyed_cells(data, complete)
     dates = pl.Series("opgoerelsesdato", [b.dato for b in complete], dtype=pl.Date)
-    track = _keyed_b1(cells, method, dates)
+    track = _keyed_b1(cells, method, dates, data)
     if kommune is not None and str(kommune) not in track["kode"].to_list():
         raise DataError(
             f"Kommunekoden {kommune} (--kommune) findes ikke i prognosesporet for {year}. "
@@ -126,6 +128,7 @@ def historik(
     """
     data = dataset if isinstance(dataset, Dataset) else load(dataset)
     method = choose_method(metode, data.settings.metode, alle=False)
+    require_population_for(data, method)
     candidates = _budget_years(data, fra, til)
     if not candidates:
         every = _budget_years(data, None, None)
@@ -156,8 +159,12 @@ def historik(
             "--fra og --til."
         )
     cells = build_keyed_cells(data, chosen)
-    history = _keyed_b1(cells, method, pl.Series("aar", [b.aar for b in chosen], dtype=pl.Int64))
-    manifest = manifest_for(data, chosen[-1].aar, method, cells).as_json()
+    history = _keyed_b1(
+        cells, method, pl.Series("aar", [b.aar for b in chosen], dtype=pl.Int64), data
+    )
+    manifest = manifest_for(
+        data, chosen[-1].aar, method, cells, population=method in NEEDS_POPULATION
+    ).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest.pop("datoer_uden_grundlag", None)
     manifest["aar"] = [b.aar for b in chosen]
@@ -190,11 +197,23 @@ def _budget_years(data: Dataset, fra: int | None, til: int | None) -> list[int]:
     return [y for y in years if (fra is None or y >= fra) and (til is None or y <= til)]
 
 
-def _keyed_b1(cells: Cells, method: str, names: pl.Series) -> pl.DataFrame:
+def _keyed_b1(cells: Cells, method: str, names: pl.Series, data: Dataset) -> pl.DataFrame:
     """B1 of every key at once: the effects of every (key, kommune) in one call. ``names``
-    (a date or year per key, in key order) replaces the key as the first column."""
+    (a date or year per key, in key order) replaces the key as the first column. A method
+    that needs the population gets each key's own: T−2 and T of its budget year."""
     unit = pl.col(KEY).cast(pl.Int64) * _UNIT_STEP + pl.col("kommunekode").cast(pl.Int64)
-    keyed = cells.cells.with_columns(unit.alias("_enhed")).drop(KEY, "kommunekode")
+    frame = cells.cells
+    if method in NEEDS_POPULATION:
+        assert data.befolkning is not None  # checked by require_population_for
+        display = next(f.display for f in data.files if f.table == "befolkning")
+        parts = []
+        for key, basis in enumerate(cells.bases):
+            own = frame.filter(pl.col(KEY) == key)
+            kommuner = own["kommunekode"].cast(pl.Int64).unique().to_list()
+            used = citizens.population_for(data.befolkning, basis.aar, kommuner, display)
+            parts.append(citizens.with_population(own, used, basis.aar))
+        frame = pl.concat(parts)
+    keyed = frame.with_columns(unit.alias("_enhed")).drop(KEY, "kommunekode")
     found = effects(keyed, "_enhed", method)
     found = found.with_columns(
         (pl.col("_enhed") // _UNIT_STEP).cast(pl.UInt32).alias(KEY),
@@ -218,7 +237,9 @@ def _track_manifest(
     truth_date: date | None,
 ) -> dict[str, Any]:
     truth_role = {(year, "endelig", year, truth_date): "traefsikkerhed"} if has_truth else {}
-    manifest = manifest_for(data, year, method, cells, roles=truth_role).as_json()
+    manifest = manifest_for(
+        data, year, method, cells, roles=truth_role, population=method in NEEDS_POPULATION
+    ).as_json()
     manifest.pop("opgoerelsesdato", None)
     manifest["opgoerelsesdatoer"] = [
         None if b.dato is None else b.dato.isoformat() for b in cells.bases

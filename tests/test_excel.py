@@ -25,7 +25,9 @@ SAMPLE = Path(__file__).parent.parent / "kmf" / "data" / "sample"
 KOMMUNER = Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv"
 TABLES = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
           "B1", "B2", "B3", "B4"]  # fmt: skip
-SHEETS = ["Sammenfatning", *TABLES, "Figurer", "Vandfald", "Metode", "Om kørslen"]
+# the sample has a population (SPEC §9): its two sheets follow the tables
+SHEETS = ["Sammenfatning", *TABLES, "Befolkning", "Borgere", "Figurer", "Vandfald", "Metode",
+          "Om kørslen"]  # fmt: skip
 HEADER_ROW = 4
 # the report's regions in Tabel 1–3, by regionskode (SPEC §2): Nordjylland … Sjælland
 REGIONS = ["Region Nordjylland", "Region Midtjylland", "Region Syddanmark",
@@ -419,3 +421,33 @@ def test_libreoffice_prints_the_workbook_page_by_page(written, tmp_path: Path) -
     printed = re.sub(r"[\s-]", "", method[0])
     for paragraph, _ in METHOD_TEXT:
         assert re.sub(r"[\s-]", "", paragraph) in printed, paragraph
+
+
+def test_population_sheets_have_the_finish_of_the_others(book, written) -> None:
+    """Befolkning and Borgere: title, unit, Kode and names, Anm. and Kilde under the table,
+    kr. per indbygger in whole kr. and the indeks with one decimal (SPEC §9)."""
+    result = written[0]
+    ws = book["Borgere"]
+    assert ws["A1"].value == "KMF pr. indbygger 2018 og indeks for alderssammensætningen"
+    per_citizen = column_of(ws, "KMF pr. indbygger, kr.")
+    indeks = column_of(ws, "Indeks")
+    rows = result.borger.height
+    assert first_column(ws, HEADER_ROW + 1)[:2] == ["Hele landet", "Region Hovedstaden"]
+    land = ws.cell(row=HEADER_ROW + 1, column=indeks)
+    assert land.value == 100.0 and land.number_format.startswith("0.0;")
+    cph = ws.cell(row=HEADER_ROW + 3, column=per_citizen)
+    assert cph.number_format.startswith("#,##0;")
+    expected = result.borger.filter(pl.col("kode") == "101")["kmf_pr_indbygger_kr"][0]
+    assert cph.value == pytest.approx(expected)
+    below = [ws.cell(row=r, column=1).value or "" for r in range(HEADER_ROW + rows + 1,
+                                                                  ws.max_row + 1)]  # fmt: skip
+    assert any(v.startswith("Anm.:") for v in below)
+    assert any(v.startswith("Kilde:") and "befolkning" in v for v in below)
+    ws = book["Befolkning"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    assert headers[:8] == ["Kode", "Kommune/region", "Ændring i alt", "Flere/færre borgere",
+                           "Alders-\nsammen-\nsætning", "Forbrug pr. borger",
+                           "C1. Områdemiks", "C2. KMF-andel"]  # fmt: skip
+    change = ws.cell(row=HEADER_ROW + 1, column=3)
+    land = result.befolkning.row(0, named=True)
+    assert change.value == pytest.approx(land["aendring_pct"])

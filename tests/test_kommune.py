@@ -278,6 +278,29 @@ def _shown(frames: list[pl.DataFrame], integers: set[int]) -> set[str]:
     return out
 
 
+def _population_shown(befolkning: pl.DataFrame | None, borger: pl.DataFrame | None,
+                      aar: int) -> set[str]:  # fmt: skip
+    """The citizens' numbers as the texts show them (SPEC §9): pct.-point and indeks with one
+    decimal, persons and kr. per indbygger whole with thousands dots, the indeks' distance
+    from 100 as shown, the ranks; and 100 (hele landet = 100), 1 (nr. 1) and T−2."""
+    if befolkning is None or borger is None:
+        return set()
+
+    def whole(v: float) -> str:
+        return f"{round(v):,}".replace(",", ".")
+
+    pct = befolkning.select(pl.col("^.*_pct$"))
+    out = _shown([pct, borger.select("indeks")], {100, 1, aar - 2})
+    for column in ("indbyggere_budget", "indbyggere_prognose"):
+        out |= {whole(v) for v in befolkning[column].to_list()}
+    out |= {whole(v) for v in borger["kmf_pr_indbygger_kr"].to_list()}
+    out |= {f"{abs(round(v, 1) - 100):.1f}".replace(".", ",") for v in borger["indeks"]}
+    for column in ("rang", "antal_kommuner"):
+        if column in borger.columns:
+            out |= {str(v) for v in borger[column].drop_nulls().to_list()}
+    return out
+
+
 def _numbers(text: str) -> list[str]:
     return [n.lstrip("-") for n in NUMBER.findall(LABELS.sub("", text))]
 
@@ -339,7 +362,7 @@ def test_every_number_in_the_kommune_text_is_a_table_value(kode: int, metode: st
         {sample.aar, t.antal_kommuner, t.rang, len(t.sammenligning)}
         | {d.day for d in days}
         | {d.year for d in days},
-    )
+    ) | _population_shown(t.befolkning, t.borger, sample.aar)
     numbers = _numbers(report.tekst)
     assert len(numbers) >= 25
     assert [n for n in numbers if n not in shown] == []
@@ -362,7 +385,9 @@ def test_every_number_in_the_national_text_is_a_table_value(tmp_path: Path) -> N
     integers = {result.aar, result.dato.day, *(v for row in counts.rows() for v in row)}
     numbers = _numbers(text)
     assert len(numbers) >= 20
-    assert [n for n in numbers if n not in _shown([result.b1], integers)] == []
+    shown = _shown([result.b1], integers)
+    shown |= _population_shown(result.befolkning, result.borger, result.aar)
+    assert [n for n in numbers if n not in shown] == []
     assert check_signs(text, [result.b1]) >= 5
     assert "fra områdemikseffekten (C1)" in text  # the exact method's split of C is explained
     assert "mio. kr. (prognosen pr. 10. september 2018) mod" in text

@@ -17,7 +17,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("kmf.compute.timeline", "kmf.compute.checks"),
     ("kmf.compute.forecast",),
     ("kmf.compute.decompose",),
-    ("kmf.compute.tables", "kmf.compute.kommune_tables", "kmf.compute.accuracy"),
+    (
+        "kmf.compute.tables",
+        "kmf.compute.kommune_tables",
+        "kmf.compute.accuracy",
+        "kmf.compute.population",
+    ),
     ("kmf.result", "kmf.display", "kmf.series"),
     ("kmf.report",),
     ("kmf.pipeline", "kmf.figures", "kmf.synth", "kmf.kommune_report", "kmf.track"),

@@ -44,7 +44,7 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
     4,6 mio. kr., 7e-6), so the files are compared cell by cell to a relative 1e-4 — a
     hundredth of what B1 shows at one decimal —, and the regenerated sample must meet the
     same published targets as the committed one."""
-    for script in ("calibrate_sample.py", "grow_sample.py"):
+    for script in ("calibrate_sample.py", "grow_sample.py", "population_sample.py"):
         done = subprocess.run(
             [sys.executable, str(ROOT / "data" / script), str(tmp_path)],
             capture_output=True, text=True, check=False,
@@ -66,6 +66,11 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
             assert new.null_count() == 0, (name, column)
             worst = ((new - old).abs() / old.abs()).max()
             assert worst <= 1e-4, (name, column, worst)  # type: ignore[operator]
+    # the population follows the activity's age mix: within a person of the committed one
+    ours, committed = (pl.read_csv(f / "befolkning.csv") for f in (tmp_path, SAMPLE))
+    joined = committed.join(ours, on=["kommunekode", "aar", "aldersgruppe"], suffix="_ny")
+    assert joined.height == committed.height == ours.height
+    assert (joined["antal"] - joined["antal_ny"]).abs().max() <= 1  # type: ignore[operator]
     (tmp_path / "kmf.toml").write_text((SAMPLE / "kmf.toml").read_text("utf-8"), "utf-8")
     regenerated = kmf.run(tmp_path)
     for column in ("aendring_pct", "aktivitetseffekt_pct", "aldersgruppeeffekt_pct",
@@ -205,3 +210,33 @@ def test_kmf_run_without_arguments_uses_the_sample(
     assert outcome.exit_code == 0, outcome.output
     assert (tmp_path / "kmf-rapport" / "tabel_b1.csv").is_file()
     assert "budgetår 2018" in outcome.stdout
+
+
+def test_sample_population_looks_like_a_real_country(result: kmf.Result) -> None:
+    """2014–2020 for all 98 kommuner; 2018's totals are the approximate folketal (to the
+    thousand); KMF per citizen in the thousands of kr. and the indeks mostly 80–120."""
+    population = pl.read_csv(SAMPLE / "befolkning.csv")
+    assert sorted(population["aar"].unique().to_list()) == list(range(2014, 2021))
+    assert population["kommunekode"].n_unique() == 98
+    assert population["antal"].min() > 0  # type: ignore[operator]
+    sizes = pl.read_csv(ROOT / "kmf" / "data" / "folketal_2018.csv")
+    total = (
+        population.filter(pl.col("aar") == 2018)
+        .group_by("kommunekode")
+        .agg(pl.col("antal").sum())
+        .join(sizes, on="kommunekode")
+    )
+    assert ((total["antal"] - total["folketal"]).abs() <= 2).all()
+    assert result.borger is not None
+    kommuner = result.borger.filter(pl.col("niveau") == "kommune")
+    per_citizen = kommuner["kmf_pr_indbygger_kr"]
+    assert per_citizen.min() > 2_000 and per_citizen.max() < 8_000  # type: ignore[operator]
+    inside = kommuner["indeks"].is_between(80, 120).mean()
+    assert inside is not None and inside >= 0.85  # type: ignore[operator]
+    elderly = (
+        population.filter(pl.col("aar") == 2018)
+        .group_by(pl.col("aldersgruppe").is_in(["65-79", "80+"]))
+        .agg(pl.col("antal").sum())
+        .sort("aldersgruppe")
+    )["antal"].to_list()
+    assert 0.17 < elderly[1] / sum(elderly) < 0.21  # Denmark 2018: about 19 % were 65+

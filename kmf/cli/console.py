@@ -146,6 +146,16 @@ def summary(console: Console, result: Result, out: Path) -> None:
     ]
     for name, value, unit in rows:
         console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
+    if result.befolkning is not None and result.borger is not None:
+        citizens = result.befolkning.row(0, named=True)
+        console.print("Ændringen set fra borgerne (tabel_befolkning):")
+        for column, name in (
+            ("befolkningseffekt", "Flere/færre borgere"),
+            ("demografieffekt", "Alderssammensætning"),
+            ("forbrugseffekt", "Forbrug pr. borger"),
+        ):
+            value = format_pct(citizens[f"{column}_pct"], 1, sign=True)
+            console.print(f"  {name:<24}{value:>6} pct.-point")
     if codes.whole_country(kommuner.height):  # a ranking of part of the country is left out
         console.print(
             f"Største stigning: {high['navn']} "

@@ -28,8 +28,10 @@ def kommune_command(
         typer.Option(
             "--sammenlign",
             metavar="KODER",
-            help="Sammenligningskommuner, kommunekoder adskilt af komma (fx 751,461,101). "
-            "Standard: de 10 kommuner, hvis budget ligger nærmest kommunens.",
+            help="Sammenligningskommuner, kommunekoder adskilt af komma (fx 751,461,101), "
+            "eller 'demografi': de 10 kommuner, der ligner mest i antal indbyggere og andel "
+            "65+ årige (kræver befolkning i datasættet). Standard: de 10 kommuner, hvis budget "
+            "ligger nærmest kommunens.",
             show_default=False,
         ),
     ] = None,
@@ -69,7 +71,11 @@ def kommune_command(
     with errors_to_exit():
         check_target(target, force)
         require_kommunekode(kode)
-        group = parse_codes(sammenlign) if sammenlign is not None else None
+        group: list[int] | str | None = None
+        if sammenlign is not None and sammenlign.strip().lower() == "demografi":
+            group = "demografi"
+        elif sammenlign is not None:
+            group = parse_codes(sammenlign)
         source = dataset if dataset is not None else sample_dataset()
         with Stage(console, "Læser data og beregner") as done:
             data = load(source)  # read once: the run, the track and the history share it

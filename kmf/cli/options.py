@@ -23,11 +23,17 @@ RUN_METHOD_HELP = (
     "             i C1 (områdemiks) og C2 (KMF-andel)\n"
     "shapley      gennemsnit over alle rækkefølger af\n"
     "             faktorerne; præcis, C delt i C1 og C2\n"
-    "alle         ministeriets tabeller og de tre metoder\n"
+    "befolkning   LMDI med befolkningen: flere borgere,\n"
+    "             alderssammensætning og forbrug pr.\n"
+    "             borger (kræver befolkning.csv)\n"
+    "alle         ministeriets tabeller og metoderne\n"
     "             side om side (tabel_metoder.csv)"
 )
 #: --metode of kmf kommune, spor and historik
-METHOD_HELP = "Hvordan ændringen deles op: ministeriet, lmdi eller shapley. Standard: ministeriet."
+METHOD_HELP = (
+    "Hvordan ændringen deles op: ministeriet, lmdi, shapley eller befolkning (kræver "
+    "befolkning.csv). Standard: ministeriet."
+)
 
 DatasetArgument = Annotated[
     Path | None,

@@ -25,6 +25,18 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 
 SPLIT_COLUMNS: tuple[str, ...] = ("omraademikseffekt_kr", "andelseffekt_kr")
 
+#: the effects of the citizens (SPEC §9): N (more or fewer), n (age structure), u (use per
+#: citizen); with ``SPLIT_COLUMNS`` the five effects of the method ``befolkning``
+POPULATION_COLUMNS: tuple[str, ...] = (
+    "befolkningseffekt_kr",
+    "demografieffekt_kr",
+    "forbrugseffekt_kr",
+)
+#: the population on the cells for ``befolkning`` (``kmf.compute.population``): the unit's
+#: persons N and its age group's N_a (N for ej_aldersdiff), budget side (T−2) and forecast (T)
+N_BUDGET, N_FORECAST = "indbyggere_budget", "indbyggere_prognose"
+NA_BUDGET, NA_FORECAST = "indbyggere_aldersgruppe_budget", "indbyggere_aldersgruppe_prognose"
+
 Factors = Callable[[pl.DataFrame, str], tuple[list, np.ndarray, np.ndarray]]
 Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -36,7 +48,8 @@ class Method:
 
     ``outputs`` names the engine's results in order (``None``: a residual, recomputed as
     Øvrige); the sundhedsområdeeffekt is the sum of ``SPLIT_COLUMNS`` where the method
-    splits it. ``label`` and ``beskrivelse`` are what users read (Danish).
+    splits it. ``combined`` makes B1's effects of others (``befolkning``: A = N + u,
+    B = n). ``label`` and ``beskrivelse`` are what users read (Danish).
     """
 
     name: str
@@ -45,6 +58,7 @@ class Method:
     factors: Factors
     engine: Engine
     outputs: tuple[str | None, ...]
+    combined: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _P_F, _K_F, _P_B, _K_B = P_FORECAST, K_FORECAST, P_BUDGET, K_BUDGET
@@ -115,7 +129,10 @@ def effects(
     units, base, forecast = chosen.factors(cells, unit)
     values = np.moveaxis(chosen.engine(base, forecast), -1, 0)
     named = {name: v for name, v in zip(chosen.outputs, values, strict=True) if name}
+    for target, parts in chosen.combined:
+        named[target] = sum(named[p] for p in parts)
     split = {name: named[name] for name in SPLIT_COLUMNS if name in named}
+    own = [name for name in POPULATION_COLUMNS if name in named]
     a, b = named["aktivitetseffekt_kr"], named["aldersgruppeeffekt_kr"]
     c = named.get("sundhedsomraadeeffekt_kr", sum(split.values()))
     totals = (
@@ -132,6 +149,7 @@ def effects(
             pl.Series("aldersgruppeeffekt_kr", b),
             pl.Series("sundhedsomraadeeffekt_kr", c),
             *(pl.Series(name, values) for name, values in split.items()),
+            *(pl.Series(name, named[name]) for name in own),
         )
     )
     out = out.with_columns(
@@ -142,7 +160,7 @@ def effects(
             - pl.col("sundhedsomraadeeffekt_kr")
         ).alias("oevrige_kr")
     )
-    return out.select(unit, _K_B, _K_F, "aendring_kr", *EFFECT_COLUMNS, *split).sort(unit)
+    return out.select(unit, _K_B, _K_F, "aendring_kr", *EFFECT_COLUMNS, *split, *own).sort(unit)
 
 
 def _age_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarray, np.ndarray]:
@@ -178,6 +196,51 @@ def _cell_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarra
         pl.coalesce(own_r_b, own_r_f, pl.lit(0.0)).alias("_r_b"),
     )
     return _arrays(frame, unit, ["_p_b", "_w_b", "_v_b", "_r_b"], ["_p_f", "_w_f", "_v_f", "_r_f"])
+
+
+def _population_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """(units, base, forecast): arrays (units × 17 cells × factors N, n, u, v, r) (SPEC §9).
+
+    N: the unit's persons; n_a = N_a / N (1 for ej_aldersdiff, whose N_a is N); u_a =
+    P_a / N_a, the production value per citizen of the age group (0 where P_a = 0);
+    v_o|a = P_ao / P_a and r_ao = K_ao / P_ao, each taken from the other side where its
+    denominator is 0 on one side (0 if on both). The cells need the columns ``N_BUDGET``,
+    ``N_FORECAST``, ``NA_BUDGET`` and ``NA_FORECAST``.
+    """
+    missing = [c for c in (N_BUDGET, N_FORECAST, NA_BUDGET, NA_FORECAST) if c not in cells.columns]
+    if missing:
+        raise ValueError(f"the method 'befolkning' needs the population on the cells: {missing}")
+    age = [unit, "aldersgruppe"]
+    frame = cells.sort(unit, "aldersgruppe", "sundhedsomraade").with_columns(
+        fixed_sum(_P_F).over(age).alias("_pa_f"),
+        fixed_sum(_P_B).over(age).alias("_pa_b"),
+    )
+
+    def per_citizen(p: str, n: str) -> pl.Expr:
+        return pl.when((pl.col(p) > 0) & (pl.col(n) > 0)).then(pl.col(p) / pl.col(n))
+
+    own_v_f = pl.when(pl.col("_pa_f") > 0).then(pl.col(_P_F) / pl.col("_pa_f"))
+    own_v_b = pl.when(pl.col("_pa_b") > 0).then(pl.col(_P_B) / pl.col("_pa_b"))
+    own_r_f = pl.when(pl.col(_P_F) > 0).then(pl.col(_K_F) / pl.col(_P_F))
+    own_r_b = pl.when(pl.col(_P_B) > 0).then(pl.col(_K_B) / pl.col(_P_B))
+    frame = frame.with_columns(
+        pl.col(N_FORECAST).cast(pl.Float64).alias("_N_f"),
+        pl.col(N_BUDGET).cast(pl.Float64).alias("_N_b"),
+        (pl.col(NA_FORECAST) / pl.col(N_FORECAST)).alias("_n_f"),
+        (pl.col(NA_BUDGET) / pl.col(N_BUDGET)).alias("_n_b"),
+        per_citizen("_pa_f", NA_FORECAST).fill_null(0.0).alias("_u_f"),
+        per_citizen("_pa_b", NA_BUDGET).fill_null(0.0).alias("_u_b"),
+        pl.coalesce(own_v_f, own_v_b, pl.lit(0.0)).alias("_v_f"),
+        pl.coalesce(own_v_b, own_v_f, pl.lit(0.0)).alias("_v_b"),
+        pl.coalesce(own_r_f, own_r_b, pl.lit(0.0)).alias("_r_f"),
+        pl.coalesce(own_r_b, own_r_f, pl.lit(0.0)).alias("_r_b"),
+    )
+    return _arrays(
+        frame,
+        unit,
+        ["_N_b", "_n_b", "_u_b", "_v_b", "_r_b"],
+        ["_N_f", "_n_f", "_u_f", "_v_f", "_r_f"],
+    )
 
 
 def _arrays(
@@ -322,5 +385,21 @@ METHODS: dict[str, Method] = {
             _shapley,
             _BY_CELL,
         ),
+        Method(
+            "befolkning",
+            "befolkning",
+            "LMDI-I celle for celle med befolkningen: flere borgere, alderssammensætning og "
+            "forbrug pr. borger; præcis, C delt i C1 og C2 (kræver befolkningstal)",
+            _population_factors,
+            _lmdi,
+            (*POPULATION_COLUMNS, *SPLIT_COLUMNS),
+            (
+                ("aktivitetseffekt_kr", ("befolkningseffekt_kr", "forbrugseffekt_kr")),
+                ("aldersgruppeeffekt_kr", ("demografieffekt_kr",)),
+            ),
+        ),
     )
 }
+
+#: the methods that need the population (SPEC §9)
+NEEDS_POPULATION: frozenset[str] = frozenset({"befolkning"})

@@ -12,6 +12,7 @@ import polars as pl
 from kmf import codes
 from kmf.compute.decompose import METHODS, SPLIT_COLUMNS, fixed_sum
 from kmf.compute.forecast import K_BUDGET
+from kmf.compute.population import demographic_group, index_rank
 from kmf.compute.tables import B1_COLUMNS, ranked
 from kmf.errors import DataError
 
@@ -30,6 +31,8 @@ CONTRIBUTION_COLUMNS: tuple[str, ...] = (
 )
 #: How many kommuner nearest in budget make the comparison group by default.
 GROUP_SIZE = 10
+#: ``sammenlign`` that asks for the kommuner nearest in population and age (SPEC §9)
+DEMOGRAPHY = "demografi"
 #: ``niveau`` of the comparison group's sum in ``KommuneTables.overblik``.
 GROUP_LEVEL = "sammenligningsgruppe"
 GROUP_CODE = "GRUPPE"
@@ -70,6 +73,12 @@ class KommuneTables:
     antal_kommuner: int
     prognosespor: pl.DataFrame | None = None
     historik: pl.DataFrame | None = None
+    #: with a population (SPEC §9): ``tabel_befolkning`` and ``tabel_borger`` for the kommune,
+    #: its region and Hele landet; ``rang`` in ``borger`` is the kommune's place by indeks
+    befolkning: pl.DataFrame | None = None
+    borger: pl.DataFrame | None = None
+    #: how the comparison group was chosen: "budget", "demografi" or "valgt"
+    gruppe: str = "budget"
 
     @property
     def rang(self) -> int | None:
@@ -312,17 +321,33 @@ def kommune_tables(
     kode: int,
     aar: int,
     metode: str,
-    sammenlign: list[int] | None = None,
+    sammenlign: list[int] | str | None = None,
     prognosespor: pl.DataFrame | None = None,
     historik: pl.DataFrame | None = None,
+    indbyggere: pl.DataFrame | None = None,
 ) -> KommuneTables:
-    """Everything one kommune's report shows (``result_tables``: ``b1`` … ``b4``)."""
+    """Everything one kommune's report shows (``result_tables``: ``b1`` … ``b4``, and with a
+    population ``befolkning`` and ``borger``; ``indbyggere``: the population used).
+    ``sammenlign="demografi"``: the kommuner nearest in population and share of 65+ årige."""
     b1 = result_tables["b1"]
     require_kommune(b1, kode)
     count = b1.filter(pl.col("niveau") == "kommune").height
     # the nearest kommuner in budget make a group only among all 98; chosen ones always do
     whole = codes.whole_country(count)
-    group = comparison_group(b1, kode, sammenlign) if whole or sammenlign is not None else ()
+    if sammenlign == DEMOGRAPHY:
+        if indbyggere is None:
+            raise DataError(
+                "--sammenlign demografi kræver befolkningstal, og datasættet har ingen. Læg "
+                "'befolkning.csv' i datasættets mappe (kolonnerne kommunekode, aar, alder eller "
+                "aldersgruppe og antal), eller vælg kommunerne selv: --sammenlign 751,461,101."
+            )
+        group = demographic_group(indbyggere, aar, kode)
+    elif isinstance(sammenlign, str):
+        group = comparison_group(b1, kode, parse_codes(sammenlign))
+    elif sammenlign is not None or whole:
+        group = comparison_group(b1, kode, sammenlign)
+    else:
+        group = ()
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode))).row(
         0, named=True
     )
@@ -339,10 +364,28 @@ def kommune_tables(
             result_tables["b2"], result_tables["b3"], result_tables["b4"], kode, own["region"]
         ),
         sammenligning=group,
-        valgt=sammenlign is not None,
+        valgt=sammenlign is not None and sammenlign != DEMOGRAPHY,
         antal_kommuner=count,
         prognosespor=_units_of(prognosespor, kode, own["region"]),
         historik=_units_of(historik, kode, own["region"]),
+        befolkning=_units_of(result_tables.get("befolkning"), kode, own["region"]),
+        borger=_with_rank(result_tables.get("borger"), kode, own["region"]),
+        gruppe=(
+            DEMOGRAPHY if sammenlign == DEMOGRAPHY else "budget" if sammenlign is None else "valgt"
+        ),
+    )
+
+
+def _with_rank(borger: pl.DataFrame | None, kode: int, region: str) -> pl.DataFrame | None:
+    """The kommune's, its region's and the land's rows of ``tabel_borger`` with the
+    kommune's place by indeks (``rang``, 1 = highest) and the number of kommuner."""
+    if borger is None:
+        return None
+    rows = _units_of(borger, kode, region)
+    assert rows is not None
+    ranks = index_rank(borger)
+    return rows.join(ranks, on="kode", how="left").with_columns(
+        pl.lit(ranks.height).alias("antal_kommuner")
     )
 
 

@@ -15,6 +15,7 @@ import polars as pl
 from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.aggregate import aggregate_activity
+from kmf.io.population import population_piece, population_sheet, read_population
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
     Piece,
@@ -71,6 +72,9 @@ class Dataset:
     psykiatri_moved: int
     cells: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
+    #: the population (SPEC §9), summed per kommunekode, aar and aldersgruppe (``antal``,
+    #: ``rows``); None where the dataset has none
+    befolkning: pl.DataFrame | None = None
 
     def cuts(self) -> pl.DataFrame:
         """The cuts the data holds: ``aar``, ``opgoerelse``, ``takstaar``, ``opgoerelsesdato``
@@ -117,10 +121,18 @@ class Dataset:
         years = sorted(set(cuts["aar"].to_list()))
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else "".join(map(str, years))
         budget = "pr. kommune" if self.budget_per_kommune else "hele landet"
+        population = ""
+        if self.befolkning is not None and self.befolkning.height:
+            years = sorted(self.befolkning["aar"].unique().to_list())
+            first, last = int(years[0]), int(years[-1])
+            population = (
+                f"; befolkning {first}–{last}" if first != last else f"; befolkning {first}"
+            )
         return (
             f"<kmf.Dataset: {where}; aktivitet {format_kr(rows)} rækker i {len(files)} "
             f"{'fil' if len(files) == 1 else 'filer'}, {cuts.height} "
-            f"{'opgørelse' if cuts.height == 1 else 'opgørelser'} for {span}; budget {budget}>"
+            f"{'opgørelse' if cuts.height == 1 else 'opgørelser'} for {span}; budget {budget}"
+            f"{population}>"
         )
 
     def latest_foreloebig_year(self) -> int | None:
@@ -159,7 +171,8 @@ def load(path: str | Path | Frames | None = None) -> Dataset:
         With a Danish message naming file (or frame), column, values and rows.
     """
     if isinstance(path, Mapping):
-        return _validated(None, *_frame_pieces(path), Settings(), None)
+        activity, budget, population = _frame_pieces(path)
+        return _validated(None, activity, budget, Settings(), None, population)
     source = sample_dataset() if path is None else Path(path)
     require_utf8_path(source, DataError)
     try:
@@ -180,25 +193,28 @@ def _load(source: Path) -> Dataset:
         sheets = sheet_names(source)
         activity = [sheet_piece(source, sheets, "aktivitet")]
         budget = sheet_piece(source, sheets, "budget")
+        population = population_sheet(source, sheets)
     else:
         folder = source if source.is_dir() else source.parent
         activity = activity_pieces(folder)
         budget = budget_piece(folder)
+        population = population_piece(folder)
         if (folder / "kmf.toml").is_file():
             settings_path = folder / "kmf.toml"
     settings = read_settings(settings_path) if settings_path else Settings()
-    return _validated(source, activity, budget, settings, settings_path)
+    return _validated(source, activity, budget, settings, settings_path, population)
 
 
-def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece]:
-    unknown = sorted(set(frames) - {"aktivitet", "budget"})
+def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece, Piece | None]:
+    unknown = sorted(set(frames) - {"aktivitet", "budget", "befolkning"})
     missing = [t for t in ("aktivitet", "budget") if t not in frames]
     if unknown or missing:
         raise DataError(
             "Data givet som tabeller skal være en ordbog med nøglerne 'aktivitet' og 'budget'"
             + (f"; '{missing[0]}' mangler" if missing else "")
             + (f"; ukendt nøgle: {', '.join(repr(u) for u in unknown)}" if unknown else "")
-            + ". Fx kmf.load({'aktivitet': aktivitet_df, 'budget': budget_df})."
+            + ". Fx kmf.load({'aktivitet': aktivitet_df, 'budget': budget_df}) (og evt. "
+            "'befolkning': befolkning_df)."
         )
     given = frames["aktivitet"]
     many = isinstance(given, Sequence) and not isinstance(given, str)
@@ -209,7 +225,12 @@ def _frame_pieces(frames: Frames) -> tuple[list[Piece], Piece]:
         _frame_piece("aktivitet", f, f"aktivitet[{i}]" if many else "aktivitet")
         for i, f in enumerate(activity)
     ]
-    return pieces, _frame_piece("budget", frames["budget"], "budget")
+    population = (
+        _frame_piece("befolkning", frames["befolkning"], "befolkning")
+        if frames.get("befolkning") is not None
+        else None
+    )
+    return pieces, _frame_piece("budget", frames["budget"], "budget"), population
 
 
 def _frame_piece(table: str, frame: Frame, name: str) -> Piece:
@@ -267,6 +288,7 @@ def _validated(
     budget: Piece,
     settings: Settings,
     settings_path: Path | None,
+    population: Piece | None = None,
 ) -> Dataset:
     with reading_errors([*activity, budget]):
         activity = [with_decimal(p, AMOUNTS, settings) for p in activity]
@@ -274,6 +296,7 @@ def _validated(
 
     # hash the inputs in a thread while the engine (which releases the GIL) reads them
     paths = [p.path for p in activity] + [budget.path] + ([settings_path] if settings_path else [])
+    paths += [population.path] if population is not None else []
     unique = [p for p in dict.fromkeys(paths) if p is not None]
     with ThreadPoolExecutor(max_workers=1) as pool:
         digests = pool.map(file_sha256, unique)
@@ -285,6 +308,11 @@ def _validated(
         check_dates_not_mixed(aktivitet, activity)
         with reading_errors([budget]):
             budget_frame, budget_rows = read_budget(budget)
+        befolkning: pl.DataFrame | None = None
+        population_rows, population_notes = 0, list[str]()
+        if population is not None:
+            with reading_errors([population]):
+                befolkning, population_rows, population_notes = read_population(population)
         sha: dict[Path | None, str | None] = {None: None}
         sha.update(zip(unique, digests, strict=True))
     require_no_copies(activity, sha)
@@ -298,6 +326,13 @@ def _validated(
         for i, p in enumerate(activity)
     ]
     files.append(InputFile("budget", budget.path, budget.display, sha[budget.path], budget_rows))
+    if population is not None:
+        files.append(
+            InputFile(
+                "befolkning", population.path, population.display, sha[population.path],
+                population_rows,
+            )
+        )  # fmt: skip
     if settings_path:
         files.append(InputFile("kmf.toml", settings_path, "kmf.toml", sha[settings_path], 0))
     return Dataset(
@@ -309,5 +344,8 @@ def _validated(
         age_column=age_column,
         psykiatri_moved=moved,
         cells=cells,
-        notes=tuple(p.note for p in (*activity, budget) if p.note) + tuple(notes),
+        notes=tuple(p.note for p in (*activity, budget) if p.note)
+        + tuple(notes)
+        + tuple(population_notes),
+        befolkning=befolkning,
     )

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.compute.decompose import METHODS
+from kmf.danish import format_date
 from kmf.report import excel_pages
 from kmf.report.excel_style import (
     BODY,
@@ -221,7 +222,70 @@ def table_sheets(result: Result) -> dict[str, Table]:
                    "efterlader en rest (Øvrige); lmdi og shapley har ingen rest og deler C i "
                    "C1 (områdemiks) og C2 (KMF-andel). Se arket Metode.", source],
         )  # fmt: skip
+    when = "" if result.dato is None else f"prognose pr. {format_date(result.dato)}"
+    own = excel_pages.source_text(result.manifest.version, "befolkning", result.manifest.datasaet,
+                                  when)  # fmt: skip
+    tables.update(population_tables(result, own))
     return tables
+
+
+#: the citizens' effects (SPEC §9): column stem and header
+POPULATION_EFFECTS = (
+    ("befolkningseffekt", "Flere/færre borgere"),
+    ("demografieffekt", "Alders-\nsammen-\nsætning"),
+    ("forbrugseffekt", "Forbrug pr. borger"),
+    ("omraademikseffekt", "C1. Områdemiks"),
+    ("andelseffekt", "C2. KMF-andel"),
+)
+
+
+def population_tables(result: Result, source: str) -> dict[str, Table]:
+    """The sheets "Befolkning" and "Borgere" (SPEC §9), where the run has a population."""
+    if result.befolkning is None or result.borger is None:
+        return {}
+    oea = _oea(result)
+    years = f"{result.aar - 2} og {result.aar}"
+    return {
+        "Befolkning": Table(
+            f"Ændringen fra {oea} til prognosen {result.aar} fordelt på flere borgere, "
+            "alderssammensætning og forbrug pr. borger",
+            "Pct./pct.-point af budgettet; personer; kr.",
+            result.befolkning,
+            [Col("aendring_pct", "Ændring i alt", 1, 11),
+             *(Col(f"{e}_pct", header, 1, 12) for e, header in POPULATION_EFFECTS),
+             Col("indbyggere_budget", f"Indbyggere {result.aar - 2}", 0, 13, thousands=True),
+             Col("indbyggere_prognose", f"Indbyggere {result.aar}", 0, 13, thousands=True),
+             Col("kmf_budget_kr", "Budget, kr.", 0, 17, thousands=True),
+             Col("kmf_prognose_kr", "Prognose, kr.", 0, 17, thousands=True),
+             Col("aendring_kr", "Ændring, kr.", 0, 16, thousands=True)],
+            notes=[f"Anm.: Ændringen fra budget til prognose i pct. af budgettet, delt præcist "
+                   "(logaritmisk middelværdi celle for celle) i fem dele, der summerer til "
+                   "ændringen: flere eller færre borgere (indbyggertallet), "
+                   "alderssammensætningen (aldersgruppernes andel af borgerne), forbruget pr. "
+                   "borger i hver aldersgruppe (produktionsværdi pr. indbygger), områdemiksen "
+                   "inden for aldersgruppen (C1) og KMF-andelen i cellen (C2). Budgettet "
+                   f"bruger befolkningen i {result.aar - 2} (året for budgettets aktivitet), "
+                   f"prognosen befolkningen i {result.aar}. Regioner og hele landet er "
+                   "summen af kommunerne. Tallene er vist afrundet; cellerne har de "
+                   "uafrundede værdier.", source]),
+        "Borgere": Table(
+            f"KMF pr. indbygger {result.aar} og indeks for alderssammensætningen",
+            "Personer; kr.; indeks (hele landet = 100)", result.borger,
+            [Col("indbyggere", f"Indbyggere {result.aar}", 0, 13, thousands=True),
+             Col("kmf_prognose_kr", "Prognose, kr.", 0, 17, thousands=True),
+             Col("kmf_pr_indbygger_kr", "KMF pr. indbygger, kr.", 0, 13, thousands=True),
+             Col("forventet_kmf_kr", "Forventet KMF, kr.", 0, 17, thousands=True),
+             Col("forventet_pr_indbygger_kr", "Forventet pr. indbygger, kr.", 0, 13,
+                 thousands=True),
+             Col("indeks", "Indeks", 1, 9)],
+            notes=["Anm.: Forventet KMF er det, enheden ville betale, hvis hver af dens borgere "
+                   "brugte det samme som landsgennemsnittet for sin aldersgruppe (KMF i "
+                   "prognosen pr. indbygger i aldersgruppen for hele landet, psykiatrien pr. "
+                   "indbygger i alt). Indeks = prognosen / forventet KMF × 100: over 100 betaler "
+                   "enheden mere, end dens alderssammensætning tilsiger; under 100 mindre. "
+                   f"Befolkningen er den, datasættet angiver for {result.aar} ({years} bruges "
+                   "i arket Befolkning). Regioner: summen af kommunerne.", source]),
+    }  # fmt: skip
 
 
 def _ranked_note(result: Result) -> str:

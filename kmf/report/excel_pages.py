@@ -185,8 +185,19 @@ METHOD_TEXT = [
     ("shapley: gennemsnittet over alle 24 rækkefølger, faktorerne kan ændres i. Også præcis "
      "og med C1 og C2; den mest symmetriske fordeling af samspillet. Brug den, når "
      "fordelingen af samspillet skal være neutral.", False),
+    ("befolkning (kræver befolkningstal): LMDI celle for celle med fem faktorer: antal borgere, "
+     "aldersgruppens andel af borgerne, forbrug pr. borger i aldersgruppen, områdemiks og "
+     "KMF-andel. Præcis; i tabel B1 er A = flere borgere + forbrug pr. borger og B = "
+     "alderssammensætningen. Brug den, når spørgsmålet er: skyldes afvigelsen flere borgere, "
+     "en ældre befolkning eller et større forbrug pr. borger?", False),
     ("alle: tabellerne efter ministeriets metode og et ark 'Metoder', hvor hver effekt står "
-     "efter alle tre metoder side om side, så man kan se, hvor meget valget betyder.", False),
+     "efter alle metoderne side om side, så man kan se, hvor meget valget betyder.", False),
+    ("Borgerne", True),
+    ("Har datasættet befolkningstal (befolkning.csv), får projektmappen arkene Befolkning og "
+     "Borgere, uanset metode. Befolkning deler ændringen efter metoden befolkning. Borgere "
+     "viser KMF pr. indbygger og et indeks: KMF i prognosen mod det, enheden ville betale, "
+     "hvis hver borger brugte det samme som landsgennemsnittet for sin aldersgruppe (hele "
+     "landet = 100).", False),
     ("Regioner og hele landet", True),
     ("Kommunernes beløb lægges sammen og divideres med det samlede budget. Tabel B2–B4 for "
      "regioner og hele landet regnes på kommunernes summerede celler.", False),

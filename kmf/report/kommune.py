@@ -193,8 +193,50 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
                 ws.cell(row=table_top + 1 + i, column=j).fill = LAND_FILL
+    after = _population_table(ws, after, t)
     waterfall_chart(ws, after, t.overblik.row(0, named=True), t.navn)
     print_setup(ws, None)
+
+
+def _population_table(ws: Worksheet, top: int, t: KommuneTables) -> int:
+    """The citizens (SPEC §9) of the kommune, its region and Hele landet under the B1
+    table: the change split on more citizens, age structure and use per citizen, KMF per
+    citizen, the indeks and the kommune's place by it; return the next free row."""
+    if t.befolkning is None or t.borger is None:
+        return top
+    _text(ws, top, 1, f"Borgerne: {t.navn}, {t.aar} ift. budgettet").font = TITLE_FONT
+    _text(ws, top + 1, 1, "Pct.-point af budgettet; kr. pr. indbygger; indeks (hele landet = "
+          "100), rang efter indeks (1 = højest)").font = ITALIC  # fmt: skip
+    borger = t.borger.select("kode", "kmf_pr_indbygger_kr", "indeks", "rang")
+    order = {"kommune": 0, "region": 1, "land": 2}  # as the B1 table above: the kommune first
+    rows = sorted(
+        t.befolkning.join(borger, on="kode", how="left").to_dicts(),
+        key=lambda r: order[r["niveau"]],
+    )
+    columns: list[tuple[str, str, str | None]] = [
+        ("navn", "Kommune, region, land", None),
+        ("rang", "Rang (indeks)", "0"),
+        ("aendring_pct", "Ændring i alt, pct.", ONE_DECIMAL),
+        ("befolkningseffekt_pct", "Flere/færre borgere", ONE_DECIMAL),
+        ("demografieffekt_pct", "Alders-\nsammen-\nsætning", ONE_DECIMAL),
+        ("forbrugseffekt_pct", "Forbrug pr. borger", ONE_DECIMAL),
+        ("omraademikseffekt_pct", "C1. Områdemiks", ONE_DECIMAL),
+        ("andelseffekt_pct", "C2. KMF-andel", ONE_DECIMAL),
+        ("kmf_pr_indbygger_kr", "KMF pr. indbygger, kr.", KR),
+        ("indeks", "Indeks", ONE_DECIMAL),
+        ("indbyggere_budget", f"Indbyggere {t.aar - 2}", KR),
+        ("indbyggere_prognose", f"Indbyggere {t.aar}", KR),
+    ]
+    for j in range(len(columns) - 1, len(columns) + 1):  # beyond the B1 table's columns
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 13)
+    strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region")} | {0}
+    after = _table(ws, top + 3, rows, columns, strong)
+    for i, r in enumerate(rows):
+        if r["niveau"] == "land":
+            for j in range(1, len(columns) + 1):
+                ws.cell(row=top + 4 + i, column=j).fill = LAND_FILL
+    return after
 
 
 def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:

@@ -347,6 +347,12 @@ def _group_text(t: KommuneTables, r: _Rows) -> str:
     names = join_and([m["navn"] for m in r.members])
     if t.valgt:
         how = "de valgte kommuner" if n > 1 else "den valgte kommune"
+    elif t.gruppe == "demografi":
+        how = (
+            f"de {n} kommuner, der ligner {t.navn} mest i antal indbyggere og andel 65+ årige"
+            if n > 1
+            else f"den kommune, der ligner {t.navn} mest i antal indbyggere og andel 65+ årige"
+        )
     elif n > 1:
         how = f"de {n} kommuner, hvis budget ligger nærmest {genitive(t.navn)}"
     else:

@@ -26,6 +26,7 @@ from kmf.report.text import (
     signed,
     to_markdown,
 )
+from kmf.report.text_population import national_population_lines
 from kmf.result import Result
 
 # --- Hele landet and the regions ------------------------------------------------------------
@@ -105,7 +106,7 @@ def national_lines(result: Result) -> list[Line]:
         lines.append(("item", text))
     lines.append(("heading", "Kommunerne"))
     lines.append(("text", _largest_changes(result) if whole else codes.partial_note(kommuner)))
-    return lines
+    return lines + national_population_lines(result)
 
 
 def _the_kommuner(n: int) -> str:
