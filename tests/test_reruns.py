@@ -49,8 +49,9 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {"sample": sample}
     for name in ("shuffled", "split"):
         folder = tmp_path_factory.mktemp(name)
-        for extra in ("budget.csv", "kmf.toml"):
-            shutil.copy(sample / extra, folder / extra)
+        for extra in sample.iterdir():  # budget, kmf.toml, befolkning: all but the activity
+            if extra.is_file() and not extra.name.startswith("aktivitet"):
+                shutil.copy(extra, folder / extra.name)
         out[name] = folder
     shuffled.write_csv(out["shuffled"] / "aktivitet.csv")
     parts = out["split"] / "aktivitet"
