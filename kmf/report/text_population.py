@@ -77,10 +77,6 @@ def population_lines(t: KommuneTables) -> list[Line]:
     region = t.borger.filter(pl.col("niveau") == "region").row(0, named=True)
     lines: list[Line] = [("heading", "Borgerne")]
     lines.append(("text", _split_sentence(own, t.aar, "kommunen")))
-    if not t.hele_landet:  # the indeks and its rank compare with the whole country
-        per = format_kr(borger["kmf_pr_indbygger_kr"])
-        lines.append(("text", f"KMF-prognosen svarer til {per} kr. pr. indbygger."))
-        return lines
     lines.append(
         (
             "text",
