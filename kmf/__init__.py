@@ -36,6 +36,7 @@ __all__ = [
     "__version__",
     "historik",
     "kommune",
+    "kommuner",
     "load",
     "run",
     "sample_dataset",
@@ -55,6 +56,7 @@ _LAZY = {
     "spor": "kmf.track",
     "historik": "kmf.track",
     "kommune": "kmf.kommune_report",
+    "kommuner": "kmf.kommune_report",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from kmf.compute.kommune_tables import DEMOGRAPHY, kommune_tables, parse_codes
@@ -12,7 +14,7 @@ from kmf.report.text_population import population_lines
 from kmf.result import Result
 from kmf.series import Historik, Spor
 
-__all__ = ["KommuneReport", "kommune"]
+__all__ = ["KommuneReport", "kommune", "kommuner"]
 
 
 def kommune(
@@ -86,3 +88,19 @@ def kommune(
     )
     lines = kommune_lines(tables, result.dato) + population_lines(tables) + time_lines(tables)
     return KommuneReport(tables, tuple(lines), result)
+
+
+def kommuner(
+    result: Result,
+    sammenlign: list[int] | str | None = None,
+    *,
+    prognosespor: Spor | pl.DataFrame | None = None,
+    historik: Historik | pl.DataFrame | None = None,
+) -> Iterator[KommuneReport]:
+    """Every kommune's report of ``result``, one at a time in the report's order (by region,
+    then kommunekode), each as :func:`kommune` makes it from the same run, track and
+    history: the data are read and computed once for all. Write them with
+    ``kmf.report.kommune_all.write_reports(kmf.kommuner(result), mappe)``."""
+    order = result.b1.filter(pl.col("niveau") == "kommune")["kode"].cast(pl.Int64).to_list()
+    for kode in order:
+        yield kommune(result, kode, sammenlign, prognosespor=prognosespor, historik=historik)

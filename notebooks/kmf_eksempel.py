@@ -187,7 +187,7 @@ b1_pandas = resultat.b1.to_pandas()
 b1_pandas.shape
 
 # %% [markdown]
-# `resultat.write(mappe)` skriver de samme filer som `kmf run`: tabellerne som CSV og
+# `resultat.write(mappe)` skriver de samme filer som `kmf beregn`: tabellerne som CSV og
 # Parquet, Excel-projektmappen, figurerne og `manifest.json`. Med `csv="dansk"` får
 # CSV-filerne semikolon og decimalkomma, så de åbner direkte i dansk Excel.
 

@@ -162,7 +162,7 @@ def test_run_spor_and_historik_end_alike_naming_the_workbook(tmp_path: Path) -> 
 def test_synth_suggests_the_command_its_data_are_for(tmp_path: Path) -> None:
     runner = CliRunner()
     for extra, command in ((["--datoer", "2"], "spor"), (["--aar-antal", "2"], "historik"),
-                           ([], "run")):  # fmt: skip
+                           ([], "beregn")):  # fmt: skip
         out = tmp_path / command
         done = runner.invoke(app, ["synth", "--rækker", "2000", "--out", str(out), *extra])
         assert done.exit_code == 0, done.output

@@ -14,7 +14,10 @@ import pytest
 from kmf.compute.decompose import METHODS
 from kmf.io import sample_dataset
 
-COMMANDS = ("run", "kommune", "figur", "synth", "konverter", "validate", "spor", "historik")
+#: the commands as ``kmf --help`` lists them, in that order: the tool for tests last
+COMMANDS = ("beregn", "kommune", "spor", "historik", "figur", "tjek", "konverter", "syntetisk")
+#: the English names of the first versions: they still work, but are not listed
+ALIASES = {"run": "beregn", "validate": "tjek", "synth": "syntetisk"}
 # what Click and Typer print in English where nothing translates it (in some version)
 ENGLISH = ("Usage", "[OPTIONS]", "COMMAND", "[ARGS]", "Show this message", "Options",
            "Arguments", "Positional", "<int", "<path>", "<str", "<text>", "INTEGER", "TEXT", "PATH",
@@ -46,13 +49,28 @@ def test_the_overview_gives_every_command_a_whole_sentence() -> None:
     assert "Brug: kmf [TILVALG] KOMMANDO [ARGUMENTER]..." in done.stdout
     listed = done.stdout.split("Kommandoer:")[1].strip().splitlines()
     names = [line.split()[0] for line in listed]
-    assert set(COMMANDS) <= set(names)
+    assert [n for n in names if n in COMMANDS] == list(COMMANDS)
+    assert not set(ALIASES) & set(names)
     for line in listed:  # a command's first sentence is short enough to stand whole
         assert line.endswith(".") and not line.endswith("..."), line
 
 
+@pytest.mark.parametrize(("alias", "name"), ALIASES.items())
+def test_the_english_names_still_work_as_hidden_aliases(alias: str, name: str) -> None:
+    english, danish = kmf(alias, "--help"), kmf(name, "--help")
+    assert english.returncode == 0, english.stderr
+    # the same command: the same help below the usage line
+    assert english.stdout.split("\n", 1)[1] == danish.stdout.split("\n", 1)[1]
+
+
+def test_help_explains_grundlag_and_never_says_standard_standard() -> None:
+    pages = " ".join(" ".join(kmf(c, "--help").stdout.split()) for c in COMMANDS)
+    assert "Standard: standard" not in pages
+    assert "grundlag (alle fire opgørelser, en prognose kræver)" in pages
+
+
 def test_run_help_gives_each_method_a_line() -> None:
-    text = kmf("run", "--help").stdout
+    text = kmf("beregn", "--help").stdout
     for name in (*METHODS, "alle"):
         assert re.search(rf"^ +{name} +\S", text, flags=re.MULTILINE), (name, text)
     assert "--csv FORMAT" in text and "dansk" in text
@@ -102,3 +120,35 @@ def test_validate_without_a_dataset_checks_the_sample() -> None:
     assert line in [" ".join(x.split()) for x in out.splitlines()], (line, out)
     for line in out.splitlines():
         assert len(line) <= 80, line
+
+
+def test_tjek_shows_the_budget_the_date_beregn_uses_and_why_rows_are_left_out() -> None:
+    out = " ".join(kmf("tjek").stdout.split())
+    with (sample_dataset() / "budget.csv").open(encoding="utf-8") as fh:
+        budget = next(float(r["kmf_budget_kr"]) for r in csv.DictReader(fh) if r["aar"] == "2018")
+    shown = f"{budget / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert f"Budget 2018 (hele landet): {shown} mio. kr." in out
+    with (sample_dataset() / "aktivitet.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    # the default date: the latest 2018 foreløbig date (each date of the sample has a basis)
+    latest = max(r["opgoerelsesdato"] for r in rows if (r["aar"], r["opgoerelse"]) ==
+                 ("2018", "foreloebig"))  # fmt: skip
+    assert latest == "2018-09-10"
+    assert "kmf beregn bruger opgørelsen pr. 10. september 2018: den seneste med grundlag" in out
+    # budget year 2019's rows are left out as another year, counted from the file
+    later = sum(1 for r in rows if r["aar"] == "2019")
+    said = f"{later:,}".replace(",", ".")
+    assert f"2019 foreløbig, 2019-takster: {said} rækker" in out
+    assert "et andet år end dem, budgetår 2018 bruger (2016–2018)" in out
+    # the 2018 endelig cut: not part of the forecast, the truth of kmf spor
+    assert "den endelige opgørelse for 2018 indgår ikke i prognosen" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "folder"),
+    [("beregn", "kmf-rapport"), ("spor", "kmf-prognosespor"), ("historik", "kmf-historik"),
+     ("kommune", "kmf-kommuner")],
+)  # fmt: skip
+def test_a_default_folder_stands_whole_on_one_line(command: str, folder: str) -> None:
+    text = kmf(command, "--help").stdout
+    assert folder in text, text  # not broken after its hyphen at 80 columns

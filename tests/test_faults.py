@@ -562,7 +562,7 @@ def test_python_m_kmf_and_a_light_import() -> None:
     assert done.returncode == 0, done.stderr
     helped = subprocess.run([sys.executable, "-m", "kmf", "--help"], cwd=ROOT,
                             capture_output=True, text=True)  # fmt: skip
-    assert helped.returncode == 0 and "run" in helped.stdout, helped.stderr
+    assert helped.returncode == 0 and "beregn" in helped.stdout, helped.stderr
 
 
 # --- kmf konverter --------------------------------------------------------------------

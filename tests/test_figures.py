@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -96,7 +97,9 @@ def test_waterfall_steps_are_the_effects_in_pct_of_the_budget(result: kmf.Result
     # budget = 100 and prognose first, then the steps A, B, C, Øvrige in pct.-point
     assert heights[:2] == pytest.approx([100, 100 * AAL["Kf"] / AAL["Kb"]])
     assert heights[2:6] == pytest.approx([100 * AAL[k] / AAL["Kb"] for k in "ABCO"])
-    assert title_of(figure) == "Aalborg: fra budget til prognose"
+    assert title_of(figure) == "Aalborg: fra budget til prognosen"
+    dated = waterfall(unit_row(result, 851), aar=2018, dato=date(2018, 9, 10))
+    assert title_of(dated) == "Aalborg: fra budget 2018 til prognosen pr. 10. september 2018"
     assert_titles_clear(figure)
     # −75 pct. of the budget: the axis starts at 0, so no break mark
     assert figure.axes[0].get_ylim()[0] == 0
@@ -169,7 +172,7 @@ def test_run_writes_the_report_figures_and_the_waterfalls(
     # a palette of at most 64 colours keeps the files (and the workbook holding them) small
     with Image.open(tmp_path / "ud" / "vandfald_DK.png") as png:
         assert png.mode == "P" and len(png.getcolors(256) or []) <= 64
-        assert png.size == (7 * 110, 4 * 110)
+        assert png.size == (1200, 675)  # 8 × 4.5 inches at 150 dpi
 
 
 def test_cli_figur_for_one_kommune(folder: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ forecast date and the track in numbers of the sheets."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -75,7 +76,8 @@ def test_the_track_sheet_holds_the_dates_up_to_dato_and_their_errors(
     rows = _table(ws, 4)
     # the sample's T foreløbig dates with a basis are 10 april … 10 september; a forecast
     # made on 10 june sees the first three
-    assert [r["Opgørelsesdato"] for r in rows] == ["2018-04-10", "2018-05-10", "2018-06-10"]
+    # real date cells (openpyxl reads them as datetimes)
+    assert [r["Opgørelsesdato"] for r in rows] == [datetime(2018, m, 10) for m in (4, 5, 6)]
     # the truth: 2018 endelig at 2018 takster, its latest date, summed straight from the file
     raw = pl.read_csv(SAMPLE_ROWS, try_parse_dates=True)
     endelig = raw.filter(
@@ -86,7 +88,7 @@ def test_the_track_sheet_holds_the_dates_up_to_dato_and_their_errors(
     )
     k_e = endelig.filter(pl.col("opgoerelsesdato") == endelig["opgoerelsesdato"].max())["kmf"].sum()
     for row in rows:
-        run = kmf.run(data, dato=str(row["Opgørelsesdato"])).b1.filter(pl.col("kode") == "851")
+        run = kmf.run(data, dato=row["Opgørelsesdato"].date()).b1.filter(pl.col("kode") == "851")
         assert row["Ændring, Aalborg"] == pytest.approx(run["aendring_pct"][0], abs=1e-9)
         k_f = run["kmf_prognose_kr"][0]
         assert row["Afvigelse fra endelig, Aalborg"] == pytest.approx(

@@ -107,7 +107,7 @@ def test_konverter_in_the_dataset_folder_says_to_move_the_csv(tmp_path: Path) ->
     done = runner.invoke(app, ["konverter", str(csv), str(parquet)])
     assert done.exit_code == 0, done.output
     said = " ".join(done.stdout.split())
-    assert f"Flyt eller slet '{csv}', før du kører kmf run" in said
+    assert f"Flyt eller slet '{csv}', før du kører kmf beregn" in said
     # as it says: with both, kmf run stops and names the way out; without the CSV it runs
     stopped = runner.invoke(app, ["run", str(folder), "--out", str(tmp_path / "r1")])
     assert stopped.exit_code == 2 and "flyt eller slet CSV-filen" in stopped.stderr

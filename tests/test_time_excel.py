@@ -4,6 +4,7 @@ them: the facts of "Om kørslen", the accuracy sheet, the Kilde and Anm. lines, 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +12,7 @@ from openpyxl.workbook.workbook import Workbook
 
 import kmf
 from kmf.io import sample_dataset
+from kmf.report.excel_style import DATE_FORMAT
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +59,11 @@ def test_accuracy_sheet_is_a_table_of_dates_with_notes_for_each_column(books) ->
     flat = [str(v) for row in values for v in row if v is not None]
     assert "Kode" not in flat and "Enhed" not in flat
     header = [str(v or "").replace("\n", " ") for v in values[4]]
-    assert header[0] == "Opgørelses- dato"
+    assert header[0] == "Opgørelsesdato"
     assert values[3][0:3] == [None, "Hele landet", "Kommunerne"]
     assert "numerisk" in header[2] and "Median" in header[3] and "Største" in header[4]
     assert "pct. af kommunerne" in header[5]
-    dates = [row[0] for row in values[5:] if row[0] and str(row[0])[:1].isdigit()]
+    dates = [row[0] for row in values[5:] if isinstance(row[0], datetime)]
     assert len(dates) == 6  # the sample's six dates with a cut
     # a share of the 98 kommuner is a whole number of kommuner over 98, in pct.
     for row in values[5 : 5 + len(dates)]:
@@ -83,8 +85,9 @@ def test_dates_in_the_notes_and_facts_are_danish_prose(books) -> None:
     assert facts["Endelig opgørelse (træfsikkerhed)"] == "10. april 2019"
     title = books["spor"]["Træfsikkerhed"]["A2"].value
     assert "pr. 10. april 2019" in title
-    # the table cells keep ISO dates, as the CSV files do
-    assert books["spor"]["Prognosespor"]["C6"].value == "2018-04-10"
+    # the table cells are real dates, shown the same Danish way
+    cell = books["spor"]["Prognosespor"]["C6"]
+    assert cell.value == datetime(2018, 4, 10) and cell.number_format == DATE_FORMAT
 
 
 @pytest.mark.parametrize("name", ["spor", "historik"])

@@ -65,7 +65,6 @@ def _csv_format(value: str) -> str:
     return value
 
 
-@app.command("run")
 def run_command(
     dataset: DatasetArgument = None,
     out: OutFolderOption = DEFAULT_OUT,
@@ -78,7 +77,7 @@ def run_command(
             metavar="FORMAT",
             help="CSV-filernes format: standard (komma og decimalpunktum, til andre "
             "programmer) eller dansk (semikolon og decimalkomma; åbner direkte i dansk Excel). "
-            "Standard: standard.",
+            "Uden --csv bruges standard.",
             callback=_csv_format,
             show_default=False,
         ),
@@ -125,11 +124,6 @@ def run_command(
     summary(console, result, out)
 
 
-# kmf kommune lives in its own module; registered here, where the app is
-app.command("kommune")(kommune_command)
-
-
-@app.command("figur")
 def figure_command(
     dataset: DatasetArgument = None,
     kommune: Annotated[
@@ -190,7 +184,7 @@ def figure_command(
                     f"Kommune {kommune} er ikke i datasættet. Brug en af kommunekoderne i "
                     f"datasættet, fx {min(known)}."
                 )
-            figure = waterfall(unit_row(result, kommune))
+            figure = waterfall(unit_row(result, kommune), aar=result.aar, dato=result.dato)
         else:
             figure = kommune_overview(result)
         explain_stop(target, f"Figuren nåede at blive gemt i '{target}'.")
@@ -199,7 +193,6 @@ def figure_command(
     out_console().print(f"Figuren er gemt i {target}")
 
 
-@app.command("synth")
 def synth_command(
     rows: Annotated[
         int,
@@ -256,9 +249,10 @@ def synth_command(
         ),
     ] = 1,
 ) -> None:
-    """Lav et syntetisk landsdækkende datasæt på postniveau.
+    """Lav syntetiske testdata på postniveau til afprøvning.
 
-    Til afprøvning og benchmarks: fire opgørelser med kommunestørrelser efter folketal.
+    Til afprøvning og benchmarks: et landsdækkende datasæt med fire opgørelser og
+    kommunestørrelser efter folketal.
     """
     from kmf.cli.console import errors_to_exit, out_console
     from kmf.danish import format_kr, format_pct
@@ -277,14 +271,13 @@ def synth_command(
         written = synthesize(rows, out, year=aar, seed=seed, dates=datoer, years=aar_antal)
     seconds = format_pct(time.perf_counter() - start, 1)
     # the command the data are made for: dates for spor, several years for historik
-    command = "spor" if datoer else "historik" if aar_antal > 1 else "run"
+    command = "spor" if datoer else "historik" if aar_antal > 1 else "beregn"
     out_console().print(
         f"{format_kr(sum(written.values()))} poster i {len(written)} Parquet-filer skrevet i "
         f"{out} ({seconds} s). Kør: kmf {command} {out}"
     )
 
 
-@app.command("konverter")
 def convert_command(
     csv: Annotated[
         Path,
@@ -325,19 +318,19 @@ def convert_command(
     if both and csv.parent.resolve() == parquet.parent.resolve():
         # a dataset folder with both is ambiguous: kmf run would stop and ask which to use
         console.print(
-            f"Bemærk: Mappen har nu både '{csv.name}' og '{parquet.name}', og kmf run kan kun "
-            f"bruge én af dem. Flyt eller slet '{csv}', før du kører kmf run på mappen."
+            f"Bemærk: Mappen har nu både '{csv.name}' og '{parquet.name}', og kmf beregn kan "
+            f"kun bruge én af dem. Flyt eller slet '{csv}', før du kører kmf beregn på mappen."
         )
 
 
-@app.command("validate")
 def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) -> None:
     """Kontrollér et datasæt, og vis hvad det indeholder.
 
-    Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, og
-    om datasættet kan give tabellerne for budgetåret.
+    Viser opgørelserne (år, takstår, rækker, kommuner, beløb), filerne og budgettet, om
+    datasættet kan give tabellerne for budgetåret, budgettets beløb, hvilken
+    opgørelsesdato kmf beregn bruger, og hvorfor de øvrige rækker ikke bruges.
     """
-    from kmf.cli.console import describe_dataset, errors_to_exit, out_console
+    from kmf.cli.console import describe_dataset, errors_to_exit, out_console, plan_lines
     from kmf.compute.forecast import build_cells, choose_year
     from kmf.danish import format_kr
     from kmf.io import load, sample_dataset
@@ -355,10 +348,26 @@ def validate_command(dataset: DatasetArgument = None, aar: YearOption = None) ->
         f"Datasættet er i orden til budgetår {year}: {cells.kommuner.height} kommuner.\n"
         f"  {format_kr(used)} af {format_kr(total)} aktivitetsrækker bruges."
     )
+    for line in plan_lines(data, year, cells):
+        console.print(line, markup=False)
 
 
-app.command("spor")(spor_command)
-app.command("historik")(historik_command)
+# The commands in the order a konsulent meets them, the tool for tests last. The English
+# names of the first versions still work (in scripts, notebooks, CI) but are not listed.
+COMMANDS = (
+    ("beregn", run_command, "run"),
+    ("kommune", kommune_command, None),
+    ("spor", spor_command, None),
+    ("historik", historik_command, None),
+    ("figur", figure_command, None),
+    ("tjek", validate_command, "validate"),
+    ("konverter", convert_command, None),
+    ("syntetisk", synth_command, "synth"),
+)
+for _name, _command, _alias in COMMANDS:
+    app.command(_name)(_command)
+    if _alias is not None:
+        app.command(_alias, hidden=True)(_command)
 
 
 def main() -> None:

@@ -19,13 +19,14 @@ from rich.console import Console
 
 from kmf import _signals, codes
 from kmf.compute.checks import unusual_changes
-from kmf.danish import format_kr, format_mio, format_number, format_pct
+from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
 from kmf.report.write import belongs_to
 from kmf.result import Result
 
 if TYPE_CHECKING:
+    from kmf.compute.forecast import Cells
     from kmf.io import Dataset
 
 
@@ -280,6 +281,35 @@ def describe_dataset(console: Console, data: Dataset, name: str) -> int:
     for note in data.notes:
         console.print(f"  Bemærk: {note}")
     return int(cuts["rows"].sum())
+
+
+def plan_lines(data: Dataset, year: int, cells: Cells) -> list[str]:
+    """What ``kmf tjek`` adds under "i orden": the budget's amount, the date ``kmf beregn``
+    will use (dated data), and which rows are left out and why; each line fits 80 columns."""
+    import re
+    import textwrap
+
+    from kmf.pipeline import manifest_for
+    from kmf.report.unused import unused_cuts
+
+    budget = format_number(float(cells.kommuner["kmf_budget_kr"].sum()) / 1e6, 1)
+    kind = "hele landet" if cells.budget_kind == "national" else "summen af kommunernes"
+    lines = [f"  Budget {year} ({kind}): {budget} mio. kr."]
+    day = cells.bases[0].dato if cells.bases else None
+    if day is not None:
+        lines.append(f"  kmf beregn bruger opgørelsen pr. {format_date(day)}: den seneste "
+                     "med grundlag,")  # fmt: skip
+        lines.append("  dvs. med alle fire opgørelser, en prognose kræver.")
+    manifest = manifest_for(data, year, "ministeriet", cells)
+    unused = unused_cuts(year, manifest.opgoerelser)
+    if unused:
+        lines.append("  Rækker, der ikke bruges:")
+    for u in unused:
+        # a date stays on one line: its spaces are held (no-break) while wrapping
+        held = re.sub(r"(\d+)\. (\w+) (\d{4})", "\\1.\xa0\\2\xa0\\3", f"{u.cut}: {u.said}")
+        wrapped = textwrap.wrap(held, 80, initial_indent="    - ", subsequent_indent="      ")
+        lines += [line.replace("\xa0", " ") for line in wrapped]
+    return lines
 
 
 def _settings(data: Dataset) -> str:

@@ -31,6 +31,30 @@ def use_danish() -> None:
     speak_danish_on_usage_errors()
     write_danish_help()
     keep_argument_help()
+    keep_hyphenated_words()
+
+
+def keep_hyphenated_words() -> None:
+    """Never break a help line inside a word at its hyphen: a folder name such as
+    ``kmf-rapport`` or ``kmf-kommuner`` stays whole on one line (Click's wrapper, like
+    Python's, breaks after hyphens by default)."""
+    import importlib
+
+    for name in ("typer._click._textwrap", "click._textwrap"):  # Typer's own copy, or Click
+        try:
+            wrapper = importlib.import_module(name).TextWrapper
+        except ImportError:
+            continue
+        init = wrapper.__init__
+        if getattr(init, "keeps_hyphens", False):
+            continue
+
+        def __init__(self: Any, *args: Any, _init: Any = init, **named: Any) -> None:
+            named.setdefault("break_on_hyphens", False)
+            _init(self, *args, **named)
+
+        __init__.keeps_hyphens = True  # type: ignore[attr-defined]
+        wrapper.__init__ = __init__
 
 
 def keep_argument_help() -> None:

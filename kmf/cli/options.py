@@ -62,7 +62,8 @@ DateOption = Annotated[
         "--dato",
         metavar="DATO",
         help="Opgørelsesdatoen d (ÅÅÅÅ-MM-DD), når data har kolonnen opgoerelsesdato. "
-        "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag.",
+        "Standard: seneste dato for budgetårets foreløbige opgørelse, der har grundlag "
+        "(alle fire opgørelser, en prognose kræver).",
         show_default=False,
     ),
 ]

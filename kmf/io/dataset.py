@@ -148,7 +148,7 @@ def sample_dataset() -> Path:
     if not (sample / "budget.csv").is_file():
         raise DataError(
             "Der er ikke noget eksempeldatasæt i denne installation. Angiv et datasæt: "
-            "kmf run MAPPE --out RESULTATMAPPE."
+            "kmf beregn MAPPE --out RESULTATMAPPE."
         )
     return sample
 

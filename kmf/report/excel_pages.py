@@ -30,6 +30,7 @@ from kmf.report.excel_style import (
     text,
 )
 from kmf.report.labels import FIGURES
+from kmf.report.unused import unused_cuts
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 #: rows a chart or a waterfall takes on the sheet, the gap included
 FIGURE_ROWS = 18
 WATERFALL_ROWS = 20
-WATERFALL_PX = (640, 366)
+WATERFALL_PX = (640, 360)  # the PNG's 8 × 4.5 inches
 SAMPLE_LABEL = "eksempeldata, der følger med kmf"
 FRAMES_LABEL = "tabeller givet fra Python"
 LEFT = Alignment(horizontal="left")
@@ -132,7 +133,7 @@ def waterfall_sheet(ws: Worksheet, result: Result, images: dict[str, Path] | Non
             source = io.BytesIO(path.read_bytes())  # a file PIL would leave open
         else:
             source = io.BytesIO()
-            waterfall(unit).savefig(source, format="png", dpi=DPI)
+            waterfall(unit, aar=result.aar, dato=result.dato).savefig(source, format="png", dpi=DPI)
         image = Image(source)
         image.width, image.height = WATERFALL_PX
         ws.add_image(image, f"A{top}")
@@ -242,11 +243,13 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
         ("Budget", m.budget),
         ("Kommuner", m.kommuner),
         ("Rækker, der ikke bruges", m.raekker_ikke_brugt),
+        # which cuts those rows are, and why the run leaves them out
+        *((f"  {u.cut}", u.said) for u in unused_cuts(m.aar, m.opgoerelser)),
         ("Psykiatrirækker lagt i ej aldersdiff.", m.psykiatri_flyttet_til_ej_aldersdiff),
         # dated data: the forecast's date and the later dates that lack a cut
         *(
             [
-                ("Opgørelsesdato", format_date(date.fromisoformat(m.opgoerelsesdato))),
+                ("Opgørelsesdato", date.fromisoformat(m.opgoerelsesdato)),
                 (
                     "Senere datoer uden grundlag",
                     format_dates([date.fromisoformat(d) for d in m.datoer_uden_grundlag])
@@ -278,6 +281,10 @@ def files_table(ws: Worksheet, top: int, files: list[dict[str, Any]], *, used: b
 
 
 SHA_ALIGN = Alignment(horizontal="left", indent=2)
+ABOUT_WIDTHS = (34, 30, 14, 14, 58)
+TOP = Alignment(vertical="top")
+#: a value of "Om kørslen" longer than this (characters) wraps over columns B–E
+ABOUT_LINE = 100
 
 
 def about_sheet(ws: Worksheet, result: Result) -> None:
@@ -286,13 +293,16 @@ def about_sheet(ws: Worksheet, result: Result) -> None:
     text(ws, 1, 1, "Om kørslen", TITLE_FONT)
     facts = about_facts(result)
     for i, (key, value) in enumerate(facts, start=3):
-        text(ws, i, 1, key, BOLD)
-        if isinstance(value, str):
+        text(ws, i, 1, key, BOLD, TOP)
+        if isinstance(value, str) and len(value) > ABOUT_LINE:
+            # a long value (why rows are not used) wraps over the columns beside it
+            paragraph(ws, i, value, sum(ABOUT_WIDTHS[1:]), 5, first_col=2)
+        elif isinstance(value, str):
             text(ws, i, 2, value)
         else:
             number(ws, i, 2, value, number_format(value, 0, True), align=LEFT)
     files_table(ws, len(facts) + 4, result.manifest.as_json()["filer"], used=True)
-    for col, width in zip("ABCDE", (34, 30, 14, 14, 58), strict=True):
+    for col, width in zip("ABCDE", ABOUT_WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     print_setup(ws, None)
     ws.page_setup.fitToHeight = 1

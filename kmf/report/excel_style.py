@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from copy import copy
+from datetime import date
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -30,6 +31,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 #: plain number formats (negatives in red) for writers that format a column at once
 KR = "#,##0;[Red]-#,##0"
 ONE_DECIMAL = "0.0;[Red]-0.0"
+#: every date in every workbook: a real date cell shown the Danish way, "10. april 2018", with
+#: Danish month names whatever the reader's Excel language ([$-406] is Danish), as the texts
+#: and the figures write it (:func:`kmf.danish.format_date`)
+DATE_FORMAT = "[$-406]d. mmmm yyyy"
+#: a column wide enough for the longest date in that form ("30. september 2018")
+DATE_WIDTH = 19
 FONT_NAME = "Calibri"
 TITLE_FONT = Font(name=FONT_NAME, size=13, bold=True)
 BODY = Font(name=FONT_NAME, size=11)
@@ -115,7 +122,9 @@ def text(
 
 
 def number(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **styles: Any) -> Any:
-    """A number cell with its format (and other styles)."""
+    """A number cell with its format (and other styles); a date gets :data:`DATE_FORMAT`."""
+    if isinstance(value, date):
+        fmt = DATE_FORMAT
     return style(ws.cell(row=row, column=col, value=value), fmt=fmt, **styles)
 
 
@@ -127,13 +136,19 @@ def lines_needed(value: str, width: float) -> int:
 
 
 def paragraph(
-    ws: Worksheet, row: int, value: str, width: float, last_col: int = 1, font: Font = BODY
+    ws: Worksheet,
+    row: int,
+    value: str,
+    width: float,
+    last_col: int = 1,
+    font: Font = BODY,
+    first_col: int = 1,
 ) -> None:
-    """A wrapped paragraph in ``row`` over columns 1…``last_col`` (``width`` wide in all),
-    its row made tall enough for every line."""
-    text(ws, row, 1, value, font, WRAP_TOP)
-    if last_col > 1:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+    """A wrapped paragraph in ``row`` over columns ``first_col``…``last_col`` (``width``
+    wide in all), its row made tall enough for every line."""
+    text(ws, row, first_col, value, font, WRAP_TOP)
+    if last_col > first_col:
+        ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
     size = font.sz or 11
     ws.row_dimensions[row].height = lines_needed(value, width * 11 / size) * size * 1.36
 

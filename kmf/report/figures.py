@@ -10,6 +10,7 @@ figure looks the same alone, in a grid of another module, or in the workbook.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kmf.danish import format_date, format_number
-from kmf.report.labels import EFFECTS, FIGURES, MAIN_EFFECTS, waterfall_name
+from kmf.report.labels import DPI, EFFECTS, FIGURE_WIDTH, FIGURES, MAIN_EFFECTS, waterfall_name
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -31,10 +32,8 @@ BLUE = "#1f4e79"
 RED = "#c0504d"
 GREY = "#7f7f7f"
 BAR_GREY = "#a6a6a6"
-#: PNG resolution: sharp on screen and in the workbook, quick to write
-DPI = 110
-REPORT_SIZE = (7.0, 4.0)
-WATERFALL_SIZE = (7.0, 4.0)
+REPORT_SIZE = (FIGURE_WIDTH, 4.5)
+WATERFALL_SIZE = (FIGURE_WIDTH, 4.5)
 # margins of a figure kmf makes itself, as fractions of the figure (room for the titles)
 MARGINS = {"left": 0.1, "right": 0.98, "top": 0.82, "bottom": 0.16}
 
@@ -121,19 +120,37 @@ def unit_row(result: Result, kode: int | str) -> dict[str, Any]:
     return found.row(0, named=True)
 
 
-def waterfall(row: Mapping[str, Any] | pl.DataFrame, ax: Axes | None = None) -> Figure:
+def waterfall_title(navn: str, aar: int | None = None, dato: date | None = None) -> str:
+    """``"Hele landet: fra budget 2018 til prognosen pr. 10. september 2018"``; without a
+    year or a date, the words that are known."""
+    year = "" if aar is None else f" {aar}"
+    when = "" if dato is None else f" pr. {format_date(dato)}"
+    return f"{navn}: fra budget{year} til prognosen{when}"
+
+
+def waterfall(
+    row: Mapping[str, Any] | pl.DataFrame,
+    ax: Axes | None = None,
+    *,
+    aar: int | None = None,
+    dato: date | None = None,
+    title: str | None = None,
+) -> Figure:
     """A unit's path from budget to prognose through A, B, C and Øvrige, in pct. of the
     budget (budget = 100), as the tables count.
 
     ``row`` is the unit's row of B1 (a dict, e.g. :func:`unit_row`, or a one-row frame).
     The budget and prognose bars carry their amounts in mio. kr., the steps their
-    pct.-points; where the axis does not start at 0 it shows a break mark. The kommune
-    report reuses it: ``waterfall(row, ax=one_of_its_axes)``.
+    pct.-points; where the axis does not start at 0 it shows a break mark. The title names
+    the unit, the budget year ``aar`` and the forecast's date ``dato`` (:func:`waterfall_title`);
+    ``title`` replaces it. The kommune report reuses it: ``waterfall(row, ax=one_of_its_axes)``.
     """
     if isinstance(row, pl.DataFrame):
         row = row.row(0, named=True)
     figure, ax = _axes(ax, WATERFALL_SIZE)
-    _Waterfall(ax).show(row)
+    _Waterfall(ax).show(
+        row, title if title is not None else waterfall_title(row["navn"], aar, dato)
+    )
     return figure
 
 
@@ -171,8 +188,8 @@ class _Waterfall:
         self.title, self.subtitle = _texts(ax)[-2:]
         _plain(ax)
 
-    def show(self, row: Mapping[str, Any]) -> None:
-        """Set every artist to the numbers of ``row`` (a B1 row)."""
+    def show(self, row: Mapping[str, Any], title: str) -> None:
+        """Set every artist to the numbers of ``row`` (a B1 row), under ``title``."""
         ax = self.ax
         deltas = [row[f"{e}_pct"] for e in self.EFFECTS]
         end = 100.0 + row["aendring_pct"]
@@ -209,7 +226,7 @@ class _Waterfall:
         for mark in (*self.gaps, *self.slashes):
             mark.set_visible(bottom > 0)
         self.base.set_ydata([bottom, bottom])
-        self.title.set_text(f"{row['navn']}: fra budget til prognose")
+        self.title.set_text(title)
         change = format_number(row["aendring_pct"], 1)
         self.subtitle.set_text(
             f"Budget = 100. Ændring {change} pct.; effekterne i pct.-point af budgettet"
@@ -274,7 +291,8 @@ def _save(figure: Figure, path: Path) -> Path:
                               "RGBA", 0, 1)  # fmt: skip
     # method 2: fast octree (Image.Quantize.FASTOCTREE in newer Pillow), a sixth of the time
     # of the default median cut, and as good for flat colours
-    pixels.convert("RGB").quantize(64, method=2).save(path, format="png", compress_level=3)
+    pixels.convert("RGB").quantize(64, method=2).save(path, format="png", compress_level=3,
+                                                      dpi=(DPI, DPI))  # fmt: skip
     return path
 
 
@@ -305,6 +323,6 @@ def _save_figures(result: Result, folder: Path) -> list[Path]:
     figure.subplots_adjust(**MARGINS)
     drawn = _Waterfall(figure.add_subplot())
     for unit in waterfall_units(result):
-        drawn.show(unit)
+        drawn.show(unit, waterfall_title(unit["navn"], result.aar, result.dato))
         paths.append(_save(figure, folder / waterfall_name(unit["kode"])))
     return paths

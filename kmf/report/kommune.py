@@ -12,31 +12,29 @@ import polars as pl
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf import codes
 from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.danish import format_date, format_number
 from kmf.report.excel_style import (
     BOLD,
-    HEADER_FILL,
+    DATE_FORMAT,
+    DATE_WIDTH,
     ITALIC,
     KR,
     LAND_FILL,
     ONE_DECIMAL,
     TITLE_FONT,
     chart_axes,
-    lines_needed,
-    number_format,
     page_break,
     print_setup,
 )
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
 from kmf.report.kommune_chart import waterfall_chart
-from kmf.report.labels import EFFECTS, MAIN_EFFECTS
+from kmf.report.kommune_table import contributions_sheet, sheet_table
+from kmf.report.labels import DPI, EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
 from kmf.report.text_sheet import write_lines
 from kmf.report.write import write_folder
@@ -95,13 +93,15 @@ class KommuneReport:
 
     def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
         """Write the report's files into ``folder`` at once (see ``kmf.report.write``)."""
-        return write_folder(folder, force, self._fill)
+        return write_folder(folder, force, self.fill)
 
-    def _fill(self, folder: Path) -> None:
+    def fill(self, folder: Path) -> None:
+        """Write the report's files into ``folder``, an empty folder (no staging: for a
+        writer that stages a larger whole, as :mod:`kmf.report.kommune_all`)."""
         names = file_names(self.tabeller.kode, self.tabeller.aar)
         self.bidrag.write_csv(folder / names["bidrag"])
         write_kommune_workbook(self, folder / names["workbook"])
-        kommune_page(self).savefig(folder / names["figure"], dpi=150)
+        kommune_page(self).savefig(folder / names["figure"], dpi=DPI)
         (folder / names["text"]).write_text(self.tekst, encoding="utf-8")
 
     def _repr_markdown_(self) -> str:
@@ -127,45 +127,6 @@ def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
     ]
 
 
-def _zero_black(fmt: str, value: Any) -> str:
-    """``fmt``, but a value that shows as zero gets ``0,0`` in black, never a red ``-0,0``."""
-    base = fmt.split(";")[0]
-    if ";" not in fmt or value is None:
-        return fmt
-    return number_format(value, len(base.partition(".")[2]), base.startswith("#,##0"))
-
-
-def _table(
-    ws: Worksheet,
-    top: int,
-    rows: list[dict[str, Any]],
-    columns: list[tuple[str, str, str | None]],
-    bold: set[int] = frozenset(),  # type: ignore[assignment]
-) -> int:
-    """A header and rows from ``top``; column A is text; return the next free row."""
-    for j, (_, header, _) in enumerate(columns, start=1):
-        cell = _text(ws, top, j, header)
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-    widths = [
-        ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(columns) + 1)
-    ]
-    wrapped = max(lines_needed(h, w - 2) for (_, h, _), w in zip(columns, widths, strict=True))
-    ws.row_dimensions[top].height = 15 * max(2, wrapped) + 2
-    for i, row in enumerate(rows, start=top + 1):
-        for j, (name, _, fmt) in enumerate(columns, start=1):
-            value = row.get(name)
-            if isinstance(value, str) or fmt is None:
-                cell = _text(ws, i, j, None if value is None else str(value))
-            else:
-                cell = ws.cell(row=i, column=j, value=value)
-                cell.number_format = _zero_black(fmt, value)
-            if i - top - 1 in bold:
-                cell.font = BOLD
-    return top + len(rows) + 2
-
-
 def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     t = report.tabeller
     columns: list[tuple[str, str, str | None]] = [
@@ -188,7 +149,7 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
     strong.add(0)
     table_top = top + 3
-    after = _table(ws, table_top, rows, columns, strong)
+    after = sheet_table(ws, table_top, rows, columns, strong)
     for i, r in enumerate(rows):
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
@@ -231,55 +192,12 @@ def _population_table(ws: Worksheet, top: int, t: KommuneTables) -> int:
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 13)
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region")} | {0}
-    after = _table(ws, top + 3, rows, columns, strong)
+    after = sheet_table(ws, top + 3, rows, columns, strong)
     for i, r in enumerate(rows):
         if r["niveau"] == "land":
             for j in range(1, len(columns) + 1):
                 ws.cell(row=top + 4 + i, column=j).fill = LAND_FILL
     return after
-
-
-def _contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
-    _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
-    _text(ws, 2, 1, "Ministeriets metode pr. aldersgruppe (summer præcist til A, B og C) og "
-          "LMDI pr. celle (summer til A, B, C1 og C2). Største bidrag først; kr. og pct.-point "
-          "af budgettet.").font = ITALIC  # fmt: skip
-    rows = [
-        {
-            **r,
-            "metode": "Ministeriet" if r["metode"] == "ministeriet" else "LMDI",
-            "aldersgruppe": codes.AGE_LABELS[r["aldersgruppe"]],
-            "sundhedsomraade": codes.AREA_LABELS.get(r["sundhedsomraade"] or "", ""),
-        }
-        for r in t.bidrag.to_dicts()
-    ]
-    effects = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt",
-               "omraademikseffekt", "andelseffekt")  # fmt: skip
-    columns: list[tuple[str, str, str | None]] = [
-        ("metode", "Metode", None),
-        ("aldersgruppe", "Aldersgruppe", None),
-        ("sundhedsomraade", "Sundhedsområde", None),
-        *((f"{e}_pct", f"{EFFECTS[e].letter}, pct.-point", ONE_DECIMAL) for e in effects),
-        *((f"{e}_kr", f"{EFFECTS[e].letter}, kr.", KR) for e in effects),
-    ]
-    for j, w in enumerate([12, 15, 18] + [12] * 10, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
-    _table(ws, 4, rows, columns)
-    ws.freeze_panes = "D5"
-    ages = sum(1 for r in rows if r["metode"] == "Ministeriet")
-    chart = BarChart()
-    chart.type = "bar"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart_axes(chart, "Bidrag pr. aldersgruppe (ministeriet), pct.-point")
-    chart.add_data(Reference(ws, min_col=4, max_col=6, min_row=4, max_row=4 + ages),
-                   titles_from_data=True)  # fmt: skip
-    chart.set_categories(Reference(ws, min_col=2, min_row=5, max_row=4 + ages))
-    for series, e in zip(chart.series, MAIN_EFFECTS, strict=True):
-        series.graphicalProperties.solidFill = EFFECTS[e].colour.lstrip("#")
-    chart.height, chart.width = 8, 16
-    ws.add_chart(chart, f"B{len(rows) + 7}")
-    print_setup(ws, None)
 
 
 def _sums(t: KommuneTables) -> tuple[str, str]:
@@ -312,7 +230,7 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     for table, title in titles.items():
         rows = t.fordelinger.filter(pl.col("tabel") == table).to_dicts()
         _text(ws, top, 1, title).font = BOLD
-        after = _table(ws, top + 1, rows, columns)
+        after = sheet_table(ws, top + 1, rows, columns)
         if table != "B3":
             chart = BarChart()
             chart.type = "col"
@@ -345,7 +263,8 @@ def _track_sheet(
     rows = []
     for k in keys:
         at = frame.filter(pl.col(key) == k)
-        row: dict[str, Any] = {key: str(k)}
+        # a date is a date cell; a budget year is its number as text (a category, not a sum)
+        row: dict[str, Any] = {key: k if key == "opgoerelsesdato" else str(k)}
         for level, name in units:
             found = at.filter(pl.col("niveau") == level)
             row[name] = found["aendring_pct"][0] if found.height else None
@@ -361,7 +280,10 @@ def _track_sheet(
         note += f"; afvigelse fra den endelige afregning for {t.aar} i pct. af den"
     _text(ws, 2, 1, note + ".", ITALIC)
     columns: list[tuple[str, str, str | None]] = [
-        (key, "Opgørelsesdato" if key == "opgoerelsesdato" else "Budgetår", None),
+        (
+            key,
+            *(("Opgørelsesdato", DATE_FORMAT) if key == "opgoerelsesdato" else ("Budgetår", None)),
+        ),
         *((name, f"Ændring, {name}", ONE_DECIMAL) for _, name in units),
         *((e, f"{t.navn}: {EFFECTS[e].letter}", ONE_DECIMAL) for e in (*MAIN_EFFECTS, "oevrige")),
     ]
@@ -371,8 +293,8 @@ def _track_sheet(
             ("fejl_land", f"Afvigelse fra endelig, {_sums(t)[1]}", ONE_DECIMAL),
         ]
     for j in range(1, len(columns) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 16
-    _table(ws, 4, rows, columns)
+        ws.column_dimensions[get_column_letter(j)].width = DATE_WIDTH if j == 1 else 16
+    sheet_table(ws, 4, rows, columns)
     chart = LineChart()
     chart_axes(chart, "Ændring i pct. af budgettet", "Pct. af budgettet")
     chart.legend.position = "b"
@@ -393,7 +315,7 @@ def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     _overview_sheet(wb.create_sheet("Overblik"), report)
-    _contributions_sheet(wb.create_sheet("Bidrag"), t)
+    contributions_sheet(wb.create_sheet("Bidrag"), t)
     _distributions_sheet(wb.create_sheet("Fordelinger"), t)
     if t.prognosespor is not None and not t.prognosespor.is_empty():
         _track_sheet(wb.create_sheet("Prognosespor"), t, t.prognosespor, "opgoerelsesdato",
@@ -410,9 +332,13 @@ def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
 def kommune_page(report: KommuneReport) -> Figure:
     """One page: the waterfall from budget to forecast, and B2 and B4 beside Hele landet."""
     t = report.tabeller
-    figure = Figure(figsize=(11.7, 8.3), layout="constrained")
+    figure = Figure(figsize=(11.7, 8.3))
+    # a margin round the page (in inches): nothing sits flush against the edge
+    figure.set_layout_engine("constrained", w_pad=0.2, h_pad=0.15)
     grid = figure.add_gridspec(2, 2, height_ratios=[1.15, 1])
-    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]))
+    # the page's title names the kommune, the year and the date: the waterfall's does not
+    waterfall(unit_row(report.result, t.kode), ax=figure.add_subplot(grid[0, :]),
+              title="Fra budget til prognose")  # fmt: skip
     for position, table, title in (
         (grid[1, 0], "B2", "Ændring i aldersfordelingen af forbruget (B2)"),
         (grid[1, 1], "B4", "Ændring i fordelingen på sundhedsområder (B4)"),
@@ -426,17 +352,19 @@ def kommune_page(report: KommuneReport) -> Figure:
         bars = ax.bar([i - width / 2 for i in x], own, width, color=BLUE, label=t.navn)
         ax.bar([i + width / 2 for i in x], land, width, color=LAND, label=_sums(t)[1])
         ax.bar_label(bars, labels=[signed(v) for v in own], padding=2, fontsize=8)
-        ax.set_xticks(list(x), [n.replace(" årige", "") for n in rows["navn"].to_list()],
-                      fontsize=8)  # fmt: skip
+        ax.set_xticks(list(x), rows["navn"].to_list(), fontsize=8)
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_title(title, loc="left", fontsize=10, pad=20)
         ax.set_ylabel("Pct.-point")
         ax.yaxis.set_major_formatter(lambda v, _: format_number(v, 1))
         ax.margins(y=0.15)
-        ax.legend(fontsize=8, frameon=False)
+        # the legend between the panel's title and the plot: it never covers a bar (and a
+        # fixed place costs nothing, where matplotlib's search for the best one can be slow)
+        ax.legend(ncols=2, fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1),
+                  borderaxespad=0.2)  # fmt: skip
         ax.spines[["top", "right"]].set_visible(False)
     d = report.result.dato
     when = "" if d is None else f" pr. {format_date(d)}"
     figure.suptitle(f"{t.navn} ({t.region}): KMF-prognosen {t.aar}{when} ift. budgettet",
-                    x=0.01, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
+                    x=0.02, ha="left", fontsize=13, fontweight="bold")  # fmt: skip
     return figure

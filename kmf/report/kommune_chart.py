@@ -7,10 +7,14 @@ import math
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.report.excel_style import BOLD, chart_axes, number_format
+from kmf.report.excel_style import BOLD, FONT_NAME, ITALIC, chart_axes, number_format
 from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, GREY, RED
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
@@ -18,6 +22,10 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 #: the first of the hidden columns that hold the waterfall's stacked series
 _HIDDEN = 20
 STEPS = (*MAIN_EFFECTS, "oevrige")
+#: the number formats of the hidden series (base, level, rise, fall) and of their labels: a
+#: rise signed "+", a fall (stored as its size) signed "-", and a zero (a bar the series does
+#: not draw) shown as nothing
+LABEL_FORMATS = ("0.0", "0.0;;;", '"+"0.0;;;', '"-"0.0;;;')
 
 
 def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> None:
@@ -47,8 +55,10 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     for i, ((label, value), values) in enumerate(zip(shown, data, strict=True), start=top + 2):
         _text(ws, i, 1, label)
         ws.cell(row=i, column=2, value=value).number_format = number_format(value, 1)
-        for j, v in enumerate(values, start=_HIDDEN):
-            ws.cell(row=i, column=j, value=v)
+        for j, (v, fmt) in enumerate(zip(values, LABEL_FORMATS, strict=True), start=_HIDDEN):
+            # the cells carry the labels' format too: a chart whose labels follow their
+            # cells' format (LibreOffice) shows the same numbers
+            ws.cell(row=i, column=j, value=v).number_format = fmt
         _text(ws, i, _HIDDEN + 4, axis[i - top - 2])
     chart = BarChart()
     chart.type = "col"
@@ -69,9 +79,27 @@ def waterfall_chart(ws: Worksheet, top: int, row: dict[str, Any], name: str) -> 
     for series, colour in ((levels, GREY), (up, BLUE), (down, RED)):
         series.graphicalProperties.solidFill = colour.lstrip("#")
         series.graphicalProperties.line.solidFill = colour.lstrip("#")
+    # every bar carries its number: the steps their pct.-points (signed), budget and
+    # prognose their level; a series' zero (the bars it does not draw) shows nothing
+    for series, fmt in zip((levels, up, down), LABEL_FORMATS[1:], strict=True):
+        series.dLbls = _labels(fmt)
     lows = [d[0] or d[1] for d in data]
     highest = max(sum(d) for d in data)
     spread = highest - min(lows) or highest * 0.05
-    chart.y_axis.scaling.min = max(0.0, math.floor(min(lows) - 1.5 * spread))
+    start = max(0.0, math.floor(min(lows) - 1.5 * spread))
+    chart.y_axis.scaling.min = start
+    if start > 0:
+        # a native chart has no break mark: the axis says where it starts, as the note above
+        chart.y_axis.title = f"Pct. af budgettet (aksen starter ved {start:.0f})"
+        _text(ws, top + 3 + len(data), 1, f"Aksen starter ved {start:.0f}, ikke ved 0.", ITALIC)
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, f"D{top}")
+
+
+def _labels(fmt: str) -> DataLabelList:
+    """Data labels with the value in ``fmt``, in 9 pt bold, inside the end of each bar."""
+    props = CharacterProperties(sz=900, b=True, latin=DrawingFont(typeface=FONT_NAME))
+    labels = DataLabelList(numFmt=fmt, showVal=True, showSerName=False, showCatName=False,
+                           showLegendKey=False, showPercent=False, dLblPos="inEnd")  # fmt: skip
+    labels.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+    return labels

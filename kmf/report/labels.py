@@ -63,6 +63,25 @@ FIGURES: dict[int, FigureSpec] = {
 }  # fmt: skip
 
 
+#: each method in words, as a figure's subtitle says it ("efter ministeriets metode")
+METHOD_WORDS = {
+    "ministeriet": "ministeriets metode",
+    "lmdi": "LMDI-metoden",
+    "shapley": "Shapley-metoden",
+    "alle": "alle metoder",
+}
+
+
+def method_words(name: str) -> str:
+    """``"ministeriet"`` → ``"ministeriets metode"``; a method without words: its name."""
+    return METHOD_WORDS.get(name, f"metoden {name}")
+
+
+#: every PNG kmf writes: 150 dpi at its print size, and at least 8 inches (1200 px) wide
+DPI = 150
+FIGURE_WIDTH = 8.0
+
+
 def workbook_name(year: int) -> str:
     """The workbook's file name for budget year ``year``."""
     return f"kmf_dekomponering_{year}.xlsx"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from kmf.danish import format_date, format_number
-from kmf.report.labels import EFFECTS, MAIN_EFFECTS
+from kmf.report.labels import DPI, EFFECTS, FIGURE_WIDTH, MAIN_EFFECTS, method_words
 from kmf.report.write import FILES_KEY, MANIFEST, write_folder
 from kmf.series import Historik, Spor
 
@@ -61,9 +61,9 @@ def _fill_track(spor: Spor, folder: Path) -> None:
     from kmf.report.track_excel import track_workbook
 
     track_workbook(spor, folder / track_workbook_name(spor.aar))
-    track_figure(spor).savefig(folder / "figur_spor.png", dpi=150)
+    track_figure(spor).savefig(folder / "figur_spor.png", dpi=DPI)
     if spor.traefsikkerhed_enheder is not None:
-        accuracy_figure(spor).savefig(folder / "figur_traefsikkerhed.png", dpi=150)
+        accuracy_figure(spor).savefig(folder / "figur_traefsikkerhed.png", dpi=DPI)
     _manifest(folder, spor.manifest)
 
 
@@ -73,7 +73,7 @@ def _fill_history(historik: Historik, folder: Path) -> None:
     from kmf.report.track_excel import history_workbook
 
     history_workbook(historik, folder / history_workbook_name())
-    history_figure(historik).savefig(folder / "figur_historik.png", dpi=150)
+    history_figure(historik).savefig(folder / "figur_historik.png", dpi=DPI)
     _manifest(folder, historik.manifest)
 
 
@@ -92,7 +92,8 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
         figure = ax.get_figure()
         assert isinstance(figure, Figure)
         return figure, ax
-    figure = Figure(figsize=size, layout="constrained")
+    figure = Figure(figsize=size)
+    figure.set_layout_engine("constrained", w_pad=0.15, h_pad=0.1)  # a margin round the figure
     return figure, figure.add_subplot()
 
 
@@ -110,12 +111,12 @@ def _style(ax: Axes, title: str, subtitle: str, ylabel: str) -> None:
 
 
 def _date_ticks(ax: Axes, x: list[int], labels: list[str]) -> None:
-    many = len(x) > 6
-    ax.set_xticks(x, labels, rotation=45 if many else 0, ha="right" if many else "center")
+    many = len(x) > 4  # "10. september 2018" is long: more than four dates slant
+    ax.set_xticks(x, labels, rotation=30 if many else 0, ha="right" if many else "center")
 
 
 def _date_label(d: date | None) -> str:
-    return "uden dato" if d is None else f"{d.day}/{d.month} {d.year}"
+    return format_date(d)  # "10. april 2018", as the workbooks and the texts write it
 
 
 def track_rows(spor: Spor) -> pl.DataFrame:
@@ -130,7 +131,8 @@ def track_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     rows = track_rows(spor)
     labels = [_date_label(d) for d in rows["opgoerelsesdato"].to_list()]
     x = list(range(len(labels)))
-    figure, ax = _axes(ax, (8, 4.5))
+    own = ax is None
+    figure, ax = _axes(ax, (FIGURE_WIDTH, 4.5))
     for part in PARTS:
         effect = EFFECTS[part]
         ax.plot(x, rows[f"{part}_pct"].to_list(), marker="o", markersize=4,
@@ -140,12 +142,23 @@ def track_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     _date_ticks(ax, x, labels)
     name = rows["navn"][0] if rows.height else ""
     _style(ax, f"Prognosespor {spor.aar}: ændring ift. budgettet pr. opgørelsesdato",
-           f"{name}, pct. af budgettet (ØA) efter metode {spor.metode}",
+           f"{name}, pct. af budgettet (ØA) efter {method_words(spor.metode)}",
            "Pct. af budgettet")  # fmt: skip
     ax.margins(y=0.15)
-    ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12),
-              frameon=False)  # fmt: skip
+    _legend_below(figure, ax, own)
     return figure
+
+
+def _legend_below(figure: Figure, ax: Axes, own: bool) -> None:
+    """The legend under the plot, below the (slanted) date labels: in a figure of its own
+    a figure legend the layout makes room for; in another's axes, under those axes."""
+    if own:
+        handles, labels = ax.get_legend_handles_labels()
+        figure.legend(handles, labels, ncols=5, fontsize=8, loc="outside lower center",
+                      frameon=False)  # fmt: skip
+    else:
+        ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                  frameon=False)  # fmt: skip
 
 
 def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
@@ -167,7 +180,8 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     land = units.filter(pl.col("niveau") == "land")
     labels = [_date_label(d) for d in land["opgoerelsesdato"].to_list()]
     x = list(range(len(labels)))
-    figure, ax = _axes(ax, (8, 4.5))
+    own = ax is None
+    figure, ax = _axes(ax, (FIGURE_WIDTH, 4.5))
     ax.fill_between(x, spread["lav"].to_list(), spread["hoej"].to_list(), color="#dde5f0",
                     label="Kommuner, laveste til højeste")  # fmt: skip
     ax.fill_between(x, spread["q1"].to_list(), spread["q3"].to_list(), color="#9fb6d6",
@@ -178,7 +192,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
     _style(ax, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
            f"Prognose minus endelig opgørelse{truth}, pct. af den endelige", "Pct.")  # fmt: skip
-    ax.legend(fontsize=8, loc="best", frameon=False)
+    _legend_below(figure, ax, own)
     return figure
 
 
@@ -189,7 +203,8 @@ def history_figure(historik: Historik, ax: Axes | None = None) -> Figure:
     land = historik.historik.filter(pl.col("niveau") == "land")
     years = land["aar"].to_list()
     x = list(range(len(years)))
-    figure, ax = _axes(ax, (max(5.0, 1.4 * len(years) + 3), 4.5))
+    own = ax is None
+    figure, ax = _axes(ax, (FIGURE_WIDTH, 4.5))
     positive, negative = stacked_effects(ax, x, land, width=0.6)
     total = land["aendring_pct"].to_list()
     ax.scatter(x, total, color=BLACK, s=30, zorder=3, label="Ændring i alt")
@@ -198,12 +213,11 @@ def history_figure(historik: Historik, ax: Axes | None = None) -> Figure:
                     fontsize=9)  # fmt: skip
     ax.set_xticks(x, [str(y) for y in years])
     _style(ax, "Historik: ændring ift. budgettet og effekterne pr. budgetår",
-           f"{land['navn'][0]}, pct. af budgettet (ØA) efter metode {historik.metode}",
+           f"{land['navn'][0]}, pct. af budgettet (ØA) efter {method_words(historik.metode)}",
            "Pct. af budgettet")  # fmt: skip
     top, bottom = max([0.0, *positive, *total]), min([0.0, *negative, *total])
     room = 0.12 * ((top - bottom) or 1.0)
     ax.set_ylim(bottom - room, top + room)
     ax.set_xlim(-0.7, len(x) - 0.3)
-    ax.legend(ncols=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08),
-              frameon=False)  # fmt: skip
+    _legend_below(figure, ax, own)
     return figure

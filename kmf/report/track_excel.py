@@ -14,11 +14,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.compute.accuracy import WITHIN_PCT
-from kmf.danish import format_date, format_dates
+from kmf.danish import format_date, format_dates, format_kr
 from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
 from kmf.report.excel_pages import dataset_name, files_table, source_text
 from kmf.report.excel_style import (
     BOLD,
+    DATE_FORMAT,
+    DATE_WIDTH,
     HEADER_FILL,
     ITALIC,
     LINE_HEIGHT,
@@ -31,15 +33,12 @@ from kmf.report.excel_style import (
     print_setup,
     text,
 )
+from kmf.report.unused import unused_cuts
+from kmf.result import ManifestCut
 from kmf.series import Historik, Spor
 
 KR_NOTE = "Kolonnerne i kr. er med, så tallene kan efterregnes."
 ABOUT_WIDTHS = (34, 60, 14, 66)
-
-
-def _iso_dates(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates as ISO text: the table cells are numbers or text (SPEC §7: output writes ISO)."""
-    return frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
 
 
 def track_workbook(spor: Spor, path: Path) -> None:
@@ -47,7 +46,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     oea = f"ØA{spor.aar % 100:02d}"
-    dated = [Col("opgoerelsesdato", "Opgørelses-\ndato", 0, 12)]
+    dated = [Col("opgoerelsesdato", "Opgørelsesdato", 0, DATE_WIDTH)]
     effects = effect_columns(1, split="omraademikseffekt_pct" in spor.spor.columns)
     top = spor.spor.filter(pl.col("niveau") != "kommune")
     days = [d for d in spor.datoer if d is not None]
@@ -63,7 +62,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
             f"Prognosespor {spor.aar}: udvikling i forventet skøn af KMF-afregning ift. {oea} "
             "pr. opgørelsesdato, regioner og hele landet",
             "Pct./pct.-point",
-            _iso_dates(top),
+            top,
             dated + effects,
             notes=[
                 "Anm.: Hver række er prognosen pr. opgørelsesdatoen (tabel B1 for hele landet og "
@@ -79,7 +78,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
             f"Prognosespor {spor.aar}: tabel B1 pr. opgørelsesdato, hele landet, regioner og "
             "kommuner",
             "Pct./pct.-point",
-            _iso_dates(spor.spor),
+            spor.spor,
             dated + effects,
             notes=[
                 "Anm.: For hver opgørelsesdato tabel B1: hele landet, derefter hver region med "
@@ -97,7 +96,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
             Table(
                 f"Træfsikkerhed {spor.aar} for alle enheder{truth}",
                 "Kr. og pct. af den endelige opgørelse",
-                _iso_dates(spor.traefsikkerhed_enheder),
+                spor.traefsikkerhed_enheder,
                 [
                     *dated,
                     Col("kmf_prognose_kr", "Prognose, kr.", 0, 16, thousands=True),
@@ -113,6 +112,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
                 ],
             ),
         )
+    cuts = [ManifestCut(**c) for c in spor.manifest["opgoerelser"]]
     facts: list[tuple[str, Any]] = [
         ("Budgetår", str(spor.aar)),
         ("Opgørelsesdatoer", ", ".join(_iso(d) for d in spor.datoer)),
@@ -121,6 +121,9 @@ def track_workbook(spor: Spor, path: Path) -> None:
             "Endelig opgørelse (træfsikkerhed)",
             "ingen i data" if spor.traefsikkerhed is None else _iso(spor.endelig_dato),
         ),
+        ("Rækker, der ikke bruges", format_kr(spor.manifest["raekker_ikke_brugt"])),
+        # which cuts those are, and why the track leaves them out
+        *((f"  {u.cut}", u.said) for u in unused_cuts(spor.aar, cuts)),
     ]
     _about(wb.create_sheet("Om kørslen"), spor.manifest, spor.titel, facts)
     wb.save(path)
@@ -189,7 +192,7 @@ def _sheet(wb: Workbook, name: str, table: Table) -> None:
 
 
 def _iso(d: Any) -> str:
-    """A date in a note or a fact of "Om kørslen": Danish prose (the tables keep ISO)."""
+    """A date in a note or a fact of "Om kørslen": Danish prose, as the date cells show it."""
     return format_date(d)
 
 
@@ -217,7 +220,7 @@ def _about(ws: Worksheet, manifest: dict[str, Any], titel: str | None, extra: li
 
 
 ACCURACY_COLUMNS = [
-    ("opgoerelsesdato", "Opgørelses-\ndato", 12, None),
+    ("opgoerelsesdato", "Opgørelsesdato", DATE_WIDTH, None),
     ("land_fejl_pct", "Afvigelse,\npct.", 14, "Hele landet"),
     ("kommuner_mae_pct", "Gennemsnitlig\nnumerisk\nafvigelse, pct.", 15, "Kommunerne"),
     ("kommuner_median_abs_pct", "Median af\nnumerisk\nafvigelse, pct.", 15, "Kommunerne"),
@@ -254,7 +257,7 @@ def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str, source: str) -> None:
     rows = spor.traefsikkerhed.iter_rows(named=True)
     row = 5
     for row, values in enumerate(rows, start=6):
-        text(ws, row, 1, _iso(values["opgoerelsesdato"]))
+        number(ws, row, 1, values["opgoerelsesdato"], DATE_FORMAT)
         for j, (name, *_) in enumerate(ACCURACY_COLUMNS[1:], start=2):
             number(ws, row, j, values[name], number_format(values[name], 1))
     width = sum(c[2] for c in ACCURACY_COLUMNS)
