@@ -53,6 +53,38 @@ REGION_ORDER: tuple[int, ...] = (1084, 1085, 1083, 1082, 1081)
 
 LAND_CODE = "DK"
 LAND_NAME = "Hele landet"
+# How many kommuner the whole country has: data with fewer hold part of the country, and
+# their sums are named for what they are (see ``land_name``).
+KOMMUNER_IN_ALL = 98
+
+
+def whole_country(kommuner: int) -> bool:
+    """Whether data with this many kommuner hold the whole country."""
+    return kommuner >= KOMMUNER_IN_ALL
+
+
+def land_name(kommuner: int) -> str:
+    """The name of the sum over all kommuner of the data: "Hele landet" where the data hold
+    all 98, else "I alt, 1 kommune" / "I alt, 11 kommuner"."""
+    if whole_country(kommuner):
+        return LAND_NAME
+    return f"I alt, {kommuner} kommune" + ("" if kommuner == 1 else "r")
+
+
+def region_name(name: str, have: int, of: int) -> str:
+    """A region's name, with how many of its kommuner the data hold where not all."""
+    return name if have >= of else f"{name} ({have} af {of} kommuner)"
+
+
+def partial_note(kommuner: int) -> str:
+    """The one sentence said where the data hold part of the country ("" for all 98)."""
+    if whole_country(kommuner):
+        return ""
+    return (
+        f"Data har {kommuner} af de {KOMMUNER_IN_ALL} kommuner, så summerne er kun for "
+        "disse kommuner, og rangordninger og sammenligninger med hele landet er udeladt."
+    )
+
 
 # The 17 cells of a unit: psykiatri only in ej_aldersdiff, the other areas in the four age groups.
 CELLS: tuple[tuple[str, str], ...] = tuple(

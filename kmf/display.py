@@ -194,7 +194,8 @@ def summary_text(
     change, and how to see the tables."""
     when = "" if dato is None else f" pr. {format_date(dato)}"
     return (
-        f"<kmf.Result: budgetår {aar}{when}, metode {metode}, {kommuner} kommuner; Hele landet: "
+        f"<kmf.Result: budgetår {aar}{when}, metode {metode}, {kommuner} kommuner; "
+        f"{land.get('navn', 'Hele landet')}: "
         f"budget {format_mio(land['kmf_budget_kr'])} mio. kr., ændring "
         f"{format_pct(land['aendring_pct'], 1, sign=True)} pct. "
         "Tabellerne: .b1 … .b4, .tabel(1) … .tabel(6)>"

@@ -3,7 +3,7 @@ report writer, so ``Result.write`` works without the result importing the report
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from kmf._meta import version
 from kmf.compute import population as citizens
 from kmf.compute import tables
 from kmf.compute.accuracy import settlement, settlement_cuts, settlement_last_year
+from kmf.compute.checks import unusual_changes
 from kmf.compute.decompose import METHODS, NEEDS_POPULATION, effects
 from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_year, require_finite
 from kmf.compute.timeline import cut_keys, parse_date
@@ -110,6 +111,9 @@ def run(
     b2, b3 = tables.table_b2_b3(cells.cells, order)
     b4 = tables.table_b4(cells.cells, order)
     t4, t5, t6 = tables.table_4_5_6(b1)
+    if not codes.whole_country(cells.kommuner.height):
+        # tabel 4–6 rank all 98 kommuner: for part of the country they are left empty
+        t4, t5, t6 = t4.clear(), t5.clear(), t6.clear()
     tabeller = {
         1: tables.table_1(b1),
         2: tables.table_2(b1),
@@ -123,6 +127,11 @@ def run(
     for name, optional in (("befolkning", befolkning), ("borger", borger)):
         if optional is not None:
             require_finite(optional, "kode", f"tabel {name}")
+    manifest = manifest_for(data, year, method, cells, later)
+    # said, not hidden: data for part of the country, and changes beyond ±25 pct.
+    partial = codes.partial_note(cells.kommuner.height)
+    extra = ([partial] if partial else []) + unusual_changes(b1)
+    manifest = replace(manifest, bemaerkninger=manifest.bemaerkninger + tuple(extra))
     return Result(
         aar=year,
         metode=method,
@@ -133,7 +142,7 @@ def run(
         tabeller=tabeller,
         celler=cells.cells,
         kommuner=cells.kommuner,
-        manifest=manifest_for(data, year, method, cells, later),
+        manifest=manifest,
         titel=data.settings.titel,
         metoder=tables.table_methods(b1_by_method) if method == ALL_METHODS else None,
         dato=basis.dato,

@@ -97,6 +97,21 @@ def write_dataset(
 
 
 def national_budget(rows: list[dict], year: int, level: float = 1.05) -> list[dict]:
-    """A national budget near the base cut's KMF (so percentages are realistic)."""
-    base = sum(r["kmf"] for r in rows if r["aar"] == year - 2 and r["takstaar"] == year)
-    return [{"aar": year, "kmf_budget_kr": base * level}, {"aar": year - 1, "kmf_budget_kr": 1.0}]
+    """A budget near the base cut's KMF (so percentages are realistic): one row for the
+    whole country where the rows hold all 98 kommuner; else, as a national budget needs
+    all 98 (SPEC §3), one row per kommune with the share a national budget would give it
+    (K^b_k = level · K⁰_k, the same numbers)."""
+    base_rows = [r for r in rows if r["aar"] == year - 2 and r["takstaar"] == year]
+    by_kommune: dict[int, float] = {}
+    for r in base_rows:
+        by_kommune[r["kommunekode"]] = by_kommune.get(r["kommunekode"], 0.0) + r["kmf"]
+    if len(by_kommune) >= 98:
+        base = sum(by_kommune.values())
+        return [
+            {"aar": year, "kmf_budget_kr": base * level},
+            {"aar": year - 1, "kmf_budget_kr": 1.0},
+        ]
+    return [
+        {"aar": year, "kommunekode": k, "kmf_budget_kr": v * level}
+        for k, v in sorted(by_kommune.items())
+    ]

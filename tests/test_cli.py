@@ -28,7 +28,8 @@ def dataset(tmp_path: Path, n: int = 30) -> Path:
 
 def test_run_writes_every_table_and_the_manifest(tmp_path: Path) -> None:
     out = tmp_path / "ud"
-    result = CliRunner().invoke(app, ["run", str(dataset(tmp_path)), "--out", str(out)])
+    # all 98 kommuner: tabel 4–6 rank them (for part of the country they are empty)
+    result = CliRunner().invoke(app, ["run", str(dataset(tmp_path, n=98)), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "budgetår 2021" in result.stdout
     assert result.stderr == ""
@@ -40,12 +41,12 @@ def test_run_writes_every_table_and_the_manifest(tmp_path: Path) -> None:
         assert csv.height == parquet.height
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["aar"] == T
-    assert manifest["kommuner"] == 30
+    assert manifest["kommuner"] == 98
     b1 = pl.read_csv(out / "tabel_b1.csv", schema_overrides={"kode": pl.String})
-    assert b1.height == 1 + 5 + 30
-    # tabel 4–6: ten kommuner each and Hele landet below; 5 is the middle ten (ranks 11–20)
+    assert b1.height == 1 + 5 + 98
+    # tabel 4–6: ten kommuner each and Hele landet below; 5 is the middle ten (ranks 45–54)
     t5 = pl.read_csv(out / "tabel_5.csv", schema_overrides={"kode": pl.String})
-    assert t5["rang"].to_list()[:10] == list(range(11, 21))
+    assert t5["rang"].to_list()[:10] == list(range(45, 55))
     assert t5["kode"].to_list()[-1] == "DK"
     t6 = pl.read_csv(out / "tabel_6.csv", schema_overrides={"kode": pl.String})
     ranked = b1.filter(pl.col("niveau") == "kommune").sort("aendring_pct")

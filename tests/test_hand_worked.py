@@ -51,8 +51,12 @@ ROWS = [
     _row(851, 2018, "endelig", 2020, "65-79", "somatik", 500, 100),
     _row(851, 2018, "endelig", 2020, "ej_aldersdiff", "psykiatri", 100, 40),  # K0 = 190
 ]
-# National budget 1320 = 2 × (470 + 190): g = 2 for both, K^b = 940 and 380.
-BUDGET = [{"aar": 2020, "kmf_budget_kr": 1320.0}]
+# Two kommuner of 98: a budget per kommune (a national budget needs all 98), the split a
+# national 1320 = 2 × (470 + 190) would give: g = 2 for both, K^b = 940 and 380.
+BUDGET = [
+    {"aar": 2020, "kommunekode": 101, "kmf_budget_kr": 940.0},
+    {"aar": 2020, "kommunekode": 851, "kmf_budget_kr": 380.0},
+]
 
 # København. Forecast cells ×1.1: 3-64 P 1100 K 220; 80+ P 550 K 275; ej P 220 K 110.
 #   P^f = 1870, K^f = 605. Budget cells ×2: 3-64 (somatik + almen) P 2600 K 500;
@@ -122,9 +126,11 @@ def test_kommune_effects_follow_the_formulas(result: kmf.Result, kode: str, expe
 
 def test_regions_and_land_are_sums_of_kommuner(result: kmf.Result) -> None:
     hovedstaden = _b1_row(result, "1084")
-    assert hovedstaden["navn"] == "Region Hovedstaden"
+    # the data hold 1 of the region's 29 kommuner and 2 of 98: the sums say so
+    assert hovedstaden["navn"] == "Region Hovedstaden (1 af 29 kommuner)"
     assert hovedstaden["aktivitetseffekt_kr"] == pytest.approx(KBH["A"])
     land = _b1_row(result, "DK")
+    assert land["navn"] == "I alt, 2 kommuner"
     for key, column in (
         ("A", "aktivitetseffekt"),
         ("B", "aldersgruppeeffekt"),
@@ -193,9 +199,13 @@ def test_tabel_2_and_3_count_kommuner(result: kmf.Result) -> None:
 
 def test_tabel_4_ranks_by_change_in_pct(result: kmf.Result) -> None:
     # København −335/940 = −35.6 %, Aalborg −146/380 = −38.4 %: København ranks first.
-    t4 = result.tabel(4)
+    from kmf.compute.tables import table_4_5_6
+
+    t4 = table_4_5_6(result.b1)[0]
     assert t4["kode"].to_list() == ["101", "851", "DK"]
     assert t4["rang"].to_list() == [1, 2, None]
+    # the run's tabel 4–6 rank all 98 kommuner: for these 2 of 98 they are empty
+    assert result.tabel(4).height == 0 and result.tabel(4).columns == t4.columns
 
 
 def test_celler_hold_the_scaled_cells(result: kmf.Result) -> None:

@@ -68,9 +68,9 @@ def test_excel_workbook(rows, reference, tmp_path: Path) -> None:
     for r in rows:
         sheet.append([r[c] for c in columns])
     budget = wb.create_sheet("Budget")
-    budget.append(["aar", "kmf_budget_kr"])
+    budget.append(["aar", "kommunekode", "kmf_budget_kr"])
     for b in national_budget(rows, T):
-        budget.append([b["aar"], b["kmf_budget_kr"]])
+        budget.append([b["aar"], b.get("kommunekode"), b["kmf_budget_kr"]])
     wb.save(tmp_path / "data.xlsx")
     same_b1(reference, kmf.run(tmp_path / "data.xlsx", aar=T).b1)
 
@@ -113,9 +113,7 @@ def test_takstaar_column_is_optional_for_the_forecast_cuts(rows, tmp_path: Path)
 
 def test_year_from_kmf_toml_and_latest_foreloebig(rows, tmp_path: Path) -> None:
     older = random_rows([101, 265, 751, 851], T - 1, seed=9)
-    write_dataset(
-        tmp_path, rows + older, national_budget(rows, T)[:1] + national_budget(older, T - 1)[:1]
-    )
+    write_dataset(tmp_path, rows + older, national_budget(rows, T) + national_budget(older, T - 1))
     assert kmf.run(tmp_path).aar == T  # the latest year with a foreløbig cut
     (tmp_path / "kmf.toml").write_text(f"aar = {T - 1}\ntitel = 'Test'\n", encoding="utf-8")
     result = kmf.run(tmp_path)
@@ -148,16 +146,16 @@ def test_psykiatri_is_moved_to_ej_aldersdiff_and_counted(rows, tmp_path: Path) -
 
 def test_per_kommune_budget_is_used_as_given(rows, tmp_path: Path) -> None:
     budget = [
-        {"aar": T, "kommunekode": k, "kmf_budget_kr": 1e7 * (i + 1)}
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": 5e7 * (i + 1)}
         for i, k in enumerate([101, 265, 751, 851])
     ]
     write_dataset(tmp_path, rows, budget)
     b1 = kmf.run(tmp_path, aar=T).b1
     got = dict(zip(b1["kode"].to_list(), b1["kmf_budget_kr"].to_list(), strict=True))
-    assert got["101"] == pytest.approx(1e7, rel=1e-12)
-    assert got["851"] == pytest.approx(4e7, rel=1e-12)
-    assert got["DK"] == pytest.approx(1e8, rel=1e-12)
-    assert got["1085"] == pytest.approx(2e7, rel=1e-12)  # Sjælland: only 265 Roskilde
+    assert got["101"] == pytest.approx(5e7, rel=1e-12)
+    assert got["851"] == pytest.approx(2e8, rel=1e-12)
+    assert got["DK"] == pytest.approx(5e8, rel=1e-12)
+    assert got["1085"] == pytest.approx(1e8, rel=1e-12)  # Sjælland: only 265 Roskilde
 
 
 def test_one_parquet_file_per_cut(rows, reference, tmp_path: Path) -> None:

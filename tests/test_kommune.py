@@ -236,7 +236,8 @@ def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
     report = kmf.kommune(alone, 851)
     assert report.sammenligning == ()
     assert report.overblik["niveau"].to_list() == ["kommune", "region", "land"]
-    assert "ingen andre kommuner at sammenligne med" in report.tekst
+    # one kommune of 98: no rank, no comparison with a sum of itself, said once
+    assert "af de 98 kommuner" in report.tekst and "Sammenligningsgruppen" not in report.tekst
     assert len(report.write(tmp_path / "ud")) == 5  # with the notat
 
 
@@ -441,10 +442,11 @@ def test_the_national_text_names_no_increase_where_all_fall(hand: kmf.Result) ->
     # both kommuner fall (−35,6 and −38,4 pct.): tests/test_hand_worked.py
     text = national_markdown(hand)
     assert "stigning" not in text and "stige i" not in text
-    # the largest fall first
-    assert "afregningen forventes at falde i Region Nordjylland (38,4 pct.) og Region " in text
+    # the largest fall first; the regions named with how many of their kommuner the data hold
+    assert "falde i Region Nordjylland (1 af 11 kommuner; 38,4 pct.) og Region " in text
     assert "Prognosen ligger dermed 36,4 pct. under budgettet." in text
-    assert "Det største fald i forhold til budgettet ses i Aalborg (38,4 pct.)" in text
+    # 2 of 98 kommuner: the largest changes (a ranking) are left out, and that is said
+    assert "Det største fald" not in text and "Data har 2 af de 98 kommuner" in text
 
 
 # --- the workbook ---------------------------------------------------------------------------

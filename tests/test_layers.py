@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "kmf.cli.encoding",
     ),
     ("kmf.io",),
-    ("kmf.compute.timeline",),
+    ("kmf.compute.timeline", "kmf.compute.checks"),
     ("kmf.compute.forecast",),
     ("kmf.compute.decompose",),
     (

@@ -189,7 +189,7 @@ def _one_kommune(tmp_path: Path, change: str) -> pl.DataFrame:
             common | {"aar": 2020, "opgoerelse": "foreloebig", "takstaar": 2020,
                       "produktionsvaerdi": p * factor_p, "kmf": k * factor_k},
         ]  # fmt: skip
-    write_dataset(tmp_path, rows, [{"aar": 2020, "kmf_budget_kr": 325.0}])
+    write_dataset(tmp_path, rows, [{"aar": 2020, "kommunekode": 101, "kmf_budget_kr": 325.0}])
     return pl.concat((
         kmf.run(tmp_path, aar=2020, metode=m).b1.filter(pl.col("kode") == "101")
         .with_columns(pl.lit(m).alias("metode"))

@@ -201,7 +201,7 @@ def test_matches_the_oracle_and_the_identities(recipe: Recipe, form: str) -> Non
     for column in (*FIVE, "indbyggere_budget", "indbyggere_prognose"):
         assert abs(table["DK"][column] - kommuner[column].sum()) <= 1e-9 * max(scale, 1)
         for region in r.befolkning.filter(pl.col("niveau") == "region").iter_rows(named=True):
-            members = kommuner.filter(pl.col("region") == region["navn"])[column].sum()
+            members = kommuner.filter(pl.col("region") == region["region"])[column].sum()
             assert abs(region[column] - members) <= 1e-9 * max(scale, 1)
     # B1 with the method: A = N + u, B = n, C = C1 + C2, Øvrige 0
     b1 = {row["kode"]: row for row in r.b1.iter_rows(named=True)}

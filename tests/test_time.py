@@ -45,7 +45,6 @@ T1_END = {"2020-01-10": (400, 200), "2020-04-10": (480, 250)}
 BASE = {"2019-11-01": (500, 250), "2020-05-01": (520, 260)}
 # T endelig (takstaar T): the truth is the latest date, 2021-04-10.
 T_END = {"2021-01-10": (1, 1), "2021-04-10": (550, 275)}
-BUDGET = 900.0  # K⁰ is 2:1 in both base cuts, so K^b = 600 and 300 at every date
 
 ROWS = [
     *(r for d, v in T_FORE.items() for r in _cut(T, "foreloebig", T, d, *v)),
@@ -63,6 +62,9 @@ FORECAST = {
 }
 TRUTH = {101: 550.0, 851: 275.0}
 BUDGET_K = {101: 600.0, 851: 300.0}
+# two kommuner of 98: a budget per kommune (SPEC §3); K⁰ is 2:1 in both base cuts, so these
+# are the split a national 900 would give at every date
+BUDGET_ROWS = [{"aar": T, "kommunekode": k, "kmf_budget_kr": v} for k, v in BUDGET_K.items()]
 
 
 def _error(f: float, e: float) -> float:
@@ -71,9 +73,7 @@ def _error(f: float, e: float) -> float:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_dataset(
-        tmp_path_factory.mktemp("tid"), ROWS, [{"aar": T, "kmf_budget_kr": BUDGET}]
-    )
+    return write_dataset(tmp_path_factory.mktemp("tid"), ROWS, BUDGET_ROWS)
 
 
 def _land(b1: pl.DataFrame) -> dict:
@@ -197,7 +197,7 @@ def test_accuracy_against_the_latest_endelig_cut(folder: Path) -> None:
 
 def test_a_track_without_t_endelig_has_no_accuracy(tmp_path: Path) -> None:
     rows = [r for r in ROWS if not (r["aar"] == T and r["opgoerelse"] == "endelig")]
-    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    folder = write_dataset(tmp_path, rows, BUDGET_ROWS)
     track = kmf.spor(folder)
     assert track.traefsikkerhed is None
     assert "tabel_traefsikkerhed" not in track.named_tables()
@@ -209,12 +209,12 @@ def test_unused_cuts_change_nothing(tmp_path: Path, folder: Path) -> None:
         *_cut(T - 1, "endelig", T - 1, "2020-12-10", 9, 9),  # after every date
         *_cut(T - 2, "endelig", T, "2020-10-01", 9, 9),  # after every date with a basis
     ]
-    more = write_dataset(tmp_path, ROWS + extra, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    more = write_dataset(tmp_path, ROWS + extra, BUDGET_ROWS)
     assert kmf.spor(more).spor.equals(kmf.spor(folder).spor)
 
 
 def test_the_order_of_the_rows_changes_nothing(tmp_path: Path, folder: Path) -> None:
-    shuffled = write_dataset(tmp_path, ROWS[::-1], [{"aar": T, "kmf_budget_kr": BUDGET}])
+    shuffled = write_dataset(tmp_path, ROWS[::-1], BUDGET_ROWS)
     assert kmf.spor(shuffled).spor.equals(kmf.spor(folder).spor)
 
 
@@ -230,7 +230,7 @@ def test_parquet_dates_give_the_same_track(tmp_path: Path, folder: Path) -> None
 def test_a_cut_mixing_dated_and_undated_rows_stops(tmp_path: Path) -> None:
     rows = [dict(r) for r in ROWS]
     rows[0]["opgoerelsesdato"] = None
-    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    folder = write_dataset(tmp_path, rows, BUDGET_ROWS)
     with pytest.raises(kmf.DataError, match="blander rækker med og uden opgørelsesdato"):
         kmf.load(folder)
 
@@ -238,7 +238,7 @@ def test_a_cut_mixing_dated_and_undated_rows_stops(tmp_path: Path) -> None:
 def test_a_bad_date_in_the_data_names_its_line(tmp_path: Path) -> None:
     rows = [dict(r) for r in ROWS]
     rows[2]["opgoerelsesdato"] = "2020-02-30"
-    folder = write_dataset(tmp_path, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+    folder = write_dataset(tmp_path, rows, BUDGET_ROWS)
     with pytest.raises(kmf.DataError) as info:
         kmf.load(folder)
     assert "kolonne 'opgoerelsesdato'" in str(info.value)
@@ -271,7 +271,12 @@ def _two_years(tmp_path: Path) -> Path:
     # base 2019 endelig at 2021 takster.
     rows += _cut(2021, "foreloebig", 2021, "2021-06-10", 300, 150)
     rows += _cut(2019, "endelig", 2021, "2020-12-01", 700, 300)
-    budget = [{"aar": T, "kmf_budget_kr": BUDGET}, {"aar": 2021, "kmf_budget_kr": 1500.0}]
+    # 2021: 1500 split by K⁰ 700 : 300
+    budget = [
+        *BUDGET_ROWS,
+        {"aar": 2021, "kommunekode": 101, "kmf_budget_kr": 1050.0},
+        {"aar": 2021, "kommunekode": 851, "kmf_budget_kr": 450.0},
+    ]
     return write_dataset(tmp_path, rows, budget)
 
 
@@ -333,7 +338,8 @@ def test_cli_spor_historik_and_run_on_a_date(tmp_path: Path) -> None:
     assert manifest["opgoerelsesdato"] == "2020-03-10"
     done = runner.invoke(app, [*args[:4], "--out", str(tmp_path / "r2")])  # the latest date
     assert done.exit_code == 0, done.output
-    assert done.stdout.count("Bemærk") == 1
+    # the date without a basis, and (2 of 98 kommuner) the part of the country, said once
+    assert done.stdout.count("Bemærk") == 2 and done.stdout.count("af de 98 kommuner") == 1
     assert "10. september 2020 har ikke alle opgørelser" in done.stdout
     missing = runner.invoke(app, [*args[:5], "2020-09-10", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2
@@ -367,15 +373,16 @@ def test_xlsx_dates_as_date_cells(tmp_path: Path, folder: Path) -> None:
     for r in ROWS:
         ws.append([D(r[c]) if c == "opgoerelsesdato" else r[c] for c in columns])
     budget = wb.create_sheet("budget")
-    budget.append(["aar", "kmf_budget_kr"])
-    budget.append([T, BUDGET])
+    budget.append(["aar", "kommunekode", "kmf_budget_kr"])
+    for r in BUDGET_ROWS:
+        budget.append([r["aar"], r["kommunekode"], r["kmf_budget_kr"]])
     wb.save(tmp_path / "data.xlsx")
     assert kmf.spor(tmp_path / "data.xlsx").spor.equals(kmf.spor(folder).spor)
 
 
 def test_frames_with_a_date_column(folder: Path, tmp_path: Path) -> None:
     activity = pl.DataFrame(ROWS).with_columns(pl.col("opgoerelsesdato").str.to_date())
-    budget = pl.DataFrame({"aar": [T], "kmf_budget_kr": [BUDGET]})
+    budget = pl.DataFrame(BUDGET_ROWS)
     track = kmf.spor({"aktivitet": activity, "budget": budget})
     assert track.spor.equals(kmf.spor(folder).spor)
     track.write(tmp_path / "ud")
@@ -457,7 +464,7 @@ def test_the_figures_show_the_tables(folder: Path, tmp_path: Path) -> None:
     assert lines["Ændring i alt"] == pytest.approx(aalborg["aendring_pct"].to_list())
     assert lines["A. Aktivitetseffekt"] == pytest.approx(aalborg["aktivitetseffekt_pct"].to_list())
     ax = accuracy_figure(track).axes[0]
-    land = next(line for line in ax.lines if line.get_label() == "Hele landet")
+    land = next(line for line in ax.lines if line.get_label() == "I alt, 2 kommuner")
     # the land's error by date, as worked out by hand above
     assert list(land.get_ydata()) == pytest.approx(
         [100 * (750 - 825) / 825, 100 * (660 - 825) / 825, 100 * (930 - 825) / 825]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import kmf
 from kmf.compute.timeline import year_before
 from tests.factory import write_dataset
-from tests.test_time import BUDGET, ROWS, T, _cut
+from tests.test_time import BUDGET_ROWS, ROWS, T, _cut
 
 PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -27,7 +27,7 @@ BASELINE: dict[str, pl.DataFrame] = {}
 def _track(rows: list[dict]) -> pl.DataFrame:
     folder = Path(tempfile.mkdtemp(prefix="kmf-tid-"))
     try:
-        write_dataset(folder, rows, [{"aar": T, "kmf_budget_kr": BUDGET}])
+        write_dataset(folder, rows, BUDGET_ROWS)
         return kmf.spor(folder).spor
     finally:
         shutil.rmtree(folder)
@@ -98,7 +98,12 @@ def test_29_february_pairs_with_28_february(year: int, before: int, decoy: int) 
     ]
     folder = Path(tempfile.mkdtemp(prefix="kmf-tid-"))
     try:
-        write_dataset(folder, rows, [{"aar": year, "kmf_budget_kr": 500.0}])
+        # a budget per kommune (two of 98): the split of 500 by K⁰ 400 : 100
+        budget = [
+            {"aar": year, "kommunekode": 101, "kmf_budget_kr": 400.0},
+            {"aar": year, "kommunekode": 851, "kmf_budget_kr": 100.0},
+        ]
+        write_dataset(folder, rows, budget)
         result = kmf.run(folder)
     finally:
         shutil.rmtree(folder)

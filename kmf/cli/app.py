@@ -112,7 +112,8 @@ def run_command(
         with Stage(console, "Beregner effekterne") as done:
             result = run_pipeline(data, aar=aar, metode=metode, dato=dato)
             when = "" if result.dato is None else f" pr. {format_date(result.dato)}"
-            done(f"budgetår {result.aar}{when}, {result.kommuner.height} kommuner, "
+            n = result.kommuner.height
+            done(f"budgetår {result.aar}{when}, {n} kommune{'' if n == 1 else 'r'}, "
                  f"metode {result.metode}")  # fmt: skip
         if result.manifest.datoer_uden_grundlag:
             later = [date.fromisoformat(d) for d in result.manifest.datoer_uden_grundlag]

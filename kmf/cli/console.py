@@ -20,6 +20,7 @@ from rich.console import Console
 
 from kmf import _signals, codes
 from kmf.cli.encoding import can_write, fit
+from kmf.compute.checks import unusual_changes
 from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
@@ -216,7 +217,7 @@ def summary(console: Console, result: Result, out: Path) -> None:
     budget, forecast = (format_mio(land[c]) for c in ("kmf_budget_kr", "kmf_prognose_kr"))
     console.print()
     console.print(
-        f"Hele landet, budgetår {result.aar}: budget {budget} og prognose {forecast} mio. kr."
+        f"{land['navn']}, budgetår {result.aar}: budget {budget} og prognose {forecast} mio. kr."
     )
     rows = [("Ændring", land["aendring_pct"], "pct. af budgettet")]
     rows += [
@@ -237,12 +238,18 @@ def summary(console: Console, result: Result, out: Path) -> None:
         ):
             value = format_pct(citizens[f"{column}_pct"], 1, sign=True)
             console.print(f"  {name:<24}{value:>6} pct.-point")
-    console.print(
-        f"Største stigning: {high['navn']} {format_pct(high['aendring_pct'], 1, sign=True)} pct."
-    )
-    console.print(
-        f"Største fald: {low['navn']} {format_pct(low['aendring_pct'], 1, sign=True)} pct."
-    )
+    if codes.whole_country(kommuner.height):  # a ranking of part of the country is left out
+        console.print(
+            f"Største stigning: {high['navn']} "
+            f"{format_pct(high['aendring_pct'], 1, sign=True)} pct."
+        )
+        console.print(
+            f"Største fald: {low['navn']} {format_pct(low['aendring_pct'], 1, sign=True)} pct."
+        )
+    # the run's own notes, as in the manifest and "Om kørslen" (the data's came on reading)
+    for note in [codes.partial_note(kommuner.height), *unusual_changes(result.b1)]:
+        if note:
+            console.print(f"Bemærk: {note}")
     console.print(written_line(out, workbook_name(result.aar)))
 
 

@@ -65,10 +65,16 @@ def spor_command(
         with Stage(console, "Skriver tabeller, Excel og figurer") as done:
             written = track.write(out, force=force)
             done(f"{len(written)} filer")
+    import polars as pl
+
+    from kmf import codes
     from kmf.report.track import track_rows, track_workbook_name
 
     shown = track_rows(track)  # the unit the figure shows: Hele landet or the kommune
-    who = "hele landet" if track.kommune is None else shown["navn"][0]
+    land = track.spor.filter(pl.col("niveau") == "land")["navn"][0]  # "I alt, N kommuner"
+    who = ("hele landet" if land == codes.LAND_NAME else land) if track.kommune is None else (
+        shown["navn"][0]
+    )  # fmt: skip
     console.print(f"Prognosespor for {track.aar}, {who} (ændring ift. budgettet):")
     for d, pct in zip(shown["opgoerelsesdato"], shown["aendring_pct"], strict=True):
         console.print(f"  {format_date(d)}: "
@@ -81,7 +87,8 @@ def spor_command(
 
         line = (
             f"Træfsikkerhed mod den endelige opgørelse: seneste prognose afviger "
-            f"{format_pct(last['land_fejl_pct'], 1, sign=True)} pct. for hele landet; "
+            f"{format_pct(last['land_fejl_pct'], 1, sign=True)} pct. for "
+            f"{'hele landet' if land == codes.LAND_NAME else land}; "
             f"kommunerne i gennemsnit {format_pct(last['kommuner_mae_pct'], 1)} pct."
         )
         console.print("\n".join(textwrap.wrap(line, 80, subsequent_indent="  ")))
@@ -149,7 +156,7 @@ def historik_command(
             written = history.write(out, force=force)
             done(f"{len(written)} filer")
     land = history.historik.filter(history.historik["niveau"] == "land")
-    console.print("Hele landet, ændring ift. budgettet:")
+    console.print(f"{land['navn'][0]}, ændring ift. budgettet:")
     for year, pct in zip(land["aar"], land["aendring_pct"], strict=True):
         d = history.datoer[year]
         when = "" if d is None else f" (pr. {format_date(d)})"

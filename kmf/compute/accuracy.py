@@ -109,7 +109,8 @@ def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.Da
 
 def accuracy_summary(units: pl.DataFrame) -> pl.DataFrame:
     """``tabel_traefsikkerhed``: per date, the land's error and the spread over kommuner."""
-    absolute = pl.col("fejl_pct").abs()
+    # sorted: a group's rows come in any order, and a float mean in another order may differ
+    absolute = pl.col("fejl_pct").abs().sort()
     kommuner = (
         units.filter(pl.col("niveau") == "kommune")
         .group_by("opgoerelsesdato", maintain_order=True)

@@ -64,6 +64,16 @@ class Method:
 _P_F, _K_F, _P_B, _K_B = P_FORECAST, K_FORECAST, P_BUDGET, K_BUDGET
 
 
+def fixed_sum(*columns: str) -> pl.Expr:
+    """The sum of each float column with its terms in an order fixed by their values.
+
+    A group_by or a window hands a group's rows over in an order that may change from run to
+    run, and a float sum in another order may differ in the last bit; sorted first, the same
+    numbers always give the same sum, so reruns write the same bytes.
+    """
+    return pl.col(*columns).sort().sum()
+
+
 def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
     """Per unit and age group: P, K, the age mix w_a = P_a / P and the KMF share s_a = K_a / P_a.
 
@@ -76,14 +86,14 @@ def age_factors(cells: pl.DataFrame, unit: str) -> pl.DataFrame:
     groups = (
         cells.sort(unit, "aldersgruppe", "sundhedsomraade")
         .group_by(unit, "aldersgruppe")
-        .agg(pl.col(_P_F, _K_F, _P_B, _K_B).sort_by("sundhedsomraade").sum())
+        .agg(fixed_sum(_P_F, _K_F, _P_B, _K_B))
         .sort(unit, "aldersgruppe")
     )
     own_f = pl.when(pl.col(_P_F) > 0).then(pl.col(_K_F) / pl.col(_P_F))
     own_b = pl.when(pl.col(_P_B) > 0).then(pl.col(_K_B) / pl.col(_P_B))
     return groups.with_columns(
-        (pl.col(_P_F) / pl.col(_P_F).sum().over(unit)).alias("w_prognose"),
-        (pl.col(_P_B) / pl.col(_P_B).sum().over(unit)).alias("w_budget"),
+        (pl.col(_P_F) / fixed_sum(_P_F).over(unit)).alias("w_prognose"),
+        (pl.col(_P_B) / fixed_sum(_P_B).over(unit)).alias("w_budget"),
         own_f.is_not_null().alias("s_prognose_defined"),
         own_b.is_not_null().alias("s_budget_defined"),
         pl.coalesce(own_f, own_b, pl.lit(0.0)).alias("s_prognose"),
@@ -128,7 +138,7 @@ def effects(
     totals = (
         cells.sort(unit, "aldersgruppe", "sundhedsomraade")
         .group_by(unit)
-        .agg(pl.col(_K_B, _K_F).sort_by("aldersgruppe", "sundhedsomraade").sum())
+        .agg(fixed_sum(_K_B, _K_F))
     )
     out = (
         pl.DataFrame({unit: units})
@@ -156,7 +166,7 @@ def effects(
 def _age_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarray, np.ndarray]:
     """(units, base, forecast): arrays (units × 5 age groups × factors P, w, s)."""
     f = age_factors(cells, unit).with_columns(
-        pl.col(_P_F).sum().over(unit).alias("_p_f"), pl.col(_P_B).sum().over(unit).alias("_p_b")
+        fixed_sum(_P_F).over(unit).alias("_p_f"), fixed_sum(_P_B).over(unit).alias("_p_b")
     )
     return _arrays(f, unit, ["_p_b", "w_budget", "s_budget"], ["_p_f", "w_prognose", "s_prognose"])
 
@@ -168,10 +178,10 @@ def _cell_level_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarra
     """
     age = [unit, "aldersgruppe"]
     frame = cells.sort(unit, "aldersgruppe", "sundhedsomraade").with_columns(
-        pl.col(_P_F).sum().over(unit).alias("_p_f"),
-        pl.col(_P_B).sum().over(unit).alias("_p_b"),
-        pl.col(_P_F).sum().over(age).alias("_pa_f"),
-        pl.col(_P_B).sum().over(age).alias("_pa_b"),
+        fixed_sum(_P_F).over(unit).alias("_p_f"),
+        fixed_sum(_P_B).over(unit).alias("_p_b"),
+        fixed_sum(_P_F).over(age).alias("_pa_f"),
+        fixed_sum(_P_B).over(age).alias("_pa_b"),
     )
     own_v_f = pl.when(pl.col("_pa_f") > 0).then(pl.col(_P_F) / pl.col("_pa_f"))
     own_v_b = pl.when(pl.col("_pa_b") > 0).then(pl.col(_P_B) / pl.col("_pa_b"))
@@ -202,8 +212,8 @@ def _population_factors(cells: pl.DataFrame, unit: str) -> tuple[list, np.ndarra
         raise ValueError(f"the method 'befolkning' needs the population on the cells: {missing}")
     age = [unit, "aldersgruppe"]
     frame = cells.sort(unit, "aldersgruppe", "sundhedsomraade").with_columns(
-        pl.col(_P_F).sum().over(age).alias("_pa_f"),
-        pl.col(_P_B).sum().over(age).alias("_pa_b"),
+        fixed_sum(_P_F).over(age).alias("_pa_f"),
+        fixed_sum(_P_B).over(age).alias("_pa_b"),
     )
 
     def per_citizen(p: str, n: str) -> pl.Expr:

@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from kmf import codes
+from kmf.compute.checks import require_budget_near_forecast, require_kmf_within_value
 from kmf.compute.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
 from kmf.danish import format_kr
 from kmf.errors import DataError, describe_problem_rows
@@ -112,6 +113,7 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
         if missing:
             raise DataError(_missing_cuts_message(dataset, b.aar, missing))
     _require_same_kommuner(tagged, bases)
+    require_kmf_within_value(tagged, _NO_DATE)
 
     totals = tagged.group_by(KEY, "rolle", "kommunekode").agg(
         exact_sum("kmf"), exact_sum("produktionsvaerdi")
@@ -152,11 +154,13 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
     keys_of_year: dict[int, list[int]] = {}
     for i, b in enumerate(bases):
         keys_of_year.setdefault(b.aar, []).append(i)
-    budgets, kinds = [], set()
+    budgets, kind_of = [], {}
     for year, keys in keys_of_year.items():  # one budget per budget year, not per date
-        budget, kind = _budget_for(dataset, year, base_totals.filter(pl.col(KEY).is_in(keys)))
+        budget, kind_of[year] = _budget_for(
+            dataset, year, base_totals.filter(pl.col(KEY).is_in(keys))
+        )
         budgets.append(budget)
-        kinds.add(kind)
+    kinds = set(kind_of.values())
     kommuner = (
         factor.join(base_totals, on=[KEY, "kommunekode"])
         .join(pl.concat(budgets), on=[KEY, "kommunekode"])
@@ -200,6 +204,13 @@ def build_keyed_cells(dataset: Dataset, bases: list[Basis]) -> Cells:
     require_finite(kommuner, "kommunekode", f"prognosen og budgettet for {years} (faktorerne)")
     require_finite(out, "kommunekode", f"prognose- og budgetcellerne for {years}")
     _check_shares_defined(out, bases)
+    forecasts = out.group_by(KEY, "kommunekode").agg(pl.col(K_FORECAST).sort().sum())
+    require_budget_near_forecast(
+        kommuner.select(KEY, "kommunekode", K_BUDGET).join(forecasts, on=[KEY, "kommunekode"]),
+        KEY,
+        {i: (b.aar, kind_of[b.aar]) for i, b in enumerate(bases)},
+        next(f.display for f in dataset.files if f.table == "budget"),
+    )
 
     used = (
         dataset.aktivitet.with_columns(pl.col("opgoerelsesdato").fill_null(_NO_DATE).alias("_dato"))
@@ -336,6 +347,17 @@ def _budget_for(dataset: Dataset, year: int, base: pl.DataFrame) -> tuple[pl.Dat
             raise DataError(
                 f"{display}, kolonne 'aar': budgettet for {year} står der {rows.height} gange "
                 f"({shown}). Der må kun være én række for {year}."
+            )
+        count = base["kommunekode"].n_unique()
+        if count < codes.KOMMUNER_IN_ALL:
+            raise DataError(
+                f"{display}: budgettet for {year} er ét beløb for hele landet (filen har ingen "
+                f"kolonne 'kommunekode'), men aktivitetsdata har kun {count} af de "
+                f"{codes.KOMMUNER_IN_ALL} kommuner. Et landsbudget fordeles efter kommunernes "
+                f"KMF i {year - 2} over alle {codes.KOMMUNER_IN_ALL} kommuner, så det kan ikke "
+                "fordeles på en del af dem. Giv i stedet et budget pr. kommune for de kommuner, "
+                "du har data for: en budgetfil med kolonnerne aar, kommunekode og kmf_budget_kr "
+                "(én række pr. kommune)."
             )
         total = float(rows["kmf_budget_kr"][0])
         kommuner = base.sort(KEY, "kommunekode").with_columns(

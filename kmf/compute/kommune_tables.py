@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from kmf import codes
-from kmf.compute.decompose import METHODS, SPLIT_COLUMNS
+from kmf.compute.decompose import METHODS, SPLIT_COLUMNS, fixed_sum
 from kmf.compute.forecast import K_BUDGET
 from kmf.compute.population import demographic_group, index_rank
 from kmf.compute.tables import B1_COLUMNS, ranked
@@ -82,8 +82,16 @@ class KommuneTables:
     gruppe: str = "budget"
 
     @property
-    def rang(self) -> int:
-        return int(self.overblik.filter(pl.col("kode") == str(self.kode))["rang"][0])
+    def rang(self) -> int | None:
+        """The place among all 98 kommuner; None where the data hold part of the country."""
+        value = self.overblik.filter(pl.col("kode") == str(self.kode))["rang"][0]
+        return None if value is None else int(value)
+
+    @property
+    def hele_landet(self) -> bool:
+        """Whether the data hold all 98 kommuner: else the sums are of the data's kommuner
+        only, and the rank and the comparisons with the whole country are left out."""
+        return codes.whole_country(self.antal_kommuner)
 
 
 def method_contributions(cells: pl.DataFrame, method: str) -> pl.DataFrame:
@@ -135,9 +143,7 @@ def contributions(cells: pl.DataFrame) -> pl.DataFrame:
     """Every kommune's contributions under both methods: ``kommunekode`` and
     ``CONTRIBUTION_COLUMNS``, in kr. and in pct. of the kommune's budget; per kommune and
     method the rows come largest first (by the absolute sum of A, B and C)."""
-    budget = cells.group_by("kommunekode").agg(
-        pl.col(K_BUDGET).sort_by("aldersgruppe", "sundhedsomraade").sum().alias("_budget")
-    )
+    budget = cells.group_by("kommunekode").agg(fixed_sum(K_BUDGET).alias("_budget"))
     both = pl.concat([method_contributions(cells, m) for m in ("ministeriet", "lmdi")])
     size = (
         pl.col("aktivitetseffekt_kr")
@@ -220,8 +226,10 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
     """B1 rows of the kommune, its region, Hele landet, the comparison kommuner and the
     group's sum (amounts summed, pct. of the summed budget), with each kommune's ``rang``."""
     rank = ranked(b1).select("kode", "rang")
+    if not codes.whole_country(rank.height):  # a rank among part of the country says nothing
+        rank = rank.with_columns(pl.lit(None, dtype=pl.Int64).alias("rang"))
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode)))
-    region = b1.filter((pl.col("niveau") == "region") & (pl.col("navn") == own["region"][0]))
+    region = b1.filter((pl.col("niveau") == "region") & (pl.col("region") == own["region"][0]))
     land = b1.filter(pl.col("niveau") == "land")
     members = (
         b1.filter((pl.col("niveau") == "kommune") & pl.col("kode").is_in([str(g) for g in group]))
@@ -236,7 +244,7 @@ def overview(b1: pl.DataFrame, kode: int, group: tuple[int, ...]) -> pl.DataFram
         pl.lit(GROUP_CODE).alias("kode"),
         pl.lit(f"Sammenligningsgruppen ({len(group)} kommuner)").alias("navn"),
         pl.lit(None, dtype=pl.String).alias("region"),
-        *(pl.col(c).sum() for c in amounts),
+        *(fixed_sum(c) for c in amounts),
     ).with_columns(
         (pl.col(c.removesuffix("_pct") + "_kr") / pl.col("kmf_budget_kr") * 100).alias(c)
         for c in pct
@@ -263,7 +271,7 @@ def distributions(
             column: table.filter(condition).select(keys).row(0)
             for column, condition in (
                 ("kommune", (pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode))),
-                ("region", (pl.col("niveau") == "region") & (pl.col("navn") == region)),
+                ("region", (pl.col("niveau") == "region") & (pl.col("region") == region)),
                 ("hele_landet", pl.col("niveau") == "land"),
             )
         }
@@ -324,6 +332,9 @@ def kommune_tables(
     ``sammenlign="demografi"``: the kommuner nearest in population and share of 65+ årige."""
     b1 = result_tables["b1"]
     require_kommune(b1, kode)
+    count = b1.filter(pl.col("niveau") == "kommune").height
+    # the nearest kommuner in budget make a group only among all 98; chosen ones always do
+    whole = codes.whole_country(count)
     if sammenlign == DEMOGRAPHY:
         if indbyggere is None:
             raise DataError(
@@ -334,8 +345,10 @@ def kommune_tables(
         group = demographic_group(indbyggere, aar, kode)
     elif isinstance(sammenlign, str):
         group = comparison_group(b1, kode, parse_codes(sammenlign))
-    else:
+    elif sammenlign is not None or whole:
         group = comparison_group(b1, kode, sammenlign)
+    else:
+        group = ()
     own = b1.filter((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode))).row(
         0, named=True
     )
@@ -353,7 +366,7 @@ def kommune_tables(
         ),
         sammenligning=group,
         valgt=sammenlign is not None and sammenlign != DEMOGRAPHY,
-        antal_kommuner=b1.filter(pl.col("niveau") == "kommune").height,
+        antal_kommuner=count,
         prognosespor=_units_of(prognosespor, kode, own["region"]),
         historik=_units_of(historik, kode, own["region"]),
         celler=cells.filter(pl.col("kommunekode") == kode),
@@ -384,6 +397,6 @@ def _units_of(frame: pl.DataFrame | None, kode: int, region: str) -> pl.DataFram
         return None
     return frame.filter(
         ((pl.col("niveau") == "kommune") & (pl.col("kode") == str(kode)))
-        | ((pl.col("niveau") == "region") & (pl.col("navn") == region))
+        | ((pl.col("niveau") == "region") & (pl.col("region") == region))
         | (pl.col("niveau") == "land")
     )

@@ -218,7 +218,7 @@ def table_borger(
     kmf_by_age = (
         cells.sort("kommunekode", "aldersgruppe", "sundhedsomraade")
         .group_by(pl.col("kommunekode").cast(pl.Int64), pl.col("aldersgruppe").cast(pl.String))
-        .agg(pl.col(K_FORECAST).sum())
+        .agg(pl.col(K_FORECAST).sort().sum())  # sorted: the same bits in any row order
     )
     by_age = (
         every.join(kmf_by_age, on=["kommunekode", "aldersgruppe"], how="left")
@@ -226,7 +226,7 @@ def table_borger(
         .sort("kommunekode", "aldersgruppe")
     )
     land = by_age.group_by("aldersgruppe").agg(
-        pl.col(K_FORECAST).sum().alias("_k_land"), pl.col("antal").sum().alias("_n_land")
+        pl.col(K_FORECAST).sort().sum().alias("_k_land"), pl.col("antal").sum().alias("_n_land")
     )
     expected = (
         by_age.join(land, on="aldersgruppe")
@@ -234,9 +234,10 @@ def table_borger(
         .group_by("kommunekode")
         .agg(
             (pl.col("antal") * pl.col("_k_land") / pl.col("_n_land"))
+            .sort()
             .sum()
             .alias("forventet_kmf_kr"),
-            pl.col(K_FORECAST).sum(),
+            pl.col(K_FORECAST).sort().sum(),
         )
     )
     by_kommune = expected.join(persons, on="kommunekode")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from kmf import codes
-from kmf.compute.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors
+from kmf.compute.decompose import EFFECT_COLUMNS, SPLIT_COLUMNS, age_factors, fixed_sum
 from kmf.compute.forecast import K_BUDGET, K_FORECAST, P_BUDGET, P_FORECAST
 
 ID_COLUMNS: tuple[str, ...] = ("niveau", "kode", "navn", "region")
@@ -28,12 +28,14 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
     Columns: ``niveau``, ``kode``, ``navn``, ``region``, ``regionskode``, ``kommunekode``
     (null for land and regions) and ``orden``.
     """
-    ref = codes.kommuner().filter(pl.col("kommunekode").is_in(kommunekoder.to_list()))
+    every = codes.kommuner()
+    ref = every.filter(pl.col("kommunekode").is_in(kommunekoder.to_list()))
     rows: list[dict[str, object]] = [
         {
             "niveau": "land",
             "kode": codes.LAND_CODE,
-            "navn": codes.LAND_NAME,
+            # the sum is "Hele landet" only where the data hold every kommune
+            "navn": codes.land_name(ref.height),
             "region": None,
             "regionskode": None,
             "kommunekode": None,
@@ -44,11 +46,12 @@ def units(kommunekoder: pl.Series) -> pl.DataFrame:
         if members.is_empty():
             continue
         region_name = members["region"][0]
+        of = every.filter(pl.col("regionskode") == region_code).height
         rows.append(
             {
                 "niveau": "region",
                 "kode": str(region_code),
-                "navn": region_name,
+                "navn": codes.region_name(region_name, members.height, of),
                 "region": region_name,
                 "regionskode": region_code,
                 "kommunekode": None,
@@ -93,16 +96,15 @@ def stack_levels(
     kommune = with_region.select(
         pl.col("kommunekode").cast(pl.String).alias("kode"), *keys, *sum_columns
     )
-    # summed in kommunekode order within each group: a plain sum in a group_by may add
-    # partial sums of its threads in any order, and differ in the last bit from run to run
-    in_order = pl.col(sum_columns).sort_by("kommunekode").sum()
+    # summed in a fixed order within each group (fixed_sum): a plain sum in a group_by may
+    # add partial sums of its threads in any order, and differ in the last bit between runs
     region = with_region.group_by(pl.col("regionskode").cast(pl.String).alias("kode"), *keys).agg(
-        in_order
+        fixed_sum(*sum_columns)
     )
     land = (
-        with_region.group_by(*keys).agg(in_order)
+        with_region.group_by(*keys).agg(fixed_sum(*sum_columns))
         if keys
-        else (with_region.select(pl.col(sum_columns).sum()))
+        else (with_region.select(fixed_sum(*sum_columns)))
     )
     land = land.with_columns(pl.lit(codes.LAND_CODE).alias("kode"))
     columns = ["kode", *keys, *sum_columns]
@@ -207,14 +209,14 @@ def table_b4(cells: pl.DataFrame, order: pl.DataFrame) -> pl.DataFrame:
     level = _level_cells(cells)
     areas = (
         level.group_by("kode", "sundhedsomraade")
-        .agg(pl.col(_P_F, _P_B).sort_by("aldersgruppe").sum())
+        .agg(fixed_sum(_P_F, _P_B))
         .sort("kode", "sundhedsomraade")
     )
     v = areas.with_columns(
         (
             (
-                pl.col(_P_F) / pl.col(_P_F).sum().over("kode")
-                - pl.col(_P_B) / pl.col(_P_B).sum().over("kode")
+                pl.col(_P_F) / fixed_sum(_P_F).over("kode")
+                - pl.col(_P_B) / fixed_sum(_P_B).over("kode")
             )
             * 100
         ).alias("b4")

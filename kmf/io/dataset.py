@@ -290,6 +290,42 @@ def _frame_piece(table: str, frame: Frame, name: str) -> Piece:
     return Piece(table, None, f"Tabellen '{name}'", "frame", frame=lazy)
 
 
+def require_no_copies(pieces: Iterable[Piece], sha256: dict[Path | None, str | None]) -> None:
+    """Two activity files with the same bytes, such as Explorer's "aktivitet - Kopi.parquet"
+    or "aktivitet (1).parquet" beside the original, would be summed twice: a DataError naming
+    both. Parts of one cut split over several files differ in their bytes and stay legal, as
+    do equal files in different hive partitions (the folder names make their rows differ)."""
+    seen: dict[tuple[object, ...], Piece] = {}
+    for piece in pieces:
+        if piece.path is None:
+            continue
+        key = (piece.hive, piece.path.stat().st_size, sha256.get(piece.path))
+        first = seen.setdefault(key, piece)
+        if first is not piece:
+            raise DataError(
+                f"Aktivitetsdata: filerne '{first.display}' og '{piece.display}' har præcis "
+                "det samme indhold (samme bytes), så deres rækker ville blive talt med to "
+                "gange. Den ene er sikkert en kopi (fx lavet i Stifinder: '… - Kopi' eller "
+                "'… (1)'). Slet eller flyt kopien, og kør igen. Dele af én opgørelse fordelt "
+                "på flere forskellige filer er i orden."
+            )
+
+
+def _copy_candidates(pieces: list[Piece], reader: Reader) -> dict[Path | None, str | None]:
+    """The sha256 of the activity files that share their size (and hive partition) with
+    another: only those can be copies, so only those are hashed before the records are read."""
+    sizes: dict[tuple[object, ...], int] = {}
+    for p in pieces:
+        if p.path is not None:
+            key = (p.hive, p.path.stat().st_size)
+            sizes[key] = sizes.get(key, 0) + 1
+    return {
+        p.path: reader.sha256(p.path)
+        for p in pieces
+        if p.path is not None and sizes[(p.hive, p.path.stat().st_size)] > 1
+    }
+
+
 def _validated(
     source: Path | None,
     activity: list[Piece],
@@ -313,6 +349,7 @@ def _validated(
         reader.ensure(frozenset() if lazy else None)  # files not known by cut: whole
     catalogue = reader.catalogue()
     check_dates_not_mixed(catalogue, activity)
+    require_no_copies(activity, _copy_candidates(activity, reader))
     with reading_errors([budget]):
         budget_frame, budget_rows = read_budget(budget)
     befolkning: pl.DataFrame | None = None

@@ -130,7 +130,12 @@ def table_sheets(result: Result) -> dict[str, Table]:
     pct = effect_columns(1)
     source = excel_pages.source_line(result)
     exact = "omraademikseffekt_pct" in result.b1.columns
+    land = result.b1.row(0, named=True)["navn"]
+    partial = codes.partial_note(result.b1.filter(pl.col("niveau") == "kommune").height)
     order_note = "Regionerne står i analysens rækkefølge med hele landet sidst."
+    if partial:  # the sum is of the data's kommuner only
+        order_note = f'Regionerne står i analysens rækkefølge med "{land}" sidst. {partial}'
+
     stored = "Tallene er vist afrundet; cellerne har de uafrundede værdier."
     kr_note = "Kolonnerne i kr. er ikke i analysens tabel; de er med, så tallene kan efterregnes."
     change_note = (
@@ -139,11 +144,14 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "Øvrige = ændringen."
     )
     ranked = _ranked_note(result)
+    if partial:  # tabel 4–6 are empty: they rank all 98 kommuner
+        ranked = f"{partial} Tabellen rangerer alle 98 kommuner og er derfor tom."
     rank = [Col("rang", "Rang", 0, 6)]
     tables = {
         "Tabel 1": Table(
             f"Tabel 1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-            "dekomponering af effekterne, regioner og hele landet", "Pct./pct.-point",
+            f"dekomponering af effekterne, regioner og {'i alt' if partial else 'hele landet'}",
+            "Pct./pct.-point",
             _regions_then_land(result.tabel(1)), pct, "Region",
             [f"Anm.: {change_note} {order_note} {kr_note}", source]),
         "Tabel 2": Table(
@@ -183,7 +191,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
             f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
             "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
             result.b1, effect_columns(0, split=exact),
-            notes=[f"Anm.: {change_note} Hele landet øverst, derefter hver region med sine "
+            notes=[f"Anm.: {change_note} {land} øverst, derefter hver region med sine "
                    f"kommuner efter kommunekode. {stored} {kr_note}", source]),
         "B2": Table(
             f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",
@@ -350,7 +358,9 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
     grouped = any(c.group for c in columns)
     header = HEADER_ROW + 1 if grouped else HEADER_ROW
     ws.column_dimensions["A"].width = 7
-    ws.column_dimensions["B"].width = 24
+    # wide enough for the longest name ("Region Nordjylland (2 af 11 kommuner)")
+    names = [len(str(n)) for n in table.frame["navn"]] if "navn" in table.frame.columns else []
+    ws.column_dimensions["B"].width = max([24, *(n + 2 for n in names)])
     if grouped:
         for j in range(1, last + 1):
             style(ws.cell(row=HEADER_ROW, column=j), BOLD, HEADER_FILL, align=CENTRED)

@@ -86,7 +86,8 @@ def figures_sheet(ws: Worksheet, result: Result) -> None:
     no text runs under a chart, and the three share one printed page."""
     tables = {"b2": result.b2, "b3": result.b3, "b4": result.b4}
     oea = f"ØA{result.aar % 100:02d}"
-    text(ws, 1, 1, f"Figur 1–3. Hele landet, {result.aar} ift. {oea}", TITLE_FONT)
+    land = result.b1.row(0, named=True)["navn"]  # "I alt, N kommuner" for part of the country
+    text(ws, 1, 1, f"Figur 1–3. {land}, {result.aar} ift. {oea}", TITLE_FONT)
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 11
     ws.column_dimensions["C"].width = 2
@@ -121,7 +122,8 @@ def waterfall_sheet(ws: Worksheet, result: Result, images: dict[str, Path] | Non
     from kmf.report.figures import DPI, waterfall, waterfall_units
 
     units = waterfall_units(result)
-    text(ws, 1, 1, f"Fra budget til prognose {result.aar}: Hele landet og regionerne",
+    land = result.b1.row(0, named=True)["navn"]
+    text(ws, 1, 1, f"Fra budget til prognose {result.aar}: {land} og regionerne",
          TITLE_FONT)  # fmt: skip
     text(ws, 2, 1, "Pct. af budgettet (budget = 100); effekterne i pct.-point af budgettet")
     top = 4
@@ -257,6 +259,8 @@ def about_facts(result: Result) -> list[tuple[str, Any]]:
             if m.opgoerelsesdato is not None
             else []
         ),
+        # part of the country, unusual changes: said on the run's own page
+        *(("Bemærk", note) for note in m.bemaerkninger),
     ]
 
 

@@ -103,7 +103,7 @@ def report_figure(result: Result, number: int, ax: Axes | None = None) -> Figure
                  padding=2, fontsize=9)  # fmt: skip
     ax.axhline(0, color="black", linewidth=0.8)
     when = "" if result.dato is None else f" (prognose pr. {format_date(result.dato)})"
-    _titles(ax, spec.title, f"Hele landet, {result.aar}{when} ift. budgettet (ØA). Pct.-point")
+    _titles(ax, spec.title, f"{land['navn']}, {result.aar}{when} ift. budgettet (ØA). Pct.-point")
     ax.set_ylabel("Pct.-point", fontsize=9)
     ax.margins(y=0.15)
     _comma_axis(ax)

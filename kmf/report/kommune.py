@@ -15,7 +15,6 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf import codes
 from kmf.compute.kommune_tables import GROUP_LEVEL, KommuneTables
 from kmf.danish import format_date, format_number
 from kmf.report.excel_style import (
@@ -206,8 +205,19 @@ def _population_table(ws: Worksheet, top: int, t: KommuneTables) -> int:
     return after
 
 
+def _sums(t: KommuneTables) -> tuple[str, str]:
+    """The names of the region's and the land's sums: with how many kommuner the data hold
+    where they hold part of the country ("I alt, 2 kommuner")."""
+    o = t.overblik
+    return (
+        o.filter(pl.col("niveau") == "region")["navn"][0],
+        o.filter(pl.col("niveau") == "land")["navn"][0],
+    )
+
+
 def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
-    _text(ws, 1, 1, f"Fordelinger: {t.navn}, {t.region} og hele landet").font = TITLE_FONT
+    region, land = _sums(t)
+    _text(ws, 1, 1, f"Fordelinger: {t.navn}, {region} og {land}").font = TITLE_FONT
     titles = {
         "B2": "B2. Ændring i aldersfordelingen af forbruget, pct.-point",
         "B3": "B3. Ændring i den gennemsnitlige KMF-andel pr. aldersgruppe, pct.-point",
@@ -216,8 +226,8 @@ def _distributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     columns: list[tuple[str, str, str | None]] = [
         ("navn", "", None),
         ("kommune", t.navn, ONE_DECIMAL),
-        ("region", t.region, ONE_DECIMAL),
-        ("hele_landet", "Hele landet", ONE_DECIMAL),
+        ("region", region, ONE_DECIMAL),
+        ("hele_landet", land, ONE_DECIMAL),
     ]
     for j, w in enumerate([18, 16, 20, 14], start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
@@ -254,7 +264,7 @@ def _track_sheet(
     """The kommune's, region's and land's change by date (or year), the kommune's effects
     and, where the track has accuracy, the kommune's and land's error against T endelig."""
     keys = frame.select(key).unique().sort(key)[key].to_list()
-    units = [("kommune", t.navn), ("region", t.region), ("land", codes.LAND_NAME)]
+    units = [("kommune", t.navn), *zip(("region", "land"), _sums(t), strict=True)]
     accuracy = "fejl_pct" in frame.columns
     rows = []
     for k in keys:
@@ -286,7 +296,7 @@ def _track_sheet(
     if accuracy:
         columns += [
             ("fejl_kommune", f"Afvigelse fra endelig, {t.navn}", ONE_DECIMAL),
-            ("fejl_land", f"Afvigelse fra endelig, {codes.LAND_NAME}", ONE_DECIMAL),
+            ("fejl_land", f"Afvigelse fra endelig, {_sums(t)[1]}", ONE_DECIMAL),
         ]
     for j in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = DATE_WIDTH if j == 1 else 16
@@ -346,7 +356,7 @@ def kommune_page(report: KommuneReport) -> Figure:
         own = rows["kommune"].to_list()
         land = rows["hele_landet"].to_list()
         bars = ax.bar([i - width / 2 for i in x], own, width, color=BLUE, label=t.navn)
-        ax.bar([i + width / 2 for i in x], land, width, color=LAND, label=codes.LAND_NAME)
+        ax.bar([i + width / 2 for i in x], land, width, color=LAND, label=_sums(t)[1])
         ax.bar_label(bars, labels=[signed(v) for v in own], padding=2, fontsize=8)
         ax.set_xticks(list(x), rows["navn"].to_list(), fontsize=8)
         ax.axhline(0, color="black", linewidth=0.8)

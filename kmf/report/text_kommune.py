@@ -79,8 +79,12 @@ def kommune_lines(
     lines += effect_lines(t, r)
     lines += driver_lines(t)
     lines.append(("heading", "Placering"))
-    lines.append(("text", _placement(t, r)))
-    lines.append(("text", _group_text(t, r)))
+    if t.hele_landet:
+        lines.append(("text", _placement(t, r)))
+    else:  # no rank and no comparison with a sum of part of the country: said once
+        lines.append(("text", codes.partial_note(t.antal_kommuner)))
+    if t.hele_landet or r.members:
+        lines.append(("text", _group_text(t, r)))
     return lines
 
 
@@ -152,7 +156,9 @@ def effect_lines(t: KommuneTables, r: _Rows) -> list[Line]:
         value = own[f"{effect}_pct"]
         text = (
             f"{_first_upper(EFFECT_NAMES[effect])} {_contributes(value)} "
-            f"({mio(own[f'{effect}_kr'])} mio. kr.) {_against(r.land[f'{effect}_pct'])}."
+            f"({mio(own[f'{effect}_kr'])} mio. kr.)"
+            # beside the whole country only where the data hold it
+            + (f" {_against(r.land[f'{effect}_pct'])}." if t.hele_landet else ".")
         )
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "kommunens borgere", _somatik_agrees(t, value))
@@ -193,10 +199,11 @@ def _distribution_note(t: KommuneTables, effect: str) -> str:
         if table == "B2"
         else codes.AREA_LABELS[top["kategori"]].lower()
     )
+    land = f" (hele landet: {_moved(top['hele_landet'])})" if t.hele_landet else ""
     return (
         f" Størst er ændringen for {label}, hvis andel af forbruget er "
         f"{'steget' if top['kommune'] > 0 else 'faldet'} med {pct(top['kommune'])} "
-        f"pct.-point (hele landet: {_moved(top['hele_landet'])})."
+        f"pct.-point{land}."
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from kmf import codes
 from kmf.danish import format_date, join_and
 from kmf.report.text import (
     _MAIN,
@@ -52,7 +53,11 @@ def national_lines(result: Result) -> list[Line]:
         if sentence:
             lines.append(("text", sentence))
     lines += effect_lines(result, land)
-    lines += kommune_lines(result)
+    kommuner = result.b1.filter(pl.col("niveau") == "kommune").height
+    if codes.whole_country(kommuner):
+        lines += kommune_lines(result)
+    else:  # a ranking of part of the country is left out, and that is said once
+        lines += [("heading", "Kommunerne"), ("text", codes.partial_note(kommuner))]
     lines += national_population_lines(result)
     lines += source_lines_of(result)
     return lines
@@ -61,7 +66,7 @@ def national_lines(result: Result) -> list[Line]:
 def _opening(result: Result, land: dict[str, Any]) -> str:
     change, kr = land["aendring_pct"], land["aendring_kr"]
     text = (
-        f"For hele landet under ét forventes en KMF-afregning for {result.aar} på "
+        f"For {_everyone(result)} forventes en KMF-afregning for {result.aar} på "
         f"{mio(land['kmf_prognose_kr'])} mio. kr."
         f"{'' if result.dato is None else f' (prognosen pr. {format_date(result.dato)})'} mod "
         f"{mio(land['kmf_budget_kr'])} mio. kr. forudsat i økonomiaftalen, jf. tabel 1. "
@@ -80,6 +85,22 @@ def _opening(result: Result, land: dict[str, Any]) -> str:
     )
 
 
+def _everyone(result: Result, whole: str = "hele landet under ét") -> str:
+    """The sum of the data's kommuner in a sentence: the whole country only where the data
+    hold all 98 kommuner; else named for what it is."""
+    n = result.b1.filter(pl.col("niveau") == "kommune").height
+    if codes.whole_country(n):
+        return whole
+    return "kommunen i data" if n == 1 else f"de {n} kommuner i data under ét"
+
+
+def _region_with(row: dict[str, Any]) -> str:
+    """A region and its change: "Region Sjælland (12,7 pct.)", or "Region Nordjylland (2 af
+    11 kommuner; 12,7 pct.)" where the data hold only part of it."""
+    name, value = row["navn"], f"{pct(row['aendring_pct'])} pct."
+    return f"{name[:-1]}; {value})" if name.endswith(")") else f"{name} ({value})"
+
+
 def _region_sentence(result: Result) -> str | None:
     regions = result.b1.filter(pl.col("niveau") == "region").sort("aendring_pct", descending=True)
     rows = regions.to_dicts()
@@ -87,13 +108,9 @@ def _region_sentence(result: Result) -> str | None:
     down = [r for r in rows if r["aendring_pct"] < 0 and not _is_zero(r["aendring_pct"])][::-1]
     parts = []
     if up:
-        parts.append(
-            "stige i " + join_and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in up])
-        )
+        parts.append("stige i " + join_and([_region_with(r) for r in up]))
     if down:
-        parts.append(
-            "falde i " + join_and([f"{r['navn']} ({pct(r['aendring_pct'])} pct.)" for r in down])
-        )
+        parts.append("falde i " + join_and([_region_with(r) for r in down]))
     if not parts:
         return None
     return (
@@ -117,8 +134,10 @@ def effect_lines(result: Result, land: dict[str, Any]) -> list[Line]:
         ("heading", "Effekterne"),
         (
             "text",
-            f"Ændringen for hele landet på i alt {signed_sum(total.total)} pct. af budgettet er "
-            "summen af " + total.listed("pct.-point", "{value} {unit} fra {label}") + f" {MINUS}.",
+            f"Ændringen for {_everyone(result, whole='hele landet')} på i alt "
+            f"{signed_sum(total.total)} pct. af budgettet er summen af "
+            + total.listed("pct.-point", "{value} {unit} fra {label}")
+            + f" {MINUS}.",
         ),
     ]
     regions = b1.filter(pl.col("niveau") == "region")
@@ -127,13 +146,15 @@ def effect_lines(result: Result, land: dict[str, Any]) -> list[Line]:
         value = land[f"{effect}_pct"]
         name = EFFECT_NAMES[effect]
         subject = f"Det ses, at {name}" if i == 0 else _first_upper(name)
-        text = f"{subject} {_contributes(value)} for hele landet under ét{_range(regions, effect)}."
+        text = f"{subject} {_contributes(value)} for {_everyone(result)}{_range(regions, effect)}."
         if not _is_zero(value):
             text += " " + _meaning(effect, value, "borgerne")
-        text += (
-            f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
-            f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner, jf. tabel 3."
-        )
+        if counts["antal_kommuner"] > 1:  # one kommune has no count to tell
+            text += (
+                f" Effekten er negativ i {counts[f'{effect}_negativ']} og positiv i "
+                f"{counts[f'{effect}_positiv']} af de {counts['antal_kommuner']} kommuner, "
+                "jf. tabel 3."
+            )
         if exact and effect == "sundhedsomraadeeffekt":
             text += " " + split_sentence(
                 value, land["omraademikseffekt_pct"], land["andelseffekt_pct"]

@@ -194,7 +194,7 @@ def accuracy_figure(spor: Spor, ax: Axes | None = None) -> Figure:
     ax.fill_between(x, spread["q1"].to_list(), spread["q3"].to_list(), color="#9fb6d6",
                     label="Kommuner, midterste halvdel")  # fmt: skip
     ax.plot(x, land["fejl_pct"].to_list(), marker="o", color=EFFECTS["aktivitetseffekt"].colour,
-            linewidth=2, label="Hele landet")  # fmt: skip
+            linewidth=2, label=land["navn"][0])  # fmt: skip
     _date_ticks(ax, x, labels)
     truth = "" if spor.endelig_dato is None else f" pr. {format_date(spor.endelig_dato)}"
     _style(ax, f"Træfsikkerhed {spor.aar}: prognosens afvigelse fra den endelige opgørelse",
@@ -220,7 +220,7 @@ def history_figure(historik: Historik, ax: Axes | None = None) -> Figure:
                     fontsize=9)  # fmt: skip
     ax.set_xticks(x, [str(y) for y in years])
     _style(ax, "Historik: ændring ift. budgettet og effekterne pr. budgetår",
-           f"Hele landet, pct. af budgettet (ØA) efter {method_words(historik.metode)}",
+           f"{land['navn'][0]}, pct. af budgettet (ØA) efter {method_words(historik.metode)}",
            "Pct. af budgettet")  # fmt: skip
     top, bottom = max([0.0, *positive, *total]), min([0.0, *negative, *total])
     room = 0.12 * ((top - bottom) or 1.0)

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kmf import codes
 from kmf.compute.accuracy import WITHIN_PCT
 from kmf.danish import format_date, format_dates, format_kr
 from kmf.report.excel import CENTRED, Col, Table, effect_columns, table_sheet
@@ -251,8 +252,10 @@ def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str, source: str) -> None:
          TITLE_FONT)  # fmt: skip
     text(ws, 2, 1, f"Pct. af den endelige opgørelse{truth}; sidste kolonne pct. af kommunerne",
          ITALIC)  # fmt: skip
+    # the sum of the data's kommuner: "Hele landet", or "I alt, N kommuner" for part of it
+    land = spor.spor.filter(pl.col("niveau") == "land")["navn"][0]
     for j, (_, header, width, group) in enumerate(ACCURACY_COLUMNS, start=1):
-        text(ws, 4, j, group, BOLD, CENTRED, HEADER_FILL)
+        text(ws, 4, j, land if group == codes.LAND_NAME else group, BOLD, CENTRED, HEADER_FILL)
         text(ws, 5, j, header, BOLD, CENTRED, HEADER_FILL)
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.merge_cells(start_row=4, start_column=3, end_row=4, end_column=len(ACCURACY_COLUMNS))
@@ -267,7 +270,8 @@ def _accuracy_sheet(ws: Worksheet, spor: Spor, truth: str, source: str) -> None:
     lines = [
         "Anm.: Afvigelsen er prognosen pr. opgørelsesdatoen minus den endelige opgørelse i "
         "pct. af den endelige opgørelse; positiv: prognosen var for høj.",
-        "Hele landet: afvigelsen for alle kommuner under ét.",
+        f"{land}: afvigelsen for alle kommuner{'' if land == codes.LAND_NAME else ' i data'} "
+        "under ét.",
         "Kommunerne: den numeriske afvigelse er afvigelsen uden fortegn (en prognose 3 pct. "
         "for lav tæller som 3); gennemsnit, median og største er over alle kommuner.",
         f"Inden for ±2 pct.: andelen af kommunerne, hvis prognose afveg højst {WITHIN_PCT:g} pct. "
