@@ -71,6 +71,12 @@ CASES: dict[str, dict[str, object]] = {
         "ok_words": ["Beregner prognosen for hver opgørelsesdato", OUT],
         "error": ["spor", "{d}/" + MISSING],
     },
+    "cache_command": {
+        "ok": ["cache"],
+        "ok_words": ["Mellemlageret i", "Tøm det med: kmf cache --ryd"],
+        "error": ["cache", "--tøm"],
+        "error_words": ["Tilvalget --tøm findes ikke"],
+    },
     "historik_command": {
         "ok": ["historik", "--out", "{d}/" + OUT],
         "ok_words": ["Læser og kontrollerer data", OUT],

@@ -121,8 +121,8 @@ SHARES = st.one_of(
 def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
     """Datasets of every shape a run must take: one kommune or several (also in one region),
     cells and whole age groups missing on either side, shares at 0 and near 1, records split
-    into a record and a negative correction, an unused cut or not, a national budget or one
-    per kommune, one CSV file or several Parquet files.
+    into a record and a negative correction, an unused cut or not, a budget per kommune, one
+    CSV file or several Parquet files.
 
     Every kommune keeps one cell with KMF in each cut (an anchor): a kommune without KMF in
     T−1 foreløbig or in the base is bad input (tests/test_bad_input.py), not a shape."""
@@ -142,6 +142,7 @@ def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
             rows.append(record | {"produktionsvaerdi": p, "kmf": kmf_kr})
 
     unused = draw(st.booleans())
+    factors: dict[int, float] = {}
     for k in kommuner:
         size = draw(st.floats(1e6, 1e8))
         anchor = draw(st.sampled_from(CELLS))
@@ -149,6 +150,7 @@ def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
         gone = {side: draw(st.sets(st.sampled_from(AGE_GROUPS), max_size=2))
                 for side in ("T", "base")}  # fmt: skip
         factor = draw(st.floats(0.8, 1.25))  # T−1 endelig / T−1 foreløbig
+        factors[k] = factor
         for side, aar, takst in (("T", year, year), ("T-1", year - 1, year - 1),
                                  ("base", year - 2, year)):  # fmt: skip
             present = draw(st.sets(st.sampled_from(CELLS)))
@@ -163,17 +165,14 @@ def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
                     add(k, aar, "endelig", takst, cell, p * factor, p * share * factor)
         if unused:  # T−2 endelig in its own takster: read, counted, not used
             add(k, year - 2, "endelig", year - 2, anchor, size, size / 3)
-    base = {k: sum(r["kmf"] for r in rows if r["kommunekode"] == k and r["aar"] == year - 2
-                   and r["takstaar"] == year) for k in kommuner}  # fmt: skip
-    as_oracle: object
-    if draw(st.booleans()):
-        total = sum(base.values()) * draw(st.floats(0.8, 1.2))
-        budget = [{"aar": year, "kmf_budget_kr": total}]
-        as_oracle = total
-    else:
-        per_k = {k: base[k] * draw(st.floats(0.8, 1.2)) for k in kommuner}
-        budget = [{"aar": year, "kommunekode": k, "kmf_budget_kr": v} for k, v in per_k.items()]
-        as_oracle = per_k
+    # one budget per kommune (a national budget needs all 98 kommuner in the data), near the
+    # forecast f_k · K(T foreløbig): a budget 10 times from it is a unit error that stops
+    forecast = {k: factors[k] * sum(r["kmf"] for r in rows if r["kommunekode"] == k
+                                    and r["aar"] == year and r["opgoerelse"] == "foreloebig")
+                for k in kommuner}  # fmt: skip
+    per_k = {k: forecast[k] * draw(st.floats(0.8, 1.2)) for k in kommuner}
+    budget = [{"aar": year, "kommunekode": k, "kmf_budget_kr": v} for k, v in per_k.items()]
+    as_oracle: object = per_k
     csv = draw(st.booleans())
     files = 1 if csv else draw(st.integers(1, 3))
     order = draw(st.randoms(use_true_random=False))

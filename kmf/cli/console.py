@@ -231,13 +231,16 @@ def summary(console: Console, result: Result, out: Path) -> None:
     if result.befolkning is not None and result.borger is not None:
         citizens = result.befolkning.row(0, named=True)
         console.print("Ændringen set fra borgerne (tabel_befolkning):")
-        for column, name in (
-            ("befolkningseffekt", "Flere/færre borgere"),
-            ("demografieffekt", "Alderssammensætning"),
-            ("forbrugseffekt", "Forbrug pr. borger"),
+        # all five effects, so that the lines add up to the change as the table has it
+        areas = citizens["omraademikseffekt_pct"] + citizens["andelseffekt_pct"]
+        for name, number in (
+            ("Flere/færre borgere", citizens["befolkningseffekt_pct"]),
+            ("Alderssammensætning", citizens["demografieffekt_pct"]),
+            ("Forbrug pr. borger", citizens["forbrugseffekt_pct"]),
+            ("Områder og KMF-andel", areas),
         ):
-            value = format_pct(citizens[f"{column}_pct"], 1, sign=True)
-            console.print(f"  {name:<24}{value:>6} pct.-point")
+            value = format_pct(number, 1, sign=True)
+            console.print(f"  {fit(name, console.file):<24}{value:>6} pct.-point")
     if codes.whole_country(kommuner.height):  # a ranking of part of the country is left out
         console.print(
             f"Største stigning: {high['navn']} "
