@@ -190,7 +190,9 @@ def lmdi(unit_cells):
         vb = math.prod(base)
         vf = math.prod(fore)
         if vb > 0 and vf > 0:
-            weight = vf if vf == vb else (vf - vb) / (math.log(vf) - math.log(vb))
+            # L(a, a) = a; also where a and b are so close that their logs are equal
+            same = math.log(vf) == math.log(vb)
+            weight = vf if same else (vf - vb) / (math.log(vf) - math.log(vb))
             for j in range(4):
                 effects[j] += weight * math.log(fore[j] / base[j])
         elif vb != vf:

@@ -127,17 +127,20 @@ def test_run_reads_only_the_row_groups_of_its_four_cuts(
     monkeypatch.setattr(columnar, "sum_files", recording)
     result = kmf.run(kmf.load(several_cuts_per_file, kun_brugte=True, cache=False))
     # 2018 pr. 10 Sep: T foreløbig, T−1 foreløbig pr. 10 Sep 2017, and the latest endelig
-    # cuts; one row group each, summed by the columnar path although each file holds many cuts
-    assert len(seen) == 4 and all(g is not None and len(g) == 1 for g in seen)
-    assert summed == [True] * 4
+    # cuts; with those the forecast is held against (2018 endelig, and 2017's forecast pr. 10
+    # Sep 2017 with its four cuts: 2017 endelig is one of the four above), 4 + 1 + 3 cuts;
+    # one row group each, summed by the columnar path although each file holds many cuts
+    assert len(seen) == 8 and all(g is not None and len(g) == 1 for g in seen)
+    assert summed == [True] * 8
     rows = {f.fil: (f.raekker_laest, f.raekker_brugt) for f in result.manifest.filer}
     records = _sample_records()
     early = records.filter(pl.col("aar") <= 2017).height
     assert rows["aktivitet/til2017.parquet"] == (early, 3 * 1666)
     assert rows["aktivitet/fra2018.parquet"] == (records.height - early, 1666)
     assert result.manifest.raekker_ikke_brugt == records.height - 4 * 1666
-    unread = [c for c in result.manifest.opgoerelser if c.brugt_som is None]
-    assert unread and all(c.kommuner is None for c in unread)
+    # cuts neither used nor read (their rows counted from the metadata) have no kommuner
+    unread = [c for c in result.manifest.opgoerelser if c.brugt_som is None and c.kommuner is None]
+    assert len(unread) == len(result.manifest.opgoerelser) - 8
     assert sum(c.raekker for c in result.manifest.opgoerelser) == records.height
 
 
@@ -313,7 +316,10 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     shutil.copy(SAMPLE / "budget.csv", folder)
     _age(folder)
     first = kmf.run(kmf.load(folder, kun_brugte=True), aar=2018)
-    doubled = records.filter(pl.col("aar") == 2018).with_columns(pl.col("kmf") * 2)
+    # both amounts doubled: KMF above the production value would stop the run
+    doubled = records.filter(pl.col("aar") == 2018).with_columns(
+        pl.col("kmf") * 2, pl.col("produktionsvaerdi") * 2
+    )
     doubled.write_parquet(folder / "aktivitet" / "2018.parquet")
     os.utime(folder / "aktivitet" / "2018.parquet", (OLD + 60, OLD + 60))
     second = kmf.run(kmf.load(folder, kun_brugte=True), aar=2018)

@@ -234,7 +234,7 @@ def test_manifest_counts_rows_read_and_used(result: kmf.Result, tmp_path: Path) 
     assert activity["raekker_brugt"] == len(ROWS) - 1
     assert manifest["raekker_ikke_brugt"] == 1
     budget = next(f for f in manifest["filer"] if f["tabel"] == "budget")
-    assert (budget["fil"], budget["raekker_laest"], budget["raekker_brugt"]) == ("budget.csv", 1, 1)
+    assert (budget["fil"], budget["raekker_laest"], budget["raekker_brugt"]) == ("budget.csv", 2, 2)
 
 
 def test_manifest_sha256_is_the_hash_of_each_input_file(

@@ -135,7 +135,8 @@ def test_exact_methods_match_the_oracle_and_leave_no_residual(recipe: Recipe, me
         row = rows[str(k)]
         scale = abs(row["kmf_budget_kr"])
         for column, value in zip(columns, expected, strict=True):
-            assert abs(row[column] - value) <= 1e-9 * scale, (k, column, row[column], value)
+            # 1e-8 of the budget: shares near 0 and 1 make the logarithms ill-conditioned
+            assert abs(row[column] - value) <= 1e-8 * scale, (k, column, row[column], value)
         assert row["sundhedsomraadeeffekt_kr"] == pytest.approx(
             row["omraademikseffekt_kr"] + row["andelseffekt_kr"], rel=1e-12, abs=1e-6
         )
