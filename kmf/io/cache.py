@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf.io.cuts import CUT_COLUMNS, CutKey
+from kmf.io.cuts import CUT_COLUMNS, CutKey, partition_key
 
 #: environment variable naming another cache folder
 ENV_FOLDER = "KMF_CACHE"
@@ -249,7 +249,7 @@ def _decode(data: bytes, identity: Mapping[str, object]) -> Entry | None:
     if payload:
         frame = pl.read_ipc(io.BytesIO(payload))
         parts = frame.partition_by(list(CUT_COLUMNS), as_dict=True, maintain_order=True)
-        found = {(int(a), str(o), int(t), d): part for (a, o, t, d), part in parts.items()}
+        found = {partition_key(key): part for key, part in parts.items()}
     else:
         found = {}
     if set(found) - set(keys):

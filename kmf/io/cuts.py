@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -132,3 +132,10 @@ def keys_of(frame: pl.DataFrame) -> set[CutKey]:
     """The cuts present in a frame with the cut columns."""
     found = frame.select(CUT_COLUMNS).unique()
     return {(int(a), str(o), int(t), d) for a, o, t, d in found.iter_rows()}
+
+
+def partition_key(key: tuple[Any, ...]) -> CutKey:
+    """A partition's key (aar, opgoerelse, takstaar, opgoerelsesdato) as a cut key, typed
+    here: polars' own types of it vary by version."""
+    aar, opgoerelse, takstaar, dato = key
+    return (int(aar), str(opgoerelse), int(takstaar), dato)

@@ -23,7 +23,7 @@ import polars as pl
 from kmf import codes
 from kmf.io.aggregate import Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
-from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts
+from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
 from kmf.io.sources import Piece, file_sha256
 
 #: the records to read per file index (0: not known) → a context giving
@@ -244,7 +244,7 @@ def _by_cut(cells: pl.DataFrame) -> dict[CutKey, pl.DataFrame]:
     if cells.is_empty():
         return {}
     parts = cells.partition_by(list(CUT_COLUMNS), as_dict=True, maintain_order=True)
-    return {(int(a), str(o), int(t), d): part for (a, o, t, d), part in parts.items()}
+    return {partition_key(key): part for key, part in parts.items()}
 
 
 _CELL_SCHEMA: dict[str, Any] = {
