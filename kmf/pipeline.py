@@ -20,6 +20,7 @@ from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_ye
 from kmf.compute.timeline import cut_keys, parse_date
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
+from kmf.io.sources import Digest
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
 
@@ -338,7 +339,7 @@ def manifest_for(
                 f.table,
                 f.display,
                 None if f.path is None else str(f.path.resolve()),
-                f.sha256,
+                Digest.pending(f),
                 f.rows,
                 used,
                 f.fra_cache,

@@ -17,6 +17,7 @@ import polars as pl
 from kmf.compute.accuracy import Settlement
 from kmf.display import overview_html, population_html, summary_text
 from kmf.errors import OutputError
+from kmf.io.sources import Digest
 
 
 class UnknownTable(KeyError):
@@ -34,11 +35,14 @@ class ManifestFile:
     tabel: str
     fil: str
     sti: str | None  # None for a data frame handed over from Python
-    sha256: str | None
+    sha256: str | None  # may be set to a Future of it (Digest)
     raekker_laest: int
     raekker_brugt: int | None = None
     # whether the file's cells came from the cache (None: the run used none of them)
     celler_fra_cache: bool | None = None
+
+
+Digest.install(ManifestFile)
 
 
 @dataclass(frozen=True)

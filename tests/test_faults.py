@@ -11,6 +11,7 @@ simulated where it does not, so every case runs everywhere.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import random
@@ -21,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -185,6 +187,37 @@ def test_an_unreadable_input_file_gives_a_danish_message(
     for command in (["run", data, "--out", tmp_path / "ud"], ["validate", data]):
         assert_refused(cli(*command), "ikke lov til at læse", f"'{activity}'")
     assert not (tmp_path / "ud").exists()
+
+
+def test_a_file_that_cannot_be_hashed_stops_the_run_and_keeps_the_old_output(
+    old: Path, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sha256 is computed while the tables are written; a file read only by the hash
+    (a cut the run does not use) that cannot be read still stops the run with exit 2 and
+    the file's name, and the earlier output stays."""
+    folder = tmp_path / "data"
+    (folder / "aktivitet").mkdir(parents=True)
+    activity = pl.read_csv(data / "aktivitet.csv")
+    activity.write_parquet(folder / "aktivitet" / "brugt.parquet")
+    unused = folder / "aktivitet" / "ubrugt_2015.parquet"  # a cut of no forecast of 2018
+    activity.head(1).with_columns(aar=pl.lit(2015), takstaar=pl.lit(2015)).write_parquet(unused)
+    shutil.copy(data / "budget.csv", folder / "budget.csv")
+    before = snapshot(old)
+    real = hashlib.file_digest
+
+    def refuse(fh: Any, digest: str) -> Any:
+        if Path(fh.name).name == unused.name:
+            raise PermissionError(errno.EACCES, "Permission denied", fh.name)
+        return real(fh, digest)
+
+    monkeypatch.setattr("kmf.io.sources.hashlib.file_digest", refuse)
+    result = cli("run", folder, "--out", old, "--force", "--uden-cache")
+    assert_refused(result, "ikke lov til at læse", unused.name)
+    assert snapshot(old) == before
+    assert leftovers(old) == []
+    monkeypatch.setattr("kmf.io.sources.hashlib.file_digest", real)  # the same run, readable
+    manifest = kmf.run(folder).manifest.as_json()["filer"]
+    assert [f["fil"] for f in manifest if f["raekker_brugt"] == 0] == [f"aktivitet/{unused.name}"]
 
 
 def test_ctrl_c_in_a_notebook_keeps_the_old_output(

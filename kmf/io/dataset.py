@@ -19,6 +19,7 @@ from kmf.io.population import population_piece, population_sheet, read_populatio
 from kmf.io.reader import Reader
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
+    Digest,
     Piece,
     Settings,
     activity_pieces,
@@ -50,10 +51,13 @@ class InputFile:
     table: str
     path: Path | None
     display: str
-    sha256: str | None
+    sha256: str | None  # may be set to a Future of it (Digest)
     rows: int
     # whether its cells came from the cache (None: the command used none of its cells)
     fra_cache: bool | None = None
+
+
+Digest.install(InputFile)
 
 
 @dataclass(frozen=True)
@@ -406,7 +410,8 @@ def _assemble(base: Dataset, wanted: frozenset[CutKey] | None, final: bool = Tru
         if f.table == "aktivitet":
             index = len(files)
             f = replace(f, rows=reader.rows_of(index), fra_cache=reader.from_cache(index, wanted))
-        files.append(replace(f, sha256=reader.sha256(f.path)) if final else f)
+        # the digest as a future: the command waits for it only where it shows it
+        files.append(replace(f, sha256=reader.digest(f.path)) if final else f)  # type: ignore[arg-type]
     if final:
         reader.remember()
     return replace(

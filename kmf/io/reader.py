@@ -9,10 +9,13 @@ before — in this process or, through the cache (:mod:`kmf.io.cache`), in an ea
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,13 +85,18 @@ class Reader:
         self, pieces: list[Piece], age_column: str, cache: CellCache, layout: dict[str, Any]
     ) -> None:
         self.pieces, self.age_column, self.cache = pieces, age_column, cache
+        _wait_for_stored()
         self.started_ns = time.time_ns()
         self._lock = threading.Lock()
         with ThreadPoolExecutor(max_workers=4) as pool:
             self.files = list(
                 pool.map(lambda ip: self._open(ip[0], ip[1], layout), enumerate(pieces))
             )
-        self._hashing = ThreadPoolExecutor(max_workers=1)
+        # hashing gives way to the reading: it takes the time the reading leaves (while the
+        # tables and figures are written)
+        self._hashing = ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 2, initializer=_low_priority
+        )
         self._digests: dict[Path, Future[str]] = {}
 
     def _open(self, index: int, piece: Piece, layout: dict[str, Any]) -> _File:
@@ -135,11 +143,16 @@ class Reader:
             self._digests[path] = future
 
     def sha256(self, path: Path | None) -> str | None:
+        future = self.digest(path)
+        return None if future is None else future.result()
+
+    def digest(self, path: Path | None) -> Future[str] | None:
+        """The file's sha256 as a future (started if it was not)."""
         if path is None:
             return None
         if path not in self._digests:
             self.hash_files([path])
-        return self._digests[path].result()
+        return self._digests[path]
 
     def ensure(self, wanted: frozenset[CutKey] | None) -> None:
         """Sum what a command using the cuts ``wanted`` (None: all) needs and has not been
@@ -219,21 +232,60 @@ class Reader:
         return not f.decoded and need <= f.cached
 
     def remember(self) -> None:
-        """Write what was summed to the cache, with each file's sha256.
+        """Write what was summed to the cache, with each file's sha256, as soon as the file
+        is hashed (the command goes on meanwhile; the hashing threads are waited for before
+        the process ends).
 
         A file changed less than RACY_NS before it was read is not remembered: a change
         within the same tick of the file system's clock would keep its size and time, and
         the entry would be trusted for other contents (git's "racily clean" files)."""
         for f in self.files:
-            if f.identity is None:
+            if f.identity is None or f.piece.path is None:
                 continue
             if int(f.identity["mtime_ns"]) > self.started_ns - RACY_NS:  # type: ignore[call-overload]
                 continue
-            sha = self.sha256(f.piece.path)
-            if f.dirty or f.entry.sha256 != sha:
-                f.entry.sha256 = sha
-                self.cache.put(f.identity, f.entry)
-                f.dirty = False
+            # what is known now, and not what a later read of the same reader adds
+            entry = Entry(f.entry.sha256, dict(f.entry.cuts), f.entry.complete)
+            dirty, f.dirty = f.dirty, False
+            future = self.digest(f.piece.path)
+            assert future is not None
+            stored: Future[None] = Future()
+            with _lock:
+                _storing.add(stored)
+            future.add_done_callback(functools.partial(self._put, f, entry, dirty, stored))
+
+    def _put(self, f: _File, entry: Entry, dirty: bool, stored: Future[None],
+             done: Future[str]) -> None:  # fmt: skip
+        try:
+            if done.exception() is None:  # unreadable: the command needing the digest says so
+                sha = done.result()
+                if dirty or entry.sha256 != sha:
+                    entry.sha256 = f.entry.sha256 = sha
+                    self.cache.put(f.identity, entry)  # type: ignore[arg-type]
+        finally:
+            stored.set_result(None)
+            with _lock:
+                _storing.discard(stored)
+
+
+#: entries being written once their file is hashed; a new reader waits for them, so that
+#: one process reads what it has just remembered
+_storing: set[Future[None]] = set()
+_lock = threading.Lock()
+
+
+def _low_priority() -> None:
+    """This thread at the lowest scheduling priority, where the system has thread
+    priorities that an ordinary user may lower (Linux); elsewhere unchanged."""
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _wait_for_stored() -> None:
+    with _lock:
+        pending = list(_storing)
+    wait(pending)
 
 
 def _order(key: CutKey) -> tuple[object, ...]:
