@@ -8,6 +8,8 @@ On ``kmf synth --datoer`` data (2 + 2 · datoer cuts, ``--raekker`` records each
   only the four cuts it uses (goal ≤ 1.25);
 - warm rerun: ``kmf kommune 851`` right after ``kmf run`` on the same, unchanged files,
   against a cold ``kmf kommune 851`` (goal ≤ 0.25), on the dated folder and on the four cuts;
+- the next kommune: ``kmf kommune 851`` right after ``kmf kommune 751`` (one kommune after
+  another), against a cold ``kmf kommune 851``;
 - one new month: ``kmf spor`` after the latest month's file is added to a folder that the
   cache has seen, against a cold ``kmf spor`` (goal ≤ 0.5).
 
@@ -110,6 +112,8 @@ def main() -> None:
         "kommune_alle_efter_run": warm("kmf", "kmf_kommune", f["alle"]),
         "kommune_fire_kold": lambda: measure("kmf_kommune", f["fire"]),
         "kommune_fire_efter_run": warm("kmf", "kmf_kommune", f["fire"]),
+        # the next kommune's report after one kommune's (run, then one kommune after another)
+        "kommune_alle_efter_kommune": warm("kmf_kommune_751", "kmf_kommune", f["alle"]),
         "spor_alle_kold": lambda: measure("kmf_spor", f["alle"]),
         "spor_ny_maaned": new_month,
     }
@@ -131,6 +135,8 @@ def main() -> None:
         "kommune efter run/kold, fire (mål ≤ 0,25)": median["kommune_fire_efter_run"]
         / median["kommune_fire_kold"],
         "spor ny måned/kold (mål ≤ 0,5)": median["spor_ny_maaned"] / median["spor_alle_kold"],
+        "næste kommune efter en kommune/kold, alle": median["kommune_alle_efter_kommune"]
+        / median["kommune_alle_kold"],
     }
     result = {
         "tidspunkt": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -46,6 +46,11 @@ def run_kmf_kommune(dataset: Path) -> None:
     _run_cli("kommune", "851", str(dataset))
 
 
+def run_kmf_kommune_751(dataset: Path) -> None:
+    """``kmf kommune 751`` end to end (another kommune than :func:`run_kmf_kommune`)."""
+    _run_cli("kommune", "751", str(dataset))
+
+
 def run_duckdb(dataset: Path) -> None:
     """The bare aggregation into cells in DuckDB SQL over the same Parquet files."""
     import duckdb
@@ -81,16 +86,19 @@ def run_pandas(dataset: Path) -> None:
 
 
 def run_floor(dataset: Path) -> None:
-    """The floor: pyarrow reading the columns the aggregation needs, nothing more."""
+    """The floor: pyarrow's streaming decode of the columns the aggregation needs, batch by
+    batch, nothing more (no table of all records is built)."""
     import pyarrow.dataset as ds
 
-    ds.dataset(dataset / "aktivitet", format="parquet").to_table(columns=COLUMNS)
+    for _ in ds.dataset(dataset / "aktivitet", format="parquet").to_batches(columns=COLUMNS):
+        pass
 
 
 TASKS = {
     "kmf": run_kmf,
     "kmf_spor": run_kmf_spor,
     "kmf_kommune": run_kmf_kommune,
+    "kmf_kommune_751": run_kmf_kommune_751,
     "duckdb": run_duckdb,
     "pandas": run_pandas,
     "floor": run_floor,

@@ -1,64 +1,149 @@
-"""Run mutmut's mutants of chosen functions in one process, after ``mutmut run`` has made them.
+"""Run mutmut's mutants in one process per worker, each against the tests that reach it.
 
-mutmut 3 forks a fresh process for every mutant; on a loaded 2-core machine a process spends
-~30 s importing polars and the tests before the first test runs. The mutants it writes to
-``mutants/`` choose their variant at call time from ``MUTANT_UNDER_TEST``, so here the fast
-tests run once per mutant in this one process (modules imported once).
+mutmut 3 forks a fresh process for every mutant, and a process spends seconds importing
+polars and the tests before the first test runs (a fork of a process that has run polars
+hangs: its thread pool does not survive the fork). The mutants mutmut writes to
+``mutants/`` choose their variant at call time from ``MUTANT_UNDER_TEST``, so here each worker
+imports everything once and, per mutant, runs with pytest the tests that mutmut's stats run
+saw reach the mutated function (``mutants/mutmut-stats.json``), fastest first, stopping at
+the first failure, up to a budget of seconds of tests (by the stats run's durations).
 
-    python mutation/inprocess.py 'kmf.compute.tables.x_table_2_*' ...
+    mutmut run 'nothing*'            # makes the mutants and the stats (README, "Udvikling")
+    python mutation/inprocess.py --worker 1/2 'kmf.compute.*' &
+    python mutation/inprocess.py --worker 2/2 'kmf.compute.*'
+    python mutation/inprocess.py --report 'kmf.compute.*'
 
-Writes ``mutants/inprocess.json``: {mutant: "killed" | "survived"} and prints the totals.
+Results go to ``mutants/inprocess-<worker>.json`` ({mutant: status}); a rerun goes on where
+it stopped. A status is ``killed`` (a test failed, or the mutant ran past the time limit),
+``survived``, or ``no tests`` (no selected test reaches the function).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fnmatch
 import io
 import json
 import os
+import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
-import pytest
+MUTANTS = Path(__file__).resolve().parent.parent / "mutants"
+#: seconds of tests (as the stats run timed them) a mutant is run against at most
+BUDGET_S = 6.0
+#: a mutant running longer than this (a loop that never ends) counts as killed
+LIMIT_S = 120
 
-TESTS = ["tests/test_tables.py", "tests/test_hand_worked.py"]
+
+class Timeout(Exception):
+    pass
 
 
-def main(patterns: list[str]) -> None:
-    os.chdir(Path(__file__).resolve().parent.parent / "mutants")
-    sys.path.insert(0, os.getcwd())
-    names = sorted(
+def mutant_names(patterns: list[str]) -> list[str]:
+    return sorted(
         name
-        for meta in Path("kmf").rglob("*.meta")
+        for meta in (MUTANTS / "kmf").rglob("*.meta")
         for name in json.loads(meta.read_text())["exit_code_by_key"]
         if any(fnmatch.fnmatch(name, p) for p in patterns)
     )
-    out_path = Path(os.environ.get("MUTATION_OUT", "inprocess.json"))
-    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+
+
+def chosen_tests(name: str, stats: dict, budget: float = BUDGET_S) -> list[str]:
+    """The tests reaching the mutant's function, fastest first, within ``budget`` seconds
+    (at least one)."""
+    function = name.partition("__mutmut_")[0]
+    durations = stats["duration_by_test"]
+    tests = sorted(stats["tests_by_mangled_function_name"].get(function, []),
+                   key=lambda t: (durations.get(t, 1.0), t))  # fmt: skip
+    chosen, spent = [], 0.0
+    for test in tests:
+        if chosen and spent + durations.get(test, 1.0) > budget:
+            break
+        chosen.append(test)
+        spent += durations.get(test, 1.0)
+    return chosen
+
+
+def run(patterns: list[str], worker: int, workers: int) -> None:
+    os.chdir(MUTANTS)
+    sys.path.insert(0, os.getcwd())
+    import pytest
+
+    stats = json.loads(Path("mutmut-stats.json").read_text())
+    names = mutant_names(patterns)[worker - 1 :: workers]
+    out = Path(f"inprocess-{worker}.json")
+    results: dict[str, str] = json.loads(out.read_text()) if out.exists() else {}
+
+    def alarm(signum: int, frame: object) -> None:
+        raise Timeout
+
+    signal.signal(signal.SIGALRM, alarm)
     start = time.monotonic()
-    order = list(enumerate(names, 1))
-    if os.environ.get("MUTATION_REVERSED"):  # a second worker, from the other end
-        order.reverse()
-    for i, name in order:
+    for i, name in enumerate(names, 1):
         if name in results:
             continue
-        other = Path(os.environ.get("MUTATION_OTHER", "-"))
-        if other.is_file() and name in json.loads(other.read_text() or "{}"):
-            break  # the other worker has come this far
-        os.environ["MUTANT_UNDER_TEST"] = name
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *TESTS])
-        results[name] = "survived" if code == 0 else "killed"
-        out_path.write_text(json.dumps(results, indent=1))
-        print(f"{i}/{len(names)} {name}: {results[name]}", flush=True)
-    os.environ.pop("MUTANT_UNDER_TEST", None)
-    chosen = {n: results[n] for n in names}
-    killed = sum(v == "killed" for v in chosen.values())
-    print(f"{len(chosen)} mutants, {killed} killed, {len(chosen) - killed} survived, "
-          f"{time.monotonic() - start:.0f} s")
+        tests = chosen_tests(name, stats)
+        if not tests:
+            results[name] = "no tests"
+        else:
+            os.environ["MUTANT_UNDER_TEST"] = name
+            signal.alarm(LIMIT_S)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        contextlib.redirect_stderr(io.StringIO()):  # fmt: skip
+                    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])
+            except Timeout:
+                code = -1
+            finally:
+                signal.alarm(0)
+                os.environ.pop("MUTANT_UNDER_TEST", None)
+            results[name] = "survived" if code == 0 else "killed"
+        out.write_text(json.dumps(results, indent=1))
+        print(f"{i}/{len(names)} {name}: {results[name]} ({time.monotonic() - start:.0f} s)",
+              flush=True)  # fmt: skip
+
+
+def report(patterns: list[str]) -> None:
+    results: dict[str, str] = {}
+    for path in sorted(MUTANTS.glob("inprocess-*.json")):
+        results.update(json.loads(path.read_text()))
+    names = mutant_names(patterns)
+    done = {n: results[n] for n in names if n in results}
+    by_module: dict[str, Counter[str]] = {}
+    for name, status in done.items():
+        module = name.partition(".x_")[0]
+        by_module.setdefault(module, Counter())[status] += 1
+    for module, counts in sorted(by_module.items()):
+        total = sum(counts.values())
+        print(f"{module:32} {total:5} mutants, {counts['killed']:5} killed "
+              f"({100 * counts['killed'] / total:.1f} %), {counts['survived']:4} survived, "
+              f"{counts['no tests']:4} without tests")  # fmt: skip
+    counts = Counter(done.values())
+    total = sum(counts.values())
+    print(f"{'all':32} {total:5} of {len(names)} run, {counts['killed']} killed "
+          f"({100 * counts['killed'] / max(total, 1):.1f} %), {counts['survived']} survived, "
+          f"{counts['no tests']} without tests")  # fmt: skip
+    for name, status in sorted(done.items()):
+        if status != "killed":
+            print(f"  {status}: {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("patterns", nargs="+", help="mutant names (fnmatch), e.g. 'kmf.*'")
+    parser.add_argument("--worker", default="1/1", help="this worker's share, e.g. 1/2")
+    parser.add_argument("--report", action="store_true", help="only sum up the results")
+    args = parser.parse_args()
+    if args.report:
+        report(args.patterns)
+        return
+    worker, workers = (int(x) for x in args.worker.split("/"))
+    run(args.patterns, worker, workers)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
