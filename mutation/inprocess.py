@@ -1,16 +1,18 @@
-"""Run mutmut's mutants in one process per worker, each against the tests that reach it.
+"""Run mutmut's mutants in one process per worker, each against the test files that reach it.
 
 mutmut 3 forks a fresh process for every mutant, and a process spends seconds importing
 polars and the tests before the first test runs (a fork of a process that has run polars
 hangs: its thread pool does not survive the fork). The mutants mutmut writes to
 ``mutants/`` choose their variant at call time from ``MUTANT_UNDER_TEST``, so here each worker
 imports everything once and, per mutant, runs with pytest the tests that mutmut's stats run
-saw reach the mutated function (``mutants/mutmut-stats.json``), fastest first, stopping at
-the first failure, up to a budget of seconds of tests (by the stats run's durations).
+saw reach the mutated function (``mutants/mutmut-stats.json``), whole files, the hand-worked
+ones first, stopping at the first failure, up to a budget of seconds of tests (by the stats
+run's durations).
 
     mutmut run 'nothing*'            # makes the mutants and the stats (README, "Udvikling")
     python mutation/inprocess.py --worker 1/2 'kmf.compute.*' &
     python mutation/inprocess.py --worker 2/2 'kmf.compute.*'
+    python mutation/inprocess.py --wide --worker 1/1 'kmf.compute.*'   # survivors again, all files
     python mutation/inprocess.py --report 'kmf.compute.*'
 
 Results go to ``mutants/inprocess-<worker>.json`` ({mutant: status}); a rerun goes on where
@@ -34,7 +36,7 @@ from pathlib import Path
 
 MUTANTS = Path(__file__).resolve().parent.parent / "mutants"
 #: seconds of tests (as the stats run timed them) a mutant is run against at most
-BUDGET_S = 6.0
+BUDGET_S = 4.0
 #: a mutant running longer than this (a loop that never ends) counts as killed
 LIMIT_S = 120
 
@@ -52,23 +54,48 @@ def mutant_names(patterns: list[str]) -> list[str]:
     )
 
 
-def chosen_tests(name: str, stats: dict, budget: float = BUDGET_S) -> list[str]:
-    """The tests reaching the mutant's function, fastest first, within ``budget`` seconds
-    (at least one)."""
+#: each module's own test files (run first, whatever they cost), then what reaches it
+OWN = {
+    "tables": ("tests/test_tables.py", "tests/test_hand_worked.py"),
+    "decompose": ("tests/test_hand_worked.py", "tests/test_methods.py"),
+    "forecast": ("tests/test_hand_worked.py", "tests/test_time.py"),
+    "timeline": ("tests/test_time.py", "tests/test_oracle_time.py"),
+    "accuracy": ("tests/test_tables.py", "tests/test_time.py"),
+    "kommune_tables": ("tests/test_kommune.py",),
+    "population": ("tests/test_population.py",),
+    "checks": ("tests/test_implausible.py", "tests/test_part_of_country.py"),
+}
+
+
+def chosen_tests(name: str, stats: dict, wide: bool = False) -> list[str]:
+    """The test files that reach the mutant's function, whole (a module's fixture runs the
+    computation once for all its tests, and mutmut's stats name only the test during whose
+    set-up it ran): the module's own files first, then the quickest of the others, within
+    BUDGET_S seconds of tests by the stats run's durations (at least one file); with
+    ``wide``, all."""
     function = name.partition("__mutmut_")[0]
+    module = function.partition(".x")[0].rpartition(".")[2]
     durations = stats["duration_by_test"]
-    tests = sorted(stats["tests_by_mangled_function_name"].get(function, []),
-                   key=lambda t: (durations.get(t, 1.0), t))  # fmt: skip
-    chosen, spent = [], 0.0
-    for test in tests:
-        if chosen and spent + durations.get(test, 1.0) > budget:
-            break
-        chosen.append(test)
-        spent += durations.get(test, 1.0)
+    per_file: dict[str, float] = {}
+    for test, seconds in durations.items():
+        file = test.partition("::")[0]
+        per_file[file] = per_file.get(file, 0.0) + seconds
+    reach = {
+        t.partition("::")[0] for t in stats["tests_by_mangled_function_name"].get(function, [])
+    }
+    own = [f for f in OWN.get(module, ()) if f in reach]
+    others = sorted(reach - set(own), key=lambda f: (per_file.get(f, 1.0), f))
+    chosen: list[str] = []
+    spent = 0.0
+    for file in own + others:
+        if chosen and not wide and spent + per_file.get(file, 1.0) > BUDGET_S:
+            continue
+        chosen.append(file)
+        spent += per_file.get(file, 1.0)
     return chosen
 
 
-def run(patterns: list[str], worker: int, workers: int) -> None:
+def run(patterns: list[str], worker: int, workers: int, wide: bool = False) -> None:
     os.chdir(MUTANTS)
     sys.path.insert(0, os.getcwd())
     import pytest
@@ -77,6 +104,13 @@ def run(patterns: list[str], worker: int, workers: int) -> None:
     names = mutant_names(patterns)[worker - 1 :: workers]
     out = Path(f"inprocess-{worker}.json")
     results: dict[str, str] = json.loads(out.read_text()) if out.exists() else {}
+    if wide:  # a second pass: the survivors of the first against every file reaching them
+        earlier = {}
+        for path in Path().glob("inprocess-*.json"):
+            earlier.update(json.loads(path.read_text()))
+        names = [n for n in names if earlier.get(n) == "survived"]
+        out = Path(f"inprocess-wide-{worker}.json")
+        results = json.loads(out.read_text()) if out.exists() else {}
 
     def alarm(signum: int, frame: object) -> None:
         raise Timeout
@@ -86,7 +120,7 @@ def run(patterns: list[str], worker: int, workers: int) -> None:
     for i, name in enumerate(names, 1):
         if name in results:
             continue
-        tests = chosen_tests(name, stats)
+        tests = chosen_tests(name, stats, wide)
         if not tests:
             results[name] = "no tests"
         else:
@@ -95,7 +129,9 @@ def run(patterns: list[str], worker: int, workers: int) -> None:
             try:
                 with contextlib.redirect_stdout(io.StringIO()), \
                         contextlib.redirect_stderr(io.StringIO()):  # fmt: skip
-                    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])
+                    code = pytest.main(
+                        ["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]
+                    )
             except Timeout:
                 code = -1
             finally:
@@ -109,7 +145,9 @@ def run(patterns: list[str], worker: int, workers: int) -> None:
 
 def report(patterns: list[str]) -> None:
     results: dict[str, str] = {}
-    for path in sorted(MUTANTS.glob("inprocess-*.json")):
+    for path in sorted(MUTANTS.glob("inprocess-[0-9]*.json")):
+        results.update(json.loads(path.read_text()))
+    for path in sorted(MUTANTS.glob("inprocess-wide-*.json")):  # the second pass decides
         results.update(json.loads(path.read_text()))
     names = mutant_names(patterns)
     done = {n: results[n] for n in names if n in results}
@@ -137,12 +175,14 @@ def main() -> None:
     parser.add_argument("patterns", nargs="+", help="mutant names (fnmatch), e.g. 'kmf.*'")
     parser.add_argument("--worker", default="1/1", help="this worker's share, e.g. 1/2")
     parser.add_argument("--report", action="store_true", help="only sum up the results")
+    parser.add_argument("--wide", action="store_true",
+                        help="the survivors again, against all files reaching them")  # fmt: skip
     args = parser.parse_args()
     if args.report:
         report(args.patterns)
         return
     worker, workers = (int(x) for x in args.worker.split("/"))
-    run(args.patterns, worker, workers)
+    run(args.patterns, worker, workers, args.wide)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -177,3 +178,28 @@ def test_a_bad_constant_value_is_still_reported(rows, tmp_path: Path) -> None:
     expected = r"del-\d.parquet, kolonne 'opgoerelse'.*række 1: 'midlertidig'"
     with pytest.raises(kmf.DataError, match=expected):
         kmf.load(tmp_path)
+
+
+def test_a_digest_still_being_computed_is_waited_for_wherever_it_is_read() -> None:
+    """The manifest's sha256 may be a future while the report is written (kmf.io.sources.
+    Digest): reading it, comparing, copying or pickling the file entry waits for it, and
+    the value is the digest itself, not the future."""
+    import copy
+    import pickle
+    import threading
+    from concurrent.futures import Future
+
+    from kmf.result import ManifestFile
+
+    digest = hashlib.sha256(b"kmf").hexdigest()
+    pending: Future[str] = Future()
+    entry = ManifestFile("aktivitet", "a.parquet", "/data/a.parquet", pending, 3)  # type: ignore[arg-type]
+    threading.Timer(0.05, pending.set_result, [digest]).start()
+    assert entry.sha256 == digest  # waits for the thread
+    assert pickle.loads(pickle.dumps(entry)) == entry
+    assert copy.deepcopy(entry).sha256 == digest
+    assert entry.__dict__["_sha256"] == digest  # resolved once, kept
+    late: Future[str] = Future()
+    other = ManifestFile("aktivitet", "a.parquet", "/data/a.parquet", late, 3)  # type: ignore[arg-type]
+    late.set_result(digest)
+    assert pickle.loads(pickle.dumps(other)).sha256 == digest

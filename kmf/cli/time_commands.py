@@ -7,9 +7,10 @@ Only typer is imported at the top, as in kmf.cli: ``kmf --help`` loads this modu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -46,25 +47,18 @@ def spor_command(
     Skriver tabel B1 for hver dato (tabel_spor), og hvor tæt prognoserne ramte den endelige
     opgørelse (træfsikkerhed), hvis den findes; en Excel-projektmappe og figurer.
     """
-    from kmf.cli.console import (
-        Stage,
-        errors_to_exit,
-        out_console,
-        read_for_output,
-        written_line,
-    )
+    from kmf.cli.console import out_console, written_line
     from kmf.danish import format_date, format_pct
     from kmf.track import spor
 
     console = out_console()
-    with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
-        with Stage(console, "Beregner prognosen for hver opgørelsesdato") as done:
-            track = spor(data, aar=aar, kommune=kommune, metode=metode)
-            done(f"budgetår {track.aar}, {len(track.datoer)} datoer, metode {track.metode}")
-        with Stage(console, "Skriver tabeller, Excel og figurer") as done:
-            written = track.write(out, force=force)
-            done(f"{len(written)} filer")
+    track = _read_compute_write(
+        console, (dataset, out, force, metode, not uden_cache),
+        "Beregner prognosen for hver opgørelsesdato",
+        lambda data: spor(data, aar=aar, kommune=kommune, metode=metode),
+        lambda t: f"budgetår {t.aar}, {len(t.datoer)} datoer, metode {t.metode}",
+        "Skriver tabeller, Excel og figurer",
+    )  # fmt: skip
     import polars as pl
 
     from kmf import codes
@@ -135,26 +129,18 @@ def historik_command(
     Hvert år på sin seneste opgørelsesdato med grundlag og med sit eget budget; skriver
     tabel_historik, en Excel-projektmappe og en figur.
     """
-    from kmf.cli.console import (
-        Stage,
-        errors_to_exit,
-        out_console,
-        read_for_output,
-        written_line,
-    )
+    from kmf.cli.console import out_console, written_line
     from kmf.danish import format_date, format_pct
     from kmf.report.track import history_workbook_name
     from kmf.track import historik
 
     console = out_console()
-    with errors_to_exit():
-        data = read_for_output(console, dataset, out, force, metode, not uden_cache)
-        with Stage(console, "Beregner hvert budgetår") as done:
-            history = historik(data, fra=fra, til=til, metode=metode)
-            done(f"{len(history.aar)} budgetår, metode {history.metode}")
-        with Stage(console, "Skriver tabeller, Excel og figur") as done:
-            written = history.write(out, force=force)
-            done(f"{len(written)} filer")
+    history = _read_compute_write(
+        console, (dataset, out, force, metode, not uden_cache), "Beregner hvert budgetår",
+        lambda data: historik(data, fra=fra, til=til, metode=metode),
+        lambda h: f"{len(h.aar)} budgetår, metode {h.metode}",
+        "Skriver tabeller, Excel og figur",
+    )  # fmt: skip
     land = history.historik.filter(history.historik["niveau"] == "land")
     console.print(f"{land['navn'][0]}, ændring ift. budgettet:")
     for year, pct in zip(land["aar"], land["aendring_pct"], strict=True):
@@ -164,3 +150,36 @@ def historik_command(
     for year, why in history.aar_uden_grundlag:
         console.print(f"  Bemærk: {year} er ikke med: {why}.")
     console.print(written_line(out, history_workbook_name()))
+
+
+class Writable(Protocol):
+    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]: ...
+
+
+W = TypeVar("W", bound=Writable)
+
+
+def _read_compute_write(
+    console: Any,
+    args: tuple[Path | None, Path, bool, str | None, bool],
+    computing: str,
+    compute: Callable[[Any], W],
+    computed: Callable[[W], str],
+    writing: str,
+) -> W:
+    """The body of kmf spor and historik: read (``args``: dataset, out, force, metode,
+    cache; as :func:`read_for_output`), compute under the stage ``computing``, saying
+    ``computed`` of the result, and write it under the stage ``writing``; a fault on the way
+    is a Danish message and exit 2."""
+    from kmf.cli.console import Stage, errors_to_exit, read_for_output
+
+    dataset, out, force, metode, cache = args
+    with errors_to_exit():
+        data = read_for_output(console, dataset, out, force, metode, cache)
+        with Stage(console, computing) as done:
+            made = compute(data)
+            done(computed(made))
+        with Stage(console, writing) as done:
+            written = made.write(out, force=force)
+            done(f"{len(written)} filer")
+    return made

@@ -95,9 +95,8 @@ def accuracy_units(track: pl.DataFrame, truth_by_kommune: pl.DataFrame) -> pl.Da
     """``tabel_traefsikkerhed_enheder``: every row of the track (date × unit) with K^e summed
     over the unit's kommuner and ``fejl_pct`` = 100 · (K^f − K^e) / K^e."""
     kode_truth = stack_levels(truth_by_kommune, ["kmf_endelig_kr"])
-    error = pl.when(pl.col("kmf_endelig_kr") != 0).then(
-        100 * (pl.col("kmf_prognose_kr") - pl.col("kmf_endelig_kr")) / pl.col("kmf_endelig_kr")
-    )
+    # K^e > 0 for every kommune (require_truth_for), so for every region and the land too
+    error = 100 * (pl.col("kmf_prognose_kr") - pl.col("kmf_endelig_kr")) / pl.col("kmf_endelig_kr")
     return (
         track.with_row_index("_orden")
         .join(kode_truth, on="kode", how="left")

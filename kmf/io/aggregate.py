@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -232,20 +232,20 @@ def checked(
     return agg.drop("_p_null", "_k_null", "_d_bad", "_moved").with_columns(kroner), moved
 
 
-_EMPTY = pl.DataFrame(
-    schema={
-        "fil": pl.UInt32,
-        "kommunekode": pl.Int16,
-        "aar": pl.Int16,
-        "opgoerelse": codes.Opgoerelse,
-        "takstaar": pl.Int16,
-        "opgoerelsesdato": pl.Date,
-        "aldersgruppe": codes.AgeGroup,
-        "sundhedsomraade": codes.Area,
-        **dict.fromkeys(("produktionsvaerdi", "kmf"), pl.Float64),
-        **dict.fromkeys(("rows", "_p_null", "_k_null", "_d_bad", "_moved"), pl.Int64),
-    }
-)
+#: the summed cells of one file, as the reader keeps them (and the cache holds them)
+CELL_SCHEMA: dict[str, Any] = {
+    "fil": pl.UInt32,
+    "kommunekode": pl.Int16,
+    "aar": pl.Int16,
+    "opgoerelse": codes.Opgoerelse,
+    "takstaar": pl.Int16,
+    "opgoerelsesdato": pl.Date,
+    "aldersgruppe": codes.AgeGroup,
+    "sundhedsomraade": codes.Area,
+    **dict.fromkeys(("produktionsvaerdi", "kmf"), pl.Float64),
+    **dict.fromkeys(("rows", "_p_null", "_k_null", "_d_bad", "_moved"), pl.Int64),
+}
+_EMPTY = pl.DataFrame(schema=CELL_SCHEMA)
 
 
 def aggregate_activity(pieces: list[Piece], age_column: str) -> tuple[pl.DataFrame, int]:

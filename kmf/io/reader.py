@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
-from kmf.io.aggregate import Slice, checked, piece_cells
+from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
 from kmf.io.sources import Piece, file_sha256
@@ -299,22 +299,7 @@ def _by_cut(cells: pl.DataFrame) -> dict[CutKey, pl.DataFrame]:
     return {partition_key(key): part for key, part in parts.items()}
 
 
-_CELL_SCHEMA: dict[str, Any] = {
-    "fil": pl.UInt32,
-    "kommunekode": pl.Int16,
-    "aar": pl.Int16,
-    "opgoerelse": codes.Opgoerelse,
-    "takstaar": pl.Int16,
-    "opgoerelsesdato": pl.Date,
-    "aldersgruppe": codes.AgeGroup,
-    "sundhedsomraade": codes.Area,
-    "produktionsvaerdi": pl.Float64,
-    "kmf": pl.Float64,
-    **dict.fromkeys(("rows", "_p_null", "_k_null", "_d_bad", "_moved"), pl.Int64),
-}
-
-
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     """A file's cells with the columns and types the checks expect (a cached entry's
     columns are read back as stored)."""
-    return frame.select(pl.col(name).cast(kind) for name, kind in _CELL_SCHEMA.items())
+    return frame.select(pl.col(name).cast(kind) for name, kind in CELL_SCHEMA.items())

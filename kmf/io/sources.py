@@ -388,6 +388,13 @@ class Digest:
     def install(cls, owner: type, name: str = "sha256") -> None:
         setattr(owner, name, cls(name))
 
+        def __getstate__(self: object) -> dict[str, object]:
+            """Pickled or copied, with the digest (a future cannot be)."""
+            getattr(self, name)
+            return dict(self.__dict__)
+
+        owner.__getstate__ = __getstate__  # type: ignore[attr-defined]
+
     @staticmethod
     def pending(obj: object, name: str = "sha256") -> str | None:
         """The field's value as set, without waiting (a future passes through as is)."""

@@ -14,7 +14,7 @@ import polars as pl
 
 from kmf.compute.kommune_tables import KommuneTables
 from kmf.danish import format_kr, format_number, join_and
-from kmf.report.text import Line, _is_zero, genitive, pct
+from kmf.report.text import Line, _is_zero, genitive, pct, signed
 from kmf.result import Result
 
 #: (column stem, words for a positive value, for a negative one, for one that shows as 0)
@@ -43,11 +43,12 @@ def _split_sentence(row: dict[str, Any], aar: int, whose: str) -> str:
         else f"gik {whose} fra {format_kr(before)} til {format_kr(after)} indbyggere"
     )
     parts = [_part(row, *part) for part in _PARTS]
+    mix, share = (signed(row[f"{c}_pct"]) for c in ("omraademikseffekt", "andelseffekt"))
     return (
         f"Fra {aar - 2} (budgettets år) til {aar} {moved}. Borgerne forklarer en del af "
         f"ændringen: {', '.join(parts[:-1])}, og {parts[-1]} (alt i pct.-point af "
-        "budgettet). Resten skyldes, at forbruget flytter mellem sundhedsområder, og at "
-        "KMF-andelen ændres inden for områderne."
+        f"budgettet). Resten skyldes, at forbruget flytter mellem sundhedsområder ({mix} "
+        f"pct.-point), og at KMF-andelen ændres inden for områderne ({share} pct.-point)."
     )
 
 
