@@ -17,17 +17,20 @@ run's durations).
 
 Results go to ``mutants/inprocess-<worker>.json`` ({mutant: status}); a rerun goes on where
 it stopped. A status is ``killed`` (a test failed, or the mutant ran past the time limit),
-``survived``, or ``no tests`` (no selected test reaches the function).
+``survived``, ``no tests`` (no selected test reaches the function) or ``wording`` (not run:
+it changes only the words of a text with a space in it; see :func:`wording`).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import fnmatch
 import io
 import json
 import os
+import random
 import signal
 import sys
 import time
@@ -67,6 +70,50 @@ OWN = {
 }
 
 
+def wording(names: list[str]) -> set[str]:
+    """The mutants that change only the wording of a text with a space in it (a message
+    to the user, a label): mutmut's "XX…XX" and upper- or lower-case versions of a string
+    literal. Tests check what a message names (file, column, values, rows), not each word."""
+    found: set[str] = set()
+    for path in sorted((MUTANTS / "kmf").rglob("*.py")):
+        lines = path.read_text().splitlines()
+        functions: dict[str, list[str]] = {}
+        for node in ast.parse("\n".join(lines)).body:
+            inner = node.body if isinstance(node, ast.ClassDef) else [node]
+            for f in inner:
+                if isinstance(f, ast.FunctionDef) and "__mutmut_" in f.name:
+                    functions[f.name] = lines[f.lineno : f.end_lineno]
+        module = ".".join(path.relative_to(MUTANTS).with_suffix("").parts)
+        for name, body in functions.items():
+            original = functions.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+            if original is None or name.endswith("__mutmut_orig"):
+                continue
+            changed = [(a, b) for a, b in zip(original, body, strict=False) if a != b]
+            if len(changed) != 1:
+                continue
+            before, after = changed[0]
+            words = _changed_literal(before, after)
+            if words is not None and " " in words:
+                found.add(f"{module}.{name}")
+    return found & set(names)
+
+
+def _changed_literal(before: str, after: str) -> str | None:
+    """The string literal a string mutant changed (its original text), or None if the
+    change is not one to a string literal's letters."""
+    start = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+                 min(len(before), len(after)))  # fmt: skip
+    if "XX" in after and "XX" not in before:
+        start = max(start - 1, 0)
+    elif before.lower() != after.lower():
+        return None
+    quote = max(before.rfind('"', 0, start + 1), before.rfind("'", 0, start + 1))
+    if quote < 0:
+        return None
+    end = before.find(before[quote], quote + 1)
+    return before[quote + 1 : end if end >= 0 else None]
+
+
 def chosen_tests(name: str, stats: dict, wide: bool = False) -> list[str]:
     """The test files that reach the mutant's function, whole (a module's fixture runs the
     computation once for all its tests, and mutmut's stats name only the test during whose
@@ -95,33 +142,43 @@ def chosen_tests(name: str, stats: dict, wide: bool = False) -> list[str]:
     return chosen
 
 
-def run(patterns: list[str], worker: int, workers: int, wide: bool = False) -> None:
+def run(patterns: list[str], worker: int, workers: int, mode: str = "", sample: int = 0) -> None:
+    """``mode`` "": the first pass; "again": its survivors against the same files (after
+    new tests); "wide": the survivors so far against every file reaching them (``sample``:
+    only so many of them, drawn at random)."""
     os.chdir(MUTANTS)
     sys.path.insert(0, os.getcwd())
     import pytest
 
     stats = json.loads(Path("mutmut-stats.json").read_text())
-    names = mutant_names(patterns)[worker - 1 :: workers]
+    # in a fixed random order: a run stopped early has tried a fair sample of the package
+    names = mutant_names(patterns)
+    random.Random(2026).shuffle(names)
+    names = names[worker - 1 :: workers]
     out = Path(f"inprocess-{worker}.json")
     results: dict[str, str] = json.loads(out.read_text()) if out.exists() else {}
-    if wide:  # a second pass: the survivors of the first against every file reaching them
-        earlier = {}
-        for path in Path().glob("inprocess-*.json"):
-            earlier.update(json.loads(path.read_text()))
+    if mode:  # a later pass over the survivors so far
+        earlier = latest(("", "again") if mode == "again" else ("", "again", "wide"))
         names = [n for n in names if earlier.get(n) == "survived"]
-        out = Path(f"inprocess-wide-{worker}.json")
+        if sample:
+            names = sorted(random.Random(7).sample(names, min(sample, len(names))))
+        out = Path(f"inprocess-{mode}-{worker}.json")
         results = json.loads(out.read_text()) if out.exists() else {}
+    wide = mode == "wide"
 
     def alarm(signum: int, frame: object) -> None:
         raise Timeout
 
     signal.signal(signal.SIGALRM, alarm)
     start = time.monotonic()
+    skipped = wording(names)
     for i, name in enumerate(names, 1):
         if name in results:
             continue
         tests = chosen_tests(name, stats, wide)
-        if not tests:
+        if name in skipped:
+            results[name] = "wording"
+        elif not tests:
             results[name] = "no tests"
         else:
             os.environ["MUTANT_UNDER_TEST"] = name
@@ -129,9 +186,7 @@ def run(patterns: list[str], worker: int, workers: int, wide: bool = False) -> N
             try:
                 with contextlib.redirect_stdout(io.StringIO()), \
                         contextlib.redirect_stderr(io.StringIO()):  # fmt: skip
-                    code = pytest.main(
-                        ["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]
-                    )
+                    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])
             except Timeout:
                 code = -1
             finally:
@@ -143,30 +198,39 @@ def run(patterns: list[str], worker: int, workers: int, wide: bool = False) -> N
               flush=True)  # fmt: skip
 
 
-def report(patterns: list[str]) -> None:
+def latest(modes: tuple[str, ...] = ("", "again", "wide")) -> dict[str, str]:
+    """Each mutant's status from the latest of the passes ``modes`` that ran it."""
     results: dict[str, str] = {}
-    for path in sorted(MUTANTS.glob("inprocess-[0-9]*.json")):
-        results.update(json.loads(path.read_text()))
-    for path in sorted(MUTANTS.glob("inprocess-wide-*.json")):  # the second pass decides
-        results.update(json.loads(path.read_text()))
+    for mode in modes:
+        glob = f"inprocess-{mode}-[0-9]*.json" if mode else "inprocess-[0-9]*.json"
+        for path in sorted(MUTANTS.glob(glob)):
+            results.update(json.loads(path.read_text()))
+    return results
+
+
+def report(patterns: list[str]) -> None:
+    results = latest()
     names = mutant_names(patterns)
     done = {n: results[n] for n in names if n in results}
     by_module: dict[str, Counter[str]] = {}
     for name, status in done.items():
-        module = name.partition(".x_")[0]
+        module = name.rsplit(".", 1)[0]
         by_module.setdefault(module, Counter())[status] += 1
     for module, counts in sorted(by_module.items()):
         total = sum(counts.values())
         print(f"{module:32} {total:5} mutants, {counts['killed']:5} killed "
               f"({100 * counts['killed'] / total:.1f} %), {counts['survived']:4} survived, "
-              f"{counts['no tests']:4} without tests")  # fmt: skip
+              f"{counts['no tests']:4} without tests, {counts['wording']:4} wording")  # fmt: skip
     counts = Counter(done.values())
     total = sum(counts.values())
     print(f"{'all':32} {total:5} of {len(names)} run, {counts['killed']} killed "
           f"({100 * counts['killed'] / max(total, 1):.1f} %), {counts['survived']} survived, "
-          f"{counts['no tests']} without tests")  # fmt: skip
+          f"{counts['no tests']} without tests, {counts['wording']} wording not run")  # fmt: skip
+    run_ = total - counts["wording"]
+    print(f"{'all but wording':32} {counts['killed']} of {run_} killed "
+          f"({100 * counts['killed'] / max(run_, 1):.1f} %)")  # fmt: skip
     for name, status in sorted(done.items()):
-        if status != "killed":
+        if status not in ("killed", "wording"):
             print(f"  {status}: {name}")
 
 
@@ -175,14 +239,18 @@ def main() -> None:
     parser.add_argument("patterns", nargs="+", help="mutant names (fnmatch), e.g. 'kmf.*'")
     parser.add_argument("--worker", default="1/1", help="this worker's share, e.g. 1/2")
     parser.add_argument("--report", action="store_true", help="only sum up the results")
+    parser.add_argument("--again", action="store_true",
+                        help="the survivors again, against the same files (new tests)")  # fmt: skip
     parser.add_argument("--wide", action="store_true",
                         help="the survivors again, against all files reaching them")  # fmt: skip
+    parser.add_argument("--sample", type=int, default=0, help="with --wide: only N survivors")
     args = parser.parse_args()
     if args.report:
         report(args.patterns)
         return
     worker, workers = (int(x) for x in args.worker.split("/"))
-    run(args.patterns, worker, workers, args.wide)
+    mode = "wide" if args.wide else "again" if args.again else ""
+    run(args.patterns, worker, workers, mode, args.sample)
 
 
 if __name__ == "__main__":

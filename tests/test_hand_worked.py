@@ -280,3 +280,41 @@ def test_written_csv_matches_the_result(result: kmf.Result, tmp_path: Path) -> N
         "ej_aldersdiff",
     ]
     assert b3.filter(pl.col("kode") == "851")["0-2"].to_list() == [None]
+
+
+def test_a_production_value_under_one_krone_still_has_a_share(tmp_path: Path) -> None:
+    """A share is defined wherever P > 0, also for P = 0,5 kr. (SPEC §4.3: only P = 0 takes
+    the other side's share). Kommune 101, f = 1, the budget = K⁰ (g = 1), by hand:
+
+    base 0-2: P 0,5, K 0,125 (s^b 0,25); 3-64: P 1000, K 100 (s 0,1)
+    forecast 0-2: P 0,5, K 0,25 (s^f 0,5); 3-64: P 1000, K 100
+
+    B3 of 0-2 = 100 · (0,5 − 0,25) = 25 pct.-point, of 3-64 0. K^f = 100,25, P^f = 1000,5:
+    C = K^f − P^f · Σ w^f s^b = 100,25 − (0,5 · 0,25 + 1000 · 0,1) = 0,125 kr.; A = B = 0
+    (P and w unchanged). LMDI's share effect is the one cell whose share moved:
+    L(0,25; 0,125) · ln(0,5 / 0,25) = (0,125 / ln 2) · ln 2 = 0,125 kr."""
+    rows = []
+    for aar, opg, takst, small in (
+        (T, "foreloebig", T, 0.25),
+        (T - 1, "foreloebig", T - 1, None),
+        (T - 1, "endelig", T - 1, None),
+        (T - 2, "endelig", T, 0.125),
+    ):
+        rows.append(_row(101, aar, opg, takst, "3-64", "somatik", 1000.0, 100.0))
+        if small is not None:
+            rows.append(_row(101, aar, opg, takst, "0-2", "somatik", 0.5, small))
+    budget = [{"aar": T, "kommunekode": 101, "kmf_budget_kr": 100.125}]
+    # Parquet: in CSV, 100.125 could be read as a thousands separator
+    folder = write_dataset(tmp_path / "d", rows, budget, fmt="parquet")
+    result = kmf.run(folder, metode="alle")
+    b3 = result.b3.filter(pl.col("kode") == "101").row(0, named=True)
+    assert b3["0-2"] == pytest.approx(25.0, abs=1e-9)
+    assert b3["3-64"] == pytest.approx(0.0, abs=1e-9)
+    b1 = _b1_row(result, "101")
+    assert b1["sundhedsomraadeeffekt_kr"] == pytest.approx(0.125, abs=1e-9)
+    assert b1["aktivitetseffekt_kr"] == pytest.approx(0.0, abs=1e-9)
+    assert b1["aldersgruppeeffekt_kr"] == pytest.approx(0.0, abs=1e-9)
+    methods = result.metoder.filter(pl.col("kode") == "101").row(0, named=True)
+    assert methods["andelseffekt_kr_lmdi"] == pytest.approx(0.125, abs=1e-9)
+    # Shapley splits the same 0,125 kr.: only the share moved, so all of it is the share's
+    assert methods["andelseffekt_kr_shapley"] == pytest.approx(0.125, abs=1e-9)

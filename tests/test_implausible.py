@@ -193,3 +193,69 @@ def test_a_change_beyond_25_pct_is_named(
     sheet = load_workbook(tmp_path / "ud" / "kmf_dekomponering_2020.xlsx")["Om kørslen"]
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert any("Usædvanlig ændring" in c and "København (101)" in c for c in cells)
+
+
+# --- the message of a budget a unit away, word for word ----------------------------------------
+
+UNIT_HELP = (
+    "Mere end 10 gange er næsten altid en fejl i enheden. Er budgettet i budget.csv "
+    "(kolonnen 'kmf_budget_kr') angivet i kr.? Er det fx skrevet i mio. kr. (21500 for 21,5 "
+    "mia. kr.), så gang det med 1.000.000."
+)
+
+
+def _unit_message(budgets: list[float], forecasts: list[float], kind: str = "national") -> str:
+    """The message of the check on kommuner 101, 147, … with these amounts (budget year 2020)."""
+    from kmf.compute.checks import require_budget_near_forecast
+
+    codes = sorted(kmf_codes())[: len(budgets)]
+    frame = pl.DataFrame(
+        {"k": [0] * len(budgets), "kommunekode": codes, "kmf_budget_kr": budgets,
+         "kmf_prognose_kr": forecasts}
+    )  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        require_budget_near_forecast(frame, "k", {0: (T, kind)}, "budget.csv")
+    return str(info.value)
+
+
+def kmf_codes() -> list[int]:
+    from kmf import codes
+
+    return list(codes.kommune_codes())
+
+
+@pytest.mark.parametrize(
+    ("budgets", "forecasts", "expected"),
+    [
+        # one kommune: 20 / 1 = 20,0 times (the larger over the smaller, either way round)
+        ([1.0], [20.0], "Budgettet og prognosen for 2020 for kommunen er 20,0 gange fra "
+         "hinanden: budget 1 kr. mod prognose 20 kr. "),
+        ([2500.0], [100.0], "Budgettet og prognosen for 2020 for kommunen er 25,0 gange fra "
+         "hinanden: budget 2.500 kr. mod prognose 100 kr. "),
+        # two kommuner under one: the sums, 111 / 10 = 11,1
+        ([5.0, 5.0], [101.0, 10.0], "Budgettet og prognosen for 2020 for de 2 kommuner under "
+         "ét er 11,1 gange fra hinanden: budget 10 kr. mod prognose 111 kr. "),
+        # a budget of 0: no ratio, "mange"
+        ([0.0], [50.0], "Budgettet og prognosen for 2020 for kommunen er mange gange fra "
+         "hinanden: budget 0 kr. mod prognose 50 kr. "),
+    ],
+)  # fmt: skip
+def test_the_unit_message_word_for_word(
+    budgets: list[float], forecasts: list[float], expected: str
+) -> None:
+    assert _unit_message(budgets, forecasts) == expected + UNIT_HELP
+
+
+def test_the_unit_message_for_the_whole_country_and_for_a_kommune_of_its_own() -> None:
+    every = len(kmf_codes())
+    whole = _unit_message([1.0] * every, [11.0] * every)
+    assert whole == (
+        "Budgettet og prognosen for 2020 for hele landet er 11,0 gange fra hinanden: budget "
+        f"{every} kr. mod prognose {f'{11 * every:,}'.replace(',', '.')} kr. " + UNIT_HELP
+    )
+    # a budget per kommune: the sum of both passes, the one kommune beyond 10 times stops
+    own = _unit_message([10.0, 1.0], [10.0, 1.0 + 10.5], kind="kommune")
+    assert own.startswith(
+        "Budgettet og prognosen for 2020 for kommune 147 Frederiksberg er 11,5 gange fra "
+        "hinanden: budget 1 kr. mod prognose 12 kr. "
+    ), own

@@ -228,3 +228,87 @@ def test_tabel_3_counts_a_quarter_krone_as_positive_or_negative(result: kmf.Resu
     )
     land = table_3(b1).filter(pl.col("kode") == "DK").row(0, named=True)
     assert (land["aldersgruppeeffekt_negativ"], land["aldersgruppeeffekt_positiv"]) == (1, 1)
+
+
+def test_accuracy_units_by_hand_keep_the_tracks_order() -> None:
+    # Two kommuner of Region Hovedstaden (1084) on two dates. K^e: 101 → 100, 147 → 200, so
+    # the region and the land 300. fejl_pct = 100 · (K^f − K^e) / K^e, by hand:
+    #   10 March: 101 110 → +10.0; 147 150 → −25.0; region and land 260 → −13.33…
+    #   10 June:  101  90 → −10.0; 147 230 → +15.0; region and land 320 → +6.66…
+    from datetime import date
+
+    from kmf.compute.accuracy import accuracy_units
+
+    d1, d2 = date(2020, 3, 10), date(2020, 6, 10)
+    track = pl.DataFrame(
+        {
+            "opgoerelsesdato": [d1] * 4 + [d2] * 4,
+            "niveau": ["land", "region", "kommune", "kommune"] * 2,
+            "kode": ["DK", "1084", "101", "147"] * 2,
+            "navn": ["Hele landet", "Region Hovedstaden", "København", "Frederiksberg"] * 2,
+            "region": [None, None, "Region Hovedstaden", "Region Hovedstaden"] * 2,
+            "kmf_prognose_kr": [260.0, 260.0, 110.0, 150.0, 320.0, 320.0, 90.0, 230.0],
+        }
+    )
+    truth = pl.DataFrame({"kommunekode": [147, 101], "kmf_endelig_kr": [200.0, 100.0]})
+    units = accuracy_units(track, truth)
+    assert units.columns == [
+        "opgoerelsesdato", "niveau", "kode", "navn", "region", "kmf_prognose_kr",
+        "kmf_endelig_kr", "fejl_pct",
+    ]  # fmt: skip
+    assert units.select("opgoerelsesdato", "kode").equals(track.select("opgoerelsesdato", "kode"))
+    assert units["kmf_endelig_kr"].to_list() == [300.0, 300.0, 100.0, 200.0] * 2
+    expected = [-40 / 3, -40 / 3, 10.0, -25.0, 20 / 3, 20 / 3, -10.0, 15.0]
+    assert units["fejl_pct"].to_list() == pytest.approx(expected, rel=1e-12)
+
+
+TRUTH_HELP = (
+    "\nDen skal have de samme kommuner som prognoserne for 2018, hver med KMF over 0. Ret "
+    "opgørelsen, eller fjern rækkerne med aar = 2018, opgoerelse = endelig og takstaar = 2018, "
+    "så laves sporet uden træfsikkerhed."
+)
+
+
+@pytest.mark.parametrize(
+    ("have", "dato", "gaps"),
+    [
+        # 147 missing; 461 extra; 101 at 0 kr.: all three, in that order
+        ({101: 0.0, 461: 5.0, 851: 5.0}, "2019-04-10",
+         ["- mangler kommune(r) 147 Frederiksberg",
+          "- har kommune(r) 461 Odense, som prognosen ikke har",
+          "- har KMF 0 eller under for kommune(r) 101 København"]),
+        # only a negative KMF (−0.01 kr. is under 0), an undated cut
+        ({101: 5.0, 147: -0.01, 851: 5.0}, None,
+         ["- har KMF 0 eller under for kommune(r) 147 Frederiksberg"]),
+        # only missing ones
+        ({851: 1.0}, None, ["- mangler kommune(r) 101 København, 147 Frederiksberg"]),
+    ],
+)  # fmt: skip
+def test_the_truth_must_have_the_tracks_kommuner_word_for_word(
+    have: dict[int, float], dato: str | None, gaps: list[str]
+) -> None:
+    from datetime import date
+
+    from kmf.compute.accuracy import require_truth_for
+
+    truth = pl.DataFrame(
+        {"kommunekode": list(have), "kmf_endelig_kr": list(have.values())},
+        schema={"kommunekode": pl.Int64, "kmf_endelig_kr": pl.Float64},
+    )
+    day = None if dato is None else date.fromisoformat(dato)
+    with pytest.raises(kmf.DataError) as info:
+        require_truth_for(truth, [101, 147, 851], 2018, day)
+    when = "" if dato is None else f" pr. {dato}"
+    assert str(info.value) == (
+        f"Aktivitetsdata (kolonnen 'kommunekode'): 2018 endelig opgørelse{when} i "
+        "2018-takster, som prognosesporets træfsikkerhed måles mod, passer ikke til "
+        "prognoserne:\n" + "\n".join(gaps) + TRUTH_HELP
+    )
+
+
+def test_a_truth_with_the_tracks_kommuner_above_0_passes() -> None:
+    from kmf.compute.accuracy import require_truth_for
+
+    # 0.01 kr. is above 0; the truth's order does not matter
+    truth = pl.DataFrame({"kommunekode": [851, 101], "kmf_endelig_kr": [0.01, 7.0]})
+    require_truth_for(truth, [101, 851], 2018, None)

@@ -524,3 +524,36 @@ def test_dates_without_a_basis_are_grouped_by_what_they_lack(tmp_path: Path) -> 
     assert all(line.endswith("for alle datoerne") for line in listed)
     assert "2015 foreløbig i 2015-takster" in listed[0]
     assert "10. januar" in failed.stderr and "10. september 2016" in failed.stderr
+
+
+def test_what_data_have_of_a_cut_word_for_word() -> None:
+    """The words a missing cut's message uses for the dates data do have: none, only an
+    undated one, one date or several; in prose or as dates to give with --dato."""
+    from kmf.compute.timeline import _exists
+
+    d1, d2 = date(2018, 8, 10), date(2018, 9, 10)
+    assert _exists([]) == "den findes ikke i data"
+    assert _exists([None]) == "data har den kun uden dato"
+    assert _exists([d2]) == "data har datoen 10. september 2018"
+    assert _exists([None, d1, d2]) == "data har datoerne 10. august og 10. september 2018"
+    assert _exists([d2], prose=False) == "data har datoen 2018-09-10"
+    assert _exists([d1, d2], prose=False) == "data har datoerne 2018-08-10, 2018-09-10"
+
+
+def test_a_forecast_without_a_basis_says_what_it_lacks_word_for_word() -> None:
+    from kmf.compute.timeline import Basis, no_basis_message
+
+    lacking = Basis(2018, None, (), ("T foreløbig: den findes ikke i data",))
+    dated = Basis(2018, date(2018, 9, 10), (), ("T−1 endelig: den findes ikke i data",))
+    whole = Basis(2018, date(2018, 8, 10), ())
+    assert no_basis_message(lacking, [lacking]) == (
+        "Prognosen for budgetår 2018 mangler opgørelser i aktivitetsdata (kolonnerne 'aar', "
+        "'opgoerelse', 'takstaar', 'opgoerelsesdato'):\n- T foreløbig: den findes ikke i data"
+        "\nTilføj de manglende opgørelser, eller vælg en anden dato med --dato."
+    )
+    assert no_basis_message(dated, [whole, dated, lacking]) == (
+        "Prognosen for budgetår 2018 pr. 2018-09-10 mangler opgørelser i aktivitetsdata "
+        "(kolonnerne 'aar', 'opgoerelse', 'takstaar', 'opgoerelsesdato'):\n- T−1 endelig: den "
+        "findes ikke i data\nDatoer for 2018 med alle opgørelser: 2018-08-10.\nTilføj de "
+        "manglende opgørelser, eller vælg en anden dato med --dato."
+    )
