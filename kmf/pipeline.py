@@ -20,7 +20,7 @@ from kmf.compute.forecast import Basis, Cells, basis_for, build_cells, choose_ye
 from kmf.compute.timeline import cut_keys, parse_date
 from kmf.errors import DataError
 from kmf.io import Dataset, Frames, load
-from kmf.io.sources import Digest
+from kmf.io.digest import Digest
 from kmf.report import write_report
 from kmf.result import Manifest, ManifestCut, ManifestFile, Result
 

@@ -17,7 +17,7 @@ import polars as pl
 from kmf.compute.accuracy import Settlement
 from kmf.display import overview_html, population_html, summary_text
 from kmf.errors import OutputError
-from kmf.io.sources import Digest
+from kmf.io.digest import Digest
 
 
 class UnknownTable(KeyError):

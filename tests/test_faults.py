@@ -210,12 +210,12 @@ def test_a_file_that_cannot_be_hashed_stops_the_run_and_keeps_the_old_output(
             raise PermissionError(errno.EACCES, "Permission denied", fh.name)
         return real(fh, digest)
 
-    monkeypatch.setattr("kmf.io.sources.hashlib.file_digest", refuse)
+    monkeypatch.setattr("kmf.io.digest.hashlib.file_digest", refuse)
     result = cli("run", folder, "--out", old, "--force", "--uden-cache")
     assert_refused(result, "ikke lov til at læse", unused.name)
     assert snapshot(old) == before
     assert leftovers(old) == []
-    monkeypatch.setattr("kmf.io.sources.hashlib.file_digest", real)  # the same run, readable
+    monkeypatch.setattr("kmf.io.digest.hashlib.file_digest", real)  # the same run, readable
     manifest = kmf.run(folder).manifest.as_json()["filer"]
     assert [f["fil"] for f in manifest if f["raekker_brugt"] == 0] == [f"aktivitet/{unused.name}"]
 

@@ -181,7 +181,7 @@ def test_a_bad_constant_value_is_still_reported(rows, tmp_path: Path) -> None:
 
 
 def test_a_digest_still_being_computed_is_waited_for_wherever_it_is_read() -> None:
-    """The manifest's sha256 may be a future while the report is written (kmf.io.sources.
+    """The manifest's sha256 may be a future while the report is written (kmf.io.digest.
     Digest): reading it, comparing, copying or pickling the file entry waits for it, and
     the value is the digest itself, not the future."""
     import copy

@@ -15,11 +15,11 @@ from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.cache import CellCache
 from kmf.io.cuts import NO_DATE, CutKey
+from kmf.io.digest import Digest
 from kmf.io.population import population_piece, population_sheet, read_population
 from kmf.io.reader import Reader
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
-    Digest,
     Piece,
     Settings,
     activity_pieces,

@@ -27,7 +27,8 @@ from kmf import codes
 from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
-from kmf.io.sources import Piece, file_sha256
+from kmf.io.digest import file_sha256
+from kmf.io.sources import Piece
 
 #: the records to read per file index (0: not known) → a context giving
 #: ``advance(file index, records)``
