@@ -454,3 +454,40 @@ def test_history_and_track_use_each_years_own_population() -> None:
     entry = next(f for f in manifest["filer"] if f["tabel"] == "befolkning")
     # 2017, 2018 and 2019 use 2015–2019: five years of 98 kommuner in four age groups
     assert entry["raekker_brugt"] == 5 * 98 * 4
+
+
+def test_an_age_group_under_one_krone_still_has_its_area_shares() -> None:
+    """The hand-worked case plus 0-2 årige with 0,5 kr. in two areas on each side (10 persons
+    both years; KMF share 0,5 in somatik, 0,125 in almen praksis; binary fractions, which the
+    sums keep exactly): their area shares move from
+    0,5/0,5 to 0,75/0,25, and nothing else of theirs moves. Only this moves the area mix
+    (every other age group has one area), so, by hand, with L(a, b) = (a − b) / (ln a − ln b)
+    and K = P · share:
+
+        omraademikseffekt = L(0,1875; 0,125) · ln(0,75 / 0,5)
+                            + L(0,015625; 0,03125) · ln(0,25 / 0,5)
+                          = (0,1875 − 0,125) + (0,015625 − 0,03125) = 0,046875 kr.
+
+    (where only the area share of a cell moves, its term is its change in K). A share is
+    defined wherever the age group's production value is above 0 (SPEC §4.3), also under one
+    krone."""
+
+    def lmdi_weight(a: float, b: float) -> float:
+        return (a - b) / (math.log(a) - math.log(b))
+
+    rows = hand_rows()
+    for aar, opg, takst, somatik in ((T - 2, "endelig", T, 0.25), (T, "foreloebig", T, 0.375)):
+        rows.append(_cell(101, aar, opg, takst, "0-2", "somatik", somatik, somatik * 0.5))
+        rows.append(_cell(101, aar, opg, takst, "0-2", "almen_praksis", 0.5 - somatik,
+                          (0.5 - somatik) * 0.125))  # fmt: skip
+    budget = [{"aar": T, "kommunekode": 101, "kmf_budget_kr": 550.15625}]  # K⁰: g = 1
+    r = kmf.run(_load(rows, budget, hand_population()), aar=T, metode="befolkning")
+    row = r.befolkning.filter(pl.col("kode") == "101").row(0, named=True)
+    mix = lmdi_weight(0.1875, 0.125) * math.log(1.5) + lmdi_weight(0.015625, 0.03125) * math.log(
+        0.5
+    )
+    assert mix == pytest.approx(0.046875, abs=1e-12)
+    assert row["omraademikseffekt_kr"] == pytest.approx(mix, abs=1e-9)
+    parts = ("befolkningseffekt", "demografieffekt", "forbrugseffekt", "omraademikseffekt",
+             "andelseffekt")  # fmt: skip
+    assert sum(row[f"{p}_kr"] for p in parts) == pytest.approx(row["aendring_kr"], abs=1e-9)
