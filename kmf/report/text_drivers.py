@@ -108,18 +108,28 @@ def _method_note(t: KommuneTables, method: str) -> str:
     return "" if method == t.metode else " (regnet efter ministeriets metode)"
 
 
-def age_effect(t: KommuneTables) -> str | None:
-    """The age effect by age group: a sum of all five, the largest named."""
-    parts, method = _by_age(t, "aldersgruppeeffekt_kr")
+def _split_by_age(t: KommuneTables, column: str) -> tuple[list, float, Any, str] | None:
+    """An effect by age group for a sentence: the parts, their total, the sum as shown
+    (each age group named) and the method's note; None where nothing shows to split."""
+    parts, method = _by_age(t, column)
     total = sum(v for _, v in parts)
-    if _is_zero(total / MIO):  # nothing to split as shown
+    if _is_zero(total / MIO):
         return None
     summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
                        "de øvrige aldersgrupper", keep=len(parts), scale=MIO)  # fmt: skip
+    return parts, total, summed, _method_note(t, method)
+
+
+def age_effect(t: KommuneTables) -> str | None:
+    """The age effect by age group: a sum of all five, the largest named."""
+    split = _split_by_age(t, "aldersgruppeeffekt_kr")
+    if split is None:
+        return None
+    parts, total, summed, note = split
     top = max(parts, key=lambda p: abs(p[1]))
     way = "steget" if top[1] > 0 else "faldet"
     return (
-        f"Aldersgruppeeffekten på i alt {signed(total, MIO)} mio. kr.{_method_note(t, method)} "
+        f"Aldersgruppeeffekten på i alt {signed(total, MIO)} mio. kr.{note} "
         "fordeler sig på aldersgrupperne med "
         + summed.listed("mio. kr.")
         + f" {MINUS}. Størst er bidraget fra {_age_label(top[0], 'de ')}, hvis andel af "
@@ -130,14 +140,12 @@ def age_effect(t: KommuneTables) -> str | None:
 def area_effect(t: KommuneTables) -> str | None:
     """The area effect by age group, and in words what moved in the age group that carries
     most of it."""
-    parts, method = _by_age(t, "sundhedsomraadeeffekt_kr")
-    total = sum(v for _, v in parts)
-    if _is_zero(total / MIO):  # nothing to split as shown
+    split = _split_by_age(t, "sundhedsomraadeeffekt_kr")
+    if split is None:
         return None
-    summed = with_rest(total, [(_age_label(a, "de "), v) for a, v in parts],
-                       "de øvrige aldersgrupper", keep=len(parts), scale=MIO)  # fmt: skip
+    parts, total, summed, note = split
     text = (
-        f"Sundhedsområdeeffekten på i alt {signed(total, MIO)} mio. kr.{_method_note(t, method)} "
+        f"Sundhedsområdeeffekten på i alt {signed(total, MIO)} mio. kr.{note} "
         "fordeler sig på aldersgrupperne med " + summed.listed("mio. kr.") + f" {MINUS}."
     )
     top = max(parts, key=lambda p: abs(p[1]))
