@@ -2,8 +2,9 @@
 
 Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the mutation run
 in README's "Udvikling") and ``thorough`` (many, to hunt for edges by hand). Choose one with
-the environment variable ``HYPOTHESIS_PROFILE``. Property tests take their number of examples
-from the profile (``tests.profiles.examples``).
+the environment variable ``HYPOTHESIS_PROFILE``. The properties of the computation
+(``test_properties.py``) take their number of examples from the profile; slower ones, which
+write and read a whole dataset per example, set their own.
 
 No test writes to the user's real cache folder (``cache_folder``)."""
 
