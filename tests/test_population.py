@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -491,3 +492,37 @@ def test_an_age_group_under_one_krone_still_has_its_area_shares() -> None:
     parts = ("befolkningseffekt", "demografieffekt", "forbrugseffekt", "omraademikseffekt",
              "andelseffekt")  # fmt: skip
     assert sum(row[f"{p}_kr"] for p in parts) == pytest.approx(row["aendring_kr"], abs=1e-9)
+
+
+@pytest.mark.parametrize("places", [5, 7])
+def test_missing_population_message_shows_five_places_and_counts_the_rest(
+    tmp_path: Path, places: int
+) -> None:
+    """Budget year 2018 uses the population of 2016 and 2018. Taking 2018 away for the first
+    kommuner (by code), and the 80+ of 2016 for one more, names the first five places in
+    code order, word for word, and says how many more there are: none at exactly five."""
+    names = dict(pl.read_csv(Path(kmf.__file__).parent / "data" / "kommuner.csv")
+                 .select("kommunekode", "kommune").iter_rows())  # fmt: skip
+    codes_ = sorted(names)[:places]
+    whole_year, only_old = codes_[:-1], codes_[-1]
+    folder = tmp_path / "d"
+    shutil.copytree(kmf.sample_dataset(), folder)
+    population = pl.read_csv(folder / "befolkning.csv")
+    population.filter(
+        ~(pl.col("kommunekode").is_in(whole_year) & (pl.col("aar") == 2018))
+        & ~((pl.col("kommunekode") == only_old) & (pl.col("aar") == 2016)
+            & (pl.col("aldersgruppe") == "80+"))
+    ).write_csv(folder / "befolkning.csv")  # fmt: skip
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.run(folder, aar=2018)
+    lines = str(caught.value).splitlines()
+    more = " (og 2 flere)" if places == 7 else ""
+    assert lines[0].endswith(
+        f"befolkningen mangler for {places} kommune(r) i de år, budgetåret bruger "
+        f"(2016 til budgettet og 2018 til prognosen){more}:"
+    ), lines[0]
+    places_shown = [f"- kommune {k} {names[k]}, 2018: ingen rækker" for k in whole_year]
+    places_shown.append(f"- kommune {only_old} {names[only_old]}, 2016: "
+                        "ingen personer i aldersgruppe 80+")  # fmt: skip
+    assert lines[1:6] == places_shown[:5]
+    assert lines[6].startswith("Filen har årene 2014, 2015, 2016, 2017, 2018, 2019, 2020.")
