@@ -70,19 +70,37 @@ OWN = {
 }
 
 
+def _functions(path: Path) -> dict[str, list[str]]:
+    """The body lines of every mutant (and original) function in a file mutmut wrote."""
+    lines = path.read_text().splitlines()
+    functions: dict[str, list[str]] = {}
+    for node in ast.parse("\n".join(lines)).body:
+        inner = node.body if isinstance(node, ast.ClassDef) else [node]
+        for f in inner:
+            if isinstance(f, ast.FunctionDef) and "__mutmut_" in f.name:
+                functions[f.name] = lines[f.lineno : f.end_lineno]
+    return functions
+
+
+def show(name: str) -> str:
+    """The mutant as a diff against the original function (``--show``)."""
+    import difflib
+
+    module, _, function = name.rpartition(".")
+    path = MUTANTS.joinpath(*module.split(".")).with_suffix(".py")
+    functions = _functions(path)
+    original = functions[function.rsplit("__mutmut_", 1)[0] + "__mutmut_orig"]
+    diff = difflib.unified_diff(original, functions[function], "original", name, lineterm="", n=2)
+    return "\n".join(diff)
+
+
 def wording(names: list[str]) -> set[str]:
     """The mutants that change only the wording of a text with a space in it (a message
     to the user, a label): mutmut's "XX…XX" and upper- or lower-case versions of a string
     literal. Tests check what a message names (file, column, values, rows), not each word."""
     found: set[str] = set()
     for path in sorted((MUTANTS / "kmf").rglob("*.py")):
-        lines = path.read_text().splitlines()
-        functions: dict[str, list[str]] = {}
-        for node in ast.parse("\n".join(lines)).body:
-            inner = node.body if isinstance(node, ast.ClassDef) else [node]
-            for f in inner:
-                if isinstance(f, ast.FunctionDef) and "__mutmut_" in f.name:
-                    functions[f.name] = lines[f.lineno : f.end_lineno]
+        functions = _functions(path)
         module = ".".join(path.relative_to(MUTANTS).with_suffix("").parts)
         for name, body in functions.items():
             original = functions.get(name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
@@ -198,7 +216,68 @@ def run(patterns: list[str], worker: int, workers: int, mode: str = "", sample: 
               flush=True)  # fmt: skip
 
 
-def latest(modes: tuple[str, ...] = ("", "again", "wide")) -> dict[str, str]:
+JUDGED = Path(__file__).resolve().parent / "judged"
+
+
+def judged() -> dict[str, tuple[str, str]]:
+    """The survivors judged one by one, from ``mutation/judged/*.tsv``: mutant → (verdict,
+    detail); verdict ``killed`` (detail: the pytest node ids of the tests that kill it) or
+    ``equivalent`` (detail: why no test can tell it from the code)."""
+    found: dict[str, tuple[str, str]] = {}
+    for path in sorted(JUDGED.glob("*.tsv")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, verdict, detail = (line.split("\t") + ["", ""])[:3]
+            if verdict not in ("killed", "equivalent") or not detail.strip():
+                raise SystemExit(f"{path.name}:{number}: want 'mutant<TAB>killed|equivalent"
+                                 f"<TAB>tests or reason', got {line!r}")  # fmt: skip
+            found[name.strip()] = (verdict, detail.strip())
+    return found
+
+
+def try_mutant(name: str, tests: list[str]) -> str:
+    """Run ``tests`` (pytest node ids) against the mutant ``name``: killed or survived."""
+    os.environ["MUTANT_UNDER_TEST"] = name
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = pytest_main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])
+    finally:
+        os.environ.pop("MUTANT_UNDER_TEST", None)
+    return "survived" if code == 0 else "killed"
+
+
+def pytest_main(args: list[str]) -> int:
+    os.chdir(MUTANTS)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def check(patterns: list[str]) -> None:
+    """``--check``: every survivor judged ``killed`` is run against the tests named for it,
+    and the result is kept (``inprocess-judged-1.json``); equivalents are kept as such. The
+    unmutated code must pass those tests first."""
+    out = MUTANTS / "inprocess-judged-1.json"
+    results: dict[str, str] = {}
+    verdicts = {n: v for n, v in judged().items()
+                if any(fnmatch.fnmatch(n, p) for p in patterns)}  # fmt: skip
+    tests = sorted({t for verdict, detail in verdicts.values() if verdict == "killed"
+                    for t in detail.split()})  # fmt: skip
+    if tests and try_mutant("", tests) != "survived":
+        raise SystemExit("the tests named in mutation/judged fail without a mutant")
+    for i, (name, (verdict, detail)) in enumerate(sorted(verdicts.items()), 1):
+        status = "equivalent" if verdict == "equivalent" else try_mutant(name, detail.split())
+        if verdict == "killed" and status != "killed":
+            print(f"NOT KILLED by the tests named: {name}: {detail}", flush=True)
+        results[name] = status
+        out.write_text(json.dumps(results, indent=1))
+        print(f"{i}/{len(verdicts)} {name}: {status}", flush=True)
+
+
+def latest(modes: tuple[str, ...] = ("", "again", "wide", "judged")) -> dict[str, str]:
     """Each mutant's status from the latest of the passes ``modes`` that ran it."""
     results: dict[str, str] = {}
     for mode in modes:
@@ -220,7 +299,8 @@ def report(patterns: list[str]) -> None:
         total = sum(counts.values())
         print(f"{module:32} {total:5} mutants, {counts['killed']:5} killed "
               f"({100 * counts['killed'] / total:.1f} %), {counts['survived']:4} survived, "
-              f"{counts['no tests']:4} without tests, {counts['wording']:4} wording")  # fmt: skip
+              f"{counts['no tests']:4} without tests, {counts['wording']:4} wording, "
+          f"{counts['equivalent']:4} equivalent")  # fmt: skip
     counts = Counter(done.values())
     total = sum(counts.values())
     print(f"{'all':32} {total:5} of {len(names)} run, {counts['killed']} killed "
@@ -228,9 +308,13 @@ def report(patterns: list[str]) -> None:
           f"{counts['no tests']} without tests, {counts['wording']} wording not run")  # fmt: skip
     run_ = total - counts["wording"]
     print(f"{'all but wording':32} {counts['killed']} of {run_} killed "
-          f"({100 * counts['killed'] / max(run_, 1):.1f} %)")  # fmt: skip
+          f"({100 * counts['killed'] / max(run_, 1):.1f} %), "
+          f"{counts['equivalent']} equivalent, {counts['survived']} survived unjudged")  # fmt: skip
+    killable = run_ - counts["equivalent"]
+    print(f"{'all but wording and equivalent':32} {counts['killed']} of {killable} killed "
+          f"({100 * counts['killed'] / max(killable, 1):.1f} %)")  # fmt: skip
     for name, status in sorted(done.items()):
-        if status not in ("killed", "wording"):
+        if status not in ("killed", "wording", "equivalent"):
             print(f"  {status}: {name}")
 
 
@@ -244,9 +328,25 @@ def main() -> None:
     parser.add_argument("--wide", action="store_true",
                         help="the survivors again, against all files reaching them")  # fmt: skip
     parser.add_argument("--sample", type=int, default=0, help="with --wide: only N survivors")
+    parser.add_argument("--show", action="store_true", help="the mutants as diffs")
+    parser.add_argument("--try", dest="try_", metavar="TEST", nargs="+",
+                        help="run these tests (pytest node ids) against the mutants")  # fmt: skip
+    parser.add_argument("--check", action="store_true",
+                        help="the survivors judged in mutation/judged/*.tsv, against their tests")  # fmt: skip
     args = parser.parse_args()
     if args.report:
         report(args.patterns)
+        return
+    if args.show:
+        for name in mutant_names(args.patterns):
+            print(show(name), end="\n\n")
+        return
+    if args.try_:
+        for name in mutant_names(args.patterns):
+            print(f"{name}: {try_mutant(name, args.try_)}", flush=True)
+        return
+    if args.check:
+        check(args.patterns)
         return
     worker, workers = (int(x) for x in args.worker.split("/"))
     mode = "wide" if args.wide else "again" if args.again else ""
