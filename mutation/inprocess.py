@@ -228,7 +228,7 @@ def judged() -> dict[str, tuple[str, str]]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
-            name, verdict, detail = (line.split("\t") + ["", ""])[:3]
+            name, verdict, detail = [*line.split("\t"), "", ""][:3]
             if verdict not in ("killed", "equivalent") or not detail.strip():
                 raise SystemExit(f"{path.name}:{number}: want 'mutant<TAB>killed|equivalent"
                                  f"<TAB>tests or reason', got {line!r}")  # fmt: skip
@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument("--try", dest="try_", metavar="TEST", nargs="+",
                         help="run these tests (pytest node ids) against the mutants")  # fmt: skip
     parser.add_argument("--check", action="store_true",
-                        help="the survivors judged in mutation/judged/*.tsv, against their tests")  # fmt: skip
+                        help="judged survivors (mutation/judged) against their tests")  # fmt: skip
     args = parser.parse_args()
     if args.report:
         report(args.patterns)
