@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +155,20 @@ def test_tjek_shows_the_budget_the_date_beregn_uses_and_why_rows_are_left_out() 
 def test_a_default_folder_stands_whole_on_one_line(command: str, folder: str) -> None:
     text = kmf(command, "--help").stdout
     assert folder in text, text  # not broken after its hyphen at 80 columns
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("beregn",), ("kommune", "851"), ("spor",), ("historik",), ("spor", "--kommune", "751")],
+)
+def test_what_a_command_prints_fits_80_columns(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Every line a command prints on the sample, the finished stages' lines included (the
+    track's stage names its year, dates and method), fits an 80-column terminal (with a
+    short output folder: a long path is the user's own)."""
+    env = {**os.environ, "COLUMNS": "80", "KMF_FEJLSPOR": ""}
+    done = subprocess.run([sys.executable, "-m", "kmf", *args, "--out", "ud"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "✓ Læser" in done.stdout  # the stages are printed, not only the results
+    for line in done.stdout.splitlines():
+        assert len(line) <= 80, line

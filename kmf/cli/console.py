@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,23 @@ if TYPE_CHECKING:
 
 def out_console() -> Console:
     return Console(highlight=False, soft_wrap=True)
+
+
+#: a number and its unit stay on one line: "2,2 pct.", "16,3 mio. kr.", "0,5 kr."
+_UNIT = re.compile(r"(\d) (pct\.|mio\. kr\.|kr\.)")
+
+
+def wrap_paragraphs(text: str, width: int = 80) -> str:
+    """Each line of ``text`` (a paragraph) wrapped to ``width`` columns, a number never apart
+    from its unit. The console does not wrap (soft_wrap), and a terminal breaks words
+    anywhere."""
+    import textwrap
+
+    def wrap(paragraph: str) -> str:
+        glued = _UNIT.sub(lambda m: m[1] + "\xa0" + m[2].replace(" ", "\xa0"), paragraph)
+        return textwrap.fill(glued, width, break_on_hyphens=False).replace("\xa0", " ")
+
+    return "\n".join(wrap(p) if p else p for p in text.splitlines())
 
 
 def err_console() -> Console:
@@ -131,8 +149,15 @@ class Stage:
             self.cleanup.__exit__(None, None, None)
         self.status.__exit__(kind, *rest)  # type: ignore[arg-type]
         if kind is None:
+            import textwrap
+
             seconds = format_pct(time.perf_counter() - self.start, 1)
-            self.console.print(f"✓ {self.label}: {self.note} ({seconds} s)")
+            line = f"✓ {self.label}: {self.note} ({seconds} s)"
+            if len(line) > 80:  # an 80-column terminal: the note on indented lines of its own
+                note = textwrap.wrap(f"{self.note} ({seconds} s)", 80, initial_indent="  ",
+                                     subsequent_indent="  ")  # fmt: skip
+                line = "\n".join([f"✓ {self.label}:", *note])
+            self.console.print(line)
 
 
 #: a read shorter than this shows no progress bar

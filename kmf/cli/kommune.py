@@ -71,7 +71,13 @@ def kommune_command(
     kommunen ift. region, land og sammenligningskommuner. Har data opgørelsesdatoer, får
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
-    from kmf.cli.console import Stage, errors_to_exit, explain_stop, out_console
+    from kmf.cli.console import (
+        Stage,
+        errors_to_exit,
+        explain_stop,
+        out_console,
+        wrap_paragraphs,
+    )
     from kmf.compute.kommune_tables import parse_codes, require_kommunekode
     from kmf.danish import format_date
     from kmf.io import load, sample_dataset
@@ -123,7 +129,7 @@ def kommune_command(
             done(f"{len(written)} filer")
     names = file_names(report.tabeller.kode, report.tabeller.aar)
     console.print()
-    console.print(report.tekst, markup=False)
+    console.print(wrap_paragraphs(report.tekst), markup=False)
     console.print(f"Rapporten ligger i {target}{os.sep} (Excel: {names['workbook']}).")
 
 
