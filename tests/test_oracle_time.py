@@ -568,3 +568,76 @@ def test_the_comparison_group_breaks_ties_by_kode(tmp_path: Path) -> None:
     for k in (twins[1], kommuner[-1]):
         want = oracle_time.comparison_group(kb, k)
         assert list(comparison_group(result.b1, k)) == want, k
+
+
+# --- what a date lacks, and the years there are, word for word (by hand) ---------------------
+
+
+def _lacking_rows() -> list[dict]:
+    """Kommuner 101 and 851, one cell (3-64 somatik) per cut, budget year 2020:
+
+    - 2020 foreløbig on 10 January, 10 June and 10 September 2020;
+    - 2019 foreløbig on 10 January and 10 June 2019 (10 September 2019 is absent);
+    - 2019 endelig only on 10 April 2020 (after 10 January 2020);
+    - the base, 2018 endelig at 2020 takster, on 1 November 2019;
+    - 2018 endelig at 2018 takster (an endelig cut with aar = takstaar, read by nothing).
+
+    So 10 January 2020 lacks 2019 endelig dated on or before it, 10 June 2020 has a basis,
+    and 10 September 2020 lacks its partner 2019 foreløbig pr. 10 September 2019.
+    """
+    cuts = [
+        (2020, "foreloebig", 2020, "2020-01-10"),
+        (2020, "foreloebig", 2020, "2020-06-10"),
+        (2020, "foreloebig", 2020, "2020-09-10"),
+        (2019, "foreloebig", 2019, "2019-01-10"),
+        (2019, "foreloebig", 2019, "2019-06-10"),
+        (2019, "endelig", 2019, "2020-04-10"),
+        (2018, "endelig", 2020, "2019-11-01"),
+        (2018, "endelig", 2018, "2019-04-10"),
+    ]
+    return [
+        {
+            "kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+            "opgoerelsesdato": date.fromisoformat(d), "aldersgruppe": "3-64",
+            "sundhedsomraade": "somatik", "produktionsvaerdi": 1000.0, "kmf": 100.0,
+        }
+        for aar, opg, takst, d in cuts
+        for k in (101, 851)
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def lacking(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    budgets = {2020: {101: 100.0, 851: 100.0}}
+    return write(tmp_path_factory.mktemp("mangler") / "data", _lacking_rows(), budgets, "parquet")
+
+
+def test_the_dates_without_a_basis_say_what_they_lack_word_for_word(lacking: Path) -> None:
+    """Said for any date (SPEC §7): T−1 foreløbig on the same day a year before, T−1 endelig
+    dated on or before the date; with the dates the data do have of that cut."""
+    spor = kmf.spor(lacking, aar=2020)
+    assert spor.spor["opgoerelsesdato"].unique().to_list() == [date(2020, 6, 10)]
+    assert list(spor.datoer_uden_grundlag) == [
+        (
+            date(2020, 1, 10),
+            "2019 endelig i 2019-takster dateret senest samme dag "
+            "(data har datoen 10. april 2020)",
+        ),
+        (
+            date(2020, 9, 10),
+            "2019 foreløbig i 2019-takster pr. samme dag året før "
+            "(data har datoerne 10. januar og 10. juni 2019)",
+        ),
+    ]
+
+
+def test_a_year_without_a_forelobig_cut_lists_the_years_that_have_one(lacking: Path) -> None:
+    """The foreløbig cuts at their own year's takster are 2019 and 2020; the endelig cuts
+    (2018 at 2018 takster among them) and the base at other takster are not listed."""
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(lacking, aar=2021)
+    assert str(info.value) == (
+        "Aktivitetsdata har ingen foreløbig opgørelse for 2021 i 2021-takster (aar = 2021, "
+        "opgoerelse = 'foreloebig', takstaar = 2021). Data har foreløbige opgørelser for "
+        "årene: 2019, 2020. Vælg et af dem med --aar."
+    )

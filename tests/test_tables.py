@@ -14,14 +14,16 @@ point and a ratio of exactly 0.5 is exactly 0.5.
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 import kmf
 from kmf.compute.tables import table_4_5_6
-from tests.factory import write_dataset
+from tests.factory import frame, write_dataset
 
 T = 2020
 
@@ -312,3 +314,140 @@ def test_a_truth_with_the_tracks_kommuner_above_0_passes() -> None:
     # 0.01 kr. is above 0; the truth's order does not matter
     truth = pl.DataFrame({"kommunekode": [851, 101], "kmf_endelig_kr": [0.01, 7.0]})
     require_truth_for(truth, [101, 851], 2018, None)
+
+
+# --- the settlements of a run (kmf.run's endelig and sidste_aar) ----------------------------
+#
+# Two kommuner of Region Hovedstaden, one cell each (3-64, somatik), KMF in mio. kr. and
+# production value twice the KMF. A forecast for 2020 made on 10 June 2020 is held against
+# 2020 endelig at its latest date, and last year's forecast (2019, made on 10 June 2019)
+# against 2019 endelig at its latest date. Every efterregistreringsfaktor below is 1, so a
+# forecast is the T foreløbig cut's KMF itself.
+#
+#   cut (aar, opgoerelse, takstaar, dato)        101    147   read by
+#   2020 foreloebig 2020 pr. 2020-06-10          150    200   this year: K^f
+#   2019 foreloebig 2019 pr. 2019-06-10          102    150   both (T−1 foreløbig / K^f T−1)
+#   2019 endelig    2019 pr. 2020-04-10          102    150   this year: f = 102/102, 150/150
+#   2019 endelig    2019 pr. 2020-10-10          100    120   last year's truth (its latest)
+#   2018 endelig    2020 pr. 2019-04-10          140    190   this year's base (= budget)
+#   2020 endelig    2020 pr. 2021-04-10          100    200   not the truth: not the latest
+#   2020 endelig    2020 pr. 2021-10-10          120    280   this year's truth (its latest)
+#   2018 foreloebig 2018 pr. 2018-06-10           90    140   last year: f = 90/90, 140/140
+#   2018 endelig    2018 pr. 2019-04-10           90    140
+#   2017 endelig    2019 pr. 2018-04-10          100    150   last year's base (= budget)
+#   2019 foreloebig 2019 pr. 2019-09-10          110    160   a later 2019 forecast (with
+#   2018 foreloebig 2018 pr. 2018-09-10           90    140   these two), not the same day
+#
+# This year, fejl = 100 · (K^f − K^e) / K^e: 101 100·30/120 = +25.0; 147 100·(−80)/280 =
+# −28.57…; region and land 350 against 400: −12.5.
+# Last year: 101 100·2/100 = +2.0 exactly (within 2 pct.); 147 100·30/120 = +25.0; land
+# 252 against 220: 100·32/220 = +14.54…; so 1 of 2 kommuner within 2 pct.
+SETTLED: dict[tuple[int, str, int, str], tuple[float, float]] = {
+    (2020, "foreloebig", 2020, "2020-06-10"): (150, 200),
+    (2019, "foreloebig", 2019, "2019-06-10"): (102, 150),
+    (2019, "endelig", 2019, "2020-04-10"): (102, 150),
+    (2019, "endelig", 2019, "2020-10-10"): (100, 120),
+    (2018, "endelig", 2020, "2019-04-10"): (140, 190),
+    (2020, "endelig", 2020, "2021-04-10"): (100, 200),
+    (2020, "endelig", 2020, "2021-10-10"): (120, 280),
+    (2018, "foreloebig", 2018, "2018-06-10"): (90, 140),
+    (2018, "endelig", 2018, "2019-04-10"): (90, 140),
+    (2017, "endelig", 2019, "2018-04-10"): (100, 150),
+    (2019, "foreloebig", 2019, "2019-09-10"): (110, 160),
+    (2018, "foreloebig", 2018, "2018-09-10"): (90, 140),
+}
+
+
+def _settled_rows() -> list[dict]:
+    return [
+        {
+            "kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+            "opgoerelsesdato": day, "aldersgruppe": "3-64", "sundhedsomraade": "somatik",
+            "produktionsvaerdi": 2e6 * mio, "kmf": 1e6 * mio,
+        }
+        for (aar, opg, takst, day), amounts in SETTLED.items()
+        for k, mio in zip((101, 147), amounts, strict=True)
+    ]  # fmt: skip
+
+
+def _settled_folder(folder: Path, fmt: str) -> Path:
+    """CSV: read whole. Parquet with one file per cut: the run reads only the cuts it uses."""
+    budget = [
+        {"aar": aar, "kommunekode": k, "kmf_budget_kr": 1e6 * mio}
+        for aar, amounts in ((2020, (140, 190)), (2019, (100, 150)))
+        for k, mio in zip((101, 147), amounts, strict=True)
+    ]
+    if fmt == "csv":
+        return write_dataset(folder, _settled_rows(), budget)
+    (folder / "aktivitet").mkdir(parents=True)
+    records = frame(_settled_rows()).with_columns(pl.col("opgoerelsesdato").str.to_date())
+    for i, cut in enumerate(
+        records.partition_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
+    ):
+        cut.write_parquet(folder / "aktivitet" / f"snit-{i}.parquet")
+    pl.DataFrame(budget).write_csv(folder / "budget.csv")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_settlements_hold_the_days_forecasts_against_the_latest_endelig(
+    tmp_path: Path, fmt: str
+) -> None:
+    result = kmf.run(_settled_folder(tmp_path / "data", fmt), aar=2020, dato="2020-06-10")
+    now, before = result.endelig, result.sidste_aar
+    assert now is not None and before is not None
+    assert (now.aar, now.dato, now.endelig_dato) == (2020, date(2020, 6, 10), date(2021, 10, 10))
+    assert now.enheder["opgoerelsesdato"].to_list() == [date(2020, 6, 10)] * 4
+    got = {
+        r["kode"]: (r["kmf_endelig_kr"], r["fejl_pct"]) for r in now.enheder.iter_rows(named=True)
+    }
+    assert got == {
+        "DK": (400e6, pytest.approx(-12.5)),
+        "1084": (400e6, pytest.approx(-12.5)),
+        "101": (120e6, pytest.approx(25.0)),
+        "147": (280e6, pytest.approx(-200 / 7)),
+    }
+    assert now.unit("461") is None  # a kommune the data do not have
+    # last year's: the forecast of 10 June 2019 (not the later one of 10 September 2019)
+    # against 2019 endelig pr. 10 October 2020 (not the one of April the forecast read)
+    assert (before.aar, before.dato, before.endelig_dato) == (
+        2019, date(2019, 6, 10), date(2020, 10, 10),
+    )  # fmt: skip
+    assert before.unit("101") == {
+        "opgoerelsesdato": date(2019, 6, 10), "niveau": "kommune", "kode": "101",
+        "navn": "København", "region": "Region Hovedstaden", "kmf_prognose_kr": 102e6,
+        "kmf_endelig_kr": 100e6, "fejl_pct": 2.0,
+    }  # fmt: skip
+    assert before.within() == (1, 2)  # 101 at exactly 2.0 pct. counts; 147 at 25.0 does not
+    text = kmf.kommune(result, 101).tekst
+    assert (
+        "Den endelige opgørelse for 2020 (pr. 10. oktober 2021) findes i data: afregningen for "
+        "København blev 120,0 mio. kr., 20,0 mio. kr. eller 14,3 pct. under budgettet på 140,0 "
+        "mio. kr. Prognosen pr. 10. juni 2020 var 25,0 pct. højere end den endelige afregning "
+        "på 120,0 mio. kr.;"
+    ) in text
+    assert (
+        "Sidste år ramte prognosen pr. 10. juni 2019 inden for 2 pct. af den endelige afregning "
+        "for 1 af 2 kommuner. For hele landet var prognosen 14,5 pct. for høj, og for København "
+        "var den 2,0 pct. for høj (i pct. af den endelige afregning)."
+    ) in text
+
+
+def test_an_undated_settlement_has_an_empty_date_column_of_dates(tmp_path: Path) -> None:
+    # the boundary data (undated) with 2020 endelig of 1024 kr. per kommune: 101's forecast
+    # a/2 = 768 is 100 · (768 − 1024) / 1024 = −25.0 pct. off
+    truth = [
+        {**row, "aar": T, "opgoerelse": "endelig", "takstaar": T, "kmf": 1024.0,
+         "produktionsvaerdi": 2048.0}
+        for row in _rows() if row["aar"] == T
+    ]  # fmt: skip
+    budget = [
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": float(k0)} for k, (_, k0) in CASES.items()
+    ]
+    result = kmf.run(write_dataset(tmp_path / "data", _rows() + truth, budget), aar=T)
+    found = result.endelig
+    assert found is not None
+    assert (found.aar, found.dato, found.endelig_dato) == (T, None, None)
+    dates = found.enheder["opgoerelsesdato"]
+    assert dates.dtype == pl.Date and dates.null_count() == len(CASES) + 2  # kommuner, 1084, DK
+    assert found.unit("101")["fejl_pct"] == -25.0  # type: ignore[index]

@@ -557,3 +557,100 @@ def test_a_forecast_without_a_basis_says_what_it_lacks_word_for_word() -> None:
         "findes ikke i data\nDatoer for 2018 med alle opgørelser: 2018-08-10.\nTilføj de "
         "manglende opgørelser, eller vælg en anden dato med --dato."
     )
+
+
+def test_each_kommunes_factors_on_a_date(folder: Path) -> None:
+    """``Result.kommuner`` on 10 June 2020, in kommune order: f = K(T−1 endelig pr.
+    2020-04-10) / K(T−1 foreløbig pr. 2019-06-10), K⁰ = K(T−2 endelig pr. 2020-05-01), the
+    budget K^b and g = K^b / K⁰."""
+    factors = kmf.run(folder, dato="2020-06-10").kommuner
+    assert factors.columns == [
+        "kommunekode", "efterregistreringsfaktor", "kmf_grundlag_kr", "kmf_budget_kr",
+        "budgetfaktor",
+    ]  # fmt: skip
+    assert factors["kommunekode"].to_list() == [101, 851]
+    # 101: f = 480 / 160 = 3, g = 600 / 520; 851: f = 250 / 75, g = 300 / 260
+    assert factors["efterregistreringsfaktor"].to_list() == pytest.approx([3.0, 250 / 75])
+    assert factors["kmf_grundlag_kr"].to_list() == pytest.approx([520.0, 260.0])
+    assert factors["kmf_budget_kr"].to_list() == pytest.approx([600.0, 300.0])
+    assert factors["budgetfaktor"].to_list() == pytest.approx([600 / 520, 300 / 260])
+
+
+def test_a_cut_summing_to_0_is_named_for_the_first_date_that_has_one(tmp_path: Path) -> None:
+    """Two dates of the track read a T−1 foreløbig cut in which a kommune's KMF sums to 0:
+    29 February (2019-02-28, Aalborg) and 10 March (2019-03-10, København). The message is
+    about the earlier date and its kommune, though København has the lower code."""
+    zero = {("2019-02-28", 851), ("2019-03-10", 101)}
+    rows = [
+        r | {"kmf": 0.0}
+        if r["aar"] == T - 1 and r["opgoerelse"] == "foreloebig"
+        and (r["opgoerelsesdato"], r["kommunekode"]) in zero
+        else r
+        for r in ROWS
+    ]  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        kmf.spor(write_dataset(tmp_path, rows, BUDGET_ROWS))
+    assert str(info.value) == (
+        "Aktivitetsdata: KMF-beløbet (kolonnen 'kmf') i 2019 foreløbig opgørelse pr. 2019-02-28 "
+        "i 2019-takster summer til 0 for 1 kommune(r) (kommune 851 Aalborg: 0 kr.). Det bruges "
+        "til efterregistreringsfaktoren f = endelig / foreløbig og må ikke være 0. Kontrollér, "
+        "at kommunens rækker for denne opgørelse er med."
+    )
+
+
+def test_a_kommune_missing_from_a_dated_cut_is_named_with_the_date(tmp_path: Path) -> None:
+    """Aalborg has no rows in T−1 endelig pr. 2020-04-10, the cut 10 June reads."""
+    rows = [
+        r for r in ROWS
+        if not (r["opgoerelsesdato"] == "2020-04-10" and r["kommunekode"] == 851)
+    ]  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, rows, BUDGET_ROWS), dato="2020-06-10")
+    assert str(info.value) == (
+        "Aktivitetsdata (kolonnen 'kommunekode') har ikke de samme kommuner i alle fire "
+        "opgørelser, som budgetår 2020 pr. 2020-06-10 bruger:\n"
+        "- 2019 endelig opgørelse pr. 2020-04-10 i 2019-takster mangler kommune(r) 851 Aalborg\n"
+        "Hver kommune skal have rækker i alle fire opgørelser."
+    )
+
+
+def test_kmf_in_an_age_group_without_production_value_is_named(tmp_path: Path) -> None:
+    """København's 80+ somatik in T foreløbig pr. 2020-03-10 has kmf 0.5 kr. (within the
+    half krone KMF may exceed the production value) and produktionsvaerdi 0: its forecast
+    KMF is f · 0.5 = 400 / 100 · 0.5 = 2 kr., with no production value to share it by."""
+    extra = {
+        "kommunekode": 101, "aar": T, "opgoerelse": "foreloebig", "takstaar": T,
+        "opgoerelsesdato": "2020-03-10", "aldersgruppe": "80+", "sundhedsomraade": "somatik",
+        "produktionsvaerdi": 0.0, "kmf": 0.5,
+    }  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, [*ROWS, extra], BUDGET_ROWS), dato="2020-03-10")
+    text = str(info.value)
+    assert text.startswith(
+        "Aktivitetsdata (2020 foreløbig pr. 2020-03-10): 1 aldersgruppe(r) har et KMF-beløb "
+        "(kolonnen 'kmf') men produktionsværdi 0 (kolonnen 'produktionsvaerdi'): kommune 101 "
+        "København, 80+: kmf 2 kr."
+    )
+    assert "KMF-andelen kan da ikke beregnes" in text
+
+
+def test_a_track_of_undated_data_without_a_cut_names_it(tmp_path: Path) -> None:
+    """Undated data for 2020 without T−1 foreløbig: the track has no date with a basis and
+    says which cut is missing and which cuts the data do have (two rows each)."""
+    rows = [
+        *_cut(T, "foreloebig", T, None, 100, 50),
+        *_cut(T - 1, "endelig", T - 1, None, 400, 200),
+        *_cut(T - 2, "endelig", T, None, 500, 250),
+    ]
+    with pytest.raises(kmf.DataError) as info:
+        kmf.spor(write_dataset(tmp_path, rows, BUDGET_ROWS))
+    text = str(info.value)
+    assert "mangler opgørelser, som budgetår 2020 kræver:\n" in text
+    assert (
+        "\n- 2019 foreløbig opgørelse i 2019-takster (aar = 2019, opgoerelse = 'foreloebig', "
+        "takstaar = 2019)\n"
+    ) in text
+    assert (
+        "\nData har: 2018 endelig i 2020-takster (2 rækker); 2019 endelig i 2019-takster "
+        "(2 rækker); 2020 foreløbig i 2020-takster (2 rækker).\n"
+    ) in text
