@@ -449,5 +449,6 @@ def test_an_undated_settlement_has_an_empty_date_column_of_dates(tmp_path: Path)
     assert found is not None
     assert (found.aar, found.dato, found.endelig_dato) == (T, None, None)
     dates = found.enheder["opgoerelsesdato"]
-    assert dates.dtype == pl.Date and dates.null_count() == len(CASES) + 2  # kommuner, 1084, DK
+    # 8 kommuner, their 5 regions (tabel 2 above) and DK
+    assert dates.dtype == pl.Date and dates.null_count() == dates.len() == 8 + 5 + 1
     assert found.unit("101")["fejl_pct"] == -25.0  # type: ignore[index]

@@ -196,7 +196,8 @@ def settlement_last_year(
         cells = build_cells(dataset, earlier, basis)
     except DataError:
         return None
-    per_kommune = cells.cells.group_by("kommunekode").agg(pl.col("kmf_prognose_kr").sum())
+    # sorted: the same bits in any row order, as every other sum of forecasts
+    per_kommune = cells.cells.group_by("kommunekode").agg(pl.col("kmf_prognose_kr").sort().sum())
     names = b1.select("niveau", "kode", "navn", "region")
     forecast = names.join(stack_levels(per_kommune, ["kmf_prognose_kr"]), on="kode", how="inner")
     if forecast.height != b1.height:  # another set of kommuner than this year's
