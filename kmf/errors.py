@@ -214,6 +214,11 @@ def describe_problem_rows(frame: pl.DataFrame, label: Callable[[dict], str]) -> 
     return "; ".join(shown) + more
 
 
+def full_stop(text: str) -> str:
+    """``text`` ending a sentence: one full stop, also after an abbreviation ("kr.")."""
+    return text if text.endswith(".") else text + "."
+
+
 def readable_path(path: str | os.PathLike[str]) -> str:
     """The path as text that can be printed, whatever bytes its name holds."""
     return os.fsencode(path).decode("utf-8", errors="replace")

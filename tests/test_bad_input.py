@@ -380,3 +380,86 @@ def test_psykiatri_age_is_never_an_error(tmp_path: Path) -> None:
         return out
 
     assert kmf.run(write_csv_with(tmp_path / "ok", repaired), aar=T).aar == T
+
+
+# --- messages of the forecast's checks, word for word (kmf.run's DataError) ----------------
+
+
+def _message_of_run(folder: Path) -> str:
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(folder)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("aar", "zeroed", "what", "cut", "used"),
+    [
+        (T - 2, {"kmf": 0.0}, "KMF-beløbet (kolonnen 'kmf')", "2016 endelig opgørelse i "
+         "2018-takster", "fordelingen af budgettet på kommuner"),
+        (T, {"kmf": 0.0, "produktionsvaerdi": 0.0}, "produktionsværdien (kolonnen "
+         "'produktionsvaerdi')", "2018 foreløbig opgørelse i 2018-takster", "aktivitetsniveauet"),
+    ],
+)  # fmt: skip
+def test_a_cut_summing_to_0_for_a_kommune_word_for_word(
+    tmp_path: Path, aar: int, zeroed: dict, what: str, cut: str, used: str
+) -> None:
+    """Aalborg's base (T−2 endelig) KMF, or its production value in T foreløbig, is 0."""
+    folder = write_csv_with(tmp_path, lambda rows: [
+        r | zeroed if r["kommunekode"] == 851 and r["aar"] == aar else r for r in rows
+    ])  # fmt: skip
+    assert _message_of_run(folder) == (
+        f"Aktivitetsdata: {what} i {cut} summer til 0 for 1 kommune(r) (kommune 851 Aalborg: "
+        f"0 kr.). Det bruges til {used} og må ikke være 0. Kontrollér, at kommunens rækker for "
+        "denne opgørelse er med."
+    )
+
+
+def test_kommune_missing_from_an_undated_cut_word_for_word(tmp_path: Path) -> None:
+    folder = write_csv_with(tmp_path, lambda rows: [
+        r for r in rows if not (r["kommunekode"] == 147 and r["aar"] == T - 1
+                                and r["opgoerelse"] == "endelig")
+    ])  # fmt: skip
+    assert _message_of_run(folder) == (
+        "Aktivitetsdata (kolonnen 'kommunekode') har ikke de samme kommuner i alle fire "
+        "opgørelser, som budgetår 2018 bruger:\n"
+        "- 2017 endelig opgørelse i 2017-takster mangler kommune(r) 147 Frederiksberg\n"
+        "Hver kommune skal have rækker i alle fire opgørelser."
+    )
+
+
+def test_kmf_above_the_production_value_in_an_undated_cut_names_the_cell(tmp_path: Path) -> None:
+    """The first row is København's 0-2 somatik in 2018 foreløbig (undated): kmf 1500 kr.
+    against a production value of 1000 kr."""
+    folder = write_csv_with(tmp_path, set_row(0, produktionsvaerdi=1000.0, kmf=1500.0))
+    message = _message_of_run(folder)
+    assert message.startswith(
+        "Aktivitetsdata: 1 celle(r) har et KMF-beløb (kolonnen 'kmf'), der er større end "
+        "produktionsværdien (kolonnen 'produktionsvaerdi'): kommune 101 København, 2018 "
+        "foreløbig, 0-2, somatik: kmf 1.500 kr., produktionsvaerdi 1.000 kr."
+    )
+    assert "produktionsvaerdi 1.000 kr. KMF er en andel af taksten" in message  # one full stop
+
+
+@pytest.mark.parametrize(("bad", "listed"), [(5, "101, 147, 151, 153, 155."),
+                                             (6, "101, 147, 151, 153, 155 ….")])  # fmt: skip
+def test_a_number_that_is_not_finite_is_named_word_for_word(bad: int, listed: str) -> None:
+    """The columns holding an infinite or undefined number (not the finite one), and the
+    first five units of the rows with one; an ellipsis only when there are more than five."""
+    from kmf.compute.forecast import require_finite
+
+    inf, nan = float("inf"), float("nan")
+    codes = [101, 147, 151, 153, 155, 157, 159]
+    frame = pl.DataFrame(
+        {
+            "kode": codes,
+            "fin": [1.0] * 7,
+            "uendelig": [inf] + [1.0] * 6,  # only infinite
+            "udefineret": [1.0] + [nan] * (bad - 1) + [1.0] * (7 - bad),  # only undefined
+        }
+    )
+    with pytest.raises(kmf.DataError) as info:
+        require_finite(frame, "kode", "tabel B1")
+    assert str(info.value).startswith(
+        "Beregningen af tabel B1 gav et tal, der ikke er endeligt (uendeligt eller udefineret), "
+        f"i kolonne 'uendelig', 'udefineret' for kode {listed} Det sker kun ved ekstreme beløb"
+    )

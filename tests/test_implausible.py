@@ -259,3 +259,29 @@ def test_the_unit_message_for_the_whole_country_and_for_a_kommune_of_its_own() -
         "Budgettet og prognosen for 2020 for kommune 147 Frederiksberg er 11,5 gange fra "
         "hinanden: budget 1 kr. mod prognose 12 kr. "
     ), own
+
+
+def test_the_unusual_change_note_word_for_word() -> None:
+    """Beyond ±25 pct. (exactly 25 is not): the kommuner named largest change first, each
+    with its change to one decimal and a sign; a region or Hele landet beyond 25 is not."""
+    from kmf.compute.checks import unusual_changes
+
+    b1 = pl.DataFrame(
+        {
+            "niveau": ["land", "region", "kommune", "kommune", "kommune", "kommune"],
+            "kode": ["DK", "1081", "101", "147", "851", "860"],
+            "navn": ["Hele landet", "Region Nordjylland", "København", "Frederiksberg",
+                     "Aalborg", "Hjørring"],
+            "aendring_pct": [30.0, -30.0, 25.0, -25.04, 31.26, -40.0],
+        }
+    )  # fmt: skip
+    (note,) = unusual_changes(b1)
+    # 31,26 → +31,3; -25,04 → -25,0 (beyond 25 before rounding); -40 → -40,0
+    # the sentence ends at the last "pct." (one full stop, not "pct..")
+    assert note == (
+        "Usædvanlig ændring: 3 kommune(r) har en ændring på mere end 25 pct. af budgettet: "
+        "Aalborg (851) +31,3 pct.; Frederiksberg (147) -25,0 pct.; Hjørring (860) -40,0 pct. "
+        "Kontrollér data og budget for disse kommuner, før tallene bruges."
+    ), note
+    assert "København" not in note and "Nordjylland" not in note
+    assert unusual_changes(b1.filter(pl.col("kode").is_in(["DK", "101"]))) == []

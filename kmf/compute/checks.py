@@ -15,7 +15,7 @@ import polars as pl
 
 from kmf import codes
 from kmf.danish import format_kr, format_pct
-from kmf.errors import DataError, describe_problem_rows
+from kmf.errors import DataError, describe_problem_rows, full_stop
 
 #: KMF may exceed the production value of a cell by at most this much (kr.): rounding of
 #: the two amounts in the source system, never a real excess.
@@ -55,8 +55,8 @@ def require_kmf_within_value(cells: pl.DataFrame, undated: date) -> None:
     raise DataError(
         f"Aktivitetsdata: {bad.height} celle(r) har et KMF-beløb (kolonnen 'kmf'), der er "
         "større end produktionsværdien (kolonnen 'produktionsvaerdi'): "
-        f"{describe_problem_rows(bad, label)}. KMF er en andel af taksten og kan ikke være "
-        "større end produktionsværdien. Den sandsynlige årsag er, at kolonnerne 'kmf' og "
+        f"{full_stop(describe_problem_rows(bad, label))} KMF er en andel af taksten og kan ikke "
+        "være større end produktionsværdien. Den sandsynlige årsag er, at kolonnerne 'kmf' og "
         "'produktionsvaerdi' er byttet om; ret kolonnenavnene, og kør igen."
     )
 
@@ -120,6 +120,6 @@ def unusual_changes(b1: pl.DataFrame) -> list[str]:
     )
     return [
         f"Usædvanlig ændring: {len(rows)} kommune(r) har en ændring på mere end "
-        f"{format_pct(UNUSUAL_PCT, 0)} pct. af budgettet: {named}. Kontrollér data og budget "
+        f"{format_pct(UNUSUAL_PCT, 0)} pct. af budgettet: {named} Kontrollér data og budget "
         "for disse kommuner, før tallene bruges."
     ]

@@ -11,7 +11,7 @@ from kmf import codes
 from kmf.compute.checks import require_budget_near_forecast, require_kmf_within_value
 from kmf.compute.timeline import ROLES, Basis, Cut, choose_basis, cuts_for
 from kmf.danish import format_kr
-from kmf.errors import DataError, describe_problem_rows
+from kmf.errors import DataError, describe_problem_rows, full_stop
 from kmf.io import Dataset, exact_sum
 
 __all__ = ["Basis", "Cells", "Cut", "build_cells", "build_keyed_cells", "choose_year", "cuts_for"]
@@ -424,7 +424,7 @@ def _check_shares_defined(cells: pl.DataFrame, bases: list[Basis]) -> None:
             raise DataError(
                 f"Aktivitetsdata ({label}): {bad.height} aldersgruppe(r) har et KMF-beløb "
                 f"(kolonnen 'kmf') men produktionsværdi 0 (kolonnen 'produktionsvaerdi'): "
-                f"{shown}. KMF-andelen kan da ikke beregnes; ret produktionsværdien."
+                f"{full_stop(shown)} KMF-andelen kan da ikke beregnes; ret produktionsværdien."
             )
 
 
