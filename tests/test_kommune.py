@@ -538,3 +538,85 @@ def test_a_change_under_a_tenth_of_a_million_is_given_in_pct_only(sample: kmf.Re
     text = kmf.kommune(sample, 825).tekst
     assert "0,0 mio. kr." not in text
     assert f"Prognosen ligger dermed {abs(own['aendring_pct']):.1f}".replace(".", ",") in text
+
+
+# --- the report's own tables: order, cells, distributions, how the group was chosen ---------
+
+
+def test_the_contributions_come_ministeriet_first_then_lmdi_each_largest_first(
+    hand: kmf.Result,
+) -> None:
+    """Aalborg by hand. ``ministeriet``, |A + B + C| per age group (AGE_HAND): 65-79
+    |−198 + 27 + 54| = 117, 3-64 |−44 − 9| = 53, ej |−36| = 36, 0-2 |−44 + 36| = 8, 80+ 0.
+    ``lmdi``: the four effects of a cell sum to its change |K^f − K^b|: ej psykiatri
+    |0 − 80| = 80, 3-64 almen praksis |36 − 100| = 64, 65-79 somatik |162 − 200| = 38,
+    0-2 somatik |36 − 0| = 36; the 13 empty cells (0) follow by age group, then area."""
+    rows = kmf.kommune(hand, 851).bidrag.select("metode", "aldersgruppe", "sundhedsomraade")
+    ministeriet = [
+        ("ministeriet", a, None) for a in ("65-79", "3-64", "ej_aldersdiff", "0-2", "80+")
+    ]
+    moved = [("ej_aldersdiff", "psykiatri"), ("3-64", "almen_praksis"), ("65-79", "somatik"),
+             ("0-2", "somatik")]  # fmt: skip
+    empty = [
+        (age, area)
+        for age, areas in (
+            ("0-2", ("speciallaege", "almen_praksis", "oevrig_primaer")),
+            ("3-64", ("somatik", "speciallaege", "oevrig_primaer")),
+            ("65-79", ("speciallaege", "almen_praksis", "oevrig_primaer")),
+            ("80+", ("somatik", "speciallaege", "almen_praksis", "oevrig_primaer")),
+        )
+        for area in areas
+    ]
+    lmdi = [("lmdi", age, area) for age, area in (*moved, *empty)]
+    assert rows.rows() == ministeriet + lmdi
+
+
+def test_the_report_holds_the_kommunes_own_cells(hand: kmf.Result) -> None:
+    """Aalborg's 17 cells (tests/test_hand_worked.py): forecast ×0.9 (f = 450/500), budget ×2
+    (g = 380/190); the other 12 cells are 0 on both sides."""
+    cells = kmf.kommune(hand, 851).tabeller.celler
+    assert cells is not None and cells.height == 17
+    assert cells["kommunekode"].cast(pl.Int64).unique().to_list() == [851]
+    moved = {
+        # (age, area): (P^f, K^f, P^b, K^b)
+        ("0-2", "somatik"): (0.9 * 100, 0.9 * 40, 0.0, 0.0),
+        ("3-64", "almen_praksis"): (0.9 * 400, 0.9 * 40, 2 * 500, 2 * 50),
+        ("65-79", "somatik"): (0.9 * 600, 0.9 * 180, 2 * 500, 2 * 100),
+        ("ej_aldersdiff", "psykiatri"): (0.0, 0.0, 2 * 100, 2 * 40),
+    }
+    for row in cells.iter_rows(named=True):
+        key = (str(row["aldersgruppe"]), str(row["sundhedsomraade"]))
+        got = (row["produktionsvaerdi_prognose_kr"], row["kmf_prognose_kr"],
+               row["produktionsvaerdi_budget_kr"], row["kmf_budget_kr"])  # fmt: skip
+        assert got == pytest.approx(moved.get(key, (0.0, 0.0, 0.0, 0.0)), abs=1e-9), key
+
+
+def test_the_distributions_stand_beside_the_region_and_the_land(sample: kmf.Result) -> None:
+    """Aalborg (851, neither the first kommune of the tables nor of Region Nordjylland): each
+    column of "Fordelinger" is B2, B3 and B4's row of the kommune, its region and Hele landet."""
+    table = kmf.kommune(sample, 851).fordelinger
+    for name, source in (("B2", sample.b2), ("B3", sample.b3), ("B4", sample.b4)):
+        part = table.filter(pl.col("tabel") == name)
+        for column, niveau, kode in (("kommune", "kommune", "851"), ("region", "region", "1081"),
+                                     ("hele_landet", "land", "DK")):  # fmt: skip
+            row = source.filter((pl.col("niveau") == niveau) & (pl.col("kode") == kode))
+            assert row.height == 1
+            expected = [row[k][0] for k in part["kategori"]]
+            assert part[column].to_list() == pytest.approx(expected, abs=1e-12), (name, column)
+
+
+def test_the_report_says_how_the_group_was_chosen(sample: kmf.Result) -> None:
+    nearest = kmf.kommune(sample, 851)
+    assert (nearest.tabeller.gruppe, nearest.tabeller.valgt) == ("budget", False)
+    assert "Sammenligningsgruppen er de 10 kommuner, hvis budget ligger nærmest Aalborgs: " in (
+        nearest.tekst
+    )
+    chosen = kmf.kommune(sample, 851, sammenlign="751,461")
+    assert (chosen.tabeller.gruppe, chosen.tabeller.valgt) == ("valgt", True)
+    assert "Sammenligningsgruppen er de valgte kommuner: Odense og Aarhus." in chosen.tekst
+    alike = kmf.kommune(sample, 851, sammenlign="demografi")
+    assert (alike.tabeller.gruppe, alike.tabeller.valgt) == ("demografi", False)
+    assert (
+        "Sammenligningsgruppen er de 10 kommuner, der ligner Aalborg mest i antal indbyggere "
+        "og andel 65+ årige: "
+    ) in alike.tekst

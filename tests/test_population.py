@@ -526,3 +526,104 @@ def test_missing_population_message_shows_five_places_and_counts_the_rest(
                         "ingen personer i aldersgruppe 80+")  # fmt: skip
     assert lines[1:6] == places_shown[:5]
     assert lines[6].startswith("Filen har årene 2014, 2015, 2016, 2017, 2018, 2019, 2020.")
+
+
+GROUPS = ("0-2", "3-64", "65-79", "80+")
+
+
+def _alike(shapes: dict[int, tuple[int, int, int, int]]) -> kmf.Result:
+    """The hand-worked activity for every kommune of ``shapes`` (persons by age group 0-2,
+    3-64, 65-79, 80+; the same in T−2 and T) and a budget of its K⁰ each."""
+    rows, population = [], []
+    for k, shape in shapes.items():
+        rows += hand_rows(k)
+        for year in (T - 2, T):
+            for age, n in zip(GROUPS, shape, strict=True):
+                population.append({"kommunekode": k, "aar": year, "aldersgruppe": age, "antal": n})
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in shapes]
+    return kmf.run(_load(rows, budget, population), aar=T)
+
+
+def test_the_demographic_group_is_the_ten_nearest_of_eleven() -> None:
+    """From 101 (N = 100, 10 % 65+), d = √(log₂(N_j / 100)² + ((a_j − 10) / 5)²):
+    d = 1 for 147 (200, 10 %), 151 (50, 10 %), 153 (100, 15 %), 159 (100, 5 %);
+    √2 for 165 (200, 15 %); 2 for 155 (400, 10 %), 157 (100, 20 %); √8 for 167 (400, 20 %);
+    3 for 161 (800, 10 %), 163 (100, 25 %); 4 for 169 (1600, 10 %), the eleventh, left out.
+    Ties by kode."""
+    result = _alike(
+        {101: (10, 80, 8, 2), 147: (20, 160, 16, 4), 151: (5, 40, 4, 1),
+         153: (10, 75, 12, 3), 155: (40, 320, 32, 8), 157: (10, 70, 16, 4),
+         159: (10, 85, 4, 1), 161: (80, 640, 64, 16), 163: (10, 65, 20, 5),
+         165: (20, 150, 24, 6), 167: (40, 280, 64, 16), 169: (160, 1280, 128, 32)}
+    )  # fmt: skip
+    report = kmf.kommune(result, 101, sammenlign="demografi")
+    assert report.sammenligning == (147, 151, 153, 159, 165, 155, 157, 167, 161, 163)
+    assert report.tabeller.gruppe == "demografi" and not report.tabeller.valgt
+    assert "de 10 kommuner, der ligner København mest i antal indbyggere og andel 65+" in (
+        report.tekst
+    )
+
+
+def test_demographic_distances_equal_to_ten_decimals_are_a_tie_by_kode() -> None:
+    """From 101 (N = 10000, 1000 65+ årige: 10 %): 147 (13175 persons, 1917 65+) lies
+    0,99320229813… away, 151 (13860, 1992) 0,99320229810…: equal to 10 decimals, so a tie,
+    and the lower kode comes first, though 151 is nearer in the 11th decimal."""
+
+    def distance(n: int, old: int) -> float:
+        return math.sqrt(math.log2(n / 10000) ** 2 + ((100 * old / n - 10) / 5) ** 2)
+
+    far, near = distance(13175, 1917), distance(13860, 1992)
+    assert round(far, 10) == round(near, 10) == 0.9932022981
+    assert far - near == pytest.approx(3.4e-11, abs=1e-12)
+    result = _alike(
+        {101: (500, 8500, 800, 200), 147: (600, 10658, 1500, 417), 151: (600, 11268, 1600, 392)}
+    )
+    assert kmf.kommune(result, 101, sammenlign="demografi").sammenligning == (147, 151)
+
+
+def test_the_missing_places_come_by_kommune_then_year_every_time() -> None:
+    """Budget year 2020 uses 2018 and 2020. København lacks 2018 and its 80+ of 2020 (0
+    persons); Frederiksberg its 0-2 of 2018 and all of 2020. The message names them by code,
+    then year, the same on every run."""
+    population = [
+        *(p for p in hand_population(101) if p["aar"] == T),
+        *(p for p in hand_population(147) if p["aar"] == T - 2 and p["aldersgruppe"] != "0-2"),
+    ]
+    population = [dict(p, antal=0) if p["aldersgruppe"] == "80+" and p["kommunekode"] == 101
+                  else p for p in population]  # fmt: skip
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in (101, 147)]
+    data = _load(hand_rows(101) + hand_rows(147), budget, population)
+    expected = [
+        "- kommune 101 København, 2018: ingen rækker",
+        "- kommune 101 København, 2020: ingen personer i aldersgruppe 80+",
+        "- kommune 147 Frederiksberg, 2018: ingen personer i aldersgruppe 0-2",
+        "- kommune 147 Frederiksberg, 2020: ingen rækker",
+    ]
+    for _ in range(12):
+        with pytest.raises(kmf.DataError) as caught:
+            kmf.run(data, aar=T)
+        lines = str(caught.value).splitlines()
+        assert "befolkningen mangler for 2 kommune(r)" in lines[0]
+        assert lines[1:5] == expected
+
+
+def test_the_kommune_report_has_the_citizens_of_kommune_region_and_land() -> None:
+    """The two kommuner of test_borger_worked_by_hand (both Region Hovedstaden): persons
+    100 + 100 = 200 in T−2 and 110 + 208 = 318 in T; indeks of 101 100 · 668 / 530,05… = 126,0
+    against 147's 100 · 668 / 805,95… = 82,9, so 101 is nr. 1 of 2; the region holds both
+    kommuner, so its indeks is the land's, 100."""
+    rows = hand_rows(101) + hand_rows(147)
+    population = hand_population(101) + hand_population(147, (20, 176, 10, 2))
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in (101, 147)]
+    t = kmf.kommune(kmf.run(_load(rows, budget, population), aar=T), 101).tabeller
+    assert t.befolkning is not None and t.borger is not None
+    # in the tables' order: Hele landet, the region, the kommune
+    assert t.befolkning["kode"].to_list() == ["DK", "1084", "101"]
+    assert t.befolkning["indbyggere_budget"].to_list() == [200, 200, 100]
+    assert t.befolkning["indbyggere_prognose"].to_list() == [318, 318, 110]
+    assert t.borger["kode"].to_list() == ["DK", "1084", "101"]
+    assert t.borger["indbyggere"].to_list() == [318, 318, 110]
+    assert t.borger["rang"].to_list() == [None, None, 1]
+    assert t.borger["antal_kommuner"].to_list() == [2, 2, 2]
+    e_101 = 88 * 2.75 + 10 * 25 + 110 * 110 / 318
+    assert t.borger["indeks"].to_list() == pytest.approx([100.0, 100.0, 100 * 668 / e_101])

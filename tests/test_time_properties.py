@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import kmf
 from kmf.compute.timeline import year_before
 from tests.factory import write_dataset
-from tests.test_time import BUDGET_ROWS, ROWS, T, T_FORE, _cut
+from tests.test_time import BUDGET_ROWS, ROWS, T_FORE, T, _cut
 
 PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
