@@ -237,14 +237,16 @@ def judged() -> dict[str, tuple[str, str]]:
 
 
 def try_mutant(name: str, tests: list[str]) -> str:
-    """Run ``tests`` (pytest node ids) against the mutant ``name``: killed or survived."""
+    """Run ``tests`` (pytest node ids) against the mutant ``name``: killed (a test failed),
+    survived, or an error (a node id that does not exist, a test that cannot be collected:
+    pytest's other exit codes), which is not a kill."""
     os.environ["MUTANT_UNDER_TEST"] = name
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = pytest_main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])
     finally:
         os.environ.pop("MUTANT_UNDER_TEST", None)
-    return "survived" if code == 0 else "killed"
+    return {0: "survived", 1: "killed"}.get(code, f"error (pytest's exit code {code})")
 
 
 def pytest_main(args: list[str]) -> int:
@@ -256,14 +258,14 @@ def pytest_main(args: list[str]) -> int:
     return int(pytest.main(args))
 
 
-def check(patterns: list[str]) -> None:
+def check(patterns: list[str], worker: int = 1, workers: int = 1) -> None:
     """``--check``: every survivor judged ``killed`` is run against the tests named for it,
-    and the result is kept (``inprocess-judged-1.json``); equivalents are kept as such. The
-    unmutated code must pass those tests first."""
-    out = MUTANTS / "inprocess-judged-1.json"
+    and the result is kept (``inprocess-judged-<worker>.json``); equivalents are kept as such.
+    The unmutated code must pass those tests first."""
+    out = MUTANTS / f"inprocess-judged-{worker}.json"
     results: dict[str, str] = {}
-    verdicts = {n: v for n, v in judged().items()
-                if any(fnmatch.fnmatch(n, p) for p in patterns)}  # fmt: skip
+    mine = sorted(n for n in judged() if any(fnmatch.fnmatch(n, p) for p in patterns))
+    verdicts = {n: judged()[n] for n in mine[worker - 1 :: workers]}
     tests = sorted({t for verdict, detail in verdicts.values() if verdict == "killed"
                     for t in detail.split()})  # fmt: skip
     if tests and try_mutant("", tests) != "survived":
@@ -345,10 +347,10 @@ def main() -> None:
         for name in mutant_names(args.patterns):
             print(f"{name}: {try_mutant(name, args.try_)}", flush=True)
         return
-    if args.check:
-        check(args.patterns)
-        return
     worker, workers = (int(x) for x in args.worker.split("/"))
+    if args.check:
+        check(args.patterns, worker, workers)
+        return
     mode = "wide" if args.wide else "again" if args.again else ""
     run(args.patterns, worker, workers, mode, args.sample)
 
