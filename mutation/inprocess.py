@@ -264,8 +264,9 @@ def check(patterns: list[str], worker: int = 1, workers: int = 1) -> None:
     The unmutated code must pass those tests first."""
     out = MUTANTS / f"inprocess-judged-{worker}.json"
     results: dict[str, str] = {}
-    mine = sorted(n for n in judged() if any(fnmatch.fnmatch(n, p) for p in patterns))
-    verdicts = {n: judged()[n] for n in mine[worker - 1 :: workers]}
+    every = judged()
+    mine = sorted(n for n in every if any(fnmatch.fnmatch(n, p) for p in patterns))
+    verdicts = {n: every[n] for n in mine[worker - 1 :: workers]}
     tests = sorted({t for verdict, detail in verdicts.values() if verdict == "killed"
                     for t in detail.split()})  # fmt: skip
     if tests and try_mutant("", tests) != "survived":
