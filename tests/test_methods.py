@@ -21,7 +21,7 @@ import kmf
 from kmf.cli import app
 from kmf.compute.decompose import log_mean, product_effects
 from tests import oracle
-from tests.factory import write_dataset
+from tests.factory import frame, write_dataset
 from tests.test_properties import Recipe, datasets, scratch
 
 # --- published worked examples -------------------------------------------------------------
@@ -239,3 +239,66 @@ def test_metode_alle_writes_the_comparison(tmp_path: Path) -> None:
     sheets = load_workbook(out / "kmf_dekomponering_2018.xlsx").sheetnames
     assert "Metoder" in sheets
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["metode"] == "alle"
+
+
+def test_lmdi_refuses_a_negative_factor() -> None:
+    # LMDI takes the logarithm of each factor's ratio: a factor below 0 has none, on either side
+    with pytest.raises(ValueError, match=r"^LMDI needs factors that are zero or positive$"):
+        product_effects([[1.0, -2.0]], [[1.0, 3.0]], "lmdi")
+    with pytest.raises(ValueError, match=r"^LMDI needs factors that are zero or positive$"):
+        product_effects([[1.0, 2.0]], [[-1.0, 3.0]], "lmdi")
+
+
+def test_befolkning_groups_that_appear_vanish_or_have_one_person() -> None:
+    """SPEC §9 by hand, kommune 101, T = 2020, f = 1 (T−1 foreløbig = endelig), budget = K⁰
+    (g = 1), the same population both years: 0-2 10, 3-64 80, 65-79 9, 80+ 1 (N = 100), so
+    N and n never move (befolkning and demografi 0).
+
+    - 3-64 somatik: P 1000, K 300 both sides: no change.
+    - 80+ somatik, one person, P 0,5 both sides: K 0,125 → 0,25, so only r moves (0,25 → 0,5;
+      u = 0,5 / 1): andel = L(0,25; 0,125) · ln(0,5 / 0,25) = (0,125 / ln 2) · ln 2 = 0,125.
+    - 0-2 somatik vanishes (P 20, K 10 → nothing): u^f = 0 (P_a = 0), v and r undefined on
+      the forecast side take the budget's (1 and 0,5), so u is the only factor that is 0 on
+      that side and gets the whole change: forbrug −10.
+    - 65-79 almen praksis appears (nothing → P 40, K 20): likewise u^b = 0 alone: forbrug +20.
+
+    K^b = 300 + 0,125 + 10 = 310,125, K^f = 300 + 0,25 + 20 = 320,25: Δ = 10,125 = 10 + 0,125.
+    """
+    cells = {
+        (2018, "endelig", 2020): [("3-64", "somatik", 1000.0, 300.0),
+                                  ("80+", "somatik", 0.5, 0.125), ("0-2", "somatik", 20.0, 10.0)],
+        (2020, "foreloebig", 2020): [("3-64", "somatik", 1000.0, 300.0),
+                                     ("80+", "somatik", 0.5, 0.25),
+                                     ("65-79", "almen_praksis", 40.0, 20.0)],
+        (2019, "foreloebig", 2019): [("3-64", "somatik", 900.0, 270.0)],
+        (2019, "endelig", 2019): [("3-64", "somatik", 900.0, 270.0)],
+    }  # fmt: skip
+    rows = [
+        {"kommunekode": 101, "aar": aar, "opgoerelse": opg, "takstaar": takst,
+         "aldersgruppe": age, "sundhedsomraade": area, "produktionsvaerdi": p, "kmf": k}
+        for (aar, opg, takst), cut in cells.items()
+        for age, area, p, k in cut
+    ]  # fmt: skip
+    population = [
+        {"kommunekode": 101, "aar": aar, "aldersgruppe": age, "antal": n}
+        for aar in (2018, 2020)
+        for age, n in (("0-2", 10), ("3-64", 80), ("65-79", 9), ("80+", 1))
+    ]
+    data = kmf.load({
+        "aktivitet": frame(rows),
+        "budget": pl.DataFrame([{"aar": 2020, "kommunekode": 101, "kmf_budget_kr": 310.125}]),
+        "befolkning": pl.DataFrame(population),
+    })  # fmt: skip
+    result = kmf.run(data, aar=2020, metode="befolkning")
+    row = result.befolkning.filter(pl.col("kode") == "101").row(0, named=True)
+    expected = {"aendring_kr": 10.125, "befolkningseffekt_kr": 0.0, "demografieffekt_kr": 0.0,
+                "forbrugseffekt_kr": -10.0 + 20.0, "omraademikseffekt_kr": 0.0,
+                "andelseffekt_kr": 0.125}  # fmt: skip
+    for column, value in expected.items():
+        assert row[column] == pytest.approx(value, abs=1e-9), column
+    b1 = result.b1.filter(pl.col("kode") == "101").row(0, named=True)
+    # B1 of befolkning: A = befolkning + forbrug, B = demografi, C = C1 + C2, Øvrige 0
+    assert b1["aktivitetseffekt_kr"] == pytest.approx(10.0, abs=1e-9)
+    assert b1["aldersgruppeeffekt_kr"] == pytest.approx(0.0, abs=1e-9)
+    assert b1["sundhedsomraadeeffekt_kr"] == pytest.approx(0.125, abs=1e-9)
+    assert b1["oevrige_kr"] == pytest.approx(0.0, abs=1e-9)
