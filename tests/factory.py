@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from tests import oracle
+
 CELLS = [
     (age, area)
     for age in ("0-2", "3-64", "65-79", "80+", "ej_aldersdiff")
@@ -94,6 +96,19 @@ def write_dataset(
     else:
         raise ValueError(fmt)
     return folder
+
+
+def plausible(rows: list[dict], year: int, given: dict[int, float]) -> bool:
+    """Whether a run on random ``rows`` with the budget ``given`` per kommune gets past the
+    check that a budget and its forecast are within 10 times of each other (SPEC §6, a
+    budget in mio. kr.; tests/test_implausible.py), for every kommune and their sum, by the
+    oracle's forecast. Random cells can, rarely, make a kommune's forecast a tenth of its
+    base: such a draw is not an example of a property test (``hypothesis.assume``)."""
+    cells = oracle.cells(rows, year, given)
+    kb = {k: sum(c[3] for c in unit.values()) for k, unit in cells.items()}
+    kf = {k: sum(c[1] for c in unit.values()) for k, unit in cells.items()}
+    pairs = [(kb[k], kf[k]) for k in cells] + [(sum(kb.values()), sum(kf.values()))]
+    return all(max(b, f) <= 10 * min(b, f) for b, f in pairs)
 
 
 def national_budget(rows: list[dict], year: int, level: float = 1.05) -> list[dict]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 import kmf
 from kmf.cli import app
 from kmf.compute.kommune_tables import CONTRIBUTION_COLUMNS, comparison_group, contributions
-from tests.factory import national_budget, random_rows, write_dataset
+from tests.factory import national_budget, plausible, random_rows, write_dataset
 from tests.test_hand_worked import BUDGET, ROWS, T
 
 ALL_CODES = pl.read_csv(Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv")[
@@ -155,9 +155,10 @@ def test_the_csv_has_the_columns_and_both_methods(hand: kmf.Result, tmp_path: Pa
 )
 def test_contributions_sum_to_b1_for_every_kommune(kommuner, seed, empty, tmp_path_factory):
     rows = random_rows(kommuner, 2019, seed, empty_share=empty)
-    folder = write_dataset(
-        tmp_path_factory.mktemp("prop"), rows, national_budget(rows, 2019), "parquet"
-    )
+    budget = national_budget(rows, 2019)  # one row per kommune: the data hold part of the land
+    assume(plausible(rows, 2019, {r["kommunekode"]: r["kmf_budget_kr"] for r in budget
+                                  if r["aar"] == 2019}))  # fmt: skip
+    folder = write_dataset(tmp_path_factory.mktemp("prop"), rows, budget, "parquet")
     data = kmf.load(folder)
     sums = (
         contributions(kmf.run(data, metode="ministeriet").celler)
@@ -228,6 +229,31 @@ def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result)
         kmf.kommune(sample, 851, sammenlign=[751, 9999])
     with pytest.raises(kmf.DataError, match="er ikke en kommunekode"):
         kmf.kommune(sample, 9999)
+
+
+@pytest.mark.parametrize(
+    ("sammenlign", "shown"),
+    [
+        ("751, x1,4.5", "'x1', '4.5'"),  # only the codes that are not whole numbers
+        (" , ,", "ingen koder"),  # nothing between the commas
+        ("a,b,c,d,e,f,751", "'a', 'b', 'c', 'd', 'e'"),  # the first five of six
+    ],
+)
+def test_comparison_codes_that_are_not_whole_numbers_are_refused(
+    hand: kmf.Result, sammenlign: str, shown: str
+) -> None:
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.kommune(hand, 851, sammenlign=sammenlign)
+    assert str(caught.value) == (
+        "--sammenlign skal være kommunekoder (hele tal) adskilt af komma, fx 851,860,773 "
+        f"(fik {shown})."
+    )
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.kommune(hand, "85l")
+    assert str(caught.value) == (
+        "kommunekoden skal være kommunekoder (hele tal) adskilt af komma, fx 851,860,773 "
+        "(fik '85l')."
+    )
 
 
 def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
@@ -603,6 +629,26 @@ def test_the_distributions_stand_beside_the_region_and_the_land(sample: kmf.Resu
             assert row.height == 1
             expected = [row[k][0] for k in part["kategori"]]
             assert part[column].to_list() == pytest.approx(expected, abs=1e-12), (name, column)
+
+
+def test_the_distributions_name_their_table_and_category(hand: kmf.Result) -> None:
+    """Aalborg's column of "Fordelinger" (the weights and shares at the top of this file):
+    B2, B3 and B4 in turn, each in the order of its codes (SPEC §2). SPEC §6: B2 =
+    100·(w^f − w^b); B3 = 100·(s^f − s^b), empty where P_a = 0 on either side."""
+    table = kmf.kommune(hand, 851).fordelinger
+    ages = ["0-2", "3-64", "65-79", "80+", "ej_aldersdiff"]
+    areas = ["somatik", "psykiatri", "speciallaege", "almen_praksis", "oevrig_primaer"]
+    assert table["tabel"].to_list() == ["B2"] * 5 + ["B3"] * 5 + ["B4"] * 5
+    assert table["kategori"].to_list() == ages + ages + areas
+    b2 = table.filter(pl.col("tabel") == "B2")["kommune"].to_list()
+    # 0-2: 100·(90/990 − 0) = 100/11; 3-64: 100·(360/990 − 1000/2200) = 100·(4/11 − 5/11);
+    # 65-79: 100·(540/990 − 1000/2200) = 100·(6/11 − 5/11); 80+: 0; ej: 100·(0 − 200/2200)
+    assert b2 == pytest.approx([100 / 11, -100 / 11, 100 / 11, 0.0, -100 / 11], abs=1e-9)
+    b3 = table.filter(pl.col("tabel") == "B3")["kommune"].to_list()
+    # 0-2: P^b = 0, 80+: P = 0 on both sides, ej: P^f = 0: empty;
+    # 3-64: 100·(36/360 − 100/1000) = 0; 65-79: 100·(162/540 − 200/1000) = 10
+    assert (b3[0], b3[3], b3[4]) == (None, None, None)
+    assert b3[1:3] == pytest.approx([0.0, 10.0], abs=1e-9)
 
 
 def test_the_report_says_how_the_group_was_chosen(sample: kmf.Result) -> None:
