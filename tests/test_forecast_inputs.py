@@ -159,3 +159,24 @@ def test_activity_without_rows_says_the_data_have_none() -> None:
     for aar, opg, takst in (FORECAST, LAST_FORE, LAST_END, BASE):
         assert f"(aar = {aar}, opgoerelse = '{opg}', takstaar = {takst})" in message
     assert "\nData har: ingen rækker.\n" in message
+
+
+def test_base_kmf_of_0_names_the_kommuner_in_code_order(tmp_path: Path) -> None:
+    """Six kommuner have a base (2018 endelig in 2020-takster) of KMF 0 kr.; Glostrup's
+    base is 100 kr. The rows are written in falling kommunekode, yet the message lists the
+    kommuner by kommunekode: the first five (5 is the most a message shows) and "og 1 flere"
+    for the sixth (159 Gladsaxe). Glostrup, with a base above 0, is not named."""
+    zeroed = (159, 157, 155, 153, 151, 147)
+    rows = _plain(161)
+    for k in zeroed:
+        rows += [r | {"kmf": 0.0} if r["aar"] == T - 2 else r for r in _plain(k)]
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 100.0} for k in (161, *zeroed)]
+    message = _error(write_dataset(tmp_path / "d", rows, budget), aar=T)
+    assert message == (
+        "Aktivitetsdata: KMF-beløbet (kolonnen 'kmf') i 2018 endelig opgørelse i 2020-takster "
+        "summer til 0 for 6 kommune(r) (kommune 147 Frederiksberg: 0 kr.; kommune 151 "
+        "Ballerup: 0 kr.; kommune 153 Brøndby: 0 kr.; kommune 155 Dragør: 0 kr.; kommune 157 "
+        "Gentofte: 0 kr. (og 1 flere)). Det bruges til fordelingen af budgettet på kommuner "
+        "og må ikke være 0. Kontrollér, at kommunens rækker for denne opgørelse er med."
+    ), message
+    assert "161" not in message

@@ -285,3 +285,22 @@ def test_the_unusual_change_note_word_for_word() -> None:
     ), note
     assert "København" not in note and "Nordjylland" not in note
     assert unusual_changes(b1.filter(pl.col("kode").is_in(["DK", "101"]))) == []
+
+
+def test_of_several_kommuner_beyond_10_times_the_lowest_code_is_named() -> None:
+    """A budget per kommune, the rows not in kommune order: Aalborg 1 kr. against 12 kr.
+    (12 / 1 = 12 times) and Frederiksberg 100 kr. against 5 kr. (100 / 5 = 20 times) both stop;
+    the message names the lower code, 147, whatever the order of the rows. The sum passes:
+    1 + 100 + 1000 = 1101 kr. against 12 + 5 + 1000 = 1017 kr. The file is named."""
+    from kmf.compute.checks import require_budget_near_forecast
+
+    frame = pl.DataFrame(
+        {"k": [0, 0, 0], "kommunekode": [851, 147, 101], "kmf_budget_kr": [1.0, 100.0, 1000.0],
+         "kmf_prognose_kr": [12.0, 5.0, 1000.0]}
+    )  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        require_budget_near_forecast(frame, "k", {0: (T, "kommune")}, "budget.csv")
+    assert str(info.value) == (
+        "Budgettet og prognosen for 2020 for kommune 147 Frederiksberg er 20,0 gange fra "
+        "hinanden: budget 100 kr. mod prognose 5 kr. " + UNIT_HELP
+    )

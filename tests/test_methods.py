@@ -249,6 +249,17 @@ def test_lmdi_refuses_a_negative_factor() -> None:
         product_effects([[1.0, 2.0]], [[-1.0, 3.0]], "lmdi")
 
 
+def test_the_engine_names_an_unknown_method_and_the_known_ones() -> None:
+    # product_effects is usable on its own (README): a misspelt method is named back, with
+    # the methods kmf knows (the four of README's table of methods)
+    with pytest.raises(ValueError) as refused:
+        product_effects([[1.0, 2.0]], [[2.0, 3.0]], "LMDI-I")
+    message = str(refused.value)
+    assert message.startswith("unknown method 'LMDI-I'; known: "), message
+    known = message.removeprefix("unknown method 'LMDI-I'; known: ").split(", ")
+    assert sorted(known) == ["befolkning", "lmdi", "ministeriet", "shapley"], message
+
+
 def test_befolkning_groups_that_appear_vanish_or_have_one_person() -> None:
     """SPEC §9 by hand, kommune 101, T = 2020, f = 1 (T−1 foreløbig = endelig), budget = K⁰
     (g = 1), the same population both years: 0-2 10, 3-64 80, 65-79 9, 80+ 1 (N = 100), so

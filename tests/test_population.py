@@ -528,6 +528,25 @@ def test_missing_population_message_shows_five_places_and_counts_the_rest(
     assert lines[6].startswith("Filen har årene 2014, 2015, 2016, 2017, 2018, 2019, 2020.")
 
 
+def test_a_population_table_without_rows_says_it_has_no_years() -> None:
+    """A befolkning frame given from Python with its columns and no rows (a file with only
+    its header is refused when read): budget year 2020 uses 2018 and 2020, and København
+    (the only kommune) has no rows in either, so the table's years are "ingen"."""
+    empty = pl.DataFrame(schema={"kommunekode": pl.Int64, "aar": pl.Int64,
+                                 "aldersgruppe": pl.String, "antal": pl.Int64})  # fmt: skip
+    data = _load(hand_rows(), BUDGET, None, befolkning=empty)
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.run(data, aar=T)
+    lines = str(caught.value).splitlines()
+    assert lines[0].endswith(
+        "befolkningen mangler for 1 kommune(r) i de år, budgetåret bruger "
+        "(2018 til budgettet og 2020 til prognosen):"
+    ), lines[0]
+    assert lines[1:3] == ["- kommune 101 København, 2018: ingen rækker",
+                          "- kommune 101 København, 2020: ingen rækker"]  # fmt: skip
+    assert lines[3].startswith("Filen har årene ingen. Hver kommune i aktivitetsdata "), lines[3]
+
+
 GROUPS = ("0-2", "3-64", "65-79", "80+")
 
 

@@ -93,3 +93,27 @@ def test_the_ministrys_missing_split_is_an_empty_number_column(alle: kmf.Result)
             assert column.null_count() == table.height, column.name
     effects = [c for c in table.columns if c.endswith(("_ministeriet", "_lmdi", "_shapley"))]
     assert {table.schema[c] for c in effects} == {pl.Float64}
+
+
+def test_tabel_2_and_3_count_the_kommune_as_whole_numbers(alle: kmf.Result) -> None:
+    """Tabel 2 and 3 for the one kommune, by the ministry's method (the report's tables with
+    "alle"): counts of kommuner, whole numbers (Int64) like rang, in Region Hovedstaden (1 of
+    29 kommuner) and in the sum "I alt, 1 kommune"."""
+    # Tabel 2 (SPEC §4.7: effect / Δ > 0.5), Δ = −32:
+    #   A / Δ = 32 / −32 = −1 → no;  B / Δ = 0 / −32 = 0 → no;  C / Δ = −96 / −32 = 3 → yes
+    # Tabel 3: A = 32 > 0 positive; B = 0 neither negative nor positive; C = −96 < 0 negative
+    want_2 = {"antal_kommuner": 1, "aktivitetseffekt": 0, "aldersgruppeeffekt": 0,
+              "sundhedsomraadeeffekt": 1}  # fmt: skip
+    want_3 = {"antal_kommuner": 1, "aktivitetseffekt_negativ": 0, "aktivitetseffekt_positiv": 1,
+              "aldersgruppeeffekt_negativ": 0, "aldersgruppeeffekt_positiv": 0,
+              "sundhedsomraadeeffekt_negativ": 1, "sundhedsomraadeeffekt_positiv": 0}  # fmt: skip
+    for n, want in ((2, want_2), (3, want_3)):
+        table = alle.tabel(n)
+        assert table.columns == ["niveau", "kode", "navn", "region", *want], n
+        assert table["kode"].to_list() == ["DK", "1084"], n
+        assert table["navn"].to_list() == [
+            "I alt, 1 kommune", "Region Hovedstaden (1 af 29 kommuner)"
+        ], n  # fmt: skip
+        for row in table.iter_rows(named=True):
+            assert {c: row[c] for c in want} == want, (n, row["kode"])
+        assert {table.schema[c] for c in want} == {pl.Int64}, n

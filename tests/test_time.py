@@ -655,3 +655,26 @@ def test_a_track_of_undated_data_without_a_cut_names_it(tmp_path: Path) -> None:
         "\nData har: 2018 endelig i 2020-takster (2 rækker); 2019 endelig i 2019-takster "
         "(2 rækker); 2020 foreløbig i 2020-takster (2 rækker).\n"
     ) in text
+
+
+def test_kmf_above_the_production_value_in_a_dated_cut_names_the_date(tmp_path: Path) -> None:
+    """In T foreløbig pr. 2020-06-10 Aalborg's 3-64 somatik has kmf 99 kr. against a production
+    value of 90 kr. (99 > 90 + 0,5: named, with the cut's date), København's kmf 200 kr.
+    against 199,5 kr. (200 = 199,5 + 0,5: the half krone allowed, not named)."""
+    changed = {101: 199.5, 851: 90.0}
+    rows = [
+        r | {"produktionsvaerdi": changed[r["kommunekode"]]}
+        if (r["aar"], r["opgoerelse"], r["opgoerelsesdato"]) == (T, "foreloebig", "2020-06-10")
+        else r
+        for r in ROWS
+    ]  # fmt: skip
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, rows, BUDGET_ROWS), dato="2020-06-10")
+    assert str(info.value) == (
+        "Aktivitetsdata: 1 celle(r) har et KMF-beløb (kolonnen 'kmf'), der er større end "
+        "produktionsværdien (kolonnen 'produktionsvaerdi'): kommune 851 Aalborg, 2020 "
+        "foreløbig pr. 2020-06-10, 3-64, somatik: kmf 99 kr., produktionsvaerdi 90 kr. KMF er "
+        "en andel af taksten og kan ikke være større end produktionsværdien. Den sandsynlige "
+        "årsag er, at kolonnerne 'kmf' og 'produktionsvaerdi' er byttet om; ret kolonnenavnene, "
+        "og kør igen."
+    )
