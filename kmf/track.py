@@ -232,7 +232,8 @@ def _keyed_b1(cells: Cells, method: str, names: pl.Series, data: Dataset) -> pl.
     b1 = tables.table_b1(found, order, keys=(KEY,))
     require_finite(b1, "kode", "tabel B1 for prognoserne")
     keys = pl.DataFrame({KEY: pl.Series(range(len(names)), dtype=pl.UInt32), names.name: names})
-    b1 = b1.join(keys, on=KEY).sort(KEY, maintain_order=True).drop(KEY)
+    # the units in report order within each key: the join keeps b1's order, the sort is stable
+    b1 = b1.join(keys, on=KEY, maintain_order="left").sort(KEY, maintain_order=True).drop(KEY)
     return b1.select(names.name, pl.exclude(names.name))
 
 
