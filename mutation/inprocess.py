@@ -59,9 +59,13 @@ def mutant_names(patterns: list[str]) -> list[str]:
 
 #: each module's own test files (run first, whatever they cost), then what reaches it
 OWN = {
-    "tables": ("tests/test_tables.py", "tests/test_hand_worked.py"),
+    "tables": ("tests/test_tables.py", "tests/test_table_rules.py", "tests/test_hand_worked.py"),
     "decompose": ("tests/test_hand_worked.py", "tests/test_methods.py"),
-    "forecast": ("tests/test_hand_worked.py", "tests/test_time.py"),
+    "forecast": (
+        "tests/test_hand_worked.py",
+        "tests/test_forecast_inputs.py",
+        "tests/test_time.py",
+    ),
     "timeline": ("tests/test_time.py", "tests/test_oracle_time.py"),
     "accuracy": ("tests/test_tables.py", "tests/test_time.py"),
     "kommune_tables": ("tests/test_kommune.py",),
