@@ -115,8 +115,25 @@ def test_records_that_cancel_are_a_cell_of_zero_not_a_negative_one(tmp_path: Pat
     # 73400,32 steps, down to 73400; −0,21 kr. is −220200,96, down to −220201)
     _one_cell(tmp_path / "nul", [0.07, 0.07, 0.07, -0.21])
     cells = kmf.load(tmp_path / "nul").cells.filter(pl.col("aldersgruppe") == "80+")
-    assert abs(cells["kmf"].item()) <= 4 * 0.5 / codes.AMOUNT_STEPS
+    # within the slack it is 0, not −1 step: the methods take shares and logarithms of it
+    assert cells["kmf"].item() == 0.0 and cells["produktionsvaerdi"].item() == 0.0
     # one øre below zero is negative
     _one_cell(tmp_path / "minus", [0.07, 0.07, 0.07, -0.22])
     with pytest.raises(kmf.DataError, match="summer til et negativt beløb"):
         kmf.load(tmp_path / "minus")
+
+
+def test_a_cell_a_step_below_zero_goes_through_every_method_as_zero(tmp_path: Path) -> None:
+    """1 + 1 − (2 + 2⁻²⁰) kr. is one grid step below 0: within the slack, so the run goes on,
+    and every method (LMDI's logarithms too) sees the 80+ cell as 0, the same as without the
+    three records."""
+    budget = pl.DataFrame({"aar": [2018], "kommunekode": [101], "kmf_budget_kr": [210.0]})
+    results = []
+    for name, extra in (("med", [1.0, 1.0, -(2 + 2**-20)]), ("uden", [])):
+        folder = tmp_path / name
+        _one_cell(folder, extra)
+        budget.write_csv(folder / "budget.csv")
+        results.append(kmf.run(folder, aar=2018, metode="alle"))
+    with_three, without = results
+    assert with_three.metoder.equals(without.metoder)
+    assert with_three.b1.equals(without.b1)

@@ -405,6 +405,9 @@ def _assemble(base: Dataset, wanted: frozenset[CutKey] | None, final: bool = Tru
         aktivitet, moved = reader.cells(wanted)
     cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
     check_cell_signs(cells, reader.pieces)
+    # a cell a step or so below 0 (records that cancel, each rounded to the grid) is 0, as
+    # check_cell_signs says: the methods take logarithms and shares of P, K ≥ 0
+    cells = cells.with_columns(pl.col("produktionsvaerdi", "kmf").clip(lower_bound=0.0))
     files: list[InputFile] = []
     for f in base.files:
         if f.table == "aktivitet":
