@@ -231,6 +231,32 @@ def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result)
         kmf.kommune(sample, 9999)
 
 
+# the first kommuner of kmf/data/kommuner.csv after København: none is in the hand-worked data
+# (101 København and 851 Aalborg)
+NOT_IN_HAND = [
+    (147, "Frederiksberg"), (151, "Ballerup"), (153, "Brøndby"), (155, "Dragør"),
+    (157, "Gentofte"), (159, "Gladsaxe"), (161, "Glostrup"), (163, "Herlev"),
+    (165, "Albertslund"), (167, "Hvidovre"), (169, "Høje-Taastrup"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("unknown", [10, 11])
+def test_the_refusal_of_unknown_comparison_codes_names_the_first_ten(
+    hand: kmf.Result, unknown: int
+) -> None:
+    """Ten codes not in the data are all named, in the order given; of eleven, the first ten
+    (the eleventh, 169 Høje-Taastrup, is left out). 101, in the data, is never named."""
+    given = NOT_IN_HAND[:unknown]
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.kommune(hand, 851, sammenlign=[101, *(k for k, _ in given)])
+    named = ", ".join(f"{k} {name}" for k, name in given[:10])
+    assert str(caught.value) == (
+        f"--sammenlign: kommune(r) {named} er ikke i datasættet. Brug kommunekoder fra "
+        "datasættet (2 kommuner, fx 101)."
+    )
+    assert "Høje-Taastrup" not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("sammenlign", "shown"),
     [
@@ -265,6 +291,18 @@ def test_a_kommune_alone_has_no_group(tmp_path: Path) -> None:
     # one kommune of 98: no rank, no comparison with a sum of itself, said once
     assert "af de 98 kommuner" in report.tekst and "Sammenligningsgruppen" not in report.tekst
     assert len(report.write(tmp_path / "ud")) == 5  # with the notat
+
+
+def test_part_of_the_country_has_no_rank_in_an_integer_column(
+    hand: kmf.Result, sample: kmf.Result
+) -> None:
+    """The hand-worked data hold 2 of the 98 kommuner: no row has a rank, and ``rang`` is
+    the same integer column (of nulls) as in the report on the whole country."""
+    part = kmf.kommune(hand, 851).overblik
+    assert part["niveau"].to_list() == ["kommune", "region", "land"]
+    assert part["rang"].dtype == pl.Int64
+    assert part["rang"].to_list() == [None, None, None]
+    assert kmf.kommune(sample, 851).overblik.schema["rang"] == pl.Int64
 
 
 def test_the_cli_writes_the_report_and_refuses_unknown_codes(tmp_path: Path) -> None:

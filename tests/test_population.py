@@ -544,7 +544,12 @@ def test_a_population_table_without_rows_says_it_has_no_years() -> None:
     ), lines[0]
     assert lines[1:3] == ["- kommune 101 København, 2018: ingen rækker",
                           "- kommune 101 København, 2020: ingen rækker"]  # fmt: skip
-    assert lines[3].startswith("Filen har årene ingen. Hver kommune i aktivitetsdata "), lines[3]
+    # the closing sentence names both years again: T − 2 = 2018 and T = 2020
+    assert lines[3] == (
+        "Filen har årene ingen. Hver kommune i aktivitetsdata skal have personer (antal over 0) "
+        "i alle fire aldersgrupper (0-2, 3-64, 65-79 og 80+) i både 2018 og 2020. Tilføj de "
+        "manglende rækker (Statistikbanken, tabel FOLK1A)."
+    ), lines[3]
 
 
 GROUPS = ("0-2", "3-64", "65-79", "80+")

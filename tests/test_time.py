@@ -678,3 +678,47 @@ def test_kmf_above_the_production_value_in_a_dated_cut_names_the_date(tmp_path: 
         "årsag er, at kolonnerne 'kmf' og 'produktionsvaerdi' er byttet om; ret kolonnenavnene, "
         "og kør igen."
     )
+
+
+def test_a_date_lacking_two_cuts_lists_each_on_its_own_line(tmp_path: Path) -> None:
+    """A T foreløbig cut dated 2020-01-05 is added: its partner 2019-01-05 is not in the data,
+    and the earliest T−1 endelig is dated 2020-01-10, after it (the base 2019-11-01 is there).
+    Both missing cuts are named, each on a line of its own starting with '- '."""
+    rows = [*ROWS, *_cut(T, "foreloebig", T, "2020-01-05", 100, 50)]
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, rows, BUDGET_ROWS), dato="2020-01-05")
+    assert str(info.value) == (
+        "Prognosen for budgetår 2020 pr. 2020-01-05 mangler opgørelser i aktivitetsdata "
+        "(kolonnerne 'aar', 'opgoerelse', 'takstaar', 'opgoerelsesdato'):\n"
+        "- 2019 foreløbig i 2019-takster pr. 2019-01-05 (data har datoerne 2019-02-28, "
+        "2019-03-10, 2019-06-10, 2019-09-11)\n"
+        "- 2019 endelig i 2019-takster dateret 2020-01-05 eller før (data har datoerne "
+        "2020-01-10, 2020-04-10)\n"
+        "Datoer for 2020 med alle opgørelser: 2020-02-29, 2020-03-10, 2020-06-10.\n"
+        "Tilføj de manglende opgørelser, eller vælg en anden dato med --dato."
+    )
+
+
+def test_a_track_with_budgets_ten_times_off_on_two_dates_names_the_earlier_date(
+    tmp_path: Path,
+) -> None:
+    """Two forecast dates, f = 100 / 100 = 1 and 50 / 50 = 1 at both (T−1 endelig 2020-01-10
+    against T−1 foreløbig 2019-03-10 and 2019-06-10), budget 600 kr. (101) and 300 kr. (851).
+    2020-03-10: forecasts 600 and 20 kr.; the sum 620 against 900 passes, Aalborg is
+    300 / 20 = 15 times off. 2020-06-10: forecasts 50 and 300 kr.; the sum 350 against 900
+    passes, København is 600 / 50 = 12 times off. The earlier date is checked first, so
+    Aalborg is named though København has the lower code."""
+    rows = [
+        *_cut(T, "foreloebig", T, "2020-03-10", 600, 20),
+        *_cut(T, "foreloebig", T, "2020-06-10", 50, 300),
+        *_cut(T - 1, "foreloebig", T - 1, "2019-03-10", 100, 50),
+        *_cut(T - 1, "foreloebig", T - 1, "2019-06-10", 100, 50),
+        *_cut(T - 1, "endelig", T - 1, "2020-01-10", 100, 50),
+        *_cut(T - 2, "endelig", T, "2019-11-01", 500, 250),
+    ]
+    with pytest.raises(kmf.DataError) as info:
+        kmf.spor(write_dataset(tmp_path, rows, BUDGET_ROWS))
+    assert str(info.value).startswith(
+        "Budgettet og prognosen for 2020 for kommune 851 Aalborg er 15,0 gange fra hinanden: "
+        "budget 300 kr. mod prognose 20 kr. Mere end 10 gange"
+    )
