@@ -180,3 +180,52 @@ def test_base_kmf_of_0_names_the_kommuner_in_code_order(tmp_path: Path) -> None:
         "og må ikke være 0. Kontrollér, at kommunens rækker for denne opgørelse er med."
     ), message
     assert "161" not in message
+
+
+def test_kommuner_with_more_than_one_budget_row_are_named_in_code_order(tmp_path: Path) -> None:
+    """A budget per kommune where Aalborg has 3 rows (linje 2, 4, 7) and Frederiksberg 2
+    (linje 3, 6), written Aalborg first: the message names both, by kommunekode, with their
+    number of rows; København, with one row, is not named."""
+    rows = _plain(101) + _plain(147) + _plain(851)
+    budget = [
+        {"aar": T, "kommunekode": k, "kmf_budget_kr": 100.0} for k in (851, 147, 851, 101, 147, 851)
+    ]
+    message = _error(write_dataset(tmp_path / "d", rows, budget), aar=T)
+    assert message == (
+        "budget.csv, kolonne 'kommunekode': budgettet for 2020 har kommuner, der står mere end "
+        "én gang: kommune 147 Frederiksberg (2 rækker); kommune 851 Aalborg (3 rækker). Hver "
+        "kommune må kun have én budgetrække pr. år."
+    ), message
+    assert "101" not in message
+
+
+def test_a_kommune_missing_from_a_cut_names_the_first_forecast_of_a_history(
+    tmp_path: Path,
+) -> None:
+    """A history of 2019 and 2020. Aalborg has no rows in 2018 endelig in 2018-takster (2019's
+    T−1 endelig); København none in 2018 endelig in 2020-takster (2020's base). The message
+    is about the first forecast, 2019, and Aalborg, though København has the lower code."""
+    y19 = [(2019, "foreloebig", 2019), (2018, "foreloebig", 2018), (2018, "endelig", 2018),
+           (2017, "endelig", 2019)]  # fmt: skip
+    y20 = [(2020, "foreloebig", 2020), (2019, "endelig", 2019), (2018, "endelig", 2020)]
+    rows = [
+        r
+        for k in (101, 851)
+        for r in _plain(k, cuts=(*y19, *y20))
+        if not (k == 851 and (r["aar"], r["opgoerelse"], r["takstaar"]) == y19[2])
+        and not (k == 101 and (r["aar"], r["opgoerelse"], r["takstaar"]) == y20[2])
+    ]
+    budget = [
+        {"aar": y, "kommunekode": k, "kmf_budget_kr": 100.0}
+        for y in (2019, 2020)
+        for k in (101, 851)
+    ]
+    folder = write_dataset(tmp_path / "d", rows, budget)
+    with pytest.raises(kmf.DataError) as info:
+        kmf.historik(folder)
+    assert str(info.value) == (
+        "Aktivitetsdata (kolonnen 'kommunekode') har ikke de samme kommuner i alle fire "
+        "opgørelser, som budgetår 2019 bruger:\n"
+        "- 2018 endelig opgørelse i 2018-takster mangler kommune(r) 851 Aalborg\n"
+        "Hver kommune skal have rækker i alle fire opgørelser."
+    )

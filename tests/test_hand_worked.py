@@ -222,6 +222,34 @@ def test_celler_hold_the_scaled_cells(result: kmf.Result) -> None:
     assert factors["budgetfaktor"] == pytest.approx(2.0)
 
 
+def test_celler_hold_0_for_the_cells_without_rows(result: kmf.Result) -> None:
+    """Aalborg has 0-2 only in the forecast (no base row) and no row at all in 80+: those
+    cells are in celler with 0 kr., not empty. Its 17 cells sum to the totals above:
+    P^f = 90 + 360 + 540 = 990, K^f = 36 + 36 + 162 = 234, P^b = 1000 + 1000 + 200 = 2200,
+    K^b = 100 + 200 + 80 = 380."""
+    columns = [
+        "produktionsvaerdi_prognose_kr", "kmf_prognose_kr",
+        "produktionsvaerdi_budget_kr", "kmf_budget_kr",
+    ]  # fmt: skip
+    aalborg = result.celler.filter(pl.col("kommunekode") == 851)
+    assert aalborg.height == 17
+    assert aalborg.select(columns).null_count().row(0) == (0, 0, 0, 0)
+
+    def cell(age: str, area: str) -> tuple:
+        found = aalborg.filter(
+            (pl.col("aldersgruppe") == age) & (pl.col("sundhedsomraade") == area)
+        )
+        return found.select(columns).row(0)
+
+    # 0-2 somatik: forecast 0,9 · (P 100, K 40) = (90, 36); no base row, so 0 in the budget
+    assert cell("0-2", "somatik") == pytest.approx((90.0, 36.0, 0.0, 0.0))
+    assert cell("0-2", "somatik")[2:] == (0.0, 0.0)
+    assert cell("80+", "somatik") == (0.0, 0.0, 0.0, 0.0)
+    assert cell("3-64", "somatik") == (0.0, 0.0, 0.0, 0.0)
+    sums = aalborg.select(pl.col(columns).sum()).row(0)
+    assert sums == pytest.approx((990.0, 234.0, 2200.0, 380.0))
+
+
 def test_manifest_counts_rows_read_and_used(result: kmf.Result, tmp_path: Path) -> None:
     result.write(tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
