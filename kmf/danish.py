@@ -3,6 +3,7 @@ Used by messages, notes and figures."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -66,3 +67,20 @@ def join_and(parts: Sequence[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return f"{', '.join(parts[:-1])} og {parts[-1]}"
+
+
+#: a number and its unit stay on one line: "2,2 pct.", "16,3 mio. kr.", "0,5 kr."
+_UNIT = re.compile(r"(\d) (pct\.|mio\. kr\.|kr\.)")
+
+
+def wrap_paragraphs(text: str, width: int = 80) -> str:
+    """Each line of ``text`` (a paragraph) wrapped to ``width`` columns, a number never apart
+    from its unit. The console does not wrap (soft_wrap), and a terminal breaks words
+    anywhere."""
+    import textwrap
+
+    def wrap(paragraph: str) -> str:
+        glued = _UNIT.sub(lambda m: m[1] + "\xa0" + m[2].replace(" ", "\xa0"), paragraph)
+        return textwrap.fill(glued, width, break_on_hyphens=False).replace("\xa0", " ")
+
+    return "\n".join(wrap(p) if p else p for p in text.splitlines())

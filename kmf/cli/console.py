@@ -37,23 +37,6 @@ def out_console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-#: a number and its unit stay on one line: "2,2 pct.", "16,3 mio. kr.", "0,5 kr."
-_UNIT = re.compile(r"(\d) (pct\.|mio\. kr\.|kr\.)")
-
-
-def wrap_paragraphs(text: str, width: int = 80) -> str:
-    """Each line of ``text`` (a paragraph) wrapped to ``width`` columns, a number never apart
-    from its unit. The console does not wrap (soft_wrap), and a terminal breaks words
-    anywhere."""
-    import textwrap
-
-    def wrap(paragraph: str) -> str:
-        glued = _UNIT.sub(lambda m: m[1] + "\xa0" + m[2].replace(" ", "\xa0"), paragraph)
-        return textwrap.fill(glued, width, break_on_hyphens=False).replace("\xa0", " ")
-
-    return "\n".join(wrap(p) if p else p for p in text.splitlines())
-
-
 def err_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -418,7 +401,6 @@ def validated_line(check: Validation) -> str:
 def plan_lines(check: Validation) -> list[str]:
     """What ``kmf tjek`` adds under "i orden": the budget's amount, the date ``kmf beregn``
     will use (dated data), and which rows are left out and why; each line fits 80 columns."""
-    import re
     import textwrap
 
     from kmf.report.unused import unused_cuts

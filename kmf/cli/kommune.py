@@ -76,7 +76,6 @@ def kommune_command(
         errors_to_exit,
         explain_stop,
         out_console,
-        wrap_paragraphs,
     )
     from kmf.compute.kommune_tables import parse_codes, require_kommunekode
     from kmf.danish import format_date
@@ -127,6 +126,8 @@ def kommune_command(
         with Stage(console, "Skriver rapporten") as done:
             written = report.write(target, force=force)
             done(f"{len(written)} filer")
+    from kmf.danish import wrap_paragraphs
+
     names = file_names(report.tabeller.kode, report.tabeller.aar)
     console.print()
     console.print(wrap_paragraphs(report.tekst), markup=False)
