@@ -142,7 +142,8 @@ def effects(
     )
     out = (
         pl.DataFrame({unit: units})
-        .join(totals, on=unit, how="left")
+        # in the order of units: the effects below are columns in that order
+        .join(totals, on=unit, how="left", maintain_order="left")
         .with_columns(
             (pl.col(_K_F) - pl.col(_K_B)).alias("aendring_kr"),
             pl.Series("aktivitetseffekt_kr", a),

@@ -312,7 +312,7 @@ def require_kommune(b1: pl.DataFrame, kode: int) -> None:
         what = "ikke en kommunekode" if kode not in codes.kommune_codes() else "ikke i datasættet"
         raise DataError(
             f"Kommune {codes.kommune_label(kode)} er {what}. Brug en af datasættets "
-            f"{len(known)} kommunekoder, fx {min(known)} ({codes.kommune_label(min(known))})."
+            f"{len(known)} kommunekoder, fx {codes.kommune_label(min(known))}."
         )
 
 
