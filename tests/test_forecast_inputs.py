@@ -229,3 +229,62 @@ def test_a_kommune_missing_from_a_cut_names_the_first_forecast_of_a_history(
         "- 2018 endelig opgørelse i 2018-takster mangler kommune(r) 851 Aalborg\n"
         "Hver kommune skal have rækker i alle fire opgørelser."
     )
+
+
+def test_a_kommune_budget_for_kommuner_without_activity_names_them(tmp_path: Path) -> None:
+    """A budget per kommune must cover exactly the kommuner with activity data. København and
+    Aalborg have activity data. A budget for both and for Frederiksberg and Brøndby (no
+    activity data) names the two extra kommuner in code order; a budget for København and
+    Frederiksberg names Aalborg as missing and Frederiksberg as extra, in that order."""
+    rows = _plain(101) + _plain(851)
+    extra = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 100.0} for k in (153, 101, 851, 147)]
+    message = _error(write_dataset(tmp_path / "d", rows, extra), aar=T)
+    assert message == (
+        "budget.csv, kolonne 'kommunekode': budgettet for 2020 passer ikke til aktivitetsdata "
+        "— det har budget for kommuner uden aktivitetsdata: 147 Frederiksberg, 153 Brøndby. "
+        "Budgettet pr. kommune skal dække præcis de kommuner, der er aktivitetsdata for."
+    ), message
+    both = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 100.0} for k in (101, 147)]
+    message = _error(write_dataset(tmp_path / "e", rows, both), aar=T)
+    assert message == (
+        "budget.csv, kolonne 'kommunekode': budgettet for 2020 passer ikke til aktivitetsdata "
+        "— det mangler budget for 851 Aalborg og har budget for kommuner uden aktivitetsdata: "
+        "147 Frederiksberg. Budgettet pr. kommune skal dække præcis de kommuner, der er "
+        "aktivitetsdata for."
+    ), message
+
+
+def test_sums_of_one_krone_and_of_half_a_krone_are_above_0(tmp_path: Path) -> None:
+    """SPEC §6 stops a T−1 foreløbig KMF, a base KMF or a forecast production value that sums
+    to 0 for a kommune; any amount above 0 is used, also 1 kr. and 0,5 kr. (one 3-64 somatik
+    cell in each cut). By hand:
+
+    København: T−1 foreløbig K 1, T−1 endelig K 3: f = 3 / 1 = 3. Base K⁰ = 1, budget 1,5:
+      g = 1,5 / 1 = 1,5. Forecast P 1, K 0,5: K^f = 3 · 0,5 = 1,5, P^f = 3 · 1 = 3.
+    Aalborg: T−1 foreløbig K 0,5, T−1 endelig K 1: f = 1 / 0,5 = 2. Base K⁰ = 0,5, budget
+      0,5: g = 0,5 / 0,5 = 1. Forecast P 0,5, K 0,25: K^f = 2 · 0,25 = 0,5, P^f = 2 · 0,5 = 1.
+    """
+    rows = []
+    for k, amount, end in ((101, 1.0, 3.0), (851, 0.5, 1.0)):
+        rows += [
+            _row(k, FORECAST, "3-64", "somatik", amount, amount / 2),
+            _row(k, LAST_FORE, "3-64", "somatik", 10.0, amount),
+            _row(k, LAST_END, "3-64", "somatik", 10.0, end),
+            _row(k, BASE, "3-64", "somatik", 4.0, amount),
+        ]
+    budget = [
+        {"aar": T, "kommunekode": 101, "kmf_budget_kr": 1.5},
+        {"aar": T, "kommunekode": 851, "kmf_budget_kr": 0.5},
+    ]
+    result = kmf.run(write_dataset(tmp_path / "d", rows, budget), aar=T)
+    factors = result.kommuner.sort("kommunekode")
+    assert factors["kommunekode"].to_list() == [101, 851]
+    assert factors["efterregistreringsfaktor"].to_list() == pytest.approx([3.0, 2.0])
+    assert factors["budgetfaktor"].to_list() == pytest.approx([1.5, 1.0])
+    b1 = result.b1.filter(pl.col("kode").is_in(["101", "851"])).sort("kode")
+    assert b1["kmf_prognose_kr"].to_list() == pytest.approx([1.5, 0.5])
+    assert b1["kmf_budget_kr"].to_list() == pytest.approx([1.5, 0.5])
+    cells = result.celler.filter(
+        (pl.col("aldersgruppe") == "3-64") & (pl.col("sundhedsomraade") == "somatik")
+    ).sort("kommunekode")
+    assert cells["produktionsvaerdi_prognose_kr"].to_list() == pytest.approx([3.0, 1.0])

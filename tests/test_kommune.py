@@ -231,6 +231,40 @@ def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result)
         kmf.kommune(sample, 9999)
 
 
+def test_a_kommune_outside_the_data_is_told_from_a_code_of_no_kommune(hand: kmf.Result) -> None:
+    """147 Frederiksberg is one of the 98 kommuner but not in the hand-worked data (101
+    København and 851 Aalborg): "not in the data"; 9999 is no kommunekode at all. Both name
+    the data's 2 kommuner and the lowest of them, 101."""
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.kommune(hand, 147)
+    message = str(caught.value)
+    assert message.startswith("Kommune 147 Frederiksberg er ikke i datasættet. ")
+    assert "ikke en kommunekode" not in message
+    assert "Brug en af datasættets 2 kommunekoder, fx 101 " in message
+    with pytest.raises(kmf.DataError) as caught:
+        kmf.kommune(hand, 9999)
+    message = str(caught.value)
+    assert message.startswith("Kommune 9999 er ikke en kommunekode. ")
+    assert "ikke i datasættet" not in message
+    assert "Brug en af datasættets 2 kommunekoder, fx 101 " in message
+
+
+def test_every_row_of_the_overview_has_its_own_kode(hand: kmf.Result) -> None:
+    """Aalborg (851, Region Nordjylland 1081) with 101 København as its chosen group: the
+    rows are the kommune, its region, Hele landet (DK), the member and the group's sum, and
+    each has a kode of its own, the sum's "GRUPPE"; a group of one sums to its member."""
+    o = kmf.kommune(hand, 851, sammenlign=[101]).overblik
+    assert o["niveau"].to_list() == [
+        "kommune", "region", "land", "kommune", "sammenligningsgruppe"
+    ]  # fmt: skip
+    assert o["kode"].to_list() == ["851", "1081", "DK", "101", "GRUPPE"]
+    member, total = o.row(3, named=True), o.row(4, named=True)
+    assert total["navn"] == "Sammenligningsgruppen (1 kommuner)"
+    assert total["region"] is None
+    assert total["kmf_budget_kr"] == pytest.approx(member["kmf_budget_kr"])
+    assert total["aendring_kr"] == pytest.approx(member["aendring_kr"])
+
+
 # the first kommuner of kmf/data/kommuner.csv after København: none is in the hand-worked data
 # (101 København and 851 Aalborg)
 NOT_IN_HAND = [

@@ -132,6 +132,24 @@ def test_a_date_that_is_not_a_forecast_date_lists_the_dates(folder: Path) -> Non
         kmf.run(folder, dato="2020-05-10")
 
 
+def test_a_date_asked_of_undated_data_says_the_data_have_no_dates(tmp_path: Path) -> None:
+    """The four cuts of T = 2020 with no opgoerelsesdato at all: a forecast date asked for
+    cannot be found, and the list of dates says there are none (not an empty list)."""
+    rows = [
+        *_cut(T, "foreloebig", T, None, 100, 50),
+        *_cut(T - 1, "foreloebig", T - 1, None, 100, 50),
+        *_cut(T - 1, "endelig", T - 1, None, 400, 200),
+        *_cut(T - 2, "endelig", T, None, 500, 250),
+    ]
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, rows, BUDGET_ROWS), dato="2020-06-10")
+    assert str(info.value) == (
+        "Der er ingen foreløbig opgørelse for 2020 (i 2020-takster) pr. 2020-06-10 i "
+        "aktivitetsdata (kolonnen 'opgoerelsesdato'). Datoerne for 2020 foreløbig er: ingen "
+        "(data har ingen opgørelsesdatoer). Vælg en af dem med --dato."
+    )
+
+
 @pytest.mark.parametrize("dato", ["2020-02-30", "10/09/2020", "1.9.2020", "2020-9-10", "i går"])
 def test_a_date_that_is_no_date_is_refused(folder: Path, dato: str) -> None:
     with pytest.raises(kmf.DataError, match="er ikke en dato"):
