@@ -11,6 +11,7 @@ No test writes to the user's real cache folder (``cache_folder``)."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +37,16 @@ def cache_folder(
     folder = tmp_path_factory.getbasetemp() / "kmf-cache"
     monkeypatch.setenv("KMF_CACHE", str(folder))
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers() -> Iterator[None]:
+    """Every test starts with the signal handlers the one before it had, and leaves them so:
+    a command run in the test's process (CliRunner) installs kmf's handlers and, when it has
+    ended, ignores SIGINT and SIGTERM (kmf._signals.finish), which a later test of Ctrl-C
+    must not inherit."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        if handler is not None:
+            signal.signal(signum, handler)
