@@ -172,3 +172,31 @@ def test_what_a_command_prints_fits_80_columns(tmp_path: Path, args: tuple[str, 
     assert "✓ Læser" in done.stdout  # the stages are printed, not only the results
     for line in done.stdout.splitlines():
         assert len(line) <= 80, line
+
+
+def test_a_block_whose_shown_parts_do_not_add_up_says_they_are_rounded(tmp_path: Path) -> None:
+    """kmf beregn's two blocks of effects: where the parts, as printed, do not add up to the
+    change as printed, a line under the block says so; where they do, none. The sums are
+    worked out here from the printed numbers."""
+    from kmf.danish import ROUNDING_NOTE, adds_up_as_shown
+
+    env = {**os.environ, "COLUMNS": "80", "KMF_FEJLSPOR": ""}
+    done = subprocess.run([sys.executable, "-m", "kmf", "beregn", "--out", "ud"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False, env=env)  # fmt: skip
+    lines = done.stdout.splitlines()
+
+    def number(line: str) -> int:  # tenths: "  A. Aktivitetseffekt       -4,9 pct.-point" → -49
+        return int(re.findall(r"[-+]?\d+,\d", line)[-1].replace(",", ""))
+
+    change = number(next(line for line in lines if line.startswith("  Ændring")))
+    start = next(i for i, line in enumerate(lines) if line.startswith("  A. "))
+    ministry = [number(line) for line in lines[start : start + 4]]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Ændringen set fra")) + 1
+    citizens = [number(line) for line in lines[start : start + 4]]
+    # the sample: −4,9 + 1,7 + 2,9 + 0,3 = 0,0 and 1,3 + 1,4 − 5,8 + 3,0 = −0,1, change 0,0
+    assert (sum(ministry), sum(citizens), change) == (0, -1, 0), (ministry, citizens, change)
+    assert lines[start - 2] != ROUNDING_NOTE  # under the ministry's block: none
+    assert lines[start + 4] == ROUNDING_NOTE and lines.count(ROUNDING_NOTE) == 1
+    # the rule at its edge: 0,04 + 0,04 shows 0,0 + 0,0 = 0,0 against a change of 0,08 → 0,1
+    assert not adds_up_as_shown([0.04, 0.04], 0.08)
+    assert adds_up_as_shown([0.06, 0.04], 0.10) and adds_up_as_shown([-4.9, 4.9], 0.0)

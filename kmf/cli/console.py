@@ -19,7 +19,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from kmf import _signals, codes
+from kmf import _signals, codes, danish
 from kmf.cli.encoding import can_write, fit
 from kmf.compute.checks import unusual_changes
 from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
@@ -236,27 +236,27 @@ def summary(console: Console, result: Result, out: Path) -> None:
     for name, value, unit in rows:
         name = fit(name, console.file)  # padded as printed: "Ø" may be written "Oe"
         console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
+    if not danish.adds_up_as_shown([v for _, v, _ in rows[1:]], land["aendring_pct"]):
+        console.print(danish.ROUNDING_NOTE)
     if result.befolkning is not None and result.borger is not None:
         citizens = result.befolkning.row(0, named=True)
         console.print("Ændringen set fra borgerne (tabel_befolkning):")
         # all five effects, so that the lines add up to the change as the table has it
         areas = citizens["omraademikseffekt_pct"] + citizens["andelseffekt_pct"]
-        for name, number in (
+        lines = (
             ("Flere/færre borgere", citizens["befolkningseffekt_pct"]),
             ("Alderssammensætning", citizens["demografieffekt_pct"]),
             ("Forbrug pr. borger", citizens["forbrugseffekt_pct"]),
             ("Områder og KMF-andel", areas),
-        ):
+        )
+        for name, number in lines:
             value = format_pct(number, 1, sign=True)
             console.print(f"  {fit(name, console.file):<24}{value:>6} pct.-point")
+        if not danish.adds_up_as_shown([n for _, n in lines], citizens["aendring_pct"]):
+            console.print(danish.ROUNDING_NOTE)
     if codes.whole_country(kommuner.height):  # a ranking of part of the country is left out
-        console.print(
-            f"Største stigning: {high['navn']} "
-            f"{format_pct(high['aendring_pct'], 1, sign=True)} pct."
-        )
-        console.print(
-            f"Største fald: {low['navn']} {format_pct(low['aendring_pct'], 1, sign=True)} pct."
-        )
+        for what, r in (("Største stigning", high), ("Største fald", low)):
+            console.print(f"{what}: {r['navn']} {format_pct(r['aendring_pct'], 1, sign=True)} pct.")
     # the run's own notes, as in the manifest and "Om kørslen" (the data's came on reading)
     for note in [codes.partial_note(kommuner.height), *unusual_changes(result.b1)]:
         if note:
