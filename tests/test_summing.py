@@ -137,3 +137,26 @@ def test_a_cell_a_step_below_zero_goes_through_every_method_as_zero(tmp_path: Pa
     with_three, without = results
     assert with_three.metoder.equals(without.metoder)
     assert with_three.b1.equals(without.b1)
+
+
+def test_a_correction_in_a_file_read_before_the_record_it_corrects(tmp_path: Path) -> None:
+    """Three Parquet files: one holds every cut (read whole at once) with a correction of
+    -400 kr. to a base cell; one holds only the base cut (known from its metadata, read when
+    the run asks for that cut) with the record of 1000 kr. it corrects. The cell is 600 kr.,
+    not a negative one: the run gives what one CSV file of the same records gives."""
+    from tests.factory import national_budget, random_rows, write_dataset
+
+    rows = random_rows([101, 851], 2020, seed=3, extra_cut=False)
+    base = [r for r in rows if (r["aar"], r["takstaar"]) == (2018, 2020)]
+    others = [r for r in rows if (r["aar"], r["takstaar"]) != (2018, 2020)]
+    record = {**base[0], "produktionsvaerdi": 1000.0, "kmf": 500.0}
+    correction = {**base[0], "produktionsvaerdi": -400.0, "kmf": -200.0}
+    budget = national_budget(rows, 2020)
+    one = write_dataset(tmp_path / "csv", [*others, *base[1:], record, correction], budget)
+    split = write_dataset(tmp_path / "parquet", rows[:1], budget, "parquet")
+    (split / "aktivitet.parquet").unlink()
+    (split / "aktivitet").mkdir()
+    pl.DataFrame([*others, correction]).write_parquet(split / "aktivitet" / "a.parquet")
+    pl.DataFrame([*base[1:], record]).write_parquet(split / "aktivitet" / "b.parquet")
+    whole, parts = kmf.run(one, aar=2020), kmf.run(split, aar=2020)
+    assert parts.b1.equals(whole.b1)

@@ -14,7 +14,7 @@ import polars as pl
 from kmf.danish import format_kr
 from kmf.errors import DataError, os_error_message, require_utf8_path
 from kmf.io.cache import CellCache
-from kmf.io.cuts import NO_DATE, CutKey
+from kmf.io.cuts import NO_DATE, CutKey, only_cuts
 from kmf.io.digest import Digest
 from kmf.io.population import population_piece, population_sheet, read_population
 from kmf.io.reader import Reader
@@ -404,7 +404,10 @@ def _assemble(base: Dataset, wanted: frozenset[CutKey] | None, final: bool = Tru
         reader.ensure(wanted)
         aktivitet, moved = reader.cells(wanted)
     cells = summed_cells(aktivitet)  # summed once: checked here, read by the forecast
-    check_cell_signs(cells, reader.pieces)
+    # a cut's sign is known once every file holding it is read: the cuts wanted (all, with
+    # None). A lazy first load has read files unknown by cut whole and the others not yet,
+    # so a correction may be read before the record it corrects.
+    check_cell_signs(cells if wanted is None else only_cuts(cells, wanted), reader.pieces)
     # a cell a step or so below 0 (records that cancel, each rounded to the grid) is 0, as
     # check_cell_signs says: the methods take logarithms and shares of P, K ≥ 0
     cells = cells.with_columns(pl.col("produktionsvaerdi", "kmf").clip(lower_bound=0.0))
