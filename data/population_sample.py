@@ -12,7 +12,7 @@ the smallest shrink) and age it a little (more 65+ årige each year).
 Deterministic: the same sample gives the same file. From the repository root, after
 ``data/calibrate_sample.py`` and ``data/grow_sample.py``:
 
-    python data/population_sample.py [FOLDER]     # default: kmf/data/sample
+    python data/population_sample.py [FOLDER]     # default: kmf/data/sample; then pack_sample.py
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from kmf.io import cache as cache_module
 from kmf.io import columnar
 from kmf.io.cache import CellCache, Entry
 
-SAMPLE = Path(kmf.__file__).parent / "data" / "sample"
 OLD = time.time() - 3600  # a file this old is not "racily" new: the cache may remember it
 
 
@@ -34,7 +33,7 @@ def _age(folder: Path) -> None:
 
 
 def _sample_records() -> pl.DataFrame:
-    return pl.read_csv(SAMPLE / "aktivitet.csv").with_columns(
+    return pl.read_csv(kmf.sample_dataset() / "aktivitet.csv").with_columns(
         pl.col("opgoerelsesdato").str.to_date()
     )
 
@@ -51,8 +50,8 @@ def several_cuts_per_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with pq.ParquetWriter(folder / "aktivitet" / f"{name}.parquet", table.schema) as writer:
             for cut in part.partition_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato"):
                 writer.write_table(cut.to_arrow())
-    shutil.copy(SAMPLE / "budget.csv", folder)
-    shutil.copy(SAMPLE / "kmf.toml", folder)
+    shutil.copy(kmf.sample_dataset() / "budget.csv", folder)
+    shutil.copy(kmf.sample_dataset() / "kmf.toml", folder)
     _age(folder)
     return folder
 
@@ -159,7 +158,7 @@ def test_validate_still_checks_every_cut(tmp_path: Path) -> None:
         "aar", "opgoerelse", "opgoerelsesdato", as_dict=True
     ).items():
         part.write_parquet(folder / "aktivitet" / f"{aar}_{opg}_{day}.parquet")
-    shutil.copy(SAMPLE / "budget.csv", folder)
+    shutil.copy(kmf.sample_dataset() / "budget.csv", folder)
     runner = CliRunner()
     done = runner.invoke(app, ["run", str(folder), "--aar", "2018", "--out", str(tmp_path / "u")])
     assert done.exit_code == 0, done.output
@@ -297,8 +296,10 @@ def test_an_unwritable_cache_folder_is_said_once_and_the_run_goes_on(tmp_path: P
 def test_a_file_changed_just_now_is_not_remembered(tmp_path: Path, cache_folder: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
-    shutil.copy(SAMPLE / "aktivitet.csv", folder)  # copied now: a fresh modification time
-    shutil.copy(SAMPLE / "budget.csv", folder)
+    shutil.copy(
+        kmf.sample_dataset() / "aktivitet.csv", folder
+    )  # copied now: a fresh modification time
+    shutil.copy(kmf.sample_dataset() / "budget.csv", folder)
     before = CellCache(cache_folder).size()[0]
     kmf.load(folder)
     assert CellCache(cache_folder).size()[0] == before
@@ -313,7 +314,7 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     records = _sample_records()
     for (aar,), part in records.partition_by("aar", as_dict=True).items():
         part.write_parquet(folder / "aktivitet" / f"{aar}.parquet")
-    shutil.copy(SAMPLE / "budget.csv", folder)
+    shutil.copy(kmf.sample_dataset() / "budget.csv", folder)
     _age(folder)
     first = kmf.run(kmf.load(folder, kun_brugte=True), aar=2018)
     # both amounts doubled: KMF above the production value would stop the run

@@ -23,7 +23,6 @@ import kmf
 from kmf.report.excel_pages import METHOD_TEXT
 from tests.factory import national_budget, random_rows, write_dataset
 
-SAMPLE = Path(__file__).parent.parent / "kmf" / "data" / "sample"
 KOMMUNER = Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv"
 TABLES = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
           "B1", "B2", "B3", "B4"]  # fmt: skip
@@ -38,7 +37,7 @@ REGIONS = ["Region Nordjylland", "Region Midtjylland", "Region Syddanmark",
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[kmf.Result, Path]:
-    result = kmf.run(SAMPLE)
+    result = kmf.run(kmf.sample_dataset())
     out = tmp_path_factory.mktemp("xlsx") / "ud"
     result.write(out)
     return result, out / "kmf_dekomponering_2018.xlsx"
@@ -414,7 +413,7 @@ def test_om_koersel_names_the_bundled_sample_and_fits_one_page(book) -> None:
     assert facts["Budgetår"] == "2018"
     assert facts["Opgørelsesdato"] == datetime(2018, 9, 10)  # a date cell, shown the Danish way
     assert facts["Senere datoer uden grundlag"] == "ingen"
-    assert not any("site-packages" in t or str(SAMPLE) in t for t in _texts(ws))
+    assert not any("site-packages" in t or str(kmf.sample_dataset()) in t for t in _texts(ws))
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
 
 

@@ -32,7 +32,7 @@ def result(folder: Path) -> kmf.Result:
 
 @pytest.fixture(scope="module")
 def sample() -> kmf.Result:
-    return kmf.run(Path(__file__).parent.parent / "kmf" / "data" / "sample")
+    return kmf.run(kmf.sample_dataset())
 
 
 def bar_heights(figure: Figure) -> list[float]:

@@ -18,13 +18,12 @@ import kmf
 from kmf.cli import app
 
 ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "kmf" / "data" / "sample"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
 def result() -> kmf.Result:
-    return kmf.run(SAMPLE)
+    return kmf.run(kmf.sample_dataset())
 
 
 # README ("Eksempeldata") and data/sample/README.md: how many of the 98 kommuner hit the
@@ -66,7 +65,7 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
     for name, amounts in (("aktivitet.csv", ["produktionsvaerdi", "kmf"]),
                           ("budget.csv", ["kmf_budget_kr"])):  # fmt: skip
         ours = pl.read_csv(tmp_path / name)
-        committed = pl.read_csv(SAMPLE / name)
+        committed = pl.read_csv(kmf.sample_dataset() / name)
         assert ours.columns == committed.columns, name
         assert ours.height == committed.height, name
         on = [c for c in key if c in ours.columns] or ["aar"]
@@ -78,11 +77,13 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
             worst = ((new - old).abs() / old.abs()).max()
             assert worst <= 1e-4, (name, column, worst)  # type: ignore[operator]
     # the population follows the activity's age mix: within a person of the committed one
-    ours, committed = (pl.read_csv(f / "befolkning.csv") for f in (tmp_path, SAMPLE))
+    ours, committed = (pl.read_csv(f / "befolkning.csv") for f in (tmp_path, kmf.sample_dataset()))
     joined = committed.join(ours, on=["kommunekode", "aar", "aldersgruppe"], suffix="_ny")
     assert joined.height == committed.height == ours.height
     assert (joined["antal"] - joined["antal_ny"]).abs().max() <= 1  # type: ignore[operator]
-    (tmp_path / "kmf.toml").write_text((SAMPLE / "kmf.toml").read_text("utf-8"), "utf-8")
+    (tmp_path / "kmf.toml").write_text(
+        (kmf.sample_dataset() / "kmf.toml").read_text("utf-8"), "utf-8"
+    )
     regenerated = kmf.run(tmp_path)
     for column, count in README_HITS.items():
         assert hits(regenerated, 1, column, 0.5) >= count, column
@@ -90,7 +91,7 @@ def test_regenerating_the_sample_gives_the_same_sample(tmp_path: Path) -> None:
 
 
 def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
-    data = kmf.load(SAMPLE)
+    data = kmf.load(kmf.sample_dataset())
     assert data.cells["kommunekode"].n_unique() == 98
     used = [c for c in result.manifest.as_json()["opgoerelser"] if c["brugt_som"]]
     assert len(used) == 4
@@ -105,7 +106,7 @@ def test_sample_covers_the_country_in_four_cuts(result: kmf.Result) -> None:
 
 
 def test_every_cell_is_non_negative_and_its_kmf_share_plausible() -> None:
-    cells = pl.read_csv(SAMPLE / "aktivitet.csv").with_columns(
+    cells = pl.read_csv(kmf.sample_dataset() / "aktivitet.csv").with_columns(
         (pl.col("kmf") / pl.col("produktionsvaerdi")).alias("andel")
     )
     assert cells["produktionsvaerdi"].min() > 0  # type: ignore[operator]
@@ -225,7 +226,7 @@ def test_kmf_run_without_arguments_uses_the_sample(
 def test_sample_population_looks_like_a_real_country(result: kmf.Result) -> None:
     """2014–2020 for all 98 kommuner; 2018's totals are the approximate folketal (to the
     thousand); KMF per citizen in the thousands of kr. and the indeks mostly 80–120."""
-    population = pl.read_csv(SAMPLE / "befolkning.csv")
+    population = pl.read_csv(kmf.sample_dataset() / "befolkning.csv")
     assert sorted(population["aar"].unique().to_list()) == list(range(2014, 2021))
     assert population["kommunekode"].n_unique() == 98
     assert population["antal"].min() > 0  # type: ignore[operator]
@@ -250,3 +251,35 @@ def test_sample_population_looks_like_a_real_country(result: kmf.Result) -> None
         .sort("aldersgruppe")
     )["antal"].to_list()
     assert 0.17 < elderly[1] / sum(elderly) < 0.21  # Denmark 2018: about 19 % were 65+
+
+
+def test_the_packed_activity_unpacks_to_the_bytes_it_was_packed_from(tmp_path: Path) -> None:
+    """The package keeps the sample's activity packed (kmf/data/eksempel_aktivitet.parquet);
+    the CSV file a user opens is unpacked from it, the same bytes as the file it was made
+    from (data/pack_sample.py packs it again the same way)."""
+    from kmf.io.sample import PACKED, pack, unpack
+
+    csv = kmf.sample_dataset() / "aktivitet.csv"
+    pack(csv, tmp_path / "pakket.parquet")
+    unpack(tmp_path / "pakket.parquet", tmp_path / "aktivitet.csv")
+    assert (tmp_path / "aktivitet.csv").read_bytes() == csv.read_bytes()
+    packaged = Path(kmf.__file__).parent / "data" / PACKED
+    assert pl.read_parquet(tmp_path / "pakket.parquet").equals(pl.read_parquet(packaged))
+    assert csv.read_bytes().count(b"\n") == 69_972 + 1  # the README's 69.972 records
+
+
+def test_the_sample_is_unpacked_once_in_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a folder of its own in the temporary folder, with all its files; a second call finds
+    it there; where nothing can be written there, a Danish error says what to do."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    folder = kmf.sample_dataset()
+    assert folder.parent == tmp_path and folder.name.startswith("kmf-eksempel-")
+    assert {p.name for p in folder.iterdir()} >= {"aktivitet.csv", "budget.csv", "kmf.toml"}
+    assert kmf.sample_dataset() == folder
+    blocked = tmp_path / "en-fil"
+    blocked.write_text("")
+    monkeypatch.setattr("tempfile.tempdir", str(blocked))
+    with pytest.raises(kmf.DataError, match=r"kan ikke pakkes ud i .*en-fil.*TMPDIR"):
+        kmf.sample_dataset()

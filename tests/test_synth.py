@@ -48,7 +48,7 @@ def test_synth_refuses_a_folder_with_files(tmp_path: Path) -> None:
 
 
 def test_konverter_gives_the_same_tables(tmp_path: Path) -> None:
-    sample = ROOT / "kmf" / "data" / "sample"
+    sample = kmf.sample_dataset()
     folder = tmp_path / "d"
     folder.mkdir()
     done = CliRunner().invoke(
@@ -71,7 +71,7 @@ def test_konverter_gives_the_same_tables(tmp_path: Path) -> None:
 
 def test_konverter_reports_bad_csv_lines(tmp_path: Path) -> None:
     csv = tmp_path / "aktivitet.csv"
-    lines = (ROOT / "kmf" / "data" / "sample" / "aktivitet.csv").read_text().splitlines()[:5]
+    lines = (kmf.sample_dataset() / "aktivitet.csv").read_text().splitlines()[:5]
     lines[3] = lines[3].replace("101,", "999,", 1)
     csv.write_text("\n".join(lines) + "\n")
     done = CliRunner().invoke(app, ["konverter", str(csv), str(tmp_path / "ud.parquet")])

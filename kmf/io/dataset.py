@@ -18,6 +18,7 @@ from kmf.io.cuts import NO_DATE, CutKey, only_cuts
 from kmf.io.digest import Digest
 from kmf.io.population import population_piece, population_sheet, read_population
 from kmf.io.reader import Reader
+from kmf.io.sample import is_sample, sample_dataset
 from kmf.io.schema import AMOUNTS, KMF_BUDGET, exact_sum, summed_cells
 from kmf.io.sources import (
     Piece,
@@ -140,10 +141,7 @@ class Dataset:
         if self.source is None:
             where = "tabeller givet fra Python"
         else:
-            try:
-                sample = self.source.resolve() == sample_dataset().resolve()
-            except DataError:  # no sample in this installation
-                sample = False
+            sample = is_sample(self.source)
             where = "eksempeldata, der følger med kmf" if sample else str(self.source)
         files = [f for f in self.files if f.table == "aktivitet"]
         rows = sum(f.rows for f in files)
@@ -169,19 +167,6 @@ class Dataset:
         frame = self.aktivitet if self.catalogue is None else self.catalogue
         years = frame.filter(pl.col("opgoerelse") == "foreloebig")["aar"]
         return None if years.is_empty() else int(years.max())  # type: ignore[arg-type]
-
-
-def sample_dataset() -> Path:
-    """The bundled sample: synthetic national data for budget year 2018 (see its README)."""
-    from importlib import resources
-
-    sample = Path(str(resources.files("kmf").joinpath("data/sample")))
-    if not (sample / "budget.csv").is_file():
-        raise DataError(
-            "Der er ikke noget eksempeldatasæt i denne installation. Angiv et datasæt: "
-            "kmf beregn MAPPE --out RESULTATMAPPE."
-        )
-    return sample
 
 
 def load(

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf.danish import format_date, format_dates
-from kmf.io.dataset import sample_dataset
+from kmf.io.sample import is_sample
 from kmf.report.excel_style import (
     BOLD,
     SMALL,
@@ -54,13 +54,7 @@ def dataset_name(datasaet: str | None) -> str:
     """:func:`dataset_label` of a manifest's ``datasaet`` (a path, or None for frames)."""
     if datasaet is None:
         return FRAMES_LABEL
-    path = Path(datasaet)
-    try:
-        if path.resolve() == sample_dataset().resolve():
-            return SAMPLE_LABEL
-    except Exception:  # no sample in this installation: the dataset is not it
-        pass
-    return str(path)
+    return SAMPLE_LABEL if is_sample(datasaet) else datasaet
 
 
 def source_line(result: Result) -> str:
