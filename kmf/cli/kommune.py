@@ -71,14 +71,9 @@ def kommune_command(
     kommunen ift. region, land og sammenligningskommuner. Har data opgørelsesdatoer, får
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
-    from kmf.cli.console import (
-        Stage,
-        errors_to_exit,
-        explain_stop,
-        out_console,
-    )
+    from kmf.cli.console import Stage, errors_to_exit, explain_stop, out_console
     from kmf.compute.kommune_tables import parse_codes, require_kommunekode
-    from kmf.danish import format_date
+    from kmf.danish import format_date, wrap_paragraphs
     from kmf.io import load, sample_dataset
     from kmf.kommune_report import kommune, kommuner
     from kmf.pipeline import run as run_pipeline
@@ -126,8 +121,6 @@ def kommune_command(
         with Stage(console, "Skriver rapporten") as done:
             written = report.write(target, force=force)
             done(f"{len(written)} filer")
-    from kmf.danish import wrap_paragraphs
-
     names = file_names(report.tabeller.kode, report.tabeller.aar)
     console.print()
     console.print(wrap_paragraphs(report.tekst), markup=False)
