@@ -169,9 +169,6 @@ def run(patterns: list[str], worker: int, workers: int, mode: str = "", sample: 
     new tests); "wide": the survivors so far against every file reaching them (``sample``:
     only so many of them, drawn at random)."""
     os.chdir(MUTANTS)
-    sys.path.insert(0, os.getcwd())
-    import pytest
-
     stats = json.loads(Path("mutmut-stats.json").read_text())
     # in a fixed random order: a run stopped early has tried a fair sample of the package
     names = mutant_names(patterns)
@@ -203,17 +200,13 @@ def run(patterns: list[str], worker: int, workers: int, mode: str = "", sample: 
         elif not tests:
             results[name] = "no tests"
         else:
-            os.environ["MUTANT_UNDER_TEST"] = name
             signal.alarm(LIMIT_S)
             try:
-                with contextlib.redirect_stdout(io.StringIO()), \
-                        contextlib.redirect_stderr(io.StringIO()):  # fmt: skip
-                    code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])
+                code = exit_code(name, tests)
             except Timeout:
                 code = -1
             finally:
                 signal.alarm(0)
-                os.environ.pop("MUTANT_UNDER_TEST", None)
             results[name] = "survived" if code == 0 else "killed"
         out.write_text(json.dumps(results, indent=1))
         print(f"{i}/{len(names)} {name}: {results[name]} ({time.monotonic() - start:.0f} s)",
@@ -244,22 +237,24 @@ def try_mutant(name: str, tests: list[str]) -> str:
     """Run ``tests`` (pytest node ids) against the mutant ``name``: killed (a test failed),
     survived, or an error (a node id that does not exist, a test that cannot be collected:
     pytest's other exit codes), which is not a kill."""
-    os.environ["MUTANT_UNDER_TEST"] = name
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            code = pytest_main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests])
-    finally:
-        os.environ.pop("MUTANT_UNDER_TEST", None)
+    code = exit_code(name, tests)
     return {0: "survived", 1: "killed"}.get(code, f"error (pytest's exit code {code})")
 
 
-def pytest_main(args: list[str]) -> int:
+def exit_code(name: str, tests: list[str]) -> int:
+    """pytest's exit code for ``tests`` run (quietly, in ``mutants/``) against the mutant
+    ``name`` ("": none), stopping at the first failure."""
     os.chdir(MUTANTS)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     import pytest
 
-    return int(pytest.main(args))
+    os.environ["MUTANT_UNDER_TEST"] = name
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]))
+    finally:
+        os.environ.pop("MUTANT_UNDER_TEST", None)
 
 
 def check(patterns: list[str], worker: int = 1, workers: int = 1) -> None:
