@@ -84,15 +84,3 @@ def wrap_paragraphs(text: str, width: int = 80) -> str:
         return textwrap.fill(glued, width, break_on_hyphens=False).replace("\xa0", " ")
 
     return "\n".join(wrap(p) if p else p for p in text.splitlines())
-
-
-#: under parts that, each rounded as shown, do not add up to the total shown
-ROUNDING_NOTE = "  (Delene er afrundet hver for sig; uafrundet summer de til ændringen.)"
-
-
-def adds_up_as_shown(parts: Sequence[float], total: float, decimals: int = 1) -> bool:
-    """Whether ``parts``, each rounded to ``decimals`` as it is shown, add up to ``total``
-    rounded as it is shown (an udvalgsmedlem adds the numbers on the page)."""
-    scale = 10**decimals
-    shown = [round(float(f"{p:.{decimals}f}") * scale) for p in parts]
-    return sum(shown) == round(float(f"{total:.{decimals}f}") * scale)

@@ -178,7 +178,8 @@ def test_a_block_whose_shown_parts_do_not_add_up_says_they_are_rounded(tmp_path:
     """kmf beregn's two blocks of effects: where the parts, as printed, do not add up to the
     change as printed, a line under the block says so; where they do, none. The sums are
     worked out here from the printed numbers."""
-    from kmf.danish import ROUNDING_NOTE, adds_up_as_shown
+    from kmf.report.text_sums import CONSOLE_ROUNDING_NOTE as ROUNDING_NOTE
+    from kmf.report.text_sums import adds_up_as_shown
 
     env = {**os.environ, "COLUMNS": "80", "KMF_FEJLSPOR": ""}
     done = subprocess.run([sys.executable, "-m", "kmf", "beregn", "--out", "ud"], cwd=tmp_path,

@@ -19,12 +19,13 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from kmf import _signals, codes, danish
+from kmf import _signals, codes
 from kmf.cli.encoding import can_write, fit
 from kmf.compute.checks import unusual_changes
 from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
 from kmf.errors import DataError, OutputError, errno_of, os_error_message
 from kmf.report.labels import workbook_name
+from kmf.report.text_sums import CONSOLE_ROUNDING_NOTE, adds_up_as_shown
 from kmf.report.write import belongs_to
 from kmf.result import Result
 
@@ -236,8 +237,8 @@ def summary(console: Console, result: Result, out: Path) -> None:
     for name, value, unit in rows:
         name = fit(name, console.file)  # padded as printed: "Ø" may be written "Oe"
         console.print(f"  {name:<24}{format_pct(value, 1, sign=True):>6} {unit}")
-    if not danish.adds_up_as_shown([v for _, v, _ in rows[1:]], land["aendring_pct"]):
-        console.print(danish.ROUNDING_NOTE)
+    if not adds_up_as_shown([v for _, v, _ in rows[1:]], land["aendring_pct"]):
+        console.print(CONSOLE_ROUNDING_NOTE)
     if result.befolkning is not None and result.borger is not None:
         citizens = result.befolkning.row(0, named=True)
         console.print("Ændringen set fra borgerne (tabel_befolkning):")
@@ -252,8 +253,8 @@ def summary(console: Console, result: Result, out: Path) -> None:
         for name, number in lines:
             value = format_pct(number, 1, sign=True)
             console.print(f"  {fit(name, console.file):<24}{value:>6} pct.-point")
-        if not danish.adds_up_as_shown([n for _, n in lines], citizens["aendring_pct"]):
-            console.print(danish.ROUNDING_NOTE)
+        if not adds_up_as_shown([n for _, n in lines], citizens["aendring_pct"]):
+            console.print(CONSOLE_ROUNDING_NOTE)
     if codes.whole_country(kommuner.height):  # a ranking of part of the country is left out
         for what, r in (("Største stigning", high), ("Største fald", low)):
             console.print(f"{what}: {r['navn']} {format_pct(r['aendring_pct'], 1, sign=True)} pct.")

@@ -26,6 +26,16 @@ def shown(value: float, scale: float = 1.0) -> float:
     return float(format_number(value / scale, 1).replace(".", "").replace(",", "."))
 
 
+#: the console's line under a block of parts that, as shown, miss the change as shown
+CONSOLE_ROUNDING_NOTE = "  (Delene er afrundet hver for sig; uafrundet summer de til ændringen.)"
+
+
+def adds_up_as_shown(parts: Sequence[float], total: float) -> bool:
+    """Whether ``parts``, each as it is shown, add up to ``total`` as it is shown (an
+    udvalgsmedlem adds the numbers on the page)."""
+    return round(sum(shown(p) for p in parts) - shown(total), 6) == 0
+
+
 def signed(value: float, scale: float = 1.0) -> str:
     """A number with its sign, one decimal: ``+1,4``, ``-4,7``, ``0,0``."""
     return format_pct(value / scale, 1, sign=True)
