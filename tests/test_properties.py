@@ -103,6 +103,7 @@ AGE_GROUPS = ("0-2", "3-64", "65-79", "80+", "ej_aldersdiff")
 # is at least 1e-6 of a cell of at least 10⁴ kr., so 0,01 kr.: an amount below the grid's step
 # (2⁻²⁰ kr.) is summed as 0, while the oracle keeps it, and LMDI's log mean is steep at 0
 # (L(10⁻³³, 8000) ≈ 96), so such a trace would compare two different datasets.
+TRACE = 1e-4  # a share below this is a trace
 SHARES = st.one_of(
     st.just(0.0),
     st.floats(1e-6, 1e-5),
@@ -129,8 +130,16 @@ def shaped(draw: st.DrawFn, *, max_kommuner: int = 4) -> Shaped:
     def add(k: int, aar: int, opg: str, takst: int, cell: tuple, p: float, kmf_kr: float) -> None:
         record = {"kommunekode": k, "aar": aar, "opgoerelse": opg, "takstaar": takst,
                   "aldersgruppe": cell[0], "sundhedsomraade": cell[1]}  # fmt: skip
-        if draw(st.booleans()):  # a record and a negative correction that nets to it
-            extra = draw(st.floats(1.0, 1e6))
+        split = draw(st.booleans())  # a record and a negative correction that nets to it
+        extra = draw(st.floats(1.0, 1e6)) if split else 0.0
+        if 0 < kmf_kr < TRACE * p:
+            # a trace's amounts on the grid of the sums (kmf.io.on_grid): moving a trace of
+            # 0,2 kr. by half a step moves its log by 2·10⁻⁶, and LMDI's steep log mean
+            # turns that into 0,01 kr. of an effect; on the grid, kmf and the oracle see the
+            # same trace (amounts off the grid are in every other cell)
+            p, kmf_kr = (round(x * 2**20) / 2**20 for x in (p, kmf_kr))
+            extra = round(extra * 2**19) / 2**19  # and half of it
+        if split:
             rows.append(record | {"produktionsvaerdi": p + extra, "kmf": kmf_kr + extra / 2})
             rows.append(record | {"produktionsvaerdi": -extra, "kmf": -extra / 2})
         else:
