@@ -4,7 +4,9 @@ rest adds, so that the numbers as shown add up to the total as shown. Checked by
 texts as a reader would, for every kommune of the sample and of random datasets.
 
 The rounding rule: each number is shown with one decimal, so the shown parts may miss the
-shown total by at most 0,05 for each number in the sum (every part and the total)."""
+shown total by at most 0,05 for each number in the sum (every part and the total). Where they
+do, the sentence names the difference as a part of its own ("+0,1 mio. kr. i afrunding"), so
+that the numbers on the page add up exactly."""
 
 from __future__ import annotations
 
@@ -49,13 +51,21 @@ def stated_sums(text: str) -> list[tuple[float, list[float], str]]:
     return found
 
 
+ROUNDING = re.compile(r"([+-]\d+,\d) (?:mio\. kr\.|pct\.-point|pct\.) i afrunding")
+
+
 def assert_sums_add_up(text: str) -> int:
-    """Each stated sum has two or more parts that add up to it within the rounding."""
+    """Each stated sum has two or more parts that add up to it exactly as shown; a part "i
+    afrunding" is not 0 and no larger than the rounding of the other numbers can make it."""
     sums = stated_sums(text)
     for total, parts, sentence in sums:
         assert len(parts) >= 2, sentence
-        gap = abs(sum(parts) - total)
-        assert gap <= 0.05 * (len(parts) + 1) + 1e-9, (gap, sentence)
+        assert round(sum(parts) - total, 6) == 0, (sum(parts), sentence)
+        rounding = ROUNDING.findall(sentence)
+        assert len(rounding) <= 1, sentence
+        if rounding:
+            named = len(parts) - 1
+            assert 0 < abs(_value(rounding[0])) <= 0.05 * (named + 1) + 1e-9, sentence
     return len(sums)
 
 
@@ -67,10 +77,21 @@ def test_the_parser_sees_a_sum_that_does_not_add_up() -> None:
     )
     with pytest.raises(AssertionError):
         assert_sums_add_up(bad)
-    # at the boundary: three parts may miss by 0,20, not by 0,30
-    assert assert_sums_add_up("I alt er det i alt +1,0 pct. af +0,4 pct., +0,4 pct. og +0,4 pct.")
+    # parts that miss by the rounding alone, without saying so: 0,4 · 3 = 1,2, not 1,3
     with pytest.raises(AssertionError):
-        assert_sums_add_up("Det er i alt +1,0 pct. af +0,5 pct., +0,4 pct. og +0,4 pct.")
+        assert_sums_add_up("Det er i alt +1,3 pct. af +0,4 pct., +0,4 pct. og +0,4 pct.")
+    # ... and with it: three named parts and the total may leave at most 0,20 of rounding
+    assert assert_sums_add_up(
+        "Det er i alt +1,0 pct. af +0,4 pct., +0,4 pct., +0,4 pct. og -0,2 pct. i afrunding."
+    )
+    with pytest.raises(AssertionError):
+        assert_sums_add_up(
+            "Det er i alt +0,9 pct. af +0,4 pct., +0,4 pct., +0,4 pct. og -0,3 pct. i afrunding."
+        )
+    with pytest.raises(AssertionError):  # a rounding of 0,0 is not said
+        assert_sums_add_up(
+            "Det er i alt +0,8 pct. af +0,4 pct., +0,4 pct. og +0,0 pct. i afrunding."
+        )
 
 
 @pytest.fixture(scope="module")

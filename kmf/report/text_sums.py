@@ -5,7 +5,9 @@ rest adds, so that a reader who adds up the numbers as shown gets the total as s
 shown number is its table value rounded to one decimal, so the shown parts may miss the
 shown total by the rounding: at most half a unit of the last decimal for each number in the
 sum (0,05 per part and 0,05 for the total). :class:`Sum` checks that before any word is
-made, and :data:`ROUNDING_NOTE` says it to the reader.
+made; where the shown parts miss the shown total, the sentence names the difference as one
+more part, "afrunding" (:attr:`Sum.rounding`), so that the numbers on the page add up and
+each of them is still its table value as shown. :data:`ROUNDING_NOTE` says so to the reader.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from kmf.danish import format_number, format_pct, join_and
 #: said in every sentence that shows signed numbers
 MINUS = "(minus er et negativt bidrag)"
 #: said under every text that adds numbers up
-ROUNDING_NOTE = "Tallene er afrundede, så summen af de viste dele kan afvige en smule fra totalen."
+ROUNDING_NOTE = (
+    "Tallene er afrundede hver for sig. Hvor de viste dele ikke summer til totalen, er "
+    "forskellen nævnt som afrunding."
+)
+#: the part that makes shown parts add up to the shown total (:attr:`Sum.rounding`)
+ROUNDING_PART = "{value} {unit} i afrunding"
 
 
 def shown(value: float, scale: float = 1.0) -> float:
@@ -67,14 +74,23 @@ class Sum:
         if abs(gap) > tolerance(len(self.parts)):
             raise ValueError(f"the shown parts miss the shown total by {gap}")
 
+    @property
+    def rounding(self) -> float:
+        """The shown total less the shown parts (in the unit shown, one decimal): 0 where
+        they add up, else what the rounding of each number on its own left."""
+        gap = shown(self.total, self.scale) - sum(shown(v, self.scale) for _, v in self.parts)
+        return round(gap, 1) + 0.0  # no -0.0
+
     def listed(self, unit: str, form: str = "{value} {unit} for {label}") -> str:
-        """The parts in words: ``+24,0 mio. kr. for de 65-79 årige, … og +2,2 mio. kr. for …``."""
-        return join_and(
-            [
-                form.format(value=signed(v, self.scale), unit=unit, label=label)
-                for label, v in self.parts
-            ]
-        )
+        """The parts in words: ``+24,0 mio. kr. for de 65-79 årige, … og +2,2 mio. kr. for …``,
+        and ``+0,1 mio. kr. i afrunding`` where the shown parts miss the shown total."""
+        words = [
+            form.format(value=signed(v, self.scale), unit=unit, label=label)
+            for label, v in self.parts
+        ]
+        if self.rounding:
+            words.append(ROUNDING_PART.format(value=signed(self.rounding), unit=unit))
+        return join_and(words)
 
 
 def with_rest(
