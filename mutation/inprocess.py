@@ -17,8 +17,9 @@ run's durations).
 
 Results go to ``mutants/inprocess-<worker>.json`` ({mutant: status}); a rerun goes on where
 it stopped. A status is ``killed`` (a test failed, or the mutant ran past the time limit),
-``survived``, ``no tests`` (no selected test reaches the function) or ``wording`` (not run:
-it changes only the words of a text with a space in it; see :func:`wording`).
+``survived``, ``error <code>`` (the tests could not be collected: no kill), ``no tests`` (no
+selected test reaches the function) or ``wording`` (not run: it changes only the words of a
+text with a space in it; see :func:`wording`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-MUTANTS = Path(__file__).resolve().parent.parent / "mutants"
+#: mutmut's folder; ``KMF_MUTANTS`` names a copy of it (judging survivors with new tests
+#: while a run goes on in the original)
+MUTANTS = Path(os.environ.get("KMF_MUTANTS", Path(__file__).resolve().parent.parent / "mutants"))
 #: seconds of tests (as the stats run timed them) a mutant is run against at most
 BUDGET_S = 4.0
 #: a mutant running longer than this (a loop that never ends) counts as killed
@@ -152,7 +155,9 @@ def chosen_tests(name: str, stats: dict, wide: bool = False) -> list[str]:
     reach = {
         t.partition("::")[0] for t in stats["tests_by_mangled_function_name"].get(function, [])
     }
-    own = [f for f in OWN.get(module, ()) if f in reach]
+    # a module's own file written after the stats run (not in them) is run too: it was
+    # written for that module
+    own = [f for f in OWN.get(module, ()) if f in reach or f not in per_file]
     others = sorted(reach - set(own), key=lambda f: (per_file.get(f, 1.0), f))
     chosen: list[str] = []
     spent = 0.0
@@ -207,7 +212,9 @@ def run(patterns: list[str], worker: int, workers: int, mode: str = "", sample: 
                 code = -1
             finally:
                 signal.alarm(0)
-            results[name] = "survived" if code == 0 else "killed"
+            # a test failed (1) or the mutant ran too long; any other code (tests that
+            # cannot be collected) is no kill
+            results[name] = {0: "survived", 1: "killed", -1: "killed"}.get(code, f"error {code}")
         out.write_text(json.dumps(results, indent=1))
         print(f"{i}/{len(names)} {name}: {results[name]} ({time.monotonic() - start:.0f} s)",
               flush=True)  # fmt: skip
