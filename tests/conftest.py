@@ -2,7 +2,9 @@
 
 Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the mutation run
 in README's "Udvikling") and ``thorough`` (many, to hunt for edges by hand). Choose one with
-the environment variable ``HYPOTHESIS_PROFILE``. The properties of the computation
+the environment variable ``HYPOTHESIS_PROFILE``. ``ci`` draws the same examples on every run
+(``derandomize``): the test command fails for a change to the code, the tests or the versions
+it tests with, not on a day nobody changed anything; ``thorough`` draws new ones every time. The properties of the computation
 (``test_properties.py``) take their number of examples from the profile; slower ones, which
 write and read a whole dataset per example, set their own.
 
@@ -22,6 +24,7 @@ for _name, _examples in (("ci", 30), ("mutation", 8), ("thorough", 300)):
     settings.register_profile(
         _name,
         max_examples=_examples,
+        derandomize=_name != "thorough",
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
