@@ -5,8 +5,8 @@ texts as a reader would, for every kommune of the sample and of random datasets.
 
 The rounding rule: each number is shown with one decimal, so the shown parts may miss the
 shown total by at most 0,05 for each number in the sum (every part and the total). Where they
-do, the sentence names the difference as a part of its own ("+0,1 mio. kr. i afrunding"), so
-that the numbers on the page add up exactly."""
+do, the sentence ends its list with the difference ("; hertil kommer +0,1 mio. kr. fra
+afrunding"), so that the numbers on the page add up exactly."""
 
 from __future__ import annotations
 
@@ -51,12 +51,15 @@ def stated_sums(text: str) -> list[tuple[float, list[float], str]]:
     return found
 
 
-ROUNDING = re.compile(r"([+-]\d+,\d) (?:mio\. kr\.|pct\.-point|pct\.) i afrunding")
+ROUNDING = re.compile(
+    r"; hertil kommer ([+-]\d+,\d) (?:mio\. kr\.|pct\.-point|pct\.) fra afrunding"
+)
 
 
 def assert_sums_add_up(text: str) -> int:
-    """Each stated sum has two or more parts that add up to it exactly as shown; a part "i
-    afrunding" is not 0 and no larger than the rounding of the other numbers can make it."""
+    """Each stated sum has two or more parts that add up to it exactly as shown; a rounding
+    ("hertil kommer … fra afrunding") is not 0 and no larger than the rounding of the other
+    numbers can make it."""
     sums = stated_sums(text)
     for total, parts, sentence in sums:
         assert len(parts) >= 2, sentence
@@ -82,15 +85,18 @@ def test_the_parser_sees_a_sum_that_does_not_add_up() -> None:
         assert_sums_add_up("Det er i alt +1,3 pct. af +0,4 pct., +0,4 pct. og +0,4 pct.")
     # ... and with it: three named parts and the total may leave at most 0,20 of rounding
     assert assert_sums_add_up(
-        "Det er i alt +1,0 pct. af +0,4 pct., +0,4 pct., +0,4 pct. og -0,2 pct. i afrunding."
+        "Det er i alt +1,0 pct. af +0,4 pct., +0,4 pct. og +0,4 pct.; hertil kommer -0,2 pct. "
+        "fra afrunding."
     )
     with pytest.raises(AssertionError):
         assert_sums_add_up(
-            "Det er i alt +0,9 pct. af +0,4 pct., +0,4 pct., +0,4 pct. og -0,3 pct. i afrunding."
+            "Det er i alt +0,9 pct. af +0,4 pct., +0,4 pct. og +0,4 pct.; hertil kommer -0,3 "
+            "pct. fra afrunding."
         )
     with pytest.raises(AssertionError):  # a rounding of 0,0 is not said
         assert_sums_add_up(
-            "Det er i alt +0,8 pct. af +0,4 pct., +0,4 pct. og +0,0 pct. i afrunding."
+            "Det er i alt +0,8 pct. af +0,4 pct. og +0,4 pct.; hertil kommer +0,0 pct. fra "
+            "afrunding."
         )
 
 
@@ -121,6 +127,42 @@ def test_the_exact_methods_texts_add_up_and_name_no_method(metode: str) -> None:
     national = national_markdown(result)
     assert assert_sums_add_up(national) >= 2
     assert "C1" not in national and "områdemikseffekt" not in national
+
+
+CITIZENS = re.compile(
+    r"trækker (op|ned) med (\d+,\d) pct\.-point.*?trækker (op|ned) med (\d+,\d) pct\.-point.*?"
+    r"trækker (op|ned) med (\d+,\d) pct\.-point.*?sundhedsområder \(([-\d,]+) pct\.-point\).*?"
+    r"områderne \(([-\d,]+) pct\.-point\)\.(?: De fem tal giver tilsammen ([-\d,]+) pct\.-point, "
+    r"mens ændringen er ([-\d,]+) pct\.; forskellen på (\d+,\d) pct\.-point skyldes afrunding\.)?"
+)
+
+
+def test_the_citizens_five_numbers_give_the_change_or_say_why_not(sample: kmf.Result) -> None:
+    # the five effects of the citizens add up to the change; as shown they may miss it by the
+    # rounding, and then the text says what they give and by how much they miss
+    change = {r["kode"]: r["aendring_pct"] for r in sample.b1.iter_rows(named=True)}
+    texts = [national_markdown(sample)] + [
+        kmf.kommune(sample, int(k)).tekst for k in ("101", "851", "561", "787")
+    ]
+    codes = ["DK", "101", "851", "561", "787"]
+    said = 0
+    for code, text in zip(codes, texts, strict=True):
+        m = CITIZENS.search(text.replace("\n", " "))
+        assert m, text
+        g = m.groups()
+        five = [_value(g[1]) * (1 if g[0] == "op" else -1),
+                _value(g[3]) * (1 if g[2] == "op" else -1),
+                _value(g[5]) * (1 if g[4] == "op" else -1), _value(g[6]), _value(g[7])]  # fmt: skip
+        shown_change = round(change[code], 1) + 0.0
+        if g[8] is None:  # not said: they add up as shown
+            assert round(sum(five) - shown_change, 6) == 0, (code, five, shown_change)
+            continue
+        said += 1
+        assert round(_value(g[8]) - sum(five), 6) == 0, (code, g[8], five)
+        assert _value(g[9]) == shown_change
+        assert round(abs(shown_change - sum(five)) - _value(g[10]), 6) == 0
+        assert 0 < _value(g[10]) <= 0.3 + 1e-9  # five parts and the change: 6 · 0,05
+    assert said >= 1  # the sample's Hele landet: 1,3 + 1,4 - 5,8 + 1,9 + 1,1 = -0,1, not 0,0
 
 
 def test_the_national_text_of_the_sample_adds_up(sample: kmf.Result) -> None:

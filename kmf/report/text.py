@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from kmf import codes
 from kmf.danish import format_mio, format_number, join_and
-from kmf.report.text_sums import MINUS, ROUNDING_PART, Sum
+from kmf.report.text_sums import MINUS, Sum
 from kmf.report.text_sums import signed as signed_sum
 
 #: A line of a text: its kind (``title``, ``heading``, ``text``, ``item``) and its words.
@@ -132,10 +132,8 @@ def split_sentence(c: float, c1: float, c2: float) -> str:
     """The sundhedsområdeeffekt of an exact method (pct.-point) and its two parts, in words:
     a sum whose parts are both named."""
     parts = Sum(c, (("omraademikseffekt", c1), ("andelseffekt", c2)))
-    words = [f"{signed_sum(v)} pct.-point, {SPLIT_WORDS[e]}" for e, v in parts.parts]
-    if parts.rounding:
-        words.append(ROUNDING_PART.format(value=signed_sum(parts.rounding), unit="pct.-point"))
-    listed = join_and(words)
+    listed = join_and([f"{signed_sum(v)} pct.-point, {SPLIT_WORDS[e]}" for e, v in parts.parts])
+    listed += parts.rounding_words("pct.-point")
     return f"Sundhedsområdeeffekten på i alt {signed_sum(c)} pct.-point består af {listed} {MINUS}."
 
 

@@ -15,6 +15,7 @@ import polars as pl
 from kmf.compute.kommune_tables import KommuneTables
 from kmf.danish import format_kr, format_number, join_and
 from kmf.report.text import Line, _is_zero, genitive, pct, signed
+from kmf.report.text_sums import Sum, shown
 from kmf.result import Result
 
 #: (column stem, words for a positive value, for a negative one, for one that shows as 0)
@@ -24,6 +25,9 @@ _PARTS = (
     ("forbrugseffekt", "et større forbrug pr. borger", "et mindre forbrug pr. borger",
      "forbruget pr. borger"),
 )  # fmt: skip
+#: the five effects that add up to the change
+_ALL = ("befolkningseffekt", "demografieffekt", "forbrugseffekt", "omraademikseffekt",
+        "andelseffekt")  # fmt: skip
 
 
 def _part(row: dict[str, Any], stem: str, up: str, down: str, neutral: str) -> str:
@@ -44,12 +48,21 @@ def _split_sentence(row: dict[str, Any], aar: int, whose: str) -> str:
     )
     parts = [_part(row, *part) for part in _PARTS]
     mix, share = (signed(row[f"{c}_pct"]) for c in ("omraademikseffekt", "andelseffekt"))
-    return (
+    text = (
         f"Fra {aar - 2} (budgettets år) til {aar} {moved}. Borgerne forklarer en del af "
         f"ændringen: {', '.join(parts[:-1])}, og {parts[-1]} (alt i pct.-point af "
         f"budgettet). Resten skyldes, at forbruget flytter mellem sundhedsområder ({mix} "
         f"pct.-point), og at KMF-andelen ændres inden for områderne ({share} pct.-point)."
     )
+    # the five add up to the change; where they do not as shown, say by how much and why
+    total = Sum(row["aendring_pct"], tuple((c, row[f"{c}_pct"]) for c in _ALL))
+    if total.rounding:
+        text += (
+            f" De fem tal giver tilsammen {signed(shown(total.total) - total.rounding)} "
+            f"pct.-point, mens ændringen er {signed(total.total)} pct.; forskellen på "
+            f"{pct(total.rounding)} pct.-point skyldes afrunding."
+        )
+    return text
 
 
 def _index_words(name: str, indeks: float) -> str:

@@ -5,9 +5,10 @@ rest adds, so that a reader who adds up the numbers as shown gets the total as s
 shown number is its table value rounded to one decimal, so the shown parts may miss the
 shown total by the rounding: at most half a unit of the last decimal for each number in the
 sum (0,05 per part and 0,05 for the total). :class:`Sum` checks that before any word is
-made; where the shown parts miss the shown total, the sentence names the difference as one
-more part, "afrunding" (:attr:`Sum.rounding`), so that the numbers on the page add up and
-each of them is still its table value as shown. :data:`ROUNDING_NOTE` says so to the reader.
+made; where the shown parts miss the shown total, the sentence ends its list with the
+difference, "hertil kommer +0,1 mio. kr. fra afrunding" (:attr:`Sum.rounding`), so that the
+numbers on the page add up and each of them is still its table value as shown.
+:data:`ROUNDING_NOTE` says so to the reader.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ ROUNDING_NOTE = (
     "Tallene er afrundede hver for sig. Hvor de viste dele ikke summer til totalen, er "
     "forskellen nævnt som afrunding."
 )
-#: the part that makes shown parts add up to the shown total (:attr:`Sum.rounding`)
-ROUNDING_PART = "{value} {unit} i afrunding"
+#: what makes shown parts add up to the shown total (:attr:`Sum.rounding`), after the list
+ROUNDING_PART = "; hertil kommer {value} {unit} fra afrunding"
 
 
 def shown(value: float, scale: float = 1.0) -> float:
@@ -83,14 +84,22 @@ class Sum:
 
     def listed(self, unit: str, form: str = "{value} {unit} for {label}") -> str:
         """The parts in words: ``+24,0 mio. kr. for de 65-79 årige, … og +2,2 mio. kr. for …``,
-        and ``+0,1 mio. kr. i afrunding`` where the shown parts miss the shown total."""
-        words = [
-            form.format(value=signed(v, self.scale), unit=unit, label=label)
-            for label, v in self.parts
-        ]
-        if self.rounding:
-            words.append(ROUNDING_PART.format(value=signed(self.rounding), unit=unit))
-        return join_and(words)
+        then ``; hertil kommer +0,1 mio. kr. fra afrunding`` where the shown parts miss the
+        shown total."""
+        words = join_and(
+            [
+                form.format(value=signed(v, self.scale), unit=unit, label=label)
+                for label, v in self.parts
+            ]
+        )
+        return words + self.rounding_words(unit)
+
+    def rounding_words(self, unit: str) -> str:
+        """``; hertil kommer +0,1 pct.-point fra afrunding``, or nothing where the shown parts
+        add up to the shown total."""
+        if not self.rounding:
+            return ""
+        return ROUNDING_PART.format(value=signed(self.rounding), unit=unit)
 
 
 def with_rest(
