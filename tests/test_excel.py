@@ -143,6 +143,9 @@ def test_values_are_unrounded_and_formatted_as_the_report(written, book) -> None
     # stored unrounded (to the 15–17 significant digits a cell holds)
     assert activity.value == pytest.approx(land["aktivitetseffekt_pct"], rel=1e-14)
     assert activity.number_format == "0;[Red]-0"  # whole percent, negatives in red
+    # ... as the analysis's B1, so its shown effects need not add up: the note says so
+    [note] = [t for t in _texts(b1) if t.startswith("Anm.: ")]
+    assert "Procenterne vises i hele tal" in note and "summer ikke altid" in note
     budget = b1.cell(row=HEADER_ROW + 1, column=column_of(b1, "Budget, kr."))
     assert budget.value == pytest.approx(land["kmf_budget_kr"], rel=1e-14)
     assert budget.number_format.startswith("#,##0;")

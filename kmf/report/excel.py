@@ -136,7 +136,11 @@ def table_sheets(result: Result) -> dict[str, Table]:
     if partial:  # the sum is of the data's kommuner only
         order_note = f'Regionerne står i analysens rækkefølge med "{land}" sidst. {partial}'
 
-    stored = "Tallene er vist afrundet; cellerne har de uafrundede værdier."
+    whole = (
+        "Procenterne vises i hele tal som i analysens tabel B1, så de viste effekter summer "
+        "ikke altid til den viste ændring; cellerne har de uafrundede værdier, og Tabel 1 og "
+        "kommunernes egne rapporter viser én decimal."
+    )
     kr_note = "Kolonnerne i kr. er ikke i analysens tabel; de er med, så tallene kan efterregnes."
     change_note = (
         f"Ændringen er den forventede KMF-afregning {result.aar} (prognosen) minus budgettet "
@@ -192,7 +196,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
             "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
             result.b1, effect_columns(0, split=exact),
             notes=[f"Anm.: {change_note} {land} øverst, derefter hver region med sine "
-                   f"kommuner efter kommunekode. {stored} {kr_note}", source]),
+                   f"kommuner efter kommunekode. {whole} {kr_note}", source]),
         "B2": Table(
             f"Tabel B2. Ændring i aldersfordelingen af forbruget, {result.aar} ift. {oea}",
             "Pct.-point", result.b2, _share_columns(codes.AGE_GROUPS, codes.AGE_LABELS),
