@@ -201,3 +201,31 @@ def test_a_block_whose_shown_parts_do_not_add_up_says_they_are_rounded(tmp_path:
     # the rule at its edge: 0,04 + 0,04 shows 0,0 + 0,0 = 0,0 against a change of 0,08 → 0,1
     assert not adds_up_as_shown([0.04, 0.04], 0.08)
     assert adds_up_as_shown([0.06, 0.04], 0.10) and adds_up_as_shown([-4.9, 4.9], 0.0)
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_an_error_is_wrapped_between_words_on_a_terminal_and_one_line_in_a_log(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from kmf.cli import console as cli_console
+
+    out = io.StringIO()
+    monkeypatch.setattr(cli_console, "err_console", lambda: Console(
+        file=out, force_terminal=terminal, width=80, highlight=False, soft_wrap=True))  # fmt: skip
+    path = "C:\\Users\\konsulent\\Documents\\KMF-data\\2018\\aktivitet_september_endelig.csv"
+    message = (f"{path} mangler kolonnen 'produktionsvaerdi'. Kolonnerne i filen er: aar, "
+               "aldersgruppe, kmf, kommunekode, opgoerelse, produktionsværdi, sundhedsomraade "
+               "og takstaar. Ret navnet, og kør igen (se README under 'Dataformat').")  # fmt: skip
+    assert cli_console.fail(message).exit_code == 2
+    lines = out.getvalue().rstrip("\n").split("\n")
+    if not terminal:  # a log keeps the message as it is: one line
+        assert lines == [f"Fejl: {message}"]
+        return
+    assert len(lines) >= 3 and all(len(line) <= 80 for line in lines[1:]), lines
+    # between words only: the words are the message's, and the path (81 characters) is whole
+    assert " ".join(lines).split() == f"Fejl: {message}".split()
+    assert any(path in line for line in lines)

@@ -1,7 +1,5 @@
-"""What the command line prints, and how a failure ends: one Danish line and the exit code.
-
-The commands themselves (:mod:`kmf.cli`) only parse, call the library and hand over here.
-"""
+"""What the command line prints, and how a failure ends: a Danish message and the exit code.
+The commands themselves (:mod:`kmf.cli`) only parse, call the library and hand over here."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from kmf import _signals, codes
+from kmf import _signals, codes, danish
 from kmf.cli.encoding import can_write, fit
 from kmf.compute.checks import unusual_changes
 from kmf.danish import format_date, format_kr, format_mio, format_number, format_pct
@@ -43,7 +41,10 @@ def err_console() -> Console:
 
 
 def fail(exc: Exception | str) -> typer.Exit:
-    err_console().print(f"Fejl: {exc}", markup=False)
+    """ "Fejl: …" and exit code 2; on a terminal wrapped between words (redirected: as is)."""
+    console, text = err_console(), f"Fejl: {exc}"
+    wrapped = danish.wrap_paragraphs(text, max(console.width, 40)) if console.is_terminal else text
+    console.print(wrapped, markup=False)
     return typer.Exit(2)
 
 
@@ -321,10 +322,9 @@ def written_line(out: Path, workbook: str) -> str:
 def exit_on_error(exc: Exception) -> None:
     """The last word on an error no command caught: one Danish line and the exit code."""
     # a safety net: every command names its own paths; this one names what the error does
-    if isinstance(exc, OSError | pl.exceptions.PolarsError) and (
-        isinstance(exc, OSError) or errno_of(exc) is not None
-    ):
-        err_console().print(f"Fejl: {os_error_message(exc)}", markup=False)
+    polars_os = isinstance(exc, pl.exceptions.PolarsError) and errno_of(exc) is not None
+    if isinstance(exc, OSError) or polars_os:
+        fail(os_error_message(exc))
         sys.exit(2)
     unexpected(exc)
 
