@@ -4,9 +4,10 @@ Hypothesis profiles: ``ci`` (the default), ``mutation`` (few examples, for the m
 in README's "Udvikling") and ``thorough`` (many, to hunt for edges by hand). Choose one with
 the environment variable ``HYPOTHESIS_PROFILE``. ``ci`` draws the same examples on every run
 (``derandomize``): the test command fails for a change to the code, the tests or the versions
-it tests with, not on a day nobody changed anything; ``thorough`` draws new ones every time. The properties of the computation
-(``test_properties.py``) take their number of examples from the profile; slower ones, which
-write and read a whole dataset per example, set their own.
+it tests with, not on a day nobody changed anything; ``thorough`` draws new ones every time.
+The properties of the computation (``test_properties.py``) take their number of examples
+from the profile; slower ones, which write and read a whole dataset per example, set their
+own.
 
 No test writes to the user's real cache folder (``cache_folder``)."""
 
