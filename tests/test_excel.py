@@ -66,7 +66,7 @@ def test_b1_is_titled_and_laid_out_like_the_report(book) -> None:
         "Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. ØA18 og dekomponering af "
         "effekterne for de enkelte kommuner"
     )
-    assert ws["A2"].value == "Pct./pct.-point"
+    assert ws["A2"].value == "Pct./pct.-point; mio. kr."
     assert [ws.cell(row=HEADER_ROW, column=c).value for c in (1, 2)] == ["Kode", "Kommune/region"]
     assert ws.freeze_panes == f"C{HEADER_ROW + 1}"
     names = [ws.cell(row=r, column=2).value for r in range(HEADER_ROW + 1, HEADER_ROW + 4)]
@@ -113,13 +113,24 @@ def test_long_tables_break_pages_between_regions_and_repeat_their_header(book) -
         assert all(b - a <= 60 for a, b in itertools.pairwise(edges)), (sheet, edges)
 
 
-def test_kr_columns_leave_room_for_the_national_budget(book) -> None:
-    # "21.500.000.000" is 14 characters: a column holds it with a gap at width 17
-    ws = book["Tabel 1"]
-    headers = {ws.cell(row=HEADER_ROW, column=c).value: c for c in range(1, ws.max_column + 1)}
-    for header in ("Budget, kr.", "Prognose, kr."):
-        letter = ws.cell(row=HEADER_ROW, column=headers[header]).column_letter
-        assert ws.column_dimensions[letter].width >= 17
+def test_amounts_show_in_mio_kr_as_the_texts_write_them(book) -> None:
+    # the texts say "21.496,9 mio. kr.": the tables show the same (the cells hold kr.);
+    # "-21.500,0" is 9 characters: a column holds it with a gap at width 12
+    for sheet in ("Tabel 1", "B1", "Tabel 4", "Befolkning", "Borgere"):
+        ws = book[sheet]
+        headers = {ws.cell(row=HEADER_ROW, column=c).value: c for c in range(1, ws.max_column + 1)}
+        assert not [h for h in headers if isinstance(h, str) and h.endswith(", kr.")
+                    and "pr. indbygger" not in h], sheet  # fmt: skip
+        for header in ("Budget, mio. kr.", "Prognose, mio. kr."):
+            if header not in headers:
+                continue
+            column = headers[header]
+            assert ws.cell(row=HEADER_ROW, column=column).column_letter
+            letter = ws.cell(row=HEADER_ROW, column=column).column_letter
+            assert ws.column_dimensions[letter].width >= 12
+            cell = ws.cell(row=HEADER_ROW + 1, column=column)
+            assert cell.number_format == "#,##0.0,,;[Red]-#,##0.0,,", (sheet, header)
+            assert cell.value > 1e6  # kr., not mio. kr.
 
 
 def test_every_kommune_can_be_looked_up_by_its_kommunekode(book) -> None:
@@ -146,9 +157,9 @@ def test_values_are_unrounded_and_formatted_as_the_report(written, book) -> None
     # ... as the analysis's B1, so its shown effects need not add up: the note says so
     [note] = [t for t in _texts(b1) if t.startswith("Anm.: ")]
     assert "Procenterne vises i hele tal" in note and "summer ikke altid" in note
-    budget = b1.cell(row=HEADER_ROW + 1, column=column_of(b1, "Budget, kr."))
-    assert budget.value == pytest.approx(land["kmf_budget_kr"], rel=1e-14)
-    assert budget.number_format.startswith("#,##0;")
+    budget = b1.cell(row=HEADER_ROW + 1, column=column_of(b1, "Budget, mio. kr."))
+    assert budget.value == pytest.approx(land["kmf_budget_kr"], rel=1e-14)  # kr., unrounded
+    assert budget.number_format.startswith("#,##0.0,,;")  # shown in mio. kr.
     b2 = book["B2"]
     cell = b2.cell(row=HEADER_ROW + 1, column=column_of(b2, "80+ årige"))
     assert cell.value == pytest.approx(result.b2.row(0, named=True)["80+"], rel=1e-14)
@@ -159,8 +170,14 @@ def test_values_are_unrounded_and_formatted_as_the_report(written, book) -> None
 
 
 def _decimals(fmt: str) -> int:
-    first = fmt.split(";")[0]
+    first = fmt.split(";")[0].rstrip(",")
     return len(first.split(".")[1]) if "." in first else 0
+
+
+def _scale(fmt: str) -> float:
+    """What a format divides by: 1000 for each "," at the end of its first part."""
+    first = fmt.split(";")[0]
+    return 1000.0 ** (len(first) - len(first.rstrip(",")))
 
 
 def test_a_value_that_shows_as_zero_is_black_and_unsigned(book) -> None:
@@ -171,7 +188,7 @@ def test_a_value_that_shows_as_zero_is_black_and_unsigned(book) -> None:
                 if not isinstance(cell.value, float):
                     continue
                 decimals = _decimals(cell.number_format)
-                if abs(cell.value) < 0.5 * 10**-decimals:
+                if abs(cell.value) / _scale(cell.number_format) < 0.5 * 10**-decimals:
                     # both parts without a minus sign or a colour: 0 or 0,0 in black
                     assert "[Red]" not in cell.number_format and "-" not in cell.number_format
                     small_negatives += cell.value < 0
@@ -231,15 +248,18 @@ def test_libreoffice_shows_the_national_a_and_no_negative_zero(
     header = next(r for r in rows if len(r) > 1 and r[1] == "Region")
     land = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
     a_shown = land[next(j for j, h in enumerate(header) if h.startswith("A. Aktivitets"))]
-    kr_shown = land[header.index("Ændring, kr.")]
+    kr_shown = land[header.index("Ændring, mio. kr.")]
     expected = result.b1.row(0, named=True)
     assert expected["niveau"] == "land"
     # one decimal with the locale's decimal sign, the value rounded (the sample's A is −4,946)
     assert re.fullmatch(rf"-?\d+{re.escape(decimal)}\d", a_shown), a_shown
     assert abs(float(a_shown.replace(decimal, ".")) - expected["aktivitetseffekt_pct"]) <= 0.05
-    # whole kroner with the locale's thousands separator
-    assert re.fullmatch(rf"-?\d{{1,3}}({re.escape(thousands)}\d{{3}})+", kr_shown), kr_shown
-    assert abs(int(kr_shown.replace(thousands, "")) - expected["aendring_kr"]) <= 0.5
+    # mio. kr. with one decimal, the locale's thousands separator and decimal sign (the
+    # sample's change is -3,1 mio. kr.; the budget 21.500,0 mio. kr.)
+    assert re.fullmatch(rf"-?\d+{re.escape(decimal)}\d", kr_shown), kr_shown
+    assert abs(float(kr_shown.replace(decimal, ".")) - expected["aendring_kr"] / 1e6) <= 0.05
+    budget_shown = land[header.index("Budget, mio. kr.")]
+    assert budget_shown == f"21{thousands}500{decimal}0", budget_shown
     shown = [c.strip() for f in sheets.values() for row in csv.reader(
         f.read_text(encoding="utf-8").splitlines(), delimiter=separator) for c in row]  # fmt: skip
     assert [c for c in shown if re.fullmatch(r"-0([.,]0+)?", c)] == []

@@ -54,11 +54,11 @@ def test_dato_chooses_the_cuts_of_kmf_run(cli_report: Path) -> None:
     own = _table(overblik, header)[0]
     assert own["Kommune, region, gruppe"] == "Aalborg"
     assert own["Ændring i alt, pct."] == pytest.approx(expected["aendring_pct"][0], abs=1e-9)
-    assert own["Budget, kr."] == pytest.approx(expected["kmf_budget_kr"][0], rel=1e-12)
-    assert own["Prognose, kr."] == pytest.approx(expected["kmf_prognose_kr"][0], rel=1e-12)
+    assert own["Budget, mio. kr."] == pytest.approx(expected["kmf_budget_kr"][0], rel=1e-12)
+    assert own["Prognose, mio. kr."] == pytest.approx(expected["kmf_prognose_kr"][0], rel=1e-12)
     # the default date (10 september) would give another forecast
     latest = kmf.run(kmf.sample_dataset()).b1.filter(pl.col("kode") == "851")
-    assert abs(latest["kmf_prognose_kr"][0] - own["Prognose, kr."]) > 1e5  # type: ignore[operator]
+    assert abs(latest["kmf_prognose_kr"][0] - own["Prognose, mio. kr."]) > 1e5  # type: ignore[operator]
     text = (cli_report / "sammenfatning.md").read_text(encoding="utf-8")
     assert "(prognosen pr. 10. juni 2018)" in text
     # the track's sentence: the first and the report's own date, as kmf run gives them

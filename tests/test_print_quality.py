@@ -169,24 +169,24 @@ def test_bidrag_has_one_table_per_method_whose_sum_is_the_kommune_effect(
         assert len(body) == cells + 1 and body[-1][0] == "I alt"
         col = {h: j for j, h in enumerate(header)}
         rows, total = body[:-1], body[-1]
-        for key in ("A, kr.", "B, kr.", "C, kr.", "I alt, kr."):
+        for key in ("A, mio. kr.", "B, mio. kr.", "C, mio. kr.", "I alt, mio. kr."):
             assert total[col[key]] == pytest.approx(sum(r[col[key]] for r in rows), rel=1e-12)
         for r in rows:  # each row's total is its A + B + C
-            parts = sum(r[col[k]] for k in ("A, kr.", "B, kr.", "C, kr."))
-            assert r[col["I alt, kr."]] == pytest.approx(parts, rel=1e-9, abs=1e-3)
+            parts = sum(r[col[k]] for k in ("A, mio. kr.", "B, mio. kr.", "C, mio. kr."))
+            assert r[col["I alt, mio. kr."]] == pytest.approx(parts, rel=1e-9, abs=1e-3)
         # largest first: by the size of A + B + C
-        sizes = [abs(r[col["I alt, kr."]]) for r in rows]
+        sizes = [abs(r[col["I alt, mio. kr."]]) for r in rows]
         assert sizes == sorted(sizes, reverse=True)
         if start == "Ministeriets metode":
             # exact: the age groups sum to the kommune's A, B and C of B1
-            for key, column in (("A, kr.", "aktivitetseffekt_kr"),
-                                ("B, kr.", "aldersgruppeeffekt_kr"),
-                                ("C, kr.", "sundhedsomraadeeffekt_kr")):  # fmt: skip
+            for key, column in (("A, mio. kr.", "aktivitetseffekt_kr"),
+                                ("B, mio. kr.", "aldersgruppeeffekt_kr"),
+                                ("C, mio. kr.", "sundhedsomraadeeffekt_kr")):  # fmt: skip
                 assert total[col[key]] == pytest.approx(own[column], rel=1e-9)
         else:
             for r in rows:  # C = C1 + C2 in every cell
-                parts = r[col["C1, kr."]] + r[col["C2, kr."]]
-                assert r[col["C, kr."]] == pytest.approx(parts, rel=1e-9, abs=1e-3)
+                parts = r[col["C1, mio. kr."]] + r[col["C2, mio. kr."]]
+                assert r[col["C, mio. kr."]] == pytest.approx(parts, rel=1e-9, abs=1e-3)
 
 
 def test_the_native_waterfall_has_data_labels_and_says_where_its_axis_starts(

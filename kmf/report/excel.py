@@ -67,6 +67,7 @@ class Col:
     width: float = 12
     thousands: bool = False
     group: str | None = None
+    mio: bool = False  # an amount in kr. shown in mio. kr. (``decimals`` of a million)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,10 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "ikke altid til den viste ændring; cellerne har de uafrundede værdier, og Tabel 1 og "
         "kommunernes egne rapporter viser én decimal."
     )
-    kr_note = "Kolonnerne i kr. er ikke i analysens tabel; de er med, så tallene kan efterregnes."
+    kr_note = (
+        "Kolonnerne i mio. kr. er ikke i analysens tabel; de er med, så tallene kan "
+        "efterregnes (cellerne har beløbene i kr.)."
+    )
     change_note = (
         f"Ændringen er den forventede KMF-afregning {result.aar} (prognosen) minus budgettet "
         f"({oea}) i pct. af budgettet; effekterne er pct.-point af budgettet, og A + B + C + "
@@ -155,7 +159,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
         "Tabel 1": Table(
             f"Tabel 1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
             f"dekomponering af effekterne, regioner og {'i alt' if partial else 'hele landet'}",
-            "Pct./pct.-point",
+            "Pct./pct.-point; mio. kr.",
             _regions_then_land(result.tabel(1)), pct, "Region",
             [f"Anm.: {change_note} {order_note} {kr_note}", source]),
         "Tabel 2": Table(
@@ -179,21 +183,21 @@ def table_sheets(result: Result) -> dict[str, Table]:
              f"{order_note}", source]),
         "Tabel 4": Table(
             "Tabel 4. De 10 kommuner med den største stigning i forventet KMF-afregning ift. "
-            f"{oea}", "Pct./pct.-point", result.tabel(4), rank + pct, "Kommune",
+            f"{oea}", "Pct./pct.-point; mio. kr.", result.tabel(4), rank + pct, "Kommune",
             [f"Anm.: {ranked} {change_note} {kr_note}", source]),
         "Tabel 5": Table(
             "Tabel 5. De 10 kommuner i midten af fordelingen af ændringen i forventet "
-            f"KMF-afregning ift. {oea}", "Pct./pct.-point", result.tabel(5), rank + pct,
+            f"KMF-afregning ift. {oea}", "Pct./pct.-point; mio. kr.", result.tabel(5), rank + pct,
             "Kommune",
             [f"Anm.: {ranked} {_middle_note(result)} {change_note} {kr_note}", source]),
         "Tabel 6": Table(
             f"Tabel 6. De 10 kommuner med det største fald i forventet KMF-afregning ift. {oea}",
-            "Pct./pct.-point", result.tabel(6), rank + pct, "Kommune",
+            "Pct./pct.-point; mio. kr.", result.tabel(6), rank + pct, "Kommune",
             [f"Anm.: {ranked} Det største fald står nederst. {change_note} {kr_note}",
              source]),
         "B1": Table(
             f"Tabel B1. Udvikling i forventet skøn af KMF-afregning ift. {oea} og "
-            "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point",
+            "dekomponering af effekterne for de enkelte kommuner", "Pct./pct.-point; mio. kr.",
             result.b1, effect_columns(0, split=exact),
             notes=[f"Anm.: {change_note} {land} øverst, derefter hver region med sine "
                    f"kommuner efter kommunekode. {whole} {kr_note}", source]),
@@ -253,15 +257,15 @@ def population_tables(result: Result, source: str) -> dict[str, Table]:
         "Befolkning": Table(
             f"Ændringen fra {oea} til prognosen {result.aar} fordelt på flere borgere, "
             "alderssammensætning og forbrug pr. borger",
-            "Pct./pct.-point af budgettet; personer; kr.",
+            "Pct./pct.-point af budgettet; personer; mio. kr.",
             result.befolkning,
             [Col("aendring_pct", "Ændring i alt", 1, 11),
              *(Col(f"{e}_pct", header, 1, 12) for e, header in POPULATION_EFFECTS),
              Col("indbyggere_budget", f"Indbyggere {result.aar - 2}", 0, 13, thousands=True),
              Col("indbyggere_prognose", f"Indbyggere {result.aar}", 0, 13, thousands=True),
-             Col("kmf_budget_kr", "Budget, kr.", 0, 17, thousands=True),
-             Col("kmf_prognose_kr", "Prognose, kr.", 0, 17, thousands=True),
-             Col("aendring_kr", "Ændring, kr.", 0, 16, thousands=True)],
+             Col("kmf_budget_kr", "Budget, mio. kr.", 1, 12, mio=True),
+             Col("kmf_prognose_kr", "Prognose, mio. kr.", 1, 12, mio=True),
+             Col("aendring_kr", "Ændring, mio. kr.", 1, 12, mio=True)],
             notes=[f"Anm.: Ændringen fra budget til prognose i pct. af budgettet, delt præcist "
                    "(logaritmisk middelværdi celle for celle) i fem dele, der summerer til "
                    "ændringen: flere eller færre borgere (indbyggertallet), "
@@ -274,11 +278,11 @@ def population_tables(result: Result, source: str) -> dict[str, Table]:
                    "uafrundede værdier.", source]),
         "Borgere": Table(
             f"KMF pr. indbygger {result.aar} og indeks for alderssammensætningen",
-            "Personer; kr.; indeks (hele landet = 100)", result.borger,
+            "Personer; mio. kr.; kr. pr. indbygger; indeks (hele landet = 100)", result.borger,
             [Col("indbyggere", f"Indbyggere {result.aar}", 0, 13, thousands=True),
-             Col("kmf_prognose_kr", "Prognose, kr.", 0, 17, thousands=True),
+             Col("kmf_prognose_kr", "Prognose, mio. kr.", 1, 12, mio=True),
              Col("kmf_pr_indbygger_kr", "KMF pr. indbygger, kr.", 0, 13, thousands=True),
-             Col("forventet_kmf_kr", "Forventet KMF, kr.", 0, 17, thousands=True),
+             Col("forventet_kmf_kr", "Forventet KMF, mio. kr.", 1, 12, mio=True),
              Col("forventet_pr_indbygger_kr", "Forventet pr. indbygger, kr.", 0, 13,
                  thousands=True),
              Col("indeks", "Indeks", 1, 9)],
@@ -315,18 +319,18 @@ def effect_columns(decimals: int, *, split: bool = False) -> list[Col]:
         Col("andelseffekt_pct", EFFECTS["andelseffekt"].name, decimals, 12),
     ]
     kr = [
-        ("kmf_budget_kr", "Budget, kr."), ("kmf_prognose_kr", "Prognose, kr."),
-        ("aendring_kr", "Ændring, kr."), ("aktivitetseffekt_kr", "A, kr."),
-        ("aldersgruppeeffekt_kr", "B, kr."), ("sundhedsomraadeeffekt_kr", "C, kr."),
-        ("oevrige_kr", "Øvrige, kr."),
+        ("kmf_budget_kr", "Budget, mio. kr."), ("kmf_prognose_kr", "Prognose, mio. kr."),
+        ("aendring_kr", "Ændring, mio. kr."), ("aktivitetseffekt_kr", "A, mio. kr."),
+        ("aldersgruppeeffekt_kr", "B, mio. kr."), ("sundhedsomraadeeffekt_kr", "C, mio. kr."),
+        ("oevrige_kr", "Øvrige, mio. kr."),
     ]  # fmt: skip
     return [
         Col("aendring_pct", "Ændring i alt", decimals, 11),
         *(Col(f"{e}_pct", EFFECTS[e].header, decimals, 14) for e in MAIN_EFFECTS),
         *(c_split if split else []),
         Col("oevrige_pct", "Øvrige", decimals, 10),
-        # wide enough that 21.500.000.000 keeps a gap to the column before it
-        *(Col(name, header, 0, 17, thousands=True) for name, header in kr),
+        # in mio. kr. as the texts write them; wide enough for 21.500,0 and its header
+        *(Col(name, header, 1, 12, mio=True) for name, header in kr),
     ]
 
 
@@ -375,7 +379,7 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
         text(ws, header, j, col.header, BOLD, CENTRED, HEADER_FILL)
         ws.column_dimensions[get_column_letter(j)].width = col.width
     ws.row_dimensions[header].height = 46
-    formats = [(col.name, col.decimals, col.thousands) for col in columns]
+    formats = [(col.name, col.decimals, col.thousands, col.mio) for col in columns]
     row_number = header
     # as in the report: Hele landet bold, and a region bold where its kommuner follow it (B1);
     # in a table of regions only (Tabel 1) the regions are plain body rows
@@ -389,9 +393,9 @@ def table_sheet(ws: Worksheet, table: Table) -> None:
         text(ws, row_number, 2, row["navn"], font or BODY, INDENT if indent else None, fill)
         if indent:
             ws.row_dimensions[row_number].outlineLevel = 1
-        for j, (key, decimals, thousands) in enumerate(formats, start=3):
+        for j, (key, decimals, thousands, mio) in enumerate(formats, start=3):
             value = row.get(key)
-            number(ws, row_number, j, value, number_format(value, decimals, thousands),
+            number(ws, row_number, j, value, number_format(value, decimals, thousands, mio),
                    font=font, fill=fill)  # fmt: skip
     widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, last + 1)]
     notes(ws, row_number + 2, table.notes, sum(widths), last)

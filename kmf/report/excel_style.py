@@ -30,6 +30,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 #: plain number formats (negatives in red) for writers that format a column at once
 KR = "#,##0;[Red]-#,##0"
+#: an amount held in kr. and shown in mio. kr. with one decimal, as the texts write it (each
+#: "," at the end of a format divides by 1000, in Excel and in LibreOffice alike)
+MIO = "#,##0.0,,;[Red]-#,##0.0,,"
 ONE_DECIMAL = "0.0;[Red]-0.0"
 #: every date in every workbook: a real date cell shown the Danish way, "10. april 2018", with
 #: Danish month names whatever the reader's Excel language ([$-406] is Danish), as the texts
@@ -52,13 +55,15 @@ LINE_HEIGHT = 15.0
 CHARS_PER_WIDTH = 1.1
 
 
-def number_format(value: Any, decimals: int, thousands: bool = False) -> str:
+def number_format(value: Any, decimals: int, thousands: bool = False, mio: bool = False) -> str:
     """The format of a number cell: negatives in red, except a value that shows as zero,
     which shows as ``0`` (``0,0``) in black: Excel shows ``-0`` for a small negative
     value under a one-part format, so such a value gets a format whose negative part has
-    no minus sign."""
-    base = ("#,##0" if thousands else "0") + ("." + "0" * decimals if decimals else "")
-    if isinstance(value, int | float) and abs(value) < 0.5 * 10.0**-decimals:
+    no minus sign. ``mio``: an amount in kr. shown in mio. kr. (thousands separators too)."""
+    base = ("#,##0" if thousands or mio else "0") + ("." + "0" * decimals if decimals else "")
+    base += ",," if mio else ""
+    shown = value / 1e6 if mio and isinstance(value, int | float) else value
+    if isinstance(shown, int | float) and abs(shown) < 0.5 * 10.0**-decimals:
         return f"{base};{base}"
     return f"{base};[Red]-{base}"
 

@@ -24,6 +24,7 @@ from kmf.report.excel_style import (
     ITALIC,
     KR,
     LAND_FILL,
+    MIO,
     ONE_DECIMAL,
     TITLE_FONT,
     chart_axes,
@@ -126,9 +127,9 @@ def _effect_cols(columns: list[str]) -> list[tuple[str, str, str]]:
         ("aendring_pct", "Ændring i alt, pct.", ONE_DECIMAL),
         *((f"{e}_pct", EFFECTS[e].header, ONE_DECIMAL) for e in (*MAIN_EFFECTS, *split)),
         ("oevrige_pct", "Øvrige", ONE_DECIMAL),
-        ("kmf_budget_kr", "Budget, kr.", KR),
-        ("kmf_prognose_kr", "Prognose, kr.", KR),
-        ("aendring_kr", "Ændring, kr.", KR),
+        ("kmf_budget_kr", "Budget, mio. kr.", MIO),
+        ("kmf_prognose_kr", "Prognose, mio. kr.", MIO),
+        ("aendring_kr", "Ændring, mio. kr.", MIO),
     ]
 
 
@@ -139,7 +140,7 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
         ("rang", "Rang", "0"),
         *_effect_cols(t.overblik.columns),
     ]
-    widths = [30, 10] + [13] * (len(columns) - 5) + [17, 17, 15]
+    widths = [30, 10] + [13] * (len(columns) - 5) + [13, 13, 13]
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     top = write_lines(ws, report.linjer, _text, columns=len(columns), width=sum(widths))
@@ -149,7 +150,7 @@ def _overview_sheet(ws: Worksheet, report: KommuneReport) -> None:
     page_break(ws, top)  # the table and the chart together on the next page
     top += 1
     _text(ws, top, 1, f"B1 for {t.navn}, {t.aar} ift. budgettet (ØA)").font = TITLE_FONT
-    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; kr.").font = ITALIC
+    _text(ws, top + 1, 1, "Pct./pct.-point af budgettet; mio. kr.").font = ITALIC
     rows = t.overblik.to_dicts()
     strong = {i for i, r in enumerate(rows) if r["niveau"] in ("land", "region", GROUP_LEVEL)}
     strong.add(0)

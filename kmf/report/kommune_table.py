@@ -16,7 +16,7 @@ from kmf.report.excel_style import (
     BOLD,
     HEADER_FILL,
     ITALIC,
-    KR,
+    MIO,
     ONE_DECIMAL,
     TITLE_FONT,
     chart_axes,
@@ -34,7 +34,9 @@ def _zero_black(fmt: str, value: Any) -> str:
     base = fmt.split(";")[0]
     if ";" not in fmt or value is None:
         return fmt
-    return number_format(value, len(base.partition(".")[2]), base.startswith("#,##0"))
+    mio = base.endswith(",,")
+    decimals = len(base.rstrip(",").partition(".")[2])
+    return number_format(value, decimals, base.startswith("#,##0"), mio)
 
 
 def sheet_table(
@@ -100,7 +102,7 @@ def _contribution_block(
         ("aldersgruppe", "Aldersgruppe", None),
         *([("sundhedsomraade", "Sundhedsområde", None)] if by_area else []),
         *((f"{k}_pct", f"{letters[k]}, pct.-point", ONE_DECIMAL) for k in (*keys, "i_alt")),
-        *((f"{k}_kr", f"{letters[k]}, kr.", KR) for k in (*keys, "i_alt")),
+        *((f"{k}_kr", f"{letters[k]}, mio. kr.", MIO) for k in (*keys, "i_alt")),
     ]
     return sheet_table(ws, top + 1, [*shown, total], columns, {len(shown)})
 

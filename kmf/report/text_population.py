@@ -15,7 +15,7 @@ import polars as pl
 from kmf.compute.kommune_tables import KommuneTables
 from kmf.danish import format_kr, format_number, join_and
 from kmf.report.text import Line, _is_zero, genitive, pct, signed
-from kmf.report.text_sums import Sum, shown
+from kmf.report.text_sums import Sum
 from kmf.result import Result
 
 #: (column stem, words for a positive value, for a negative one, for one that shows as 0)
@@ -25,6 +25,8 @@ _PARTS = (
     ("forbrugseffekt", "et større forbrug pr. borger", "et mindre forbrug pr. borger",
      "forbruget pr. borger"),
 )  # fmt: skip
+#: where the five, as shown, miss the change as shown: how far, and why
+ROUNDED_FIVE = "Som vist giver de fem tal tilsammen"
 #: the five effects that add up to the change
 _ALL = ("befolkningseffekt", "demografieffekt", "forbrugseffekt", "omraademikseffekt",
         "andelseffekt")  # fmt: skip
@@ -58,9 +60,9 @@ def _split_sentence(row: dict[str, Any], aar: int, whose: str) -> str:
     total = Sum(row["aendring_pct"], tuple((c, row[f"{c}_pct"]) for c in _ALL))
     if total.rounding:
         text += (
-            f" De fem tal giver tilsammen {signed(shown(total.total) - total.rounding)} "
-            f"pct.-point, mens ændringen er {signed(total.total)} pct.; forskellen på "
-            f"{pct(total.rounding)} pct.-point skyldes afrunding."
+            f" {ROUNDED_FIVE} {pct(total.rounding)} pct.-point "
+            f"{'mindre' if total.rounding > 0 else 'mere'} end ændringen; forskellen skyldes "
+            "afrunding."
         )
     return text
 

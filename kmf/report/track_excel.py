@@ -63,7 +63,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
         Table(
             f"Prognosespor {spor.aar}: udvikling i forventet skøn af KMF-afregning ift. {oea} "
             "pr. opgørelsesdato, regioner og hele landet",
-            "Pct./pct.-point",
+            "Pct./pct.-point; mio. kr.",
             top,
             dated + effects,
             notes=[
@@ -79,7 +79,7 @@ def track_workbook(spor: Spor, path: Path) -> None:
         Table(
             f"Prognosespor {spor.aar}: tabel B1 pr. opgørelsesdato, hele landet, regioner og "
             "kommuner",
-            "Pct./pct.-point",
+            "Pct./pct.-point; mio. kr.",
             spor.spor,
             dated + effects,
             notes=[
@@ -101,8 +101,8 @@ def track_workbook(spor: Spor, path: Path) -> None:
                 spor.traefsikkerhed_enheder,
                 [
                     *dated,
-                    Col("kmf_prognose_kr", "Prognose, kr.", 0, 16, thousands=True),
-                    Col("kmf_endelig_kr", "Endelig, kr.", 0, 16, thousands=True),
+                    Col("kmf_prognose_kr", "Prognose, mio. kr.", 1, 12, mio=True),
+                    Col("kmf_endelig_kr", "Endelig, mio. kr.", 1, 12, mio=True),
                     Col("fejl_pct", "Afvigelse, pct.", 1, 12),
                 ],
                 notes=[
@@ -154,7 +154,7 @@ def history_workbook(historik: Historik, path: Path) -> None:
         Table(
             "Historik: udvikling i forventet skøn af KMF-afregning ift. ØA pr. budgetår, "
             "regioner og hele landet",
-            "Pct./pct.-point",
+            "Pct./pct.-point; mio. kr.",
             historik.historik.filter(pl.col("niveau") != "kommune"),
             year + effects,
             notes=[
@@ -169,7 +169,7 @@ def history_workbook(historik: Historik, path: Path) -> None:
         "Alle enheder",
         Table(
             "Historik: tabel B1 pr. budgetår, hele landet, regioner og kommuner",
-            "Pct./pct.-point",
+            "Pct./pct.-point; mio. kr.",
             historik.historik,
             year + effects,
             notes=[
