@@ -651,3 +651,15 @@ def test_the_kommune_report_has_the_citizens_of_kommune_region_and_land() -> Non
     assert t.borger["antal_kommuner"].to_list() == [2, 2, 2]
     e_101 = 88 * 2.75 + 10 * 25 + 110 * 110 / 318
     assert t.borger["indeks"].to_list() == pytest.approx([100.0, 100.0, 100 * 668 / e_101])
+
+
+def test_the_kommune_report_names_its_region_and_the_regions_indeks() -> None:
+    """101 København and 147 Frederiksberg both lie in Region Hovedstaden, so the region holds
+    every kommune of the run: its K^f and E are the land's, E_land = Σ_a N_land,a · K_land,a /
+    N_land,a = K_land, and its indeks is 100 · K / E = 100,0 (SPEC §9)."""
+    rows = hand_rows(101) + hand_rows(147)
+    population = hand_population(101) + hand_population(147, (20, 176, 10, 2))
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in (101, 147)]
+    report = kmf.kommune(kmf.run(_load(rows, budget, population), aar=T), 101)
+    assert report.tabeller.region == "Region Hovedstaden"
+    assert "Region Hovedstaden har indeks 100,0. Indekset sammenligner" in report.tekst
