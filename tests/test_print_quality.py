@@ -148,9 +148,10 @@ def _block(ws: Worksheet, title_start: str) -> tuple[list[str], list[list[object
     at = next(
         i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith(title_start)
     )
-    header = [str(v) for v in rows[at + 1] if v is not None]
+    at = next(i for i in range(at + 1, len(rows)) if rows[i][0] == "Aldersgruppe")  # a note
+    header = [str(v) for v in rows[at] if v is not None]
     body = []
-    for r in rows[at + 2 :]:
+    for r in rows[at + 1 :]:
         body.append(r[: len(header)])
         if r[0] == "I alt":
             break
@@ -164,7 +165,7 @@ def test_bidrag_has_one_table_per_method_whose_sum_is_the_kommune_effect(
     b1 = pl.read_csv(folders["run"] / "tabel_b1.csv", schema_overrides={"kode": pl.String})
     own = b1.filter(pl.col("kode") == "851").row(0, named=True)
     assert any("numeriske værdi af A + B + C" in str(c.value) for c in _cells(ws))
-    for start, cells in (("Ministeriets metode", 5), ("LMDI", 17)):
+    for start, cells in (("Ministeriets metode", 5), ("En anden beregning (LMDI)", 17)):
         header, body = _block(ws, start)
         assert len(body) == cells + 1 and body[-1][0] == "I alt"
         col = {h: j for j, h in enumerate(header)}

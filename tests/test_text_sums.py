@@ -310,3 +310,19 @@ def test_the_final_settlement_is_given_with_its_difference_and_what_errors_are_a
     assert (f"Prognosen pr. 10. september 2018 var {off} pct. "
             f"{'højere' if error > 0 else 'lavere'} end den endelige afregning på "
             f"{mio(final)} mio. kr.") in text  # fmt: skip
+
+
+def test_the_largest_falls_say_all_ten_when_one_effect_leads_in_all(sample: kmf.Result) -> None:
+    # tabel 6: the 10 kommuner with the largest fall; count those where A pulls down and is
+    # the largest of A, B and C in size
+    falls = sample.tabel(6).filter(pl.col("niveau") == "kommune").to_dicts()
+    assert len(falls) == 10
+    effects = ("aktivitetseffekt_pct", "aldersgruppeeffekt_pct", "sundhedsomraadeeffekt_pct")
+    led_by_a = sum(1 for r in falls if r[effects[0]] < 0
+                   and abs(r[effects[0]]) == max(abs(r[e]) for e in effects))  # fmt: skip
+    text = national_markdown(sample)
+    if led_by_a == 10:
+        assert "I alle 10 er det især effekten af ændret aktivitet, der trækker ned" in text
+        assert "I 10 af dem" not in text
+    else:
+        assert f"I {led_by_a} af dem er det især effekten af ændret aktivitet" in text

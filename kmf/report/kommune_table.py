@@ -17,6 +17,7 @@ from kmf.report.excel_style import (
     HEADER_FILL,
     ITALIC,
     MIO,
+    NOTE_FONT,
     ONE_DECIMAL,
     TITLE_FONT,
     chart_axes,
@@ -84,11 +85,15 @@ def _contribution_block(
     rows: list[dict[str, Any]],
     keys: list[str],
     by_area: bool,
+    note: str = "",
 ) -> int:
-    """One method's contributions from ``top``: a heading, a row per age group (or cell)
-    with its total A + B + C, and a bold sum row that gives the kommune's effects. Returns
-    the next free row."""
+    """One method's contributions from ``top``: a heading (and a note under it), a row per
+    age group (or cell) with its total A + B + C, and a bold sum row that gives the kommune's
+    effects. Returns the next free row."""
     _text(ws, top, 1, title, BOLD)
+    if note:
+        top += 1
+        _text(ws, top, 1, note).font = NOTE_FONT
     shown = [dict(r) for r in rows]
     for r in shown:
         for unit in ("pct", "kr"):
@@ -111,7 +116,7 @@ def contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     """Each method in its own table with its sum row, so a column's total is the
     kommune's effect once: the ministry's method by age group, LMDI by cell."""
     _text(ws, 1, 1, f"Bidrag til effekterne, {t.navn}, {t.aar}").font = TITLE_FONT
-    _text(ws, 2, 1, f"Pct.-point af budgettet og kr. {RANK_NOTE}").font = ITALIC
+    _text(ws, 2, 1, f"Pct.-point af budgettet og mio. kr. {RANK_NOTE}").font = ITALIC
     rows = [
         {
             **r,
@@ -127,13 +132,16 @@ def contributions_sheet(ws: Worksheet, t: KommuneTables) -> None:
     first = 4
     after = _contribution_block(
         ws, first, "Ministeriets metode: bidrag pr. aldersgruppe (summerer præcist til "
-        "kommunens A, B og C)", ministry, list(MAIN_EFFECTS), by_area=False,
+        "kommunens A, B og C; I alt er A + B + C, uden Øvrige)", ministry, list(MAIN_EFFECTS),
+        by_area=False,
     )  # fmt: skip
     chart_top = after
     after = _contribution_block(
-        ws, after + 17, "LMDI: bidrag pr. aldersgruppe og sundhedsområde (summerer til "
-        "LMDI's A, B og C = C1 + C2)",
+        ws, after + 17, "En anden beregning (LMDI): bidrag pr. aldersgruppe og sundhedsområde",
         cells, [*MAIN_EFFECTS, "omraademikseffekt", "andelseffekt"], by_area=True,
+        note="Den fordeler hele ændringen celle for celle uden rest og giver derfor lidt andre "
+        "tal for A, B og C end ministeriets metode ovenfor; C er delt i områdemiks (C1) og "
+        "KMF-andel (C2). Teksterne og Overblik bruger ministeriets metode.",
     )  # fmt: skip
     chart = BarChart()
     chart.type = "bar"
