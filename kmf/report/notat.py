@@ -23,8 +23,10 @@ from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line
 
 FONT = "Calibri"
-#: the widths of the table's columns (cm): the name, the two amounts, the six pct.; 16 in all
-WIDTHS_CM = (2.8, 1.8, 1.8, 1.6, 1.6, 1.6, 1.6, 1.6, 1.6)
+#: the widths of the table's columns (cm), 15,4 of the page's 16: the name
+#: ("Sammenligningsgruppen" on one line), the two amounts, the change, A, B, C (its header's
+#: "Sundheds-" on one line even in a wide stand-in for Calibri) and Øvrige
+WIDTHS_CM = (4.0, 1.8, 1.8, 1.65, 1.5, 1.5, 1.9, 1.25)
 #: the table's columns: (B1 column, header, scale, decimals)
 COLUMNS: tuple[tuple[str, str, float, int], ...] = (
     ("kmf_budget_kr", "Budget,\nmio. kr.", 1e6, 1),
