@@ -84,3 +84,18 @@ def wrap_paragraphs(text: str, width: int = 80) -> str:
         return textwrap.fill(glued, width, break_on_hyphens=False).replace("\xa0", " ")
 
     return "\n".join(wrap(p) if p else p for p in text.splitlines())
+
+
+#: a sign before a number: at the start, after a space, "(" or ":" (not a hyphen in a word
+#: or a range such as "0-2")
+_SIGN = re.compile(r"(?:(?<=^)|(?<=[\s(:]))-(?=\d)")
+MINUS = "\u2212"
+
+
+def keep_signs(text: str) -> str:
+    """``text`` with each minus sign of a number as the typographic minus (U+2212), which a
+    line is never broken after: a program that wraps text in a cell or a page (Excel, Word,
+    LibreOffice) may break after a hyphen, and "-20,5" split over two lines reads as
+    "20,5". For workbooks and documents; the console and the Markdown keep the hyphen
+    (a Windows console's cp1252 has no U+2212)."""
+    return _SIGN.sub(MINUS, text)

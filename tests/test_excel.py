@@ -522,3 +522,13 @@ def test_population_sheets_have_the_finish_of_the_others(book, written) -> None:
     change = ws.cell(row=HEADER_ROW + 1, column=3)
     land = result.befolkning.row(0, named=True)
     assert change.value == pytest.approx(land["aendring_pct"])
+
+
+def test_a_minus_in_the_summary_is_one_a_line_never_breaks_after(book) -> None:
+    # Excel and LibreOffice may break a wrapped line after "-": "-4,9" would read "4,9" at the
+    # start of the next line; the summary holds U+2212 instead, and ranges such as "0-2" and
+    # words such as "KMF-andel" keep their hyphen
+    texts = [t for t in _texts(book["Sammenfatning"]) if not t.startswith("Kilde:")]
+    assert not [t for t in texts if re.search(r"(^|[\s(:])-\d", t)]
+    assert any("\u22124,9 pct.-point" in t for t in texts)  # the national A, -4,946
+    assert any("0-2" in t or "KMF-" in t for t in texts)

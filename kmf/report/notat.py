@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from kmf.danish import format_number
+from kmf.danish import format_number, keep_signs
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line
 
@@ -110,7 +110,7 @@ def _page(doc: Any) -> None:
 
 def _text(doc: Any, lines: Sequence[Line]) -> None:
     for kind, raw in lines:
-        text = clean(raw)
+        text = keep_signs(clean(raw))
         if kind == "title":
             doc.add_heading(text, level=1)
         elif kind == "heading":

@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl.styles import Alignment, Font
 
+from kmf.danish import keep_signs
 from kmf.report.text import Line
 from kmf.report.text_national import national_lines
 from kmf.result import Result
@@ -25,7 +26,7 @@ def write_lines(
     for kind, text in lines:
         if kind == "heading" and row > 1:
             row += 1
-        shown = f"• {text}" if kind == "item" else text
+        shown = keep_signs(f"• {text}" if kind == "item" else text)
         c = cell(ws, row, 1, shown)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         if columns > 1:
