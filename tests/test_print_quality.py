@@ -235,3 +235,21 @@ def test_the_track_says_which_rows_it_leaves_out_and_why(folders: dict[str, Path
     said = reasons["2018 foreløbig, 2018-takster"]
     assert "3 datoer fra 10. januar 2018 til 10. marts 2018" in said
     assert "uden grundlag" in said
+
+
+def test_the_activity_by_area_shows_mio_kr_with_thousands_and_holds_kr(
+    folders: dict[str, Path],
+) -> None:
+    ws = load_workbook(folders["kommune"] / "kommune_851_2018.xlsx")["Fordelinger"]
+    b1 = pl.read_csv(folders["run"] / "tabel_b1.csv", schema_overrides={"kode": pl.String})
+    own = b1.filter(pl.col("kode") == "851").row(0, named=True)
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    at = next(i for i, r in enumerate(rows) if str(r[0]).startswith("Aktivitetseffekten fordelt"))
+    end = next(i for i in range(at, len(rows)) if rows[i][0] == "I alt")
+    areas, total = rows[at + 2 : end], rows[end]
+    assert len(areas) == 5  # the five sundhedsområder, then their sum
+    # the cells hold kr.: the areas' effects (the third amount) sum to the kommune's A of B1
+    assert total[3] == pytest.approx(own["aktivitetseffekt_kr"], rel=1e-9)
+    assert sum(r[3] for r in areas) == pytest.approx(own["aktivitetseffekt_kr"], rel=1e-9)
+    formats = {ws.cell(row=end + 1, column=j).number_format for j in (2, 3, 4)}
+    assert formats == {"#,##0.0,,;[Red]-#,##0.0,,"}  # 1.045,5 mio. kr., not 1045,5

@@ -9,13 +9,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kmf import codes
 from kmf.compute.kommune_tables import KommuneTables
-from kmf.report.excel_style import BOLD, ITALIC, ONE_DECIMAL
+from kmf.report.excel_style import BOLD, ITALIC, MIO
 from kmf.report.excel_style import text as _text
 from kmf.report.text_drivers import activity_frame
 
 
 def activity_table(ws: Worksheet, top: int, t: KommuneTables, table: Callable[..., int]) -> None:
-    """The activity effect by sundhedsområde, as the text gives it (mio. kr.)."""
+    """The activity effect by sundhedsområde, as the text gives it (mio. kr. with thousands
+    separators; the cells hold kr.)."""
     frame = activity_frame(t)
     if frame is None:
         return
@@ -23,9 +24,9 @@ def activity_table(ws: Worksheet, top: int, t: KommuneTables, table: Callable[..
     rows = [
         {
             "navn": codes.AREA_LABELS[r["sundhedsomraade"]],
-            "budget": r["produktionsvaerdi_budget_kr"] / 1e6,
-            "prognose": r["produktionsvaerdi_prognose_kr"] / 1e6,
-            "effekt": r["aktivitetseffekt_kr"] / 1e6,
+            "budget": r["produktionsvaerdi_budget_kr"],
+            "prognose": r["produktionsvaerdi_prognose_kr"],
+            "effekt": r["aktivitetseffekt_kr"],
         }
         for r in frame.to_dicts()
     ]
@@ -34,9 +35,9 @@ def activity_table(ws: Worksheet, top: int, t: KommuneTables, table: Callable[..
     )
     columns: list[tuple[str, str, str | None]] = [
         ("navn", "", None),
-        ("budget", "Produktions-værdi, budget", ONE_DECIMAL),
-        ("prognose", "Produktions-værdi, prognose", ONE_DECIMAL),
-        ("effekt", "Aktivitets-effekt", ONE_DECIMAL),
+        ("budget", "Produktions-værdi, budget", MIO),
+        ("prognose", "Produktions-værdi, prognose", MIO),
+        ("effekt", "Aktivitets-effekt", MIO),
     ]
     after = table(ws, top + 1, rows, columns, bold={len(rows) - 1})
     _text(
