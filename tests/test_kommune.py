@@ -223,6 +223,21 @@ def test_ties_in_distance_go_by_kode() -> None:
     assert comparison_group(b1, 101, size=3) == (147, 860, 851)
 
 
+def test_budget_distances_equal_to_ten_decimals_are_a_tie_by_kode() -> None:
+    """From 101 (400 mio. kr.): 147 (800 mio.) lies ln 2 = 0,69314718055994… away, 151
+    (200 mio. + 0,0015 kr.) ln 2 − ln(1 + 7,5·10⁻¹²) = 0,69314718055244… : equal to 10
+    decimals, so a tie, and the lower kode comes first, though 151 is nearer in the 11th."""
+    far, near = math.log(2), math.log(2) - math.log1p(0.0015 / 200_000_000)
+    assert round(far, 10) == round(near, 10) == 0.6931471806
+    assert far - near == pytest.approx(7.5e-12, abs=1e-14)
+    b1 = pl.DataFrame(
+        {"niveau": ["kommune"] * 3, "kode": ["101", "151", "147"],
+         "kmf_budget_kr": [400_000_000.0, 200_000_000.0015, 800_000_000.0]}
+    )  # fmt: skip
+    assert comparison_group(b1, 101, size=1) == (147,)
+    assert comparison_group(b1, 101) == (147, 151)
+
+
 def test_a_given_group_is_used_and_unknown_codes_are_refused(sample: kmf.Result) -> None:
     report = kmf.kommune(sample, 851, sammenlign="751,461, 851,101")
     assert report.sammenligning == (751, 461, 101)  # the kommune itself is not its own peer
