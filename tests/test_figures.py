@@ -185,3 +185,26 @@ def test_cli_figur_for_one_kommune(folder: Path, tmp_path: Path) -> None:
     unknown = CliRunner().invoke(app, ["figur", str(folder), "--kommune", "147"])
     assert unknown.exit_code == 2
     assert "147" in unknown.stderr
+
+
+def _subtitle(figure: Figure) -> str:
+    return next(t.get_text() for t in figure.axes[0].texts if t.get_text().startswith("Budget ="))
+
+
+def test_a_waterfall_whose_labels_miss_the_change_says_they_are_rounded() -> None:
+    effects = ("aktivitetseffekt", "aldersgruppeeffekt", "sundhedsomraadeeffekt", "oevrige")
+
+    def row(a: float, b: float, c: float) -> dict[str, object]:
+        # Øvrige is the rest: the four effects sum to the change, -7,58 (shown -7,6)
+        values = dict(zip(effects, (a, b, c, -7.58 - a - b - c), strict=True))
+        return {"navn": "Region X", "kmf_budget_kr": 3e9, "kmf_prognose_kr": 3e9 * 0.9242,
+                "aendring_pct": -7.58, **{f"{e}_pct": v for e, v in values.items()}}  # fmt: skip
+
+    # Øvrige -7,58 + 12,66 - 1,56 - 2,76 = 0,76: labels -12,7 + 1,6 + 2,8 + 0,8 = -7,5
+    assert _subtitle(waterfall(row(-12.66, 1.56, 2.76))).endswith(
+        "af budgettet, afrundet hver for sig"
+    )
+    # Øvrige -7,58 + 12,70 - 1,56 - 2,84 = 0,72: labels -12,7 + 1,6 + 2,8 + 0,7 = -7,6
+    assert _subtitle(waterfall(row(-12.70, 1.56, 2.84))) == (
+        "Budget = 100. Ændring -7,6 pct.; effekterne i pct.-point af budgettet"
+    )

@@ -24,6 +24,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kmf.danish import format_date, format_number
 from kmf.report.labels import DPI, EFFECTS, FIGURE_WIDTH, FIGURES, MAIN_EFFECTS, waterfall_name
+from kmf.report.text_sums import adds_up_as_shown
 
 if TYPE_CHECKING:
     from kmf.result import Result
@@ -118,6 +119,10 @@ def unit_row(result: Result, kode: int | str) -> dict[str, Any]:
     if found.is_empty():
         raise KeyError(f"enheden {kode} er ikke i resultatet")
     return found.row(0, named=True)
+
+
+#: under a waterfall whose labels, as shown, do not add up to the change as shown
+ROUNDED_LABELS = ", afrundet hver for sig"
 
 
 def waterfall_title(navn: str, aar: int | None = None, dato: date | None = None) -> str:
@@ -228,8 +233,10 @@ class _Waterfall:
         self.base.set_ydata([bottom, bottom])
         self.title.set_text(title)
         change = format_number(row["aendring_pct"], 1)
+        # a reader adds the bars' labels: where they miss the change as shown, say why
+        rounded = "" if adds_up_as_shown(deltas, row["aendring_pct"]) else ROUNDED_LABELS
         self.subtitle.set_text(
-            f"Budget = 100. Ændring {change} pct.; effekterne i pct.-point af budgettet"
+            f"Budget = 100. Ændring {change} pct.; effekterne i pct.-point af budgettet{rounded}"
         )
 
 
