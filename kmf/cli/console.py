@@ -242,7 +242,7 @@ def summary(console: Console, result: Result, out: Path) -> None:
         console.print(CONSOLE_ROUNDING_NOTE)
     if result.befolkning is not None and result.borger is not None:
         citizens = result.befolkning.row(0, named=True)
-        console.print("Ændringen set fra borgerne (tabel_befolkning):")
+        console.print("Ændringen set fra borgerne (arket Befolkning i Excel):")
         # all five effects, so that the lines add up to the change as the table has it
         areas = citizens["omraademikseffekt_pct"] + citizens["andelseffekt_pct"]
         lines = (
