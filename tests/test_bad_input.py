@@ -92,6 +92,32 @@ def test_missing_column(tmp_path: Path) -> None:
     assert_rejected(folder, tmp_path, "aktivitet.csv", "'kmf'", "mangler")
 
 
+def test_a_column_written_with_danish_letters_is_named_with_its_right_spelling(
+    tmp_path: Path,
+) -> None:
+    folder = write_csv_with(tmp_path, lambda rows: rows)
+    csv = folder / "aktivitet.csv"
+    header, rest = csv.read_text(encoding="utf-8").split("\n", 1)
+    names = ["år" if n == "aar" else "produktionsværdi" if n == "produktionsvaerdi" else n
+             for n in header.split(",")]  # fmt: skip
+    assert "år" in names and "produktionsværdi" in names
+    csv.write_text(",".join(names) + "\n" + rest, encoding="utf-8")
+    message = assert_rejected(
+        folder, tmp_path, "mangler kolonnerne 'aar', 'produktionsvaerdi'",
+        "Kolonnenavnene skrives uden æ, ø og å: 'år' skal hedde 'aar', 'produktionsværdi' skal "
+        "hedde 'produktionsvaerdi'.",
+    )  # fmt: skip
+    # a column that is only missing gets no such hint
+    assert "skal hedde 'kmf'" not in message
+
+
+def test_missing_column_without_danish_letters_gets_no_spelling_hint(tmp_path: Path) -> None:
+    folder = write_csv_with(tmp_path, lambda rows: [
+        {k: v for k, v in r.items() if k != "kmf"} for r in rows
+    ])  # fmt: skip
+    assert "uden æ, ø og å" not in assert_rejected(folder, tmp_path, "'kmf'")
+
+
 def test_missing_age_column(tmp_path: Path) -> None:
     folder = write_csv_with(tmp_path, lambda rows: [
         {k: v for k, v in r.items() if k != "aldersgruppe"} for r in rows

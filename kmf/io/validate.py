@@ -72,12 +72,21 @@ def _require_columns(piece: Piece, names: Iterable[str], required: Iterable[str]
                     "andet skilletegn; kmf læser CSV adskilt af komma, semikolon eller "
                     "tabulator. Gem filen med et af dem"
                 )
+        # a name written with æ, ø or å: say which it should be
+        spelled = {_ascii(n): n for n in present if _ascii(n) != n}
+        renames = [f"'{spelled[m]}' skal hedde '{m}'" for m in missing if m in spelled]
+        rename = f" Kolonnenavnene skrives uden æ, ø og å: {', '.join(renames)}." if renames else ""
         raise DataError(
             f"{piece.display} mangler {plural} {', '.join(repr(m) for m in missing)}. "
             f"Kolonnerne i {'tabellen' if piece.fmt == 'frame' else 'filen'} er: "
-            f"{', '.join(sorted(present)) or '(ingen)'}{hint}. "
+            f"{', '.join(sorted(present)) or '(ingen)'}{hint}.{rename} "
             "De krævede kolonner står i README under 'Dataformat'."
         )
+
+
+def _ascii(name: str) -> str:
+    """A column name as the data format writes Danish letters: æ → ae, ø → oe, å → aa."""
+    return name.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
 
 
 def diagnose_activity(piece: Piece, age_column: str) -> list[str]:

@@ -39,7 +39,7 @@ from kmf.report.unused import unused_cuts
 from kmf.result import ManifestCut
 from kmf.series import Historik, Spor
 
-KR_NOTE = "Kolonnerne i kr. er med, så tallene kan efterregnes."
+KR_NOTE = "Kolonnerne i mio. kr. er med, så tallene kan efterregnes (cellerne har beløbene i kr.)."
 ABOUT_WIDTHS = (34, 60, 14, 66)
 
 
