@@ -27,8 +27,9 @@ KOMMUNER = Path(__file__).parent.parent / "kmf" / "data" / "kommuner.csv"
 TABLES = ["Tabel 1", "Tabel 2", "Tabel 3", "Tabel 4", "Tabel 5", "Tabel 6",
           "B1", "B2", "B3", "B4"]  # fmt: skip
 # the sample has a population (SPEC §9): its two sheets follow the tables
-SHEETS = ["Sammenfatning", *TABLES, "Befolkning", "Borgere", "Figurer", "Vandfald", "Metode",
-          "Om kørslen"]  # fmt: skip
+# and T's final settlement and last year's forecast against its own (the texts' numbers)
+SHEETS = ["Sammenfatning", *TABLES, "Befolkning", "Borgere", "Afregning", "Sidste år",
+          "Figurer", "Vandfald", "Metode", "Om kørslen"]  # fmt: skip
 HEADER_ROW = 4
 # the report's regions in Tabel 1–3, by regionskode (SPEC §2): Nordjylland … Sjælland
 REGIONS = ["Region Nordjylland", "Region Midtjylland", "Region Syddanmark",
@@ -532,3 +533,46 @@ def test_a_minus_in_the_summary_is_one_a_line_never_breaks_after(book) -> None:
     assert not [t for t in texts if re.search(r"(^|[\s(:])-\d", t)]
     assert any("\u22124,9 pct.-point" in t for t in texts)  # the national A, -4,946
     assert any("0-2" in t or "KMF-" in t for t in texts)
+
+
+def _rows(ws: Worksheet) -> dict[str, dict[str, object]]:
+    """A table sheet's rows by name (column B), as {header: value}."""
+    headers = {c.column: c.value for c in ws[HEADER_ROW] if c.value}
+    return {
+        str(ws.cell(row=r, column=2).value): {h: ws.cell(row=r, column=c).value
+                                              for c, h in headers.items()}
+        for r in range(HEADER_ROW + 1, ws.max_row + 1)
+        if isinstance(ws.cell(row=r, column=3).value, float)
+    }  # fmt: skip
+
+
+def test_the_final_settlement_and_last_year_are_in_the_workbook_as_the_text_gives_them(
+    written, book
+) -> None:
+    result, path = written
+    assert result.endelig is not None and result.sidste_aar is not None
+    text = (path.parent / "sammenfatning.md").read_text(encoding="utf-8")
+    rows = _rows(book["Afregning"])
+    assert len(rows) == 1 + 5 + 98
+    land = rows["Hele landet"]
+    final = land["Endelig, mio. kr."]
+    budget = result.b1.row(0, named=True)["kmf_budget_kr"]
+    assert isinstance(final, float) and final > 1e9  # kr. in the cell, shown in mio. kr.
+    # the text's final settlement and its difference from the budget, as the sheet shows them
+    shown = f"{final / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert f"afregningen for hele landet blev {shown} mio. kr." in text
+    assert land["Endelig − budget, mio. kr."] == pytest.approx(final - budget, rel=1e-12)
+    assert land["Endelig − budget, pct."] == pytest.approx(100 * (final - budget) / budget)
+    # the error: (prognose - endelig) / endelig, in pct.
+    forecast = land["Prognose, mio. kr."]
+    assert land["Afvigelse, pct."] == pytest.approx(100 * (forecast - final) / final)
+    assert book["Afregning"].cell(row=HEADER_ROW + 1, column=3).number_format.endswith(",,")
+    # last year: every kommune's error, and the note counts those within 2 pct.
+    last = _rows(book["Sidste år"])
+    errors = [r["Afvigelse, pct."] for name, r in last.items()
+              if not name.startswith("Region") and name != "Hele landet"]  # fmt: skip
+    assert len(errors) == 98
+    hits = sum(1 for e in errors if abs(e) <= 2)
+    notes = [t for t in _texts(book["Sidste år"]) if t.startswith("Anm.: ")]
+    assert f"inden for 2 pct. for {hits} af 98 kommuner." in notes[0]
+    assert f"inden for 2 pct. af den endelige afregning for {hits} af 98 kommuner" in text

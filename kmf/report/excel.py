@@ -9,7 +9,6 @@ the source line ("Kilde:"). Only reads a ``Result``. The sheets and their order 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from kmf import codes
 from kmf.compute.decompose import METHODS
 from kmf.danish import format_date
 from kmf.report import excel_pages
+from kmf.report.excel_settlement import settlement_tables
 from kmf.report.excel_style import (
     BODY,
     BOLD,
@@ -41,6 +41,7 @@ from kmf.report.excel_style import (
     style,
     text,
 )
+from kmf.report.excel_table import Col, Table
 from kmf.report.labels import EFFECTS, MAIN_EFFECTS
 from kmf.report.text_sheet import summary_sheet
 
@@ -54,32 +55,6 @@ CENTRED = Alignment(wrap_text=True, horizontal="center", vertical="center")
 CODE_ALIGN = Alignment(horizontal="center")
 MIDDLE = Alignment(vertical="center")
 INDENT = Alignment(indent=1)
-
-
-@dataclass(frozen=True)
-class Col:
-    """A column of a table: the frame's column, its Danish header, decimals, width; with
-    ``group`` a header over several columns (Tabel 3's "Negativt bidrag")."""
-
-    name: str
-    header: str
-    decimals: int = 1
-    width: float = 12
-    thousands: bool = False
-    group: str | None = None
-    mio: bool = False  # an amount in kr. shown in mio. kr. (``decimals`` of a million)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table sheet: title, unit, rows, columns, the header over the names, notes."""
-
-    title: str
-    unit: str
-    frame: pl.DataFrame
-    columns: list[Col]
-    names: str = "Kommune/region"
-    notes: list[str] = field(default_factory=list)
 
 
 def write_workbook(result: Result, path: Path, images: dict[str, Path] | None = None) -> None:
@@ -234,6 +209,7 @@ def table_sheets(result: Result) -> dict[str, Table]:
     own = excel_pages.source_text(result.manifest.version, "befolkning", result.manifest.datasaet,
                                   when)  # fmt: skip
     tables.update(population_tables(result, own))
+    tables.update(settlement_tables(result, source))
     return tables
 
 
