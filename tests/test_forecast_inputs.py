@@ -161,6 +161,27 @@ def test_activity_without_rows_says_the_data_have_none() -> None:
     assert "\nData har: ingen rækker.\n" in message
 
 
+def test_two_missing_cuts_are_listed_one_a_line_with_the_cuts_the_data_have(
+    tmp_path: Path,
+) -> None:
+    """København has one row in T foreløbig and one in T−1 endelig only: T−1 foreløbig and the
+    base (T−2 endelig in T-takster) are missing, each on its own line in the order of SPEC §4
+    (T−1 foreløbig before the base), and the data's two cuts are named with 1 row each."""
+    rows = _plain(101, cuts=(FORECAST, LAST_END))
+    budget = [{"aar": T, "kommunekode": 101, "kmf_budget_kr": 100.0}]
+    message = _error(write_dataset(tmp_path / "d", rows, budget), aar=T)
+    assert message == (
+        "Aktivitetsdata (aktivitet.csv) mangler opgørelser, som budgetår 2020 kræver:\n"
+        "- 2019 foreløbig opgørelse i 2019-takster (aar = 2019, opgoerelse = 'foreloebig', "
+        "takstaar = 2019)\n"
+        "- 2018 endelig opgørelse i 2020-takster (aar = 2018, opgoerelse = 'endelig', "
+        "takstaar = 2020)\n"
+        "Data har: 2019 endelig i 2019-takster (1 rækker); 2020 foreløbig i 2020-takster "
+        "(1 rækker).\n"
+        "Tilføj de manglende opgørelser, eller vælg et andet budgetår med --aar."
+    ), message
+
+
 def test_base_kmf_of_0_names_the_kommuner_in_code_order(tmp_path: Path) -> None:
     """Six kommuner have a base (2018 endelig in 2020-takster) of KMF 0 kr.; Glostrup's
     base is 100 kr. The rows are written in falling kommunekode, yet the message lists the
