@@ -240,6 +240,18 @@ def judged() -> dict[str, tuple[str, str]]:
     return found
 
 
+def node_ids(detail: str) -> list[str]:
+    """The pytest node ids of a ``killed`` line, space-separated; a parametrized id may hold
+    spaces inside its brackets ("test_x[5-101, 147]")."""
+    ids: list[str] = []
+    for word in detail.split():
+        if ids and ids[-1].count("[") > ids[-1].count("]"):
+            ids[-1] += " " + word
+        else:
+            ids.append(word)
+    return ids
+
+
 def try_mutant(name: str, tests: list[str]) -> str:
     """Run ``tests`` (pytest node ids) against the mutant ``name``: killed (a test failed),
     survived, or an error (a node id that does not exist, a test that cannot be collected:
@@ -274,11 +286,11 @@ def check(patterns: list[str], worker: int = 1, workers: int = 1) -> None:
     mine = sorted(n for n in every if any(fnmatch.fnmatch(n, p) for p in patterns))
     verdicts = {n: every[n] for n in mine[worker - 1 :: workers]}
     tests = sorted({t for verdict, detail in verdicts.values() if verdict == "killed"
-                    for t in detail.split()})  # fmt: skip
+                    for t in node_ids(detail)})  # fmt: skip
     if tests and try_mutant("", tests) != "survived":
         raise SystemExit("the tests named in mutation/judged fail without a mutant")
     for i, (name, (verdict, detail)) in enumerate(sorted(verdicts.items()), 1):
-        status = "equivalent" if verdict == "equivalent" else try_mutant(name, detail.split())
+        status = "equivalent" if verdict == "equivalent" else try_mutant(name, node_ids(detail))
         if verdict == "killed" and status != "killed":
             print(f"NOT KILLED by the tests named: {name}: {detail}", flush=True)
         results[name] = status
