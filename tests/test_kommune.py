@@ -706,6 +706,22 @@ def test_the_report_holds_the_kommunes_own_cells(hand: kmf.Result) -> None:
         assert got == pytest.approx(moved.get(key, (0.0, 0.0, 0.0, 0.0)), abs=1e-9), key
 
 
+def test_the_history_holds_the_kommune_its_region_and_the_land(hand: kmf.Result) -> None:
+    """A history of two budget years (B1 of the hand data, aendring_pct + 0 and + 1): Aalborg's
+    sheet "Historik" has, for each year, Hele landet, Region Nordjylland (1081) and Aalborg,
+    not København (101) nor Region Hovedstaden (1084). Aalborg's change is
+    100 · (234 − 380) / 380 (K^f = 36 + 36 + 162 = 234, K^b = 380), + 1 in the second year."""
+    history = _frame_like_b1(hand, "aar", [2019, 2020])
+    t = kmf.kommune(hand, 851, historik=history).tabeller
+    assert t.historik is not None
+    assert t.historik["aar"].to_list() == [2019] * 3 + [2020] * 3
+    assert t.historik["niveau"].to_list() == ["land", "region", "kommune"] * 2
+    assert t.historik["kode"].to_list() == ["DK", "1081", "851"] * 2
+    own = t.historik.filter(pl.col("kode") == "851")["aendring_pct"].to_list()
+    change = 100 * (234 - 380) / 380
+    assert own == pytest.approx([change, change + 1], abs=1e-9)
+
+
 def test_the_distributions_stand_beside_the_region_and_the_land(sample: kmf.Result) -> None:
     """Aalborg (851, neither the first kommune of the tables nor of Region Nordjylland): each
     column of "Fordelinger" is B2, B3 and B4's row of the kommune, its region and Hele landet."""

@@ -653,6 +653,23 @@ def test_the_kommune_report_has_the_citizens_of_kommune_region_and_land() -> Non
     assert t.borger["indeks"].to_list() == pytest.approx([100.0, 100.0, 100 * 668 / e_101])
 
 
+def test_kommuner_of_equal_indeks_are_ranked_by_kode() -> None:
+    """101 København and 147 Frederiksberg have the same cells, budget and persons, so their
+    K^f and E are equal and both indeks are 100 · K / E = 100 (the land's, as they make up the
+    land): a tie, which goes by kode, so 101 is nr. 1 and 147 nr. 2 of 2."""
+    rows = hand_rows(101) + hand_rows(147)
+    population = hand_population(101) + hand_population(147)
+    budget = [{"aar": T, "kommunekode": k, "kmf_budget_kr": 550.0} for k in (101, 147)]
+    result = kmf.run(_load(rows, budget, population), aar=T)
+    for kode, rank in ((101, 1), (147, 2)):
+        borger = kmf.kommune(result, kode).tabeller.borger
+        assert borger is not None
+        assert borger["kode"].to_list() == ["DK", "1084", str(kode)]
+        assert borger["indeks"].to_list() == pytest.approx([100.0] * 3, abs=1e-9)
+        assert borger["rang"].to_list() == [None, None, rank]
+        assert borger["antal_kommuner"].to_list() == [2, 2, 2]
+
+
 def test_the_kommune_report_names_its_region_and_the_regions_indeks() -> None:
     """101 København and 147 Frederiksberg both lie in Region Hovedstaden, so the region holds
     every kommune of the run: its K^f and E are the land's, E_land = Σ_a N_land,a · K_land,a /

@@ -717,6 +717,28 @@ def test_a_date_lacking_two_cuts_lists_each_on_its_own_line(tmp_path: Path) -> N
     )
 
 
+def test_the_only_forelobig_date_without_a_basis_says_what_it_lacks(tmp_path: Path) -> None:
+    """T foreløbig has the one date 2020-09-10. Its T−1 foreløbig partner 2019-09-10 is absent
+    (the data have 2019-02-28, 2019-03-10, 2019-06-10, 2019-09-11); T−1 endelig 2020-04-10 and
+    the base 2020-05-01 are there. With a single date the run says what that date lacks, in
+    the words of a chosen date, not those of a list of dates."""
+    rows = [
+        *_cut(T, "foreloebig", T, "2020-09-10", *T_FORE["2020-09-10"]),
+        *(r for d, v in T1_FORE.items() for r in _cut(T - 1, "foreloebig", T - 1, d, *v)),
+        *(r for d, v in T1_END.items() for r in _cut(T - 1, "endelig", T - 1, d, *v)),
+        *(r for d, v in BASE.items() for r in _cut(T - 2, "endelig", T, d, *v)),
+    ]
+    with pytest.raises(kmf.DataError) as info:
+        kmf.run(write_dataset(tmp_path, rows, BUDGET_ROWS))
+    assert str(info.value) == (
+        "Prognosen for budgetår 2020 pr. 2020-09-10 mangler opgørelser i aktivitetsdata "
+        "(kolonnerne 'aar', 'opgoerelse', 'takstaar', 'opgoerelsesdato'):\n"
+        "- 2019 foreløbig i 2019-takster pr. 2019-09-10 (data har datoerne 2019-02-28, "
+        "2019-03-10, 2019-06-10, 2019-09-11)\n"
+        "Tilføj de manglende opgørelser, eller vælg en anden dato med --dato."
+    )
+
+
 def test_a_track_with_budgets_ten_times_off_on_two_dates_names_the_earlier_date(
     tmp_path: Path,
 ) -> None:
