@@ -531,7 +531,7 @@ def test_missing_population_message_shows_five_places_and_counts_the_rest(
 def test_a_population_table_without_rows_says_it_has_no_years() -> None:
     """A befolkning frame given from Python with its columns and no rows (a file with only
     its header is refused when read): budget year 2020 uses 2018 and 2020, and København
-    (the only kommune) has no rows in either, so the table's years are "ingen"."""
+    (the only kommune) has no rows in either, and the table has none at all."""
     empty = pl.DataFrame(schema={"kommunekode": pl.Int64, "aar": pl.Int64,
                                  "aldersgruppe": pl.String, "antal": pl.Int64})  # fmt: skip
     data = _load(hand_rows(), BUDGET, None, befolkning=empty)
@@ -546,9 +546,9 @@ def test_a_population_table_without_rows_says_it_has_no_years() -> None:
                           "- kommune 101 København, 2020: ingen rækker"]  # fmt: skip
     # the closing sentence names both years again: T − 2 = 2018 and T = 2020
     assert lines[3] == (
-        "Filen har årene ingen. Hver kommune i aktivitetsdata skal have personer (antal over 0) "
-        "i alle fire aldersgrupper (0-2, 3-64, 65-79 og 80+) i både 2018 og 2020. Tilføj de "
-        "manglende rækker (Statistikbanken, tabel FOLK1A)."
+        "Tabellen har ingen rækker. Hver kommune i aktivitetsdata skal have personer (antal "
+        "over 0) i alle fire aldersgrupper (0-2, 3-64, 65-79 og 80+) i både 2018 og 2020. "
+        "Tilføj de manglende rækker (Statistikbanken, tabel FOLK1A)."
     ), lines[3]
 
 

@@ -117,7 +117,12 @@ def _missing_message(
         f"befolkningen mangler for {kommuner} kommune(r) i de år, budgetåret bruger "
         f"({years[0]} til budgettet og {years[1]} til prognosen){more}:\n"
         + "\n".join(f"- {s}" for s in shown)
-        + f"\nFilen har årene {', '.join(map(str, have)) or 'ingen'}. Hver kommune i "
+        + (
+            "\nTabellen har ingen rækker."
+            if not have
+            else f"\nFilen har årene {', '.join(map(str, have))}."
+        )
+        + " Hver kommune i "
         f"aktivitetsdata skal have personer (antal over 0) i alle fire aldersgrupper "
         f"(0-2, 3-64, 65-79 og 80+) i både {years[0]} og {years[1]}. Tilføj de manglende "
         "rækker (Statistikbanken, tabel FOLK1A)."
