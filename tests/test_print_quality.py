@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -158,12 +159,17 @@ def _block(ws: Worksheet, title_start: str) -> tuple[list[str], list[list[object
     return header, body
 
 
+def _aalborg(folders: dict[str, Path], sheet: str) -> tuple[Worksheet, dict[str, Any]]:
+    """A sheet of Aalborg's workbook, and Aalborg's row of the run's tabel_b1.csv."""
+    ws = load_workbook(folders["kommune"] / "kommune_851_2018.xlsx")[sheet]
+    b1 = pl.read_csv(folders["run"] / "tabel_b1.csv", schema_overrides={"kode": pl.String})
+    return ws, b1.filter(pl.col("kode") == "851").row(0, named=True)
+
+
 def test_bidrag_has_one_table_per_method_whose_sum_is_the_kommune_effect(
     folders: dict[str, Path],
 ) -> None:
-    ws = load_workbook(folders["kommune"] / "kommune_851_2018.xlsx")["Bidrag"]
-    b1 = pl.read_csv(folders["run"] / "tabel_b1.csv", schema_overrides={"kode": pl.String})
-    own = b1.filter(pl.col("kode") == "851").row(0, named=True)
+    ws, own = _aalborg(folders, "Bidrag")
     assert any("numeriske værdi af A + B + C" in str(c.value) for c in _cells(ws))
     for start, cells in (("Ministeriets metode", 5), ("En anden beregning (LMDI)", 17)):
         header, body = _block(ws, start)
@@ -240,9 +246,7 @@ def test_the_track_says_which_rows_it_leaves_out_and_why(folders: dict[str, Path
 def test_the_activity_by_area_shows_mio_kr_with_thousands_and_holds_kr(
     folders: dict[str, Path],
 ) -> None:
-    ws = load_workbook(folders["kommune"] / "kommune_851_2018.xlsx")["Fordelinger"]
-    b1 = pl.read_csv(folders["run"] / "tabel_b1.csv", schema_overrides={"kode": pl.String})
-    own = b1.filter(pl.col("kode") == "851").row(0, named=True)
+    ws, own = _aalborg(folders, "Fordelinger")
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     at = next(i for i, r in enumerate(rows) if str(r[0]).startswith("Aktivitetseffekten fordelt"))
     end = next(i for i in range(at, len(rows)) if rows[i][0] == "I alt")
