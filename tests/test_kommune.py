@@ -584,7 +584,8 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     report = kmf.kommune(titled, 851)
     report.write(tmp_path / "a")
     wb = load_workbook(tmp_path / "a" / "kommune_851_2018.xlsx")
-    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger"]
+    # the sample has 2018's endelig: the settlement's sheet is there
+    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", "Afregning"]
     assert len(wb["Overblik"]._charts) == 1 and len(wb["Bidrag"]._charts) == 1
     assert wb["Overblik"]["A1"].value == report.tekst.splitlines()[0].removeprefix("# ")
     cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
@@ -602,7 +603,14 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     with_time = kmf.kommune(sample, 851, prognosespor=track, historik=history)
     with_time.write(tmp_path / "b")
     wb = load_workbook(tmp_path / "b" / "kommune_851_2018.xlsx")
-    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", "Prognosespor", "Historik"]
+    assert wb.sheetnames == [
+        "Overblik",
+        "Bidrag",
+        "Fordelinger",
+        "Prognosespor",
+        "Historik",
+        "Afregning",
+    ]
     spor = wb["Prognosespor"]
     dates = [spor.cell(row=r, column=1).value for r in (5, 6)]
     assert dates == [datetime(2018, 5, 10), datetime(2018, 9, 10)]  # real date cells
@@ -771,3 +779,37 @@ def test_the_report_says_how_the_group_was_chosen(sample: kmf.Result) -> None:
         "Sammenligningsgruppen er de 10 kommuner, der ligner Aalborg mest i antal indbyggere "
         "og andel 65+ årige: "
     ) in alike.tekst
+
+
+def test_the_kommune_workbook_holds_the_settlement_numbers_of_its_text(
+    sample: kmf.Result, tmp_path: Path
+) -> None:
+    report = kmf.kommune(sample, 851)
+    report.write(tmp_path / "k")
+    ws = load_workbook(tmp_path / "k" / "kommune_851_2018.xlsx")["Afregning"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    own = [r for r in rows if r[0] == "Aalborg"]
+    assert len(own) == 2  # this year's settlement, and last year's forecast
+    budget, forecast, final, over, over_pct, error = own[0][1:7]
+    assert over == pytest.approx(final - budget) and over_pct == pytest.approx(
+        100 * (final - budget) / budget
+    )
+    assert error == pytest.approx(100 * (forecast - final) / final)
+
+    def mio(value: float) -> str:
+        return f"{value / 1e6:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+    # the text's numbers, as the sheet shows them: 743,3 mio. kr., 11,8 mio. kr. or 1,6 pct.
+    text = report.tekst.replace("\n", " ")
+    assert f"afregningen for Aalborg blev {mio(final)} mio. kr., {mio(abs(over))} mio. kr." in text
+    last_error = own[1][3]
+    said = "lav" if last_error < 0 else "høj"
+    assert (
+        f"for Aalborg var den {abs(last_error):.1f}".replace(".", ",") + f" pct. for {said}" in text
+    )
+    # the note counts the kommuner within 2 pct. of last year's endelig, as the text does
+    assert sample.sidste_aar is not None
+    errors = sample.sidste_aar.enheder.filter(pl.col("niveau") == "kommune")["fejl_pct"]
+    hits = int((errors.abs() <= 2).sum())
+    assert any(isinstance(r[0], str) and f"for {hits} af 98 kommuner." in r[0] for r in rows)
+    assert f"for {hits} af 98 kommuner" in text

@@ -35,6 +35,7 @@ from kmf.report.excel_style import text as _text
 from kmf.report.figures import BLUE, unit_row, waterfall
 from kmf.report.kommune_activity import activity_table
 from kmf.report.kommune_chart import waterfall_chart
+from kmf.report.kommune_settlement import settlement_sheet
 from kmf.report.kommune_table import contributions_sheet, sheet_table
 from kmf.report.labels import DPI, EFFECTS, MAIN_EFFECTS
 from kmf.report.text import Line, signed, to_markdown
@@ -330,6 +331,8 @@ def write_kommune_workbook(report: KommuneReport, path: Path) -> None:
     if t.historik is not None and not t.historik.is_empty():
         _track_sheet(wb.create_sheet("Historik"), t, t.historik, "aar",
                      "Historik: ændringen efter budgetår")  # fmt: skip
+    if report.result.endelig is not None or report.result.sidste_aar is not None:
+        settlement_sheet(wb.create_sheet("Afregning"), t, report.result)
     wb.save(path)
 
 
