@@ -38,10 +38,17 @@ def shown(value: float, scale: float = 1.0) -> float:
 CONSOLE_ROUNDING_NOTE = "  (Delene er afrundet hver for sig; uafrundet summer de til ændringen.)"
 
 
+def rounding(parts: Sequence[float], total: float, scale: float = 1.0) -> float:
+    """``total`` as shown less ``parts`` as shown (in units of ``scale``, one decimal): 0
+    where they add up, else what the rounding of each number on its own left."""
+    gap = shown(total, scale) - sum(shown(p, scale) for p in parts)
+    return round(gap, 1) + 0.0  # no -0.0
+
+
 def adds_up_as_shown(parts: Sequence[float], total: float) -> bool:
     """Whether ``parts``, each as it is shown, add up to ``total`` as it is shown (an
     udvalgsmedlem adds the numbers on the page)."""
-    return round(sum(shown(p) for p in parts) - shown(total), 6) == 0
+    return rounding(parts, total) == 0
 
 
 def signed(value: float, scale: float = 1.0) -> str:
@@ -71,16 +78,13 @@ class Sum:
             1.0, abs(self.total)
         ):
             raise ValueError(f"the parts sum to {exact}, not to the total {self.total}")
-        gap = sum(shown(v, self.scale) for _, v in self.parts) - shown(self.total, self.scale)
-        if abs(gap) > tolerance(len(self.parts)):
-            raise ValueError(f"the shown parts miss the shown total by {gap}")
+        if abs(self.rounding) > tolerance(len(self.parts)):
+            raise ValueError(f"the shown parts miss the shown total by {-self.rounding}")
 
     @property
     def rounding(self) -> float:
-        """The shown total less the shown parts (in the unit shown, one decimal): 0 where
-        they add up, else what the rounding of each number on its own left."""
-        gap = shown(self.total, self.scale) - sum(shown(v, self.scale) for _, v in self.parts)
-        return round(gap, 1) + 0.0  # no -0.0
+        """The shown total less the shown parts (:func:`rounding`)."""
+        return rounding([v for _, v in self.parts], self.total, self.scale)
 
     def listed(self, unit: str, form: str = "{value} {unit} for {label}") -> str:
         """The parts in words: ``+24,0 mio. kr. for de 65-79 årige, … og +2,2 mio. kr. for …``,
