@@ -22,52 +22,77 @@ ERROR_NOTE = (
 )
 
 
+#: the columns of the final settlement and of last year's forecast
+FINAL_COLUMNS = [
+    Col("kmf_budget_kr", "Budget, mio. kr.", 1, 12, mio=True),
+    Col("kmf_prognose_kr", "Prognose, mio. kr.", 1, 12, mio=True),
+    Col("kmf_endelig_kr", "Endelig, mio. kr.", 1, 12, mio=True),
+    Col("endelig_budget_kr", "Endelig − budget, mio. kr.", 1, 13, mio=True),
+    Col("endelig_budget_pct", "Endelig − budget, pct.", 1, 12),
+    Col("fejl_pct", "Afvigelse, pct.", 1, 11),
+]
+LAST_YEAR_COLUMNS = [FINAL_COLUMNS[i] for i in (1, 2, 5)]
+
+
 def _in_b1_order(frame: pl.DataFrame, b1: pl.DataFrame) -> pl.DataFrame:
     order = b1.select("kode").with_row_index("_orden")
     return frame.join(order, on="kode", how="left").sort("_orden", nulls_last=True).drop("_orden")
+
+
+def with_budget(found: Settlement, b1: pl.DataFrame) -> pl.DataFrame:
+    """The settlement's units in B1's order, with the budget and the final settlement less
+    it (in kr. and in pct. of the budget)."""
+    frame = _in_b1_order(found.enheder, b1).join(
+        b1.select("kode", "kmf_budget_kr"), on="kode", how="left"
+    )
+    over = pl.col("kmf_endelig_kr") - pl.col("kmf_budget_kr")
+    return frame.with_columns(
+        over.alias("endelig_budget_kr"),
+        (100 * over / pl.col("kmf_budget_kr")).alias("endelig_budget_pct"),
+    )
 
 
 def _when(found: Settlement) -> str:
     return "" if found.dato is None else f" pr. {format_date(found.dato)}"
 
 
+def final_title(found: Settlement) -> str:
+    settled = "" if found.endelig_dato is None else f" (pr. {format_date(found.endelig_dato)})"
+    return f"Den endelige afregning {found.aar}{settled} mod budgettet og prognosen{_when(found)}"
+
+
+def last_year_title(found: Settlement) -> str:
+    return (
+        f"Sidste års prognose: prognosen for {found.aar}{_when(found)} mod den endelige "
+        f"afregning for {found.aar}"
+    )
+
+
+FINAL_NOTE = f"Anm.: {ERROR_NOTE} Endelig − budget i pct. af budgettet."
+
+
+def last_year_note(found: Settlement) -> str:
+    hits, every = found.within()
+    return (
+        f"Anm.: {ERROR_NOTE} Prognosen ramte inden for {format_number(WITHIN_PCT, 0)} pct. for "
+        f"{hits} af {every} kommuner."
+    )
+
+
 def settlement_tables(result: Result, source: str) -> dict[str, Table]:
     """The two sheets where the data have what they show (none otherwise)."""
-    mio = [Col("kmf_prognose_kr", "Prognose, mio. kr.", 1, 12, mio=True),
-           Col("kmf_endelig_kr", "Endelig, mio. kr.", 1, 12, mio=True)]  # fmt: skip
-    error = Col("fejl_pct", "Afvigelse, pct.", 1, 11)
     tables: dict[str, Table] = {}
     found = result.endelig
     if found is not None:
-        budget = result.b1.select("kode", "kmf_budget_kr")
-        frame = _in_b1_order(found.enheder, result.b1).join(budget, on="kode", how="left")
-        frame = frame.with_columns(
-            (pl.col("kmf_endelig_kr") - pl.col("kmf_budget_kr")).alias("endelig_budget_kr"),
-            (
-                100 * (pl.col("kmf_endelig_kr") - pl.col("kmf_budget_kr")) / pl.col("kmf_budget_kr")
-            ).alias("endelig_budget_pct"),
-        )
-        settled = "" if found.endelig_dato is None else f" (pr. {format_date(found.endelig_dato)})"
-        columns: list[Col] = [
-            Col("kmf_budget_kr", "Budget, mio. kr.", 1, 12, mio=True), *mio,
-            Col("endelig_budget_kr", "Endelig − budget, mio. kr.", 1, 13, mio=True),
-            Col("endelig_budget_pct", "Endelig − budget, pct.", 1, 12), error,
-        ]  # fmt: skip
         tables["Afregning"] = Table(
-            f"Den endelige afregning {found.aar}{settled} mod budgettet og prognosen"
-            f"{_when(found)}", "Mio. kr.; pct. af budgettet; pct. af den endelige afregning",
-            frame, columns,
-            notes=[f"Anm.: {ERROR_NOTE} Endelig − budget i pct. af budgettet.", source],
+            final_title(found), "Mio. kr.; pct. af budgettet; pct. af den endelige afregning",
+            with_budget(found, result.b1), FINAL_COLUMNS, notes=[FINAL_NOTE, source],
         )  # fmt: skip
     found = result.sidste_aar
     if found is not None:
-        hits, every = found.within()
         tables["Sidste år"] = Table(
-            f"Sidste års prognose: prognosen for {found.aar}{_when(found)} mod den endelige "
-            f"afregning for {found.aar}", "Mio. kr.; pct. af den endelige afregning",
-            _in_b1_order(found.enheder, result.b1), [*mio, error],
-            notes=[f"Anm.: {ERROR_NOTE} Prognosen ramte inden for "
-                   f"{format_number(WITHIN_PCT, 0)} pct. for {hits} af {every} kommuner.",
-                   source],
+            last_year_title(found), "Mio. kr.; pct. af den endelige afregning",
+            _in_b1_order(found.enheder, result.b1), LAST_YEAR_COLUMNS,
+            notes=[last_year_note(found), source],
         )  # fmt: skip
     return tables

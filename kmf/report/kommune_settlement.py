@@ -10,11 +10,18 @@ import polars as pl
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kmf.compute.accuracy import WITHIN_PCT, Settlement
-from kmf.danish import format_date, format_number
-from kmf.report.excel_settlement import ERROR_NOTE
+from kmf.report.excel_settlement import (
+    FINAL_COLUMNS,
+    FINAL_NOTE,
+    LAST_YEAR_COLUMNS,
+    final_title,
+    last_year_note,
+    last_year_title,
+    with_budget,
+)
 from kmf.report.excel_style import BOLD, MIO, ONE_DECIMAL, TITLE_FONT, notes, print_setup
 from kmf.report.excel_style import text as _text
+from kmf.report.excel_table import Col
 from kmf.report.kommune_table import sheet_table
 
 if TYPE_CHECKING:
@@ -22,22 +29,23 @@ if TYPE_CHECKING:
     from kmf.result import Result
 
 
-def _rows(found: Settlement, t: KommuneTables, b1: pl.DataFrame) -> list[dict[str, Any]]:
-    """The kommune's, its region's and the land's rows, in that order, with the budget."""
+def _rows(frame: pl.DataFrame, t: KommuneTables) -> list[dict[str, Any]]:
+    """The kommune's, its region's and the land's rows of a settlement, in that order."""
     own = (pl.col("niveau") == "kommune") & (pl.col("kode") == str(t.kode))
-    region = found.enheder.filter(own)["region"].to_list()  # as the region rows name it
-    units = found.enheder.filter(
+    region = frame.filter(own)["region"].to_list()  # as the region rows name it
+    units = frame.filter(
         own
         | ((pl.col("niveau") == "region") & pl.col("region").is_in(region))
         | (pl.col("niveau") == "land")
-    ).join(b1.select("kode", "kmf_budget_kr"), on="kode", how="left")
+    )
     order = {"kommune": 0, "region": 1, "land": 2}
-    rows = sorted(units.to_dicts(), key=lambda r: order[r["niveau"]])
-    for r in rows:
-        if r["kmf_budget_kr"] is not None:
-            r["endelig_budget_kr"] = r["kmf_endelig_kr"] - r["kmf_budget_kr"]
-            r["endelig_budget_pct"] = 100 * r["endelig_budget_kr"] / r["kmf_budget_kr"]
-    return rows
+    return sorted(units.to_dicts(), key=lambda r: order[r["niveau"]])
+
+
+def _cells(columns: list[Col]) -> list[tuple[str, str, str | None]]:
+    """The national sheet's columns as the kommune's tables take them, under the names."""
+    return [("navn", "", None), *((c.name, c.header, MIO if c.mio else ONE_DECIMAL)
+                                  for c in columns)]  # fmt: skip
 
 
 def settlement_sheet(ws: Worksheet, t: KommuneTables, result: Result) -> None:
@@ -49,34 +57,13 @@ def settlement_sheet(ws: Worksheet, t: KommuneTables, result: Result) -> None:
     top = 3
     found = result.endelig
     if found is not None:
-        settled = "" if found.endelig_dato is None else f" (pr. {format_date(found.endelig_dato)})"
-        when = "" if found.dato is None else f" pr. {format_date(found.dato)}"
-        _text(ws, top, 1, f"Den endelige afregning {found.aar}{settled} mod budgettet og "
-              f"prognosen{when}").font = BOLD  # fmt: skip
-        columns: list[tuple[str, str, str | None]] = [
-            ("navn", "", None), ("kmf_budget_kr", "Budget, mio. kr.", MIO),
-            ("kmf_prognose_kr", "Prognose, mio. kr.", MIO),
-            ("kmf_endelig_kr", "Endelig, mio. kr.", MIO),
-            ("endelig_budget_kr", "Endelig − budget, mio. kr.", MIO),
-            ("endelig_budget_pct", "Endelig − budget, pct.", ONE_DECIMAL),
-            ("fejl_pct", "Afvigelse, pct.", ONE_DECIMAL),
-        ]  # fmt: skip
-        after = sheet_table(ws, top + 1, _rows(found, t, result.b1), columns)
-        note = f"Anm.: {ERROR_NOTE} Endelig − budget i pct. af budgettet."
-        top = notes(ws, after, [note], sum(widths), len(widths)) + 1
+        _text(ws, top, 1, final_title(found)).font = BOLD
+        rows = _rows(with_budget(found, result.b1), t)
+        after = sheet_table(ws, top + 1, rows, _cells(FINAL_COLUMNS))
+        top = notes(ws, after, [FINAL_NOTE], sum(widths), len(widths)) + 1
     found = result.sidste_aar
     if found is not None:
-        hits, every = found.within()
-        when = "" if found.dato is None else f" pr. {format_date(found.dato)}"
-        _text(ws, top, 1, f"Sidste års prognose: prognosen for {found.aar}{when} mod den "
-              f"endelige afregning for {found.aar}").font = BOLD  # fmt: skip
-        columns = [
-            ("navn", "", None), ("kmf_prognose_kr", "Prognose, mio. kr.", MIO),
-            ("kmf_endelig_kr", "Endelig, mio. kr.", MIO),
-            ("fejl_pct", "Afvigelse, pct.", ONE_DECIMAL),
-        ]  # fmt: skip
-        after = sheet_table(ws, top + 1, _rows(found, t, result.b1), columns)
-        note = (f"Anm.: {ERROR_NOTE} Prognosen ramte inden for {format_number(WITHIN_PCT, 0)} "
-                f"pct. for {hits} af {every} kommuner.")  # fmt: skip
-        notes(ws, after, [note], sum(widths), len(widths))
+        _text(ws, top, 1, last_year_title(found)).font = BOLD
+        after = sheet_table(ws, top + 1, _rows(found.enheder, t), _cells(LAST_YEAR_COLUMNS))
+        notes(ws, after, [last_year_note(found)], sum(widths), len(widths))
     print_setup(ws, None)
