@@ -240,18 +240,21 @@ def _ten(rows: pl.DataFrame, up: bool) -> str | None:
     together = sum(1 for r in ordered if all(r[f"{e}_pct"] * sign > 0 for e in _MAIN))
     if together > n / 2:
         text += (
-            f" For {'alle ' + str(n) if together == n else str(together) + ' af dem'} trækker "
-            f"alle tre effekter {'op' if up else 'ned'}; "
+            f" For {_of(together, n)} trækker alle tre effekter {'op' if up else 'ned'}; "
             f"størst er oftest {EFFECT_NAMES[effect]} ({count} af {n})."
         )
     elif count:
         text += (
-            f" I {'alle ' + str(n) if count == n else str(count) + ' af dem'} er det især "
-            f"{EFFECT_NAMES[effect]}, der trækker "
+            f" I {_of(count, n)} er det især {EFFECT_NAMES[effect]}, der trækker "
             f"{'op' if up else 'ned'}: den er den største af de tre effekter og trækker samme vej "
             "som ændringen."
         )
     return text
+
+
+def _of(count: int, n: int) -> str:
+    """How many of the ``n`` kommuner just named: "alle 10" or "6 af dem"."""
+    return f"alle {n}" if count == n else f"{count} af dem"
 
 
 def _leads(row: dict[str, Any], effect: str, sign: int) -> bool:

@@ -28,8 +28,7 @@ _PARTS = (
 #: where the five, as shown, miss the change as shown: how far, and why
 ROUNDED_FIVE = "Som vist giver de fem tal tilsammen"
 #: the five effects that add up to the change
-_ALL = ("befolkningseffekt", "demografieffekt", "forbrugseffekt", "omraademikseffekt",
-        "andelseffekt")  # fmt: skip
+_ALL = (*(part[0] for part in _PARTS), "omraademikseffekt", "andelseffekt")
 
 
 def _part(row: dict[str, Any], stem: str, up: str, down: str, neutral: str) -> str:
