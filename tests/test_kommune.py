@@ -30,6 +30,11 @@ ALL_CODES = pl.read_csv(Path(__file__).parent.parent / "kmf" / "data" / "kommune
 ].to_list()
 
 
+#: the sheets every kommune workbook has, first; the track, the history and the settlement
+#: follow where the data have them
+SHEETS = ["Overblik", "Bidrag", "Fordelinger"]
+
+
 @pytest.fixture(scope="module")
 def hand(tmp_path_factory: pytest.TempPathFactory) -> kmf.Result:
     return kmf.run(write_dataset(tmp_path_factory.mktemp("hand"), ROWS, BUDGET), aar=T)
@@ -251,18 +256,16 @@ def test_a_kommune_outside_the_data_is_told_from_a_code_of_no_kommune(hand: kmf.
     """147 Frederiksberg is one of the 98 kommuner but not in the hand-worked data (101
     København and 851 Aalborg): "not in the data"; 9999 is no kommunekode at all. Both name
     the data's 2 kommuner and the lowest of them, 101."""
-    with pytest.raises(kmf.DataError) as caught:
-        kmf.kommune(hand, 147)
-    message = str(caught.value)
-    assert message.startswith("Kommune 147 Frederiksberg er ikke i datasættet. ")
-    assert "ikke en kommunekode" not in message
-    assert "Brug en af datasættets 2 kommunekoder, fx 101 " in message
-    with pytest.raises(kmf.DataError) as caught:
-        kmf.kommune(hand, 9999)
-    message = str(caught.value)
-    assert message.startswith("Kommune 9999 er ikke en kommunekode. ")
-    assert "ikke i datasættet" not in message
-    assert "Brug en af datasættets 2 kommunekoder, fx 101 " in message
+    for code, said, not_said in (
+        (147, "Kommune 147 Frederiksberg er ikke i datasættet. ", "ikke en kommunekode"),
+        (9999, "Kommune 9999 er ikke en kommunekode. ", "ikke i datasættet"),
+    ):
+        with pytest.raises(kmf.DataError) as caught:
+            kmf.kommune(hand, code)
+        message = str(caught.value)
+        assert message.startswith(said)
+        assert not_said not in message
+        assert "Brug en af datasættets 2 kommunekoder, fx 101 " in message
 
 
 def test_every_row_of_the_overview_has_its_own_kode(hand: kmf.Result) -> None:
@@ -585,7 +588,7 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     report.write(tmp_path / "a")
     wb = load_workbook(tmp_path / "a" / "kommune_851_2018.xlsx")
     # the sample has 2018's endelig: the settlement's sheet is there
-    assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", "Afregning"]
+    assert wb.sheetnames == [*SHEETS, "Afregning"]
     assert len(wb["Overblik"]._charts) == 1 and len(wb["Bidrag"]._charts) == 1
     assert wb["Overblik"]["A1"].value == report.tekst.splitlines()[0].removeprefix("# ")
     cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
@@ -603,14 +606,7 @@ def test_the_workbook_has_its_sheets_charts_and_no_formulas(
     with_time = kmf.kommune(sample, 851, prognosespor=track, historik=history)
     with_time.write(tmp_path / "b")
     wb = load_workbook(tmp_path / "b" / "kommune_851_2018.xlsx")
-    assert wb.sheetnames == [
-        "Overblik",
-        "Bidrag",
-        "Fordelinger",
-        "Prognosespor",
-        "Historik",
-        "Afregning",
-    ]
+    assert wb.sheetnames == [*SHEETS, "Prognosespor", "Historik", "Afregning"]
     spor = wb["Prognosespor"]
     dates = [spor.cell(row=r, column=1).value for r in (5, 6)]
     assert dates == [datetime(2018, 5, 10), datetime(2018, 9, 10)]  # real date cells

@@ -18,6 +18,7 @@ import kmf
 from kmf.cli import app
 from tests.factory import write_dataset
 from tests.test_hand_worked import BUDGET, ROWS, T
+from tests.test_kommune import SHEETS
 
 SAMPLE_ROWS = Path(kmf.sample_dataset()) / "aktivitet.csv"
 
@@ -98,14 +99,7 @@ def test_the_track_sheet_holds_the_dates_up_to_dato_and_their_errors(
 
 def test_several_budget_years_give_the_history_sheet(cli_report: Path, data: kmf.Dataset) -> None:
     wb = load_workbook(cli_report / "kommune_851_2018.xlsx")
-    assert wb.sheetnames == [
-        "Overblik",
-        "Bidrag",
-        "Fordelinger",
-        "Prognosespor",
-        "Historik",
-        "Afregning",
-    ]
+    assert wb.sheetnames == [*SHEETS, "Prognosespor", "Historik", "Afregning"]
     rows = _table(wb["Historik"], 4)
     # the sample has foreløbig cuts for 2016 … 2019; 2016 has no T−1 cuts and no budget
     assert [r["Budgetår"] for r in rows] == ["2017", "2018", "2019"]
@@ -202,7 +196,7 @@ def test_dates_without_several_years_give_only_the_track_and_years_only_the_hist
         wb = load_workbook(out / "kommune_851_2018.xlsx")
         # two budget years: 2017's forecast has its endelig, so "Afregning" holds last year's
         last_year = ["Afregning"] if name == "years" else []
-        assert wb.sheetnames == ["Overblik", "Bidrag", "Fordelinger", sheet, *last_year]
+        assert wb.sheetnames == [*SHEETS, sheet, *last_year]
         text = (out / "sammenfatning.md").read_text(encoding="utf-8")
         # synthetic data have no 2018 endelig: a track without accuracy
         assert ("Prognosen gennem året" in text) == (name == "dated")
