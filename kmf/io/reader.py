@@ -27,7 +27,7 @@ from kmf import codes
 from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
-from kmf.io.digest import file_sha256
+from kmf.io.digest import CHILD_BYTES, file_sha256, hash_in_child
 from kmf.io.sources import Piece
 
 #: the records to read per file index (0: not known) → a context giving
@@ -133,15 +133,20 @@ class Reader:
         the records are read)."""
         known = {f.piece.path: f.entry.sha256 for f in self.files if f.entry.sha256}
         paths = [f.piece.path for f in self.files] + list(extra)
+        todo: list[Path] = []
         for path in dict.fromkeys(paths):
             if path is None or path in self._digests:
                 continue
-            future: Future[str] = Future()
             if path in known:
-                future.set_result(known[path])
+                self._digests[path] = Future()
+                self._digests[path].set_result(known[path])
             else:
-                future = self._hashing.submit(file_sha256, path)
-            self._digests[path] = future
+                todo.append(path)
+        futures = hash_in_child(todo, self._hash) if _size(todo) >= CHILD_BYTES else None
+        self._digests.update(futures or {path: self._hash(path) for path in todo})
+
+    def _hash(self, path: Path) -> Future[str]:
+        return self._hashing.submit(file_sha256, path)
 
     def sha256(self, path: Path | None) -> str | None:
         future = self.digest(path)
@@ -281,6 +286,14 @@ def _low_priority() -> None:
     if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _size(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
 
 
 def _wait_for_stored() -> None:

@@ -1,0 +1,59 @@
+"""Hash files in a process of its own, at the lowest priority: the paths come as a JSON list
+on stdin, and for each file, in order, a line ``index sha256`` (or ``index -`` where the file
+cannot be read) goes to stdout as soon as it is hashed.
+
+A process rather than threads: a thread that hashes gives up Python's global lock at every
+chunk and must win it back from the threads that sum the records, and at a low priority it
+can be put aside while it holds the lock. Here it needs no lock of the reading process.
+
+Run by path (``python -I hash_child.py``), not as a module: only the standard library is
+imported, so the process starts in a few hundredths of a second. Ctrl-C (and Ctrl-Break) are
+the reading process's to handle; this one ends when that one closes the pipe or ends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import sys
+
+#: read and hashed at a time: small enough to stay in the CPU's cache between the two
+CHUNK = 1 << 20
+
+
+def sha256(path: str, buffer: bytearray) -> str | None:
+    """The file's sha256, or ``None`` if it cannot be read."""
+    digest = hashlib.sha256()
+    view = memoryview(buffer)
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            while n := fh.readinto(buffer):
+                digest.update(view[:n])
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def main() -> None:
+    for name in ("SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(19)
+    paths = json.loads(sys.stdin.buffer.read())
+    buffer = bytearray(CHUNK)
+    for index, path in enumerate(paths):
+        line = f"{index} {sha256(path, buffer) or '-'}\n"
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except OSError:  # the reading process has gone: nobody wants the rest
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Hashing large inputs in a process of its own (kmf/io/digest.py, kmf/io/hash_child.py): the
+same sha256 as hashlib gives, a file that cannot be read named as before, the files a child
+leaves hashed here, and no child left running when a command is stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import kmf
+from kmf.errors import DataError
+from kmf.io import digest, reader
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    """An empty file, one of several read chunks and a bit, and a Danish name with a space."""
+    made = {
+        "tom.parquet": b"",
+        "stor.parquet": os.urandom(3 * (1 << 20) + 17),
+        "Århus æøå.parquet": b"kmf\n" * 1000,
+    }
+    for name, content in made.items():
+        (tmp_path / name).write_bytes(content)
+    return [tmp_path / name for name in made]
+
+
+@pytest.fixture
+def here() -> tuple[list[Path], object]:
+    """A fallback that hashes in this process, and the paths it was asked for."""
+    asked: list[Path] = []
+    pool = ThreadPoolExecutor(max_workers=2)
+
+    def fallback(path: Path) -> Future[str]:
+        asked.append(path)
+        return pool.submit(digest.file_sha256, path)
+
+    return asked, fallback
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_child_gives_each_file_its_sha256(files: list[Path], here: tuple) -> None:
+    asked, fallback = here
+    futures = digest.hash_in_child(files, fallback)
+    assert futures is not None
+    assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
+    assert asked == []  # all of them from the child
+
+
+def test_a_file_the_child_cannot_read_is_named_by_the_fallback(
+    files: list[Path], here: tuple, tmp_path: Path
+) -> None:
+    asked, fallback = here
+    missing = tmp_path / "væk.parquet"
+    futures = digest.hash_in_child([files[1], missing], fallback)
+    assert futures is not None
+    assert futures[files[1]].result(timeout=60) == _sha(files[1])
+    with pytest.raises(DataError, match=r"væk\.parquet"):
+        futures[missing].result(timeout=60)
+    assert asked == [missing]
+
+
+def test_files_left_by_a_child_that_ends_early_are_hashed_here(
+    files: list[Path], here: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child answers the first file, writes two lines that are no answer, and dies."""
+    asked, fallback = here
+    child = tmp_path / "barn.py"
+    child.write_text(
+        "import hashlib, json, sys\n"
+        "paths = json.loads(sys.stdin.buffer.read())\n"
+        "print('0', hashlib.sha256(open(paths[0], 'rb').read()).hexdigest())\n"
+        "print('ikke et svar')\n"
+        "print('2 abc')\n"
+        "sys.exit(1)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(digest, "_CHILD", child)
+    futures = digest.hash_in_child(files, fallback)
+    assert futures is not None
+    assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
+    assert asked == files[1:]
+
+
+def test_no_child_where_python_cannot_be_started(
+    files: list[Path], here: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "ingen-python"))
+    assert digest.hash_in_child(files, here[1]) is None
+    monkeypatch.setattr(sys, "executable", "")
+    assert digest.hash_in_child(files, here[1]) is None
+
+
+def _manifest_sha(result: kmf.Result) -> dict[str, str]:
+    return {f["sti"]: f["sha256"] for f in result.manifest.as_json()["filer"]}
+
+
+@pytest.mark.parametrize("python_starts", [True, False])
+def test_a_run_on_large_files_hashes_them_in_a_child(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, python_starts: bool
+) -> None:
+    """From CHILD_BYTES on the activity files go to a child (here: from 0 bytes on); where no
+    child starts, threads hash them; the manifest has each file's sha256 either way."""
+    calls: list[list[Path]] = []
+    real = digest.hash_in_child
+
+    def spy(paths: list[Path], fallback: object) -> object:
+        calls.append(list(paths))
+        return real(paths, fallback)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "CHILD_BYTES", 0)
+    monkeypatch.setattr(reader, "hash_in_child", spy)
+    if not python_starts:
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "ingen-python"))
+    monkeypatch.setenv("KMF_CACHE", str(tmp_path / "tom"))  # no sha256 known from before
+    result = kmf.run(kmf.sample_dataset())
+    shown = _manifest_sha(result)
+    assert shown == {path: _sha(Path(path)) for path in shown}
+    activity = str(kmf.sample_dataset() / "aktivitet.csv")
+    assert activity in shown
+    assert any(str(p) == activity for p in calls[0])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a FIFO and /proc")
+def test_a_stopped_command_ends_its_child(tmp_path: Path) -> None:
+    """The child waits on a FIFO nobody writes to; Ctrl-C of the command ends it too."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from kmf import _signals\n"
+        "from kmf.io.digest import hash_in_child\n"
+        "_signals.install()\n"
+        "hash_in_child([Path(sys.argv[1])], lambda path: None)\n"
+        "print('klar', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script, str(fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as command:
+        assert command.stdout is not None and command.stdout.readline() == b"klar\n"
+        child = _child_of(command.pid)
+        assert _running(child)
+        command.send_signal(signal.SIGINT)
+        assert command.wait(timeout=30) == 130
+        assert b"Afbrudt." in command.stderr.read()  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+def _child_of(pid: int) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                return int(stat.parent.name)
+        time.sleep(0.05)
+    raise AssertionError("no child process")
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (nobody may reap an orphan in a container)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
