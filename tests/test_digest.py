@@ -183,3 +183,39 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_sha256_of_a_foreign_entry_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry under the file's identity holding a cut the file does not hold is not the
+    file's (kmf/io/reader.py): its sha256 is not used either, though the hashing of the
+    files the cache knows nothing of starts before the cuts are known."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from kmf.io.cache import CellCache, Entry
+
+    folder = tmp_path / "data"
+    (folder / "aktivitet").mkdir(parents=True)
+    records = pl.read_csv(kmf.sample_dataset() / "aktivitet.csv", try_parse_dates=True)
+    cuts = records.sort("aar", "opgoerelse", "takstaar", "opgoerelsesdato").partition_by(
+        "aar", "opgoerelse", "takstaar", "opgoerelsesdato"
+    )
+    with pq.ParquetWriter(folder / "aktivitet" / "alle.parquet", cuts[0].to_arrow().schema) as w:
+        for part in cuts:  # one cut per row group: the cuts are known from the metadata
+            w.write_table(part.to_arrow())
+    for name in ("budget.csv", "kmf.toml"):
+        (folder / name).write_bytes((kmf.sample_dataset() / name).read_bytes())
+    activity = folder / "aktivitet" / "alle.parquet"
+    cut = pl.DataFrame({"aar": pl.Series([2001], dtype=pl.Int16), "rows": [1]})
+    foreign = Entry("f" * 64, {(2001, "endelig", 2001, None): cut}, complete=True)
+    real_get = CellCache.get
+
+    def get(self: CellCache, identity: dict[str, object]) -> Entry | None:
+        return foreign if identity["sti"] == str(activity.resolve()) else real_get(self, identity)
+
+    monkeypatch.setenv("KMF_CACHE", str(tmp_path / "c"))
+    monkeypatch.setattr(CellCache, "get", get)
+    shown = _manifest_sha(kmf.run(folder))
+    assert shown[str(activity)] == _sha(activity)

@@ -19,9 +19,13 @@ import json
 import os
 import signal
 import sys
+import threading
 
 #: read and hashed at a time: small enough to stay in the CPU's cache between the two
 CHUNK = 1 << 20
+#: files hashed at once: the hashing gives up Python's lock while it works on a chunk, so
+#: two threads use two cores where the reading process leaves them idle
+THREADS = min(os.cpu_count() or 1, 2)
 
 
 def sha256(path: str, buffer: bytearray) -> str | None:
@@ -45,15 +49,29 @@ def main() -> None:
         with contextlib.suppress(OSError):
             os.nice(19)
     paths = json.loads(sys.stdin.buffer.read())
-    buffer = bytearray(CHUNK)
-    for index, path in enumerate(paths):
-        line = f"{index} {sha256(path, buffer) or '-'}\n"
-        try:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-        except OSError:  # the reading process has gone: nobody wants the rest
-            os._exit(0)
+    lock = threading.Lock()
+    todo = iter(enumerate(paths))
 
+    def work() -> None:
+        buffer = bytearray(CHUNK)
+        while True:
+            with lock:
+                index, path = next(todo, (-1, ""))
+            if index < 0:
+                return
+            line = f"{index} {sha256(path, buffer) or '-'}\n"
+            with lock:
+                try:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                except OSError:  # the reading process has gone: nobody wants the rest
+                    os._exit(0)
+
+    workers = [threading.Thread(target=work) for _ in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
 if __name__ == "__main__":
     main()

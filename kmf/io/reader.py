@@ -89,18 +89,40 @@ class Reader:
         _wait_for_stored()
         self.started_ns = time.time_ns()
         self._lock = threading.Lock()
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            self.files = list(
-                pool.map(lambda ip: self._open(ip[0], ip[1], layout), enumerate(pieces))
-            )
         # hashing gives way to the reading: it takes the time the reading leaves (while the
         # tables and figures are written)
         self._hashing = ThreadPoolExecutor(
             max_workers=os.cpu_count() or 2, initializer=_low_priority
         )
         self._digests: dict[Path, Future[str]] = {}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            # what the cache knows first, so that the hashing of the rest starts at once
+            known = list(pool.map(lambda piece: self._identify(piece, layout), pieces))
+            self._known = {p.path: e.sha256 for p, (_, e) in zip(pieces, known, strict=True)
+                           if p.path is not None and e is not None and e.sha256}  # fmt: skip
+            self.hash_files()
+            self.files = list(
+                pool.map(lambda args: self._open(*args), zip(range(len(pieces)), pieces, known))
+            )
 
-    def _open(self, index: int, piece: Piece, layout: dict[str, Any]) -> _File:
+    def _identify(
+        self, piece: Piece, layout: dict[str, Any]
+    ) -> tuple[dict[str, object] | None, Entry | None]:
+        """The file's identity and its entry in the cache, if any."""
+        if piece.path is None or self.cache.folder is None:
+            return None, None
+        own = {**layout, "decimal": piece.decimal, "separator": piece.separator,
+               "encoding": piece.encoding, "hive": [list(h) for h in piece.hive],
+               "sheet": piece.sheet}  # fmt: skip
+        try:
+            identity = file_identity(piece.path, own)
+        except OSError:
+            return None, None
+        return identity, self.cache.get(identity)
+
+    def _open(
+        self, index: int, piece: Piece, known: tuple[dict[str, object] | None, Entry | None]
+    ) -> _File:
         cuts: FileCuts | None = None
         if piece.fmt == "parquet":
             import pyarrow.parquet as pq
@@ -109,19 +131,12 @@ class Reader:
                 cuts = file_cuts(piece, pq.read_metadata(piece.file))
             except Exception:  # unreadable: the whole read reports it
                 cuts = None
-        identity = None
-        entry = None
-        if piece.path is not None and self.cache.folder is not None:
-            own = {**layout, "decimal": piece.decimal, "separator": piece.separator,
-                   "encoding": piece.encoding, "hive": [list(h) for h in piece.hive],
-                   "sheet": piece.sheet}  # fmt: skip
-            try:
-                identity = file_identity(piece.path, own)
-            except OSError:
-                identity = None
-            entry = self.cache.get(identity) if identity is not None else None
-            if entry is not None and cuts is not None and not set(entry.cuts) <= set(cuts.groups):
-                entry = None  # cuts the file does not hold: not this file's entry
+        identity, entry = known
+        if entry is not None and cuts is not None and not set(entry.cuts) <= set(cuts.groups):
+            entry = None  # cuts the file does not hold: not this file's entry, nor its sha256
+            with self._lock:
+                self._known.pop(piece.path, None)  # type: ignore[arg-type]
+                self._digests[piece.path] = self._hash(piece.path)  # type: ignore[index,arg-type]
         file = _File(piece, index, cuts, identity, entry or Entry(None))
         file.cached = set(file.entry.cuts)
         if cuts is None and not file.entry.complete:
@@ -131,8 +146,8 @@ class Reader:
     def hash_files(self, extra: Iterable[Path | None] = ()) -> None:
         """Start hashing the files whose sha256 the cache does not know (in a thread, while
         the records are read)."""
-        known = {f.piece.path: f.entry.sha256 for f in self.files if f.entry.sha256}
-        paths = [f.piece.path for f in self.files] + list(extra)
+        known = self._known
+        paths = [p.path for p in self.pieces] + list(extra)
         todo: list[Path] = []
         for path in dict.fromkeys(paths):
             if path is None or path in self._digests:
