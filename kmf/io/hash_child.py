@@ -73,5 +73,6 @@ def main() -> None:
     for worker in workers:
         worker.join()
 
+
 if __name__ == "__main__":
     main()

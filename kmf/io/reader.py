@@ -101,9 +101,7 @@ class Reader:
             self._known = {p.path: e.sha256 for p, (_, e) in zip(pieces, known, strict=True)
                            if p.path is not None and e is not None and e.sha256}  # fmt: skip
             self.hash_files()
-            self.files = list(
-                pool.map(lambda args: self._open(*args), zip(range(len(pieces)), pieces, known))
-            )
+            self.files = list(pool.map(self._open, range(len(pieces)), pieces, known))
 
     def _identify(
         self, piece: Piece, layout: dict[str, Any]
