@@ -5,6 +5,7 @@ leaves hashed here, and no child left running when a command is stopped."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import kmf
+from kmf import _hashing
 from kmf.errors import DataError
 from kmf.io import digest, reader
 
@@ -86,7 +88,7 @@ def test_files_left_by_a_child_that_ends_early_are_hashed_here(
         "sys.exit(1)\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(digest, "_CHILD", child)
+    monkeypatch.setattr(_hashing, "_CHILD", child)
     futures = digest.hash_in_child(files, fallback)
     assert futures is not None
     assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
@@ -219,3 +221,140 @@ def test_the_sha256_of_a_foreign_entry_is_not_trusted(
     monkeypatch.setattr(CellCache, "get", get)
     shown = _manifest_sha(kmf.run(folder))
     assert shown[str(activity)] == _sha(activity)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A dataset folder with three activity files (only their bytes matter here)."""
+    (tmp_path / "data" / "aktivitet" / "aar=2018").mkdir(parents=True)
+    for i, name in enumerate(["a.parquet", "b.parquet", "aar=2018/c.parquet"]):
+        (tmp_path / "data" / "aktivitet" / name).write_bytes(os.urandom(1000 + i))
+    return tmp_path / "data"
+
+
+def _early_started(
+    monkeypatch: pytest.MonkeyPatch, pids: list[int] | None = None
+) -> list[list[Path]]:
+    """Every hashing process started, by its paths (and in ``pids`` its process id); from
+    0 bytes on."""
+    started: list[list[Path]] = []
+    real = _hashing._launch
+
+    def spy(paths: list[Path], *args: object, **options: object) -> object:
+        started.append(list(paths))
+        launched = real(paths, *args, **options)  # type: ignore[arg-type]
+        if pids is not None and launched is not None:
+            pids.append(launched[1].args[0].pid)  # type: ignore[attr-defined]
+        return launched
+
+    monkeypatch.setattr(_hashing, "_launch", spy)
+    monkeypatch.setattr(_hashing, "CHILD_BYTES", 0)
+    return started
+
+
+def test_early_hashing_is_adopted_while_the_file_is_unchanged(
+    folder: Path, here: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked, fallback = here
+    started = _early_started(monkeypatch)
+    _hashing.start_early(folder, cache=False)
+    files = sorted((folder / "aktivitet").rglob("*.parquet"))
+    assert started == [files]
+    changed = files[2]
+    changed.write_bytes(b"andet indhold")  # after the start: the early sha256 is not its
+    adopted = {path: _hashing.adopt(path, fallback) for path in files}
+    assert adopted[changed] is None
+    assert _hashing.adopt(files[0], fallback) is None  # adopted once
+    _hashing.release_early([f for f in adopted.values() if f is not None])
+    for path in files[:2]:
+        assert adopted[path].result(timeout=60) == _sha(path)  # type: ignore[union-attr]
+    assert asked == []
+    assert _hashing._early == {}
+
+
+def test_early_hashing_skips_what_the_cache_seems_to_know_and_small_data(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _early_started(monkeypatch)
+    files = sorted((folder / "aktivitet").rglob("*.parquet"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("KMF_CACHE", str(cache))
+    (cache / _hashing.entry_name(str(files[1].resolve()))).write_bytes(b"")  # newer than it
+    old = cache / _hashing.entry_name(str(files[2].resolve()))
+    old.write_bytes(b"")
+    os.utime(old, ns=(files[2].stat().st_mtime_ns - 1,) * 2)  # older than the file
+    _hashing.start_early(folder, cache=True)
+    _hashing.start_early(folder, cache=False)  # --uden-cache: all of them
+    _hashing.start_early(folder / "aktivitet" / "a.parquet", cache=False)  # not a folder
+    assert started == [[files[0], files[2]], files]
+    monkeypatch.setattr(_hashing, "CHILD_BYTES", sum(f.stat().st_size for f in files) + 1)
+    _hashing.start_early(folder, cache=False)
+    assert len(started) == 2
+    _hashing.release_early([])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a FIFO and /proc")
+def test_early_hashing_nobody_adopts_is_ended(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early process waits on a FIFO; the reader wants none of it: it is ended."""
+    pids: list[int] = []
+    _early_started(monkeypatch, pids)
+    os.mkfifo(folder / "aktivitet" / "0.parquet")  # first in line
+    _hashing.start_early(folder, cache=False)
+    (child,) = pids
+    assert _running(child)
+    _hashing.release_early([])
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+@pytest.fixture
+def data_folder(tmp_path: Path) -> Path:
+    """The sample as one Parquet file per cut in aktivitet/."""
+    import polars as pl
+
+    folder = tmp_path / "datasaet"
+    (folder / "aktivitet").mkdir(parents=True)
+    records = pl.read_csv(kmf.sample_dataset() / "aktivitet.csv", try_parse_dates=True)
+    cuts = records.partition_by("aar", "opgoerelse", "takstaar", "opgoerelsesdato")
+    for i, part in enumerate(cuts):
+        part.write_parquet(folder / "aktivitet" / f"del_{i:02d}.parquet")
+    for name in ("budget.csv", "kmf.toml"):
+        (folder / name).write_bytes((kmf.sample_dataset() / name).read_bytes())
+    return folder
+
+
+def test_a_command_adopts_the_early_hashing(
+    data_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kmf run starts the hashing before its imports and the reading takes it over; the
+    manifest has each file's sha256."""
+    from typer.testing import CliRunner
+
+    from kmf.cli import app
+
+    started = _early_started(monkeypatch)
+    adopted: list[Path] = []
+    real = _hashing.adopt
+
+    def spy(path: Path, hash_here: object) -> object:
+        future = real(path, hash_here)  # type: ignore[arg-type]
+        if future is not None:
+            adopted.append(path)
+        return future
+
+    monkeypatch.setattr(reader, "adopt", spy)
+    out = tmp_path / "ud"
+    result = CliRunner().invoke(app, ["run", str(data_folder), "--out", str(out), "--uden-cache"])
+    assert result.exit_code == 0, result.output
+    files = sorted((data_folder / "aktivitet").rglob("*.parquet"))
+    assert started[0] == files
+    assert sorted(adopted) == files
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["filer"]
+    shown = {f["sti"]: f["sha256"] for f in manifest}
+    assert shown == {path: _sha(Path(path)) for path in shown}
+    assert {str(f) for f in files} <= set(shown)

@@ -25,16 +25,16 @@ from pathlib import Path
 
 import polars as pl
 
+from kmf._hashing import ENTRY_SUFFIX, ENV_FOLDER, entry_name
+from kmf._hashing import cache_folder as default_folder
 from kmf.io.cuts import CUT_COLUMNS, CutKey, partition_key
 
-#: environment variable naming another cache folder
-ENV_FOLDER = "KMF_CACHE"
 #: the total size the folder is kept under
 MAX_BYTES = 256 * 2**20
 #: bumped whenever the cells stored change meaning or columns
 LAYOUT = "celler-1"
 _MAGIC = b"KMF-CELLER\n"
-_SUFFIX = ".kmfc"
+_SUFFIX = ENTRY_SUFFIX
 
 
 @dataclass
@@ -45,16 +45,6 @@ class Entry:
     sha256: str | None
     cuts: dict[CutKey, pl.DataFrame] = field(default_factory=dict)
     complete: bool = False
-
-
-def default_folder() -> Path:
-    """``KMF_CACHE`` where set, else the user's cache folder (platformdirs)."""
-    given = os.environ.get(ENV_FOLDER)
-    if given:
-        return Path(given)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("kmf", appauthor=False)) / "celler"
 
 
 def file_identity(path: Path, layout: Mapping[str, object]) -> dict[str, object]:
@@ -106,8 +96,7 @@ class CellCache:
 
     def _path(self, identity: Mapping[str, object]) -> Path:
         assert self.folder is not None
-        name = hashlib.sha256(str(identity["sti"]).encode("utf-8")).hexdigest()[:40]
-        return self.folder / f"{name}{_SUFFIX}"
+        return self.folder / entry_name(str(identity["sti"]))
 
     def get(self, identity: Mapping[str, object]) -> Entry | None:
         """The entry for the file, or None where there is none that can be trusted."""

@@ -3,24 +3,14 @@ being computed (the manifest waits for it only where it shows it)."""
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import functools
 import hashlib
-import json
-import subprocess
-import sys
-import threading
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
+from kmf._hashing import CHILD_BYTES, hash_in_child
 from kmf.errors import DataError, os_error_message
 
-#: from this many bytes to hash on, they are hashed in a process of its own (hash_child.py);
-#: below, a process would take longer to start than the threads of this one take
-CHILD_BYTES = 256 << 20
-_CHILD = Path(__file__).with_name("hash_child.py")
+__all__ = ["CHILD_BYTES", "Digest", "file_sha256", "hash_in_child"]
 
 
 def file_sha256(path: Path) -> str:
@@ -31,84 +21,6 @@ def file_sha256(path: Path) -> str:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
         raise DataError(os_error_message(exc, exc.filename or str(path))) from None
-
-
-def hash_in_child(
-    paths: Sequence[Path], fallback: Callable[[Path], Future[str]]
-) -> dict[Path, Future[str]] | None:
-    """The files' sha256 as futures, computed in a process of its own at the lowest priority
-    (:mod:`kmf.io.hash_child`); ``None`` if no such process can be started. A file the
-    process cannot read, and every file left when it ends early, is hashed by
-    ``fallback`` instead (which names the file in its error).
-
-    The process is waited for when Python exits (the thread reading its answers is not a
-    daemon), and ended at once when the command is stopped (an ``atexit`` function, which
-    :mod:`kmf._signals` runs before it exits)."""
-    if not sys.executable or not _CHILD.is_file():
-        return None
-    flags = getattr(subprocess, "IDLE_PRIORITY_CLASS", 0)  # Windows; os.nice elsewhere
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-I", str(_CHILD)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            creationflags=flags,
-        )  # fmt: skip
-    except (OSError, ValueError):
-        return None
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        with child.stdin:
-            child.stdin.write(json.dumps([str(p) for p in paths]).encode("ascii"))
-    except OSError:
-        _end(child)
-        return None
-    futures = {path: Future[str]() for path in paths}
-    stop = functools.partial(_end, child)  # its own object, to unregister this one only
-    atexit.register(stop)
-    threading.Thread(
-        target=_answers, args=(child, stop, list(futures.items()), fallback),
-        name="kmf-sha256",
-    ).start()  # fmt: skip
-    return futures
-
-
-def _answers(
-    child: subprocess.Popen[bytes],
-    stop: Callable[[], None],
-    futures: list[tuple[Path, Future[str]]],
-    fallback: Callable[[Path], Future[str]],
-) -> None:
-    """Set each future as the child answers; what it cannot answer goes to ``fallback``."""
-    assert child.stdout is not None
-    with child.stdout:
-        for line in child.stdout:
-            index, _, sha = line.decode("ascii", "replace").strip().partition(" ")
-            with contextlib.suppress(ValueError, IndexError):
-                path, future = futures[int(index)]
-                if len(sha) == 64 and not future.done():
-                    future.set_result(sha)
-    child.wait()
-    atexit.unregister(stop)
-    for path, future in futures:
-        if not future.done():
-            _chain(fallback(path), future)
-
-
-def _chain(source: Future[str], target: Future[str]) -> None:
-    def copy(done: Future[str]) -> None:
-        error = done.exception()
-        if error is not None:
-            target.set_exception(error)
-        else:
-            target.set_result(done.result())
-
-    source.add_done_callback(copy)
-
-
-def _end(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        if child.poll() is None:
-            child.kill()
 
 
 class Digest:

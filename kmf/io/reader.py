@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
+from kmf._hashing import adopt, release_early
 from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
@@ -153,8 +154,11 @@ class Reader:
             if path in known:
                 self._digests[path] = Future()
                 self._digests[path].set_result(known[path])
+            elif (early := adopt(path, self._hash)) is not None:
+                self._digests[path] = early  # begun before the imports (kmf._hashing)
             else:
                 todo.append(path)
+        release_early([self._digests[p] for p in self._digests])
         futures = hash_in_child(todo, self._hash) if _size(todo) >= CHILD_BYTES else None
         self._digests.update(futures or {path: self._hash(path) for path in todo})
 
