@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import kmf
-from kmf import _hashing
 from kmf.errors import DataError
 from kmf.io import digest, reader
+from kmf.io import hashing as _hashing
 
 
 @pytest.fixture

@@ -93,9 +93,9 @@ def run_command(
     Skriver tabel B1–B4 og tabel 1–6 (CSV og Parquet), en Excel-projektmappe, figur 1–3 og
     manifest.json i mappen (standard: kmf-rapport).
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     import textwrap
     from datetime import date
 
@@ -164,9 +164,9 @@ def figure_command(
 
     Vandfaldet viser kommunens vej fra budget til prognose gennem effekterne.
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     from kmf.cli.console import errors_to_exit, explain_stop, out_console
     from kmf.errors import DataError, OutputError
     from kmf.figures import kommune_overview, unit_row, waterfall
@@ -346,9 +346,9 @@ def validate_command(
     datasættet kan give tabellerne for budgetåret, budgettets beløb, hvilken
     opgørelsesdato kmf beregn bruger, og hvorfor de øvrige rækker ikke bruges.
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     from kmf.cli.console import (
         describe_dataset,
         errors_to_exit,

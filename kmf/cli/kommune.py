@@ -71,9 +71,9 @@ def kommune_command(
     kommunen ift. region, land og sammenligningskommuner. Har data opgørelsesdatoer, får
     projektmappen arket Prognosespor; har data flere budgetår, arket Historik.
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     from kmf.cli.console import Stage, errors_to_exit, explain_stop, out_console
     from kmf.compute.kommune_tables import parse_codes, require_kommunekode
     from kmf.danish import format_date, wrap_paragraphs

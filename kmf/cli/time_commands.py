@@ -47,9 +47,9 @@ def spor_command(
     Skriver tabel B1 for hver dato (tabel_spor), og hvor tæt prognoserne ramte den endelige
     opgørelse (træfsikkerhed), hvis den findes; en Excel-projektmappe og figurer.
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     from kmf.cli.console import out_console, written_line
     from kmf.danish import format_date, format_pct
     from kmf.track import spor
@@ -132,9 +132,9 @@ def historik_command(
     Hvert år på sin seneste opgørelsesdato med grundlag og med sit eget budget; skriver
     tabel_historik, en Excel-projektmappe og en figur.
     """
-    from kmf._hashing import start_early
+    from kmf.io.hashing import start_early
 
-    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf._hashing
+    start_early(dataset, not uden_cache)  # before the heavy imports: see kmf.io.hashing
     from kmf.cli.console import out_console, written_line
     from kmf.danish import format_date, format_pct
     from kmf.report.track import history_workbook_name

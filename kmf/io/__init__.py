@@ -14,10 +14,30 @@ over the records), ``dataset`` (``load`` and ``Dataset``), ``convert`` (CSV to P
 
 from __future__ import annotations
 
-from kmf.io.convert import convert_csv
-from kmf.io.dataset import Dataset, Frames, InputFile, load, sample_dataset
-from kmf.io.schema import CELL_KEY, exact_sum, on_grid, summed_cells
-from kmf.io.sources import Settings
+import importlib
+
+TYPE_CHECKING = False  # typing is not imported: kmf.io.hashing is used before polars is
+if TYPE_CHECKING:
+    from kmf.io.convert import convert_csv
+    from kmf.io.dataset import Dataset, Frames, InputFile, load, sample_dataset
+    from kmf.io.schema import CELL_KEY, exact_sum, on_grid, summed_cells
+    from kmf.io.sources import Settings
+
+# each name's module, imported when the name is first asked for: ``import kmf.io.hashing``
+# must not import polars
+_WHERE = {
+    "convert_csv": "kmf.io.convert",
+    **dict.fromkeys(["Dataset", "Frames", "InputFile", "load", "sample_dataset"], "kmf.io.dataset"),
+    **dict.fromkeys(["CELL_KEY", "exact_sum", "on_grid", "summed_cells"], "kmf.io.schema"),
+    "Settings": "kmf.io.sources",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'kmf.io' has no attribute {name!r}")
+
 
 __all__ = [
     "CELL_KEY",

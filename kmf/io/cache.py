@@ -25,9 +25,9 @@ from pathlib import Path
 
 import polars as pl
 
-from kmf._hashing import ENTRY_SUFFIX, ENV_FOLDER, entry_name
-from kmf._hashing import cache_folder as default_folder
 from kmf.io.cuts import CUT_COLUMNS, CutKey, partition_key
+from kmf.io.hashing import ENTRY_SUFFIX, ENV_FOLDER, entry_name
+from kmf.io.hashing import cache_folder as default_folder
 
 #: the total size the folder is kept under
 MAX_BYTES = 256 * 2**20

@@ -7,8 +7,8 @@ import hashlib
 from concurrent.futures import Future
 from pathlib import Path
 
-from kmf._hashing import CHILD_BYTES, hash_in_child
 from kmf.errors import DataError, os_error_message
+from kmf.io.hashing import CHILD_BYTES, hash_in_child
 
 __all__ = ["CHILD_BYTES", "Digest", "file_sha256", "hash_in_child"]
 

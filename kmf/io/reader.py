@@ -24,11 +24,11 @@ from typing import Any
 import polars as pl
 
 from kmf import codes
-from kmf._hashing import adopt, release_early
 from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
 from kmf.io.digest import CHILD_BYTES, file_sha256, hash_in_child
+from kmf.io.hashing import adopt, release_early
 from kmf.io.sources import Piece
 
 #: the records to read per file index (0: not known) → a context giving
@@ -155,7 +155,7 @@ class Reader:
                 self._digests[path] = Future()
                 self._digests[path].set_result(known[path])
             elif (early := adopt(path, self._hash)) is not None:
-                self._digests[path] = early  # begun before the imports (kmf._hashing)
+                self._digests[path] = early  # begun before the imports (kmf.io.hashing)
             else:
                 todo.append(path)
         release_early([self._digests[p] for p in self._digests])

@@ -1,7 +1,7 @@
 """Hashing input files in a process of its own (:mod:`kmf.io.hash_child`), and starting it
 early: a data command calls :func:`start_early` first thing, before polars and the rest are
 imported, so that the hashing has the core the imports leave idle. Only the standard
-library here.
+library here (``kmf.io`` imports its modules when they are asked for).
 
 The early hashing is a guess at what the reading will want (the data files of the dataset
 folder whose sha256 the cache does not seem to know). The reader adopts what it wants
@@ -27,7 +27,7 @@ from pathlib import Path
 #: from this many bytes to hash on, they are hashed in a process of its own (hash_child.py);
 #: below, a process would take longer to start than the threads of this one take
 CHILD_BYTES = 256 << 20
-_CHILD = Path(__file__).with_name("io") / "hash_child.py"
+_CHILD = Path(__file__).with_name("hash_child.py")
 
 #: environment variable naming another cache folder
 ENV_FOLDER = "KMF_CACHE"
@@ -93,7 +93,7 @@ def start_early(dataset: Path | None, cache: bool) -> None:
         if sum(info.st_size for _, info in picked) < CHILD_BYTES:
             return
         launched = _launch([path for path, _ in picked], _not_here, daemon=True)
-    except (OSError, RuntimeError):
+    except (OSError, ValueError, RuntimeError):  # ValueError: a path that is not UTF-8
         return
     if launched is None:
         return
