@@ -358,3 +358,29 @@ def test_a_command_adopts_the_early_hashing(
     shown = {f["sti"]: f["sha256"] for f in manifest}
     assert shown == {path: _sha(Path(path)) for path in shown}
     assert {str(f) for f in files} <= set(shown)
+
+
+def test_the_process_waits_at_exit_for_what_was_adopted_unless_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The early hashing's thread is a daemon; a file adopted and not yet hashed is waited
+    for when Python exits (its cache entry is written then), but not on Ctrl-C."""
+    import threading
+
+    from kmf import _signals
+
+    at_exit: list[tuple[object, tuple[object, ...]]] = []
+    monkeypatch.setattr(_hashing.atexit, "register", lambda f, *a: at_exit.append((f, a)))
+    monkeypatch.setattr(_hashing, "_early_end", [lambda: None])
+    pending: Future[str] = Future()
+    _hashing.release_early([pending])
+    ((wait_at_exit, args),) = at_exit
+    threading.Timer(0.3, pending.set_result, ["a" * 64]).start()
+    wait_at_exit(*args)  # type: ignore[operator]
+    assert pending.done()
+    monkeypatch.setattr(_hashing, "_early_end", [lambda: None])
+    never: Future[str] = Future()
+    _hashing.release_early([never])
+    monkeypatch.setattr(_signals, "_stopping", signal.SIGINT)
+    at_exit[-1][0](*at_exit[-1][1])  # type: ignore[operator]
+    assert not never.done()

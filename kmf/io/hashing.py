@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 #: from this many bytes to hash on, they are hashed in a process of its own (hash_child.py);
@@ -138,6 +138,9 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
         for end in ends:
             end()
         return
+    # the early process's thread is a daemon: Python would not wait for it, and the
+    # reader's cache entries are written as the files are hashed
+    atexit.register(_wait_unless_stopped, pending)
     left = [len(pending)]
     lock = threading.Lock()
 
@@ -151,6 +154,14 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
 
     for f in pending:
         f.add_done_callback(one_done)
+
+
+def _wait_unless_stopped(pending: list[Future[str]]) -> None:
+    """At exit: wait for the adopted files' sha256, unless the command is being stopped."""
+    from kmf import _signals
+
+    if not _signals.stopping():
+        wait(pending)
 
 
 def _seems_known(folder: Path, path: Path, info: os.stat_result) -> bool:
