@@ -384,3 +384,44 @@ def test_the_process_waits_at_exit_for_what_was_adopted_unless_stopped(
     monkeypatch.setattr(_signals, "_stopping", signal.SIGINT)
     at_exit[-1][0](*at_exit[-1][1])  # type: ignore[operator]
     assert not never.done()
+
+
+def test_on_windows_the_child_runs_at_idle_priority(
+    files: list[Path], here: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no os.nice: the process is started in IDLE_PRIORITY_CLASS instead (a
+    creation flag only Windows' subprocess has, simulated here)."""
+    seen: list[dict[str, object]] = []
+    real = subprocess.Popen
+
+    def popen(args: list[str], **options: object) -> subprocess.Popen[bytes]:
+        seen.append(options)
+        return real(args, **{**options, "creationflags": 0})  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "IDLE_PRIORITY_CLASS", 0x40, raising=False)
+    monkeypatch.setattr(_hashing.subprocess, "Popen", popen)
+    futures = digest.hash_in_child(files, here[1])
+    assert futures is not None
+    assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
+    assert [o["creationflags"] for o in seen] == [0x40]
+
+
+def test_the_child_hashes_where_there_is_no_nice(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hash_child.main() without os.nice (Windows), its signals left as they were after."""
+    import io
+
+    from kmf.io import hash_child
+
+    monkeypatch.delattr(os, "nice", raising=False)
+    stdin = io.TextIOWrapper(io.BytesIO(json.dumps([str(p) for p in files]).encode("ascii")))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        hash_child.main()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    lines = capsys.readouterr().out.splitlines()
+    answers = dict(line.split(" ") for line in lines)
+    assert answers == {str(i): _sha(p) for i, p in enumerate(files)}
