@@ -67,12 +67,6 @@ def finish() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
-def stopping() -> bool:
-    """Whether the command is being stopped by a signal (its cleanups and ``atexit``
-    functions are running)."""
-    return _stopping is not None
-
-
 def on_stop(describe: Callable[[], str] | None) -> None:
     """Set what to tell the user about their files if the command is stopped now."""
     global _describe

@@ -82,7 +82,10 @@ def test_files_left_by_a_child_that_ends_early_are_hashed_here(
     child.write_text(
         "import hashlib, json, sys\n"
         "paths = json.loads(sys.stdin.buffer.read())\n"
-        "print('0', hashlib.sha256(open(paths[0], 'rb').read()).hexdigest())\n"
+        "import os\n"
+        "s = os.stat(paths[0])\n"
+        "print('0', hashlib.sha256(open(paths[0], 'rb').read()).hexdigest(),\n"
+        "      s.st_size, s.st_mtime_ns, s.st_ino)\n"
         "print('ikke et svar')\n"
         "print('2 abc')\n"
         "sys.exit(1)\n",
@@ -240,9 +243,9 @@ def _early_started(
     started: list[list[Path]] = []
     real = _hashing._launch
 
-    def spy(paths: list[Path], *args: object, **options: object) -> object:
-        started.append(list(paths))
-        launched = real(paths, *args, **options)  # type: ignore[arg-type]
+    def spy(files: list[tuple[Path, object]], *args: object, **options: object) -> object:
+        started.append([path for path, _ in files])
+        launched = real(files, *args, **options)  # type: ignore[arg-type]
         if pids is not None and launched is not None:
             pids.append(launched[1].args[0].pid)  # type: ignore[attr-defined]
         return launched
@@ -360,30 +363,74 @@ def test_a_command_adopts_the_early_hashing(
     assert {str(f) for f in files} <= set(shown)
 
 
-def test_the_process_waits_at_exit_for_what_was_adopted_unless_stopped(
+def test_at_exit_only_entries_of_hashed_files_are_waited_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The early hashing's thread is a daemon; a file adopted and not yet hashed is waited
-    for when Python exits (its cache entry is written then), but not on Ctrl-C."""
+    """The hashing threads are daemons: at exit the cache entries of files already hashed
+    are written to the end, but a file still being hashed (a command that failed) is not
+    waited for."""
     import threading
 
-    from kmf import _signals
+    monkeypatch.setattr(reader, "_storing", {})
+    hashed: Future[str] = Future()
+    hashed.set_result("a" * 64)
+    writing: Future[None] = Future()
+    reader._storing[writing] = hashed
+    threading.Timer(0.3, writing.set_result, [None]).start()
+    reader._finish_storing()
+    assert writing.done()
+    never: Future[None] = Future()
+    reader._storing = {never: Future()}
+    start = time.monotonic()
+    reader._finish_storing()
+    assert time.monotonic() - start < 5 and not never.done()
 
-    at_exit: list[tuple[object, tuple[object, ...]]] = []
-    monkeypatch.setattr(_hashing.atexit, "register", lambda f, *a: at_exit.append((f, a)))
-    monkeypatch.setattr(_hashing, "_early_end", [lambda: None])
-    pending: Future[str] = Future()
-    _hashing.release_early([pending])
-    ((wait_at_exit, args),) = at_exit
-    threading.Timer(0.3, pending.set_result, ["a" * 64]).start()
-    wait_at_exit(*args)  # type: ignore[operator]
-    assert pending.done()
-    monkeypatch.setattr(_hashing, "_early_end", [lambda: None])
-    never: Future[str] = Future()
-    _hashing.release_early([never])
-    monkeypatch.setattr(_signals, "_stopping", signal.SIGINT)
-    at_exit[-1][0](*at_exit[-1][1])  # type: ignore[operator]
-    assert not never.done()
+
+def test_an_answer_for_another_file_than_the_one_started_is_not_used(
+    files: list[Path], here: tuple
+) -> None:
+    """The child says which file it hashed (size, time, file number): a file replaced since
+    the start (here: a stamp that is not the file's) is hashed here."""
+    asked, fallback = here
+    launched = _hashing._launch([(files[1], (1, 2, 3)), (files[2], _hashing._stamp_of(files[2]))],
+                                fallback)  # fmt: skip
+    assert launched is not None
+    futures = launched[0]
+    assert futures[files[1]].result(timeout=60) == _sha(files[1])
+    assert futures[files[2]].result(timeout=60) == _sha(files[2])
+    assert asked == [files[1]]
+
+
+def test_a_fallback_that_cannot_start_leaves_no_future_unresolved(
+    files: list[Path], tmp_path: Path
+) -> None:
+    """At interpreter shutdown an executor refuses new work: the future gets that error
+    instead of waiting forever."""
+
+    def refuse(path: Path) -> Future[str]:
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    futures = digest.hash_in_child([files[0], tmp_path / "væk.parquet"], refuse)
+    assert futures is not None
+    assert futures[files[0]].result(timeout=60) == _sha(files[0])
+    with pytest.raises(RuntimeError, match="shutdown"):
+        futures[tmp_path / "væk.parquet"].result(timeout=60)
+
+
+def test_a_file_replaced_with_the_same_size_and_time_is_not_adopted(
+    folder: Path, here: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As rsync -t does: new contents, new file number, the old size and time."""
+    _early_started(monkeypatch)
+    _hashing.start_early(folder, cache=False)
+    path = folder / "aktivitet" / "a.parquet"
+    info = path.stat()
+    other = path.with_name("ny.tmp")
+    other.write_bytes(os.urandom(info.st_size))
+    os.utime(other, ns=(info.st_atime_ns, info.st_mtime_ns))
+    os.replace(other, path)
+    assert _hashing.adopt(path, here[1]) is None
+    _hashing.release_early([])
 
 
 def test_on_windows_the_child_runs_at_idle_priority(
@@ -423,5 +470,29 @@ def test_the_child_hashes_where_there_is_no_nice(
     finally:
         signal.signal(signal.SIGINT, before)
     lines = capsys.readouterr().out.splitlines()
-    answers = dict(line.split(" ") for line in lines)
-    assert answers == {str(i): _sha(p) for i, p in enumerate(files)}
+    answers = {line.split()[0]: line.split()[1:] for line in lines}
+    assert answers == {
+        str(i): [_sha(p), str(p.stat().st_size), str(p.stat().st_mtime_ns), str(p.stat().st_ino)]
+        for i, p in enumerate(files)
+    }
+
+
+def test_a_file_changed_just_before_the_early_hashing_is_not_remembered(
+    data_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The racy-file rule (kmf/io/reader.py, RACY_NS) counts from when a file's contents may
+    first have been read: the early hashing's start, if that came first."""
+    from kmf.io.cache import CellCache
+
+    now = time.time_ns()
+    for path in data_folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(now - 5 * 10**9, now - 5 * 10**9))  # changed 5 s ago
+    monkeypatch.setenv("KMF_CACHE", str(tmp_path / "c1"))
+    kmf.run(data_folder)
+    assert CellCache(tmp_path / "c1").entries() != []  # 5 s before the reading: remembered
+    monkeypatch.setenv("KMF_CACHE", str(tmp_path / "c2"))
+    monkeypatch.setattr(_hashing, "_early", {"en anden fil": ((0, 0, 0), Future())})
+    monkeypatch.setattr(_hashing, "_early_ns", [now - 4 * 10**9])  # 1 s after the change
+    kmf.run(data_folder)
+    assert CellCache(tmp_path / "c2").entries() == []

@@ -1,6 +1,6 @@
 """Hash files in a process of its own, at the lowest priority: the paths come as a JSON list
-on stdin, and for each file, in order, a line ``index sha256`` (or ``index -`` where the file
-cannot be read) goes to stdout as soon as it is hashed.
+on stdin, and for each file a line ``index sha256 size mtime_ns inode`` (or ``index -`` where the
+file cannot be read) goes to stdout as soon as it is hashed.
 
 A process rather than threads: a thread that hashes gives up Python's global lock at every
 chunk and must win it back from the threads that sum the records, and at a low priority it
@@ -28,17 +28,28 @@ CHUNK = 1 << 20
 THREADS = min(os.cpu_count() or 1, 2)
 
 
-def sha256(path: str, buffer: bytearray) -> str | None:
-    """The file's sha256, or ``None`` if it cannot be read."""
+#: chunks between two looks at whether the reading process is still there
+LOOK_EVERY = 64
+
+
+def sha256(path: str, buffer: bytearray, parent: int) -> str | None:
+    """The file's sha256 and the size, modification time (ns) and file number of the file
+    it is of (as the open file has them), or ``None`` if it cannot be read. Ends this
+    process if the process that started it has gone (POSIX: another parent)."""
     digest = hashlib.sha256()
     view = memoryview(buffer)
     try:
         with open(path, "rb", buffering=0) as fh:
+            chunks = 0
             while n := fh.readinto(buffer):
                 digest.update(view[:n])
+                chunks += 1
+                if chunks % LOOK_EVERY == 0 and os.getppid() != parent:
+                    os._exit(0)
+            info = os.fstat(fh.fileno())
     except OSError:
         return None
-    return digest.hexdigest()
+    return f"{digest.hexdigest()} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
 
 
 def main() -> None:
@@ -48,6 +59,7 @@ def main() -> None:
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(19)
+    parent = os.getppid()
     paths = json.loads(sys.stdin.buffer.read())
     lock = threading.Lock()
     todo = iter(enumerate(paths))
@@ -59,7 +71,7 @@ def main() -> None:
                 index, path = next(todo, (-1, ""))
             if index < 0:
                 return
-            line = f"{index} {sha256(path, buffer) or '-'}\n"
+            line = f"{index} {sha256(path, buffer, parent) or '-'}\n"
             with lock:
                 try:
                     sys.stdout.write(line)

@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from pathlib import Path
 
 #: from this many bytes to hash on, they are hashed in a process of its own (hash_child.py);
@@ -57,19 +58,25 @@ def hash_in_child(
 ) -> dict[Path, Future[str]] | None:
     """The files' sha256 as futures, computed in a process of its own at the lowest priority
     (:mod:`kmf.io.hash_child`); ``None`` if no such process can be started. A file the
-    process cannot read, and every file left when it ends early, is hashed by
+    process cannot read, that is not the file it was when the hashing started (size, time
+    or file number), and every file left when the process ends early, is hashed by
     ``fallback`` instead (which names the file in its error).
 
-    The process is waited for when Python exits (the thread reading its answers is not a
-    daemon), and ended at once when the command is stopped (an ``atexit`` function, which
-    :mod:`kmf._signals` runs before it exits)."""
-    launched = _launch(paths, fallback, daemon=False)
+    The thread reading the answers is a daemon: a command that ends without the digests
+    does not wait for them, and the process is ended when Python exits or the command is
+    stopped (an ``atexit`` function, which :mod:`kmf._signals` runs before it exits)."""
+    launched = _launch([(path, _stamp_of(path)) for path in paths], fallback)
     return None if launched is None else launched[0]
 
 
-#: the early hashing's futures by resolved path, with the size and time they were started for
-_early: dict[str, tuple[tuple[int, int], Future[str]]] = {}
+#: (size, modification time in ns, file number) of a file
+Stamp = tuple[int, int, int]
+_NO_STAMP: Stamp = (-1, -1, -1)
+
+#: the early hashing's futures by resolved path, with the file's stamp when it started
+_early: dict[str, tuple[Stamp, Future[str]]] = {}
 _early_end: list[Callable[[], None]] = []
+_early_ns: list[int] = []
 
 
 def start_early(dataset: Path | None, cache: bool) -> None:
@@ -77,6 +84,7 @@ def start_early(dataset: Path | None, cache: bool) -> None:
     cache does not seem to know (no entry newer than the file; with ``cache`` False, all),
     if they are large enough for a process of its own. Nothing is said if it fails: the
     reading hashes what it needs itself."""
+    now = time.time_ns()
     try:
         if dataset is None or not dataset.is_dir():
             return
@@ -85,22 +93,29 @@ def start_early(dataset: Path | None, cache: bool) -> None:
         else:
             candidates = sorted((dataset / "aktivitet").rglob("*.parquet"))
         folder = cache_folder() if cache else None
-        picked: list[tuple[Path, os.stat_result]] = []
+        picked: list[tuple[Path, Stamp]] = []
         for path in candidates:
             info = path.stat()
             if folder is None or not _seems_known(folder, path, info):
-                picked.append((path, info))
-        if sum(info.st_size for _, info in picked) < CHILD_BYTES:
+                picked.append((path, _stamp(info)))
+        if sum(stamp[0] for _, stamp in picked) < CHILD_BYTES:
             return
-        launched = _launch([path for path, _ in picked], _not_here, daemon=True)
+        launched = _launch(picked, _not_here)
     except (OSError, ValueError, RuntimeError):  # ValueError: a path that is not UTF-8
         return
     if launched is None:
         return
     futures, end = launched
     _early_end.append(end)
-    for path, info in picked:
-        _early[str(path.resolve())] = ((info.st_size, info.st_mtime_ns), futures[path])
+    _early_ns.append(now)
+    for path, stamp in picked:
+        _early[str(path.resolve())] = (stamp, futures[path])
+
+
+def early_started_ns() -> int | None:
+    """When the early hashing still to be adopted began (``time.time_ns``), if it did: a
+    file's contents may have been read from then on."""
+    return min(_early_ns) if _early and _early_ns else None
 
 
 def adopt(path: Path, hash_here: Callable[[Path], Future[str]]) -> Future[str] | None:
@@ -108,11 +123,11 @@ def adopt(path: Path, hash_here: Callable[[Path], Future[str]]) -> Future[str] |
     (a file it cannot read is hashed by ``hash_here``); ``None`` if it was not started."""
     try:
         key = str(path.resolve())
-        info = path.stat()
+        stamp = _stamp(path.stat())
     except OSError:
         return None
     started = _early.pop(key, None)
-    if started is None or started[0] != (info.st_size, info.st_mtime_ns):
+    if started is None or started[0] != stamp:
         return None
     future: Future[str] = Future()
 
@@ -120,7 +135,7 @@ def adopt(path: Path, hash_here: Callable[[Path], Future[str]]) -> Future[str] |
         if done.exception() is None:
             future.set_result(done.result())
         else:
-            _chain(hash_here(path), future)
+            _fall_back(hash_here, path, future)
 
     started[1].add_done_callback(settle)
     return future
@@ -131,6 +146,7 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
     hashed (at once, if none were)."""
     ends, _early_end[:] = list(_early_end), []
     _early.clear()
+    _early_ns.clear()
     if not ends:
         return
     pending = [f for f in adopted if not f.done()]
@@ -138,9 +154,6 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
         for end in ends:
             end()
         return
-    # the early process's thread is a daemon: Python would not wait for it, and the
-    # reader's cache entries are written as the files are hashed
-    atexit.register(_wait_unless_stopped, pending)
     left = [len(pending)]
     lock = threading.Lock()
 
@@ -156,12 +169,15 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
         f.add_done_callback(one_done)
 
 
-def _wait_unless_stopped(pending: list[Future[str]]) -> None:
-    """At exit: wait for the adopted files' sha256, unless the command is being stopped."""
-    from kmf import _signals
+def _stamp(info: os.stat_result) -> Stamp:
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
-    if not _signals.stopping():
-        wait(pending)
+
+def _stamp_of(path: Path) -> Stamp:
+    try:
+        return _stamp(path.stat())
+    except OSError:
+        return _NO_STAMP  # the hashing process will not match it: the fallback names it
 
 
 def _seems_known(folder: Path, path: Path, info: os.stat_result) -> bool:
@@ -180,7 +196,7 @@ def _not_here(path: Path) -> Future[str]:
 
 
 def _launch(
-    paths: Sequence[Path], fallback: Callable[[Path], Future[str]], daemon: bool
+    files: Sequence[tuple[Path, Stamp]], fallback: Callable[[Path], Future[str]]
 ) -> tuple[dict[Path, Future[str]], Callable[[], None]] | None:
     """Start the hashing process; its futures and a function that ends it."""
     if not sys.executable or not _CHILD.is_file():
@@ -194,46 +210,57 @@ def _launch(
         )  # fmt: skip
     except (OSError, ValueError):
         return None
+    stop = functools.partial(_end, child)  # its own object, to unregister this one only
+    atexit.register(stop)
     assert child.stdin is not None and child.stdout is not None
     try:
         with child.stdin:
-            child.stdin.write(json.dumps([str(p) for p in paths]).encode("ascii"))
+            child.stdin.write(json.dumps([str(p) for p, _ in files]).encode("ascii"))
     except OSError:
-        _end(child)
+        stop()
+        atexit.unregister(stop)
         return None
-    futures = {path: Future[str]() for path in paths}
-    stop = functools.partial(_end, child)  # its own object, to unregister this one only
-    atexit.register(stop)
+    futures = {path: Future[str]() for path, _ in files}
+    answers = [(path, stamp, futures[path]) for path, stamp in files]
     threading.Thread(
-        target=_answers, args=(child, stop, list(futures.items()), fallback),
-        name="kmf-sha256", daemon=daemon,
-    ).start()  # fmt: skip
+        target=_answers, args=(child, stop, answers, fallback), name="kmf-sha256", daemon=True
+    ).start()
     return futures, stop
 
 
 def _answers(
     child: subprocess.Popen[bytes],
     stop: Callable[[], None],
-    futures: list[tuple[Path, Future[str]]],
+    files: list[tuple[Path, Stamp, Future[str]]],
     fallback: Callable[[Path], Future[str]],
 ) -> None:
-    """Set each future as the child answers; what it cannot answer goes to ``fallback``."""
+    """Set each future as the child answers, where the file it hashed is the file as it was
+    when the hashing started; the rest goes to ``fallback``."""
     assert child.stdout is not None
     with child.stdout:
         for line in child.stdout:
-            index, _, sha = line.decode("ascii", "replace").strip().partition(" ")
+            index, sha, *hashed = line.decode("ascii", "replace").split() or ["-", "-"]
             with contextlib.suppress(ValueError, IndexError):
-                path, future = futures[int(index)]
-                if len(sha) == 64 and not future.done():
+                path, stamp, future = files[int(index)]
+                if len(sha) == 64 and tuple(map(int, hashed)) == stamp and not future.done():
                     future.set_result(sha)
     child.wait()
     atexit.unregister(stop)
-    for path, future in futures:
+    for path, _, future in files:
         if not future.done():
-            _chain(fallback(path), future)
+            _fall_back(fallback, path, future)
 
 
-def _chain(source: Future[str], target: Future[str]) -> None:
+def _fall_back(hash_here: Callable[[Path], Future[str]], path: Path, target: Future[str]) -> None:
+    """``target`` from ``hash_here(path)``; if that cannot even start (Python is shutting
+    down), its error."""
+    try:
+        source = hash_here(path)
+    except Exception as exc:
+        if not target.done():
+            target.set_exception(exc)
+        return
+
     def copy(done: Future[str]) -> None:
         error = done.exception()
         if error is not None:

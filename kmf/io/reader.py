@@ -8,6 +8,7 @@ before — in this process or, through the cache (:mod:`kmf.io.cache`), in an ea
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -28,7 +29,7 @@ from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
 from kmf.io.digest import CHILD_BYTES, file_sha256, hash_in_child
-from kmf.io.hashing import adopt, release_early
+from kmf.io.hashing import adopt, early_started_ns, release_early
 from kmf.io.sources import Piece
 
 #: the records to read per file index (0: not known) → a context giving
@@ -88,7 +89,8 @@ class Reader:
     ) -> None:
         self.pieces, self.age_column, self.cache = pieces, age_column, cache
         _wait_for_stored()
-        self.started_ns = time.time_ns()
+        # a file's contents may have been read from here on (by the early hashing, before)
+        self.started_ns = min(time.time_ns(), early_started_ns() or time.time_ns())
         self._lock = threading.Lock()
         # hashing gives way to the reading: it takes the time the reading leaves (while the
         # tables and figures are written)
@@ -274,7 +276,7 @@ class Reader:
             assert future is not None
             stored: Future[None] = Future()
             with _lock:
-                _storing.add(stored)
+                _storing[stored] = future
             future.add_done_callback(functools.partial(self._put, f, entry, dirty, stored))
 
     def _put(self, f: _File, entry: Entry, dirty: bool, stored: Future[None],
@@ -288,13 +290,22 @@ class Reader:
         finally:
             stored.set_result(None)
             with _lock:
-                _storing.discard(stored)
+                _storing.pop(stored, None)
 
 
-#: entries being written once their file is hashed; a new reader waits for them, so that
-#: one process reads what it has just remembered
-_storing: set[Future[None]] = set()
+#: entries being written once their file is hashed (with the hashing); a new reader waits
+#: for them, so that one process reads what it has just remembered
+_storing: dict[Future[None], Future[str]] = {}
 _lock = threading.Lock()
+
+
+@atexit.register
+def _finish_storing() -> None:
+    """At exit, the entries of files that are hashed are written to the end (the hashing
+    threads are daemons); a file still being hashed is not waited for."""
+    with _lock:
+        writing = [stored for stored, digest in _storing.items() if digest.done()]
+    wait(writing, timeout=30)
 
 
 def _low_priority() -> None:
