@@ -36,8 +36,10 @@ def files(tmp_path: Path) -> list[Path]:
 
 
 @pytest.fixture
-def here() -> tuple[list[Path], object]:
-    """A fallback that hashes in this process, and the paths it was asked for."""
+def here(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Path], object]:
+    """A fallback that hashes in this process, and the paths it was asked for; a hashing
+    process from 0 bytes on."""
+    monkeypatch.setattr(_hashing, "CHILD_BYTES", 0)
     asked: list[Path] = []
     pool = ThreadPoolExecutor(max_workers=2)
 
@@ -54,7 +56,7 @@ def _sha(path: Path) -> str:
 
 def test_the_child_gives_each_file_its_sha256(files: list[Path], here: tuple) -> None:
     asked, fallback = here
-    futures = digest.hash_in_child(files, fallback)
+    futures = _hashing.hash_in_child(files, fallback)
     assert futures is not None
     assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
     assert asked == []  # all of them from the child
@@ -65,7 +67,7 @@ def test_a_file_the_child_cannot_read_is_named_by_the_fallback(
 ) -> None:
     asked, fallback = here
     missing = tmp_path / "væk.parquet"
-    futures = digest.hash_in_child([files[1], missing], fallback)
+    futures = _hashing.hash_in_child([files[1], missing], fallback)
     assert futures is not None
     assert futures[files[1]].result(timeout=60) == _sha(files[1])
     with pytest.raises(DataError, match=r"væk\.parquet"):
@@ -92,7 +94,7 @@ def test_files_left_by_a_child_that_ends_early_are_hashed_here(
         encoding="utf-8",
     )
     monkeypatch.setattr(_hashing, "_CHILD", child)
-    futures = digest.hash_in_child(files, fallback)
+    futures = _hashing.hash_in_child(files, fallback)
     assert futures is not None
     assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
     assert asked == files[1:]
@@ -102,9 +104,9 @@ def test_no_child_where_python_cannot_be_started(
     files: list[Path], here: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "executable", str(tmp_path / "ingen-python"))
-    assert digest.hash_in_child(files, here[1]) is None
+    assert _hashing.hash_in_child(files, here[1]) is None
     monkeypatch.setattr(sys, "executable", "")
-    assert digest.hash_in_child(files, here[1]) is None
+    assert _hashing.hash_in_child(files, here[1]) is None
 
 
 def _manifest_sha(result: kmf.Result) -> dict[str, str]:
@@ -118,13 +120,13 @@ def test_a_run_on_large_files_hashes_them_in_a_child(
     """From CHILD_BYTES on the activity files go to a child (here: from 0 bytes on); where no
     child starts, threads hash them; the manifest has each file's sha256 either way."""
     calls: list[list[Path]] = []
-    real = digest.hash_in_child
+    real = _hashing.hash_in_child
 
     def spy(paths: list[Path], fallback: object) -> object:
         calls.append(list(paths))
         return real(paths, fallback)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reader, "CHILD_BYTES", 0)
+    monkeypatch.setattr(_hashing, "CHILD_BYTES", 0)
     monkeypatch.setattr(reader, "hash_in_child", spy)
     if not python_starts:
         monkeypatch.setattr(sys, "executable", str(tmp_path / "ingen-python"))
@@ -146,7 +148,9 @@ def test_a_stopped_command_ends_its_child(tmp_path: Path) -> None:
         "import os, sys, time\n"
         "from pathlib import Path\n"
         "from kmf import _signals\n"
-        "from kmf.io.digest import hash_in_child\n"
+        "from kmf.io import hashing\n"
+        "from kmf.io.hashing import hash_in_child\n"
+        "hashing.CHILD_BYTES = 0\n"
         "_signals.install()\n"
         "hash_in_child([Path(sys.argv[1])], lambda path: None)\n"
         "print('klar', flush=True)\n"
@@ -244,8 +248,9 @@ def _early_started(
     real = _hashing._launch
 
     def spy(files: list[tuple[Path, object]], *args: object, **options: object) -> object:
-        started.append([path for path, _ in files])
         launched = real(files, *args, **options)  # type: ignore[arg-type]
+        if launched is not None:
+            started.append([path for path, _ in files])
         if pids is not None and launched is not None:
             pids.append(launched[1].args[0].pid)  # type: ignore[attr-defined]
         return launched
@@ -402,15 +407,16 @@ def test_an_answer_for_another_file_than_the_one_started_is_not_used(
 
 
 def test_a_fallback_that_cannot_start_leaves_no_future_unresolved(
-    files: list[Path], tmp_path: Path
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At interpreter shutdown an executor refuses new work: the future gets that error
     instead of waiting forever."""
+    monkeypatch.setattr(_hashing, "CHILD_BYTES", 0)
 
     def refuse(path: Path) -> Future[str]:
         raise RuntimeError("cannot schedule new futures after interpreter shutdown")
 
-    futures = digest.hash_in_child([files[0], tmp_path / "væk.parquet"], refuse)
+    futures = _hashing.hash_in_child([files[0], tmp_path / "væk.parquet"], refuse)
     assert futures is not None
     assert futures[files[0]].result(timeout=60) == _sha(files[0])
     with pytest.raises(RuntimeError, match="shutdown"):
@@ -447,7 +453,7 @@ def test_on_windows_the_child_runs_at_idle_priority(
 
     monkeypatch.setattr(subprocess, "IDLE_PRIORITY_CLASS", 0x40, raising=False)
     monkeypatch.setattr(_hashing.subprocess, "Popen", popen)
-    futures = digest.hash_in_child(files, here[1])
+    futures = _hashing.hash_in_child(files, here[1])
     assert futures is not None
     assert {p: f.result(timeout=60) for p, f in futures.items()} == {p: _sha(p) for p in files}
     assert [o["creationflags"] for o in seen] == [0x40]

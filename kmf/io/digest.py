@@ -8,9 +8,6 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from kmf.errors import DataError, os_error_message
-from kmf.io.hashing import CHILD_BYTES, hash_in_child
-
-__all__ = ["CHILD_BYTES", "Digest", "file_sha256", "hash_in_child"]
 
 
 def file_sha256(path: Path) -> str:

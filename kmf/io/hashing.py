@@ -57,7 +57,8 @@ def hash_in_child(
     paths: Sequence[Path], fallback: Callable[[Path], Future[str]]
 ) -> dict[Path, Future[str]] | None:
     """The files' sha256 as futures, computed in a process of its own at the lowest priority
-    (:mod:`kmf.io.hash_child`); ``None`` if no such process can be started. A file the
+    (:mod:`kmf.io.hash_child`); ``None`` if they are less than CHILD_BYTES in all, or no
+    such process can be started. A file the
     process cannot read, that is not the file it was when the hashing started (size, time
     or file number), and every file left when the process ends early, is hashed by
     ``fallback`` instead (which names the file in its error).
@@ -98,8 +99,6 @@ def start_early(dataset: Path | None, cache: bool) -> None:
             info = path.stat()
             if folder is None or not _seems_known(folder, path, info):
                 picked.append((path, _stamp(info)))
-        if sum(stamp[0] for _, stamp in picked) < CHILD_BYTES:
-            return
         launched = _launch(picked, _not_here)
     except (OSError, ValueError, RuntimeError):  # ValueError: a path that is not UTF-8
         return
@@ -149,24 +148,15 @@ def release_early(adopted: Sequence[Future[str]]) -> None:
     _early_ns.clear()
     if not ends:
         return
-    pending = [f for f in adopted if not f.done()]
-    if not pending:
-        for end in ends:
-            end()
-        return
-    left = [len(pending)]
-    lock = threading.Lock()
 
-    def one_done(_: Future[str]) -> None:
-        with lock:
-            left[0] -= 1
-            last = left[0] == 0
-        if last:
+    def end_when_all_done(_: object = None) -> None:
+        if all(f.done() for f in adopted):  # ending twice does no harm
             for end in ends:
                 end()
 
-    for f in pending:
-        f.add_done_callback(one_done)
+    end_when_all_done()
+    for f in adopted:
+        f.add_done_callback(end_when_all_done)
 
 
 def _stamp(info: os.stat_result) -> Stamp:
@@ -198,7 +188,10 @@ def _not_here(path: Path) -> Future[str]:
 def _launch(
     files: Sequence[tuple[Path, Stamp]], fallback: Callable[[Path], Future[str]]
 ) -> tuple[dict[Path, Future[str]], Callable[[], None]] | None:
-    """Start the hashing process; its futures and a function that ends it."""
+    """Start the hashing process; its futures and a function that ends it. ``None`` below
+    CHILD_BYTES (a process would take longer to start than threads take to hash)."""
+    if sum(max(stamp[0], 0) for _, stamp in files) < CHILD_BYTES:
+        return None
     if not sys.executable or not _CHILD.is_file():
         return None
     flags = getattr(subprocess, "IDLE_PRIORITY_CLASS", 0)  # Windows; os.nice elsewhere

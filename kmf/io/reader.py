@@ -28,8 +28,8 @@ from kmf import codes
 from kmf.io.aggregate import CELL_SCHEMA, Slice, checked, piece_cells
 from kmf.io.cache import CellCache, Entry, file_identity
 from kmf.io.cuts import CUT_COLUMNS, CutKey, FileCuts, file_cuts, partition_key
-from kmf.io.digest import CHILD_BYTES, file_sha256, hash_in_child
-from kmf.io.hashing import adopt, early_started_ns, release_early
+from kmf.io.digest import file_sha256
+from kmf.io.hashing import adopt, early_started_ns, hash_in_child, release_early
 from kmf.io.sources import Piece
 
 #: the records to read per file index (0: not known) → a context giving
@@ -161,7 +161,7 @@ class Reader:
             else:
                 todo.append(path)
         release_early([self._digests[p] for p in self._digests])
-        futures = hash_in_child(todo, self._hash) if _size(todo) >= CHILD_BYTES else None
+        futures = hash_in_child(todo, self._hash)  # None: threads here hash them
         self._digests.update(futures or {path: self._hash(path) for path in todo})
 
     def _hash(self, path: Path) -> Future[str]:
@@ -314,14 +314,6 @@ def _low_priority() -> None:
     if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
-def _size(paths: list[Path]) -> int:
-    total = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            total += path.stat().st_size
-    return total
 
 
 def _wait_for_stored() -> None:
