@@ -19,8 +19,7 @@ from kmf.report.excel_settlement import (
     last_year_title,
     with_budget,
 )
-from kmf.report.excel_style import BOLD, MIO, ONE_DECIMAL, TITLE_FONT, notes, print_setup
-from kmf.report.excel_style import text as _text
+from kmf.report.excel_style import BOLD, MIO, ONE_DECIMAL, TITLE_FONT, notes, print_setup, text
 from kmf.report.excel_table import Col
 from kmf.report.kommune_table import sheet_table
 
@@ -53,17 +52,17 @@ def settlement_sheet(ws: Worksheet, t: KommuneTables, result: Result) -> None:
     widths = [30, 13, 13, 13, 17, 13, 12]
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    _text(ws, 1, 1, f"Afregning: {t.navn}, {t.region} og hele landet").font = TITLE_FONT
+    text(ws, 1, 1, f"Afregning: {t.navn}, {t.region} og hele landet", TITLE_FONT)
     top = 3
     found = result.endelig
     if found is not None:
-        _text(ws, top, 1, final_title(found)).font = BOLD
+        text(ws, top, 1, final_title(found), BOLD)
         rows = _rows(with_budget(found, result.b1), t)
         after = sheet_table(ws, top + 1, rows, _cells(FINAL_COLUMNS))
         top = notes(ws, after, [FINAL_NOTE], sum(widths), len(widths)) + 1
     found = result.sidste_aar
     if found is not None:
-        _text(ws, top, 1, last_year_title(found)).font = BOLD
+        text(ws, top, 1, last_year_title(found), BOLD)
         after = sheet_table(ws, top + 1, _rows(found.enheder, t), _cells(LAST_YEAR_COLUMNS))
         notes(ws, after, [last_year_note(found)], sum(widths), len(widths))
     print_setup(ws, None)

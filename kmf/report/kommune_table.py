@@ -93,7 +93,7 @@ def _contribution_block(
     _text(ws, top, 1, title, BOLD)
     if note:
         top += 1
-        _text(ws, top, 1, note).font = NOTE_FONT
+        _text(ws, top, 1, note, NOTE_FONT)
     shown = [dict(r) for r in rows]
     for r in shown:
         for unit in ("pct", "kr"):
